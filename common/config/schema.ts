@@ -1,0 +1,131 @@
+// The one configuration file (YAML) of hub, agent and `vigil dev`, as a schema. Every setting can
+// be overridden from the environment (see load-config.ts); types are derived from here.
+import { z } from 'zod';
+
+const hostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:15432');
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 500ms, 30s, 15m or 1h');
+
+export const MaskRule = z.object({
+  /** Marker name: a match is replaced by `[NAME]`. */
+  name: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'rule names are UPPER_SNAKE_CASE'),
+  pattern: z.string().min(1),
+  flags: z.string().regex(/^[imsu]*$/).default(''),
+});
+export type MaskRule = z.infer<typeof MaskRule>;
+
+export const BUILTIN_DETECTORS = [
+  'EMAIL', 'CARD', 'SSN', 'IBAN', 'PHONE', 'JWT', 'BEARER', 'CLOUD_KEY', 'PRIVATE_KEY',
+  'CONN_PASSWORD', 'ROLE_PASSWORD',
+] as const;
+
+export const Masking = z
+  .object({
+    /** Built-in detectors to run ('all' or a list of names). */
+    detectors: z.union([z.literal('all'), z.array(z.enum(BUILTIN_DETECTORS))]).default('all'),
+    /** Column names (case-insensitive substrings) whose values are masked whole. */
+    columns: z.array(z.string().min(1)).default(['password', 'passwd', 'secret', 'token', 'ssn', 'api_key', 'apikey', 'private_key', 'credit_card', 'card_number']),
+    rules: z.array(MaskRule).default([]),
+    /** Also mask DataRow values the client receives (re-encoded with correct lengths). */
+    client: z.boolean().default(false),
+  })
+  .strict();
+export type Masking = z.infer<typeof Masking>;
+
+export const PostgresUpstream = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(5432),
+    database: z.string().min(1),
+    user: z.string().min(1),
+    /** Prefer passwordEnv in files; the password is never recorded or logged. */
+    password: z.string().optional(),
+    passwordEnv: z.string().optional(),
+    tls: z.enum(['disable', 'prefer', 'require', 'verify-full']).default('disable'),
+    /** PEM file of the CA for verify-full. */
+    caFile: z.string().optional(),
+  })
+  .strict();
+
+export const TlsListener = z.object({ certFile: z.string(), keyFile: z.string() }).strict();
+
+export const PostgresTarget = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'target names are lower-case letters, digits, - and _'),
+    protocol: z.literal('postgres'),
+    /** Where the agent accepts clients for this target. */
+    listen: hostPort,
+    /** Omitted in `vigil dev` for the demo target: an embedded PGlite database is served instead. */
+    upstream: PostgresUpstream.optional(),
+    tls: TlsListener.optional(),
+    /** required: no recording, no session (fail closed); best-effort: keep serving. */
+    recording: z.enum(['required', 'best-effort']).default('required'),
+    /** Result rows kept per statement in the recording. */
+    maxRows: z.number().int().min(0).max(100_000).default(100),
+    /** COPY content kept per operation, in bytes. */
+    maxCopyBytes: z.number().int().min(0).default(64 * 1024),
+    masking: Masking.default(Masking.parse({})),
+  })
+  .strict();
+export type PostgresTarget = z.infer<typeof PostgresTarget>;
+
+export const Target = z.discriminatedUnion('protocol', [PostgresTarget]);
+export type Target = z.infer<typeof Target>;
+
+export const Config = z
+  .object({
+    /** Keys, the embedded store and other state. */
+    dataDir: z.string().default('.vigil'),
+    log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).strict().default({ level: 'info' }),
+    redis: z.object({ url: z.string().url().optional() }).strict().default({}),
+    hub: z
+      .object({
+        listen: hostPort.default('127.0.0.1:8080'),
+        /** PostgreSQL store; without it the hub keeps an embedded PGlite store in dataDir. */
+        databaseUrl: z.string().optional(),
+        /** Lifetime of connection tokens issued by `vigil token`. */
+        tokenTtl: duration.default('15m'),
+        /** Public URL agents and tokens refer to (defaults to http://listen). */
+        publicUrl: z.string().url().optional(),
+      })
+      .strict()
+      .default({ listen: '127.0.0.1:8080', tokenTtl: '15m' }),
+    agent: z
+      .object({
+        id: z.string().min(1).default('agent-1'),
+        /** PEM file of the hub's token-signing public key (default: dataDir/hub-token-key.pub.pem). */
+        hubPublicKeyFile: z.string().optional(),
+        /** Hostname put in connection strings for this agent's listeners. */
+        publicHost: z.string().optional(),
+        spool: z
+          .object({
+            maxEvents: z.number().int().positive().default(200_000),
+            maxBytes: z.number().int().positive().default(256 * 1024 * 1024),
+          })
+          .strict()
+          .default({ maxEvents: 200_000, maxBytes: 256 * 1024 * 1024 }),
+      })
+      .strict()
+      .default({ id: 'agent-1', spool: { maxEvents: 200_000, maxBytes: 256 * 1024 * 1024 } }),
+    targets: z.array(Target).default([]),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.targets.forEach((t, i) => {
+      if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'name'], message: `duplicate target name "${t.name}"` });
+      seen.add(t.name);
+    });
+  });
+export type Config = z.infer<typeof Config>;
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (!m) throw new Error(`bad duration ${text}`);
+  const n = Number(m[1]);
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}

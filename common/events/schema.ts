@@ -1,0 +1,186 @@
+// The event contract: the one definition of what agents emit, the hub stores and the dashboard
+// renders. Every event is validated against these schemas at each edge (off the bus, out of the
+// store, into the web app) and its TypeScript type is derived from them, never written twice.
+import { z } from 'zod';
+
+export const EVENT_VERSION = 1;
+
+/** Masked-value counts by rule name, e.g. { EMAIL: 2, CARD: 1 }. */
+export const MaskCounts = z.record(z.string(), z.number().int().nonnegative());
+export type MaskCounts = z.infer<typeof MaskCounts>;
+
+/** Shared metadata block carried by every event (named after Teleport's audit metadata). */
+const meta = {
+  v: z.literal(EVENT_VERSION),
+  /** Unique event id (UUID). */
+  id: z.string().min(1).max(64),
+  /** Session id (UUID), assigned by the agent when the client connects. */
+  sessionId: z.string().min(1).max(64),
+  /** Gapless per-session sequence number, starting at 1 with session.start. */
+  seq: z.number().int().positive(),
+  /** ISO-8601 UTC timestamp with milliseconds, taken by the agent. */
+  time: z.iso.datetime({ precision: 3 }),
+  user: z.string().max(256),
+  target: z.string().max(256),
+  protocol: z.enum(['postgres', 'ssh', 'http']),
+  connection: z.object({
+    /** The downstream client's address, host:port. */
+    client: z.string().max(300),
+    /** The agent that served the session. */
+    agent: z.string().max(256),
+  }),
+  /** How many values each masking rule replaced in this event (omitted when none). */
+  masked: MaskCounts.optional(),
+};
+
+const cell = z.string().nullable();
+
+export const SessionStart = z.object({
+  ...meta,
+  type: z.literal('session.start'),
+  data: z.object({
+    database: z.string().optional(),
+    applicationName: z.string().optional(),
+    upstream: z.string(),
+    recording: z.enum(['required', 'best-effort']),
+    clientMasking: z.boolean(),
+  }),
+});
+
+export const SessionEndReason = z.enum([
+  'client_terminate', // the client sent Terminate
+  'client_disconnect', // the client's socket closed without Terminate
+  'upstream_closed', // the target closed the connection
+  'upstream_error', // the target could not be reached or failed mid-session
+  'auth_failed', // the Vigil token was refused (session never reached the target)
+  'recording_unavailable', // recording: required and the spool is full
+  'protocol_error', // the client sent bytes that are not the protocol
+  'killed', // ended by a person
+  'agent_shutdown',
+]);
+export type SessionEndReason = z.infer<typeof SessionEndReason>;
+
+export const SessionEnd = z.object({
+  ...meta,
+  type: z.literal('session.end'),
+  data: z.object({
+    reason: SessionEndReason,
+    message: z.string().optional(),
+    durationMs: z.number().int().nonnegative(),
+    bytesDown: z.number().int().nonnegative(),
+    bytesUp: z.number().int().nonnegative(),
+  }),
+});
+
+export const DbParam = z.object({
+  /** Text value, or for a binary parameter a description such as `[binary 8 bytes]`. */
+  value: cell,
+  format: z.enum(['text', 'binary']),
+});
+
+export const DbQuery = z.object({
+  ...meta,
+  type: z.literal('db.query'),
+  data: z.object({
+    protocol: z.enum(['simple', 'extended', 'function']),
+    sql: z.string(),
+    /** Extended protocol: prepared statement name ('' for the unnamed one). */
+    statement: z.string().optional(),
+    /** Extended protocol: portal name ('' for the unnamed one). */
+    portal: z.string().optional(),
+    params: z.array(DbParam).optional(),
+    /** Execute's row limit (0 = all). */
+    maxRows: z.number().int().nonnegative().optional(),
+  }),
+});
+
+export const DbColumn = z.object({
+  name: z.string(),
+  typeOid: z.number().int().nonnegative(),
+  format: z.enum(['text', 'binary']),
+});
+
+export const DbResult = z.object({
+  ...meta,
+  type: z.literal('db.result'),
+  data: z.object({
+    /** seq of the db.query this result answers. */
+    querySeq: z.number().int().positive(),
+    /** Position of the statement inside a multi-statement simple query (0-based). */
+    statementIndex: z.number().int().nonnegative(),
+    columns: z.array(DbColumn),
+    /** The first rows, up to the target's row limit, masked. */
+    rows: z.array(z.array(cell)),
+    rowCount: z.number().int().nonnegative(),
+    /** True when rowCount exceeds the rows kept. */
+    truncated: z.boolean(),
+    /** CommandComplete tag (e.g. "SELECT 3"), or "" for an empty query, "SUSPENDED" for a portal suspended at its row limit. */
+    command: z.string(),
+    durationUs: z.number().int().nonnegative(),
+  }),
+});
+
+export const DbError = z.object({
+  ...meta,
+  type: z.literal('db.error'),
+  data: z.object({
+    querySeq: z.number().int().positive().optional(),
+    severity: z.string(),
+    code: z.string(),
+    message: z.string(),
+    detail: z.string().optional(),
+    hint: z.string().optional(),
+    position: z.string().optional(),
+  }),
+});
+
+export const DbNotice = z.object({
+  ...meta,
+  type: z.literal('db.notice'),
+  data: z.object({
+    severity: z.string(),
+    code: z.string(),
+    message: z.string(),
+    detail: z.string().optional(),
+  }),
+});
+
+export const DbNotification = z.object({
+  ...meta,
+  type: z.literal('db.notification'),
+  data: z.object({ channel: z.string(), payload: z.string(), processId: z.number().int() }),
+});
+
+export const DbCopy = z.object({
+  ...meta,
+  type: z.literal('db.copy'),
+  data: z.object({
+    querySeq: z.number().int().positive().optional(),
+    /** in: client to server (COPY FROM STDIN); out: server to client (COPY TO STDOUT). */
+    direction: z.enum(['in', 'out']),
+    format: z.enum(['text', 'binary']),
+    bytes: z.number().int().nonnegative(),
+    /** Lines seen in text format (each a row); for binary, CopyData messages. */
+    rows: z.number().int().nonnegative(),
+    /** The first bytes of the content as text, masked; absent for binary. */
+    content: z.string().optional(),
+    truncated: z.boolean(),
+    outcome: z.enum(['done', 'failed']),
+  }),
+});
+
+export const VigilEvent = z.discriminatedUnion('type', [
+  SessionStart,
+  SessionEnd,
+  DbQuery,
+  DbResult,
+  DbError,
+  DbNotice,
+  DbNotification,
+  DbCopy,
+]);
+export type VigilEvent = z.infer<typeof VigilEvent>;
+export type EventType = VigilEvent['type'];
+export type EventOf<T extends EventType> = Extract<VigilEvent, { type: T }>;
+export type EventMeta = Omit<z.infer<typeof SessionStart>, 'type' | 'data'>;
+export type EventData<T extends EventType> = EventOf<T>['data'];

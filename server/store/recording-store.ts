@@ -1,0 +1,61 @@
+// Where recordings live. One interface, two engines behind one SQL dialect: PostgreSQL through
+// `pg` (DATABASE_URL) and embedded PGlite (the default without DATABASE_URL). Both run the same
+// migrations and the same contract tests.
+import type { VigilEvent } from '../../common/events/index.ts';
+
+export interface SessionSummary {
+  id: string;
+  protocol: string;
+  user: string;
+  target: string;
+  client: string;
+  agent: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+  /** Highest sequence number seen. */
+  lastSeq: number;
+  /** Every event up to this seq is stored (no gap). */
+  persistedSeq: number;
+  eventCount: number;
+  queryCount: number;
+  errorCount: number;
+}
+
+export interface SessionFilter {
+  user?: string;
+  target?: string;
+  protocol?: string;
+  live?: boolean;
+  /** ISO timestamps bounding started_at. */
+  from?: string;
+  to?: string;
+  limit?: number;
+  /** Sessions started before this (id, startedAt) cursor, for paging. */
+  before?: string;
+}
+
+export interface StoredEvent {
+  event: VigilEvent;
+  /** The canonical bytes exactly as received. */
+  body: string;
+}
+
+export interface AppendResult {
+  /** Events newly written (duplicates of (sessionId, seq) are skipped). */
+  inserted: number;
+  /** For each session touched: the contiguous persisted watermark after this write. */
+  watermarks: Map<string, number>;
+}
+
+export interface RecordingStore {
+  /** Applies pending migrations; safe to call on every start. */
+  migrate(): Promise<void>;
+  /** Writes events in one transaction, idempotent on (sessionId, seq), and updates session summaries. */
+  append(events: readonly StoredEvent[]): Promise<AppendResult>;
+  listSessions(filter?: SessionFilter): Promise<SessionSummary[]>;
+  getSession(id: string): Promise<SessionSummary | null>;
+  /** Events of a session with seq >= fromSeq, in order. */
+  readEvents(sessionId: string, fromSeq?: number, limit?: number): Promise<StoredEvent[]>;
+  close(): Promise<void>;
+}

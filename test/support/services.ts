@@ -1,0 +1,98 @@
+// Private Redis and PostgreSQL instances for tests, on free ports, from Debian's binaries, so the
+// suite neither depends on nor disturbs the services already running on the machine. A test may
+// stop and restart its own instance (Redis restart tests do).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, waitForPort } from './free-port.ts';
+
+const PG_BIN = process.env.VIGIL_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+export interface RedisInstance {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+  /** Stops and starts again on the same port (data survives only with appendOnly). */
+  restart(): Promise<void>;
+}
+
+export interface PostgresInstance {
+  port: number;
+  /** Superuser URL (trust auth on 127.0.0.1). */
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+function waitExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+export async function startRedis(opts: { appendOnly?: boolean } = {}): Promise<RedisInstance> {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-redis-'));
+  let child: ChildProcess;
+  const launch = async () => {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+      '--appendonly', opts.appendOnly ? 'yes' : 'no', '--daemonize', 'no'];
+    if (opts.appendOnly) args.push('--appendfsync', 'always');
+    child = spawn('redis-server', args, { stdio: 'ignore' });
+    await waitForPort(port);
+  };
+  await launch();
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await waitExit(child);
+  };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => { await stop(); fs.rmSync(dir, { recursive: true, force: true }); },
+    restart: async () => { await stop(); await launch(); },
+  };
+}
+
+export async function startPostgres(): Promise<PostgresInstance> {
+  const port = await freePort();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-pg-'));
+  const dataDir = path.join(root, 'data');
+  const sockDir = path.join(root, 'sock');
+  fs.mkdirSync(sockDir);
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', root]);
+  const run = (bin: string, args: string[]) =>
+    asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(PG_BIN, bin), ...args]] as const
+      : [path.join(PG_BIN, bin), args] as const;
+  const [initCmd, initArgs] = run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  execFileSync(initCmd, initArgs as string[], { stdio: 'ignore' });
+  // scram-sha-256 for non-superuser roles created by tests that exercise upstream login.
+  fs.appendFileSync(path.join(dataDir, 'pg_hba.conf'),
+    '\n# vigil tests\n');
+  const [cmd, args] = run('postgres', ['-D', dataDir, '-p', String(port), '-k', sockDir, '-h', '127.0.0.1',
+    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300']);
+  const child = spawn(cmd, args as string[], { stdio: 'ignore' });
+  await waitForPort(port);
+  // Accepting TCP is not accepting queries: wait for the server to leave start-up.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      execFileSync('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-Atc', 'select 1'], { stdio: 'ignore' });
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    port,
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    dataDir,
+    stop: async () => {
+      child.kill('SIGINT');
+      await waitExit(child);
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
