@@ -1,0 +1,105 @@
+// The proxy agent: one listener per target, a shared publisher (spool) towards the event bus,
+// offline token verification with the hub's public key.
+import fs from 'node:fs';
+import type net from 'node:net';
+import tls from 'node:tls';
+import type { Config, PostgresTarget } from '../common/config/schema.ts';
+import type { EventBus } from '../common/bus/event-bus.ts';
+import type { Logger } from '../common/log.ts';
+import { TokenVerifier } from '../common/tokens.ts';
+import { Masker } from './masking/masker.ts';
+import { EventPublisher } from './publish/event-publisher.ts';
+import { CancelRegistry } from './postgres/cancel-registry.ts';
+import { PostgresListener } from './postgres/postgres-listener.ts';
+import type { UpstreamSettings } from './postgres/upstream-login.ts';
+
+export interface AgentOptions {
+  config: Config;
+  bus: EventBus;
+  logger: Logger;
+  /** PEM of the hub's token-signing public key. */
+  hubPublicKeyPem: string;
+  /** Upstreams decided at run time (the demo database of `vigil dev`), by target name. */
+  upstreams?: Map<string, UpstreamSettings>;
+}
+
+export interface Agent {
+  /** Where each target listens, by target name. */
+  listeners: Map<string, net.AddressInfo>;
+  publisher: EventPublisher;
+  /** Live sessions across all targets. */
+  sessionCount(): number;
+  stop(): Promise<void>;
+}
+
+export function resolveUpstream(target: PostgresTarget, env: NodeJS.ProcessEnv = process.env): UpstreamSettings {
+  const u = target.upstream;
+  if (!u) throw new Error(`target ${target.name} has no upstream`);
+  let password = u.password;
+  if (u.passwordEnv) {
+    password = env[u.passwordEnv];
+    if (password === undefined) throw new Error(`target ${target.name}: environment variable ${u.passwordEnv} (upstream.passwordEnv) is not set`);
+  }
+  return { host: u.host, port: u.port, database: u.database, user: u.user, password, tls: u.tls, caFile: u.caFile };
+}
+
+export async function startAgent(opts: AgentOptions): Promise<Agent> {
+  const { config, bus, logger } = opts;
+  const verifier = await TokenVerifier.fromPem(opts.hubPublicKeyPem);
+  const publisher = new EventPublisher(bus, { ...config.agent.spool, logger });
+  const cancels = new CancelRegistry();
+  const listeners = new Map<string, net.AddressInfo>();
+  const servers: PostgresListener[] = [];
+
+  publisher.onCapacity((hasRoom) => {
+    if (hasRoom) {
+      logger.info('recording spool has room again');
+      return;
+    }
+    logger.error('recording spool is full: sessions of targets with recording: required are ended');
+    for (const l of servers) l.endRecordingRequired('the recording pipeline is unavailable and this target requires recording; the session was ended');
+  });
+
+  try {
+    for (const target of config.targets) {
+      const upstream = opts.upstreams?.get(target.name) ?? resolveUpstream(target);
+      const listener = new PostgresListener({
+        agentId: config.agent.id,
+        target: {
+          config: target,
+          upstream,
+          masker: new Masker(target.masking),
+          tlsContext: target.tls ? tls.createSecureContext({ cert: fs.readFileSync(target.tls.certFile), key: fs.readFileSync(target.tls.keyFile) }) : undefined,
+        },
+        verifier,
+        outlet: publisher,
+        cancels,
+        logger,
+      });
+      const [host, port] = splitHostPort(target.listen);
+      listeners.set(target.name, await listener.listen(host, port));
+      servers.push(listener);
+      logger.info({ target: target.name, listen: target.listen }, 'target listening');
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.close()));
+    await publisher.close();
+    throw err;
+  }
+
+  return {
+    listeners,
+    publisher,
+    sessionCount: () => servers.reduce((n, s) => n + s.sessions.size, 0),
+    async stop() {
+      await Promise.all(servers.map((s) => s.close()));
+      await publisher.flush(5000).catch(() => undefined);
+      await publisher.close();
+    },
+  };
+}
+
+export function splitHostPort(hostPort: string): [string, number] {
+  const i = hostPort.lastIndexOf(':');
+  return [hostPort.slice(0, i).replace(/^\[|\]$/g, ''), Number(hostPort.slice(i + 1))];
+}

@@ -1,0 +1,346 @@
+// One client connection through the agent, from the first byte to the close:
+//   startup:    SSLRequest/GSSENCRequest are answered (TLS only when the listener has it),
+//               CancelRequest is mapped to the upstream key and forwarded, StartupMessage moves on;
+//   auth:       the client's password is a Vigil token, verified offline with the hub's key;
+//   connecting: the agent logs into the upstream with the target's own credentials;
+//   relay:      bytes flow both ways as they come, and the recorder builds events beside them.
+// Any failure ends this connection only, with a FATAL ErrorResponse the client prints.
+import crypto from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Logger } from '../../common/log.ts';
+import type { SessionEndReason } from '../../common/events/index.ts';
+import type { PostgresTarget } from '../../common/config/schema.ts';
+import type { TokenVerifier } from '../../common/tokens.ts';
+import { TokenError } from '../../common/tokens.ts';
+import type { Masker } from '../masking/masker.ts';
+import { SessionEventSink, type EventOutlet } from '../recording/session-event-sink.ts';
+import { ClientParser } from './protocol/client-parser.ts';
+import { passwordText, type ClientMessage, type StartupPacket } from './protocol/client-messages.ts';
+import { BackendFramer } from './protocol/backend-framer.ts';
+import * as server from './protocol/server-messages.ts';
+import { PostgresRecorder } from './recording/postgres-recorder.ts';
+import { cancelUpstream, loginUpstream, UpstreamError, type UpstreamSettings } from './upstream-login.ts';
+import type { CancelRegistry } from './cancel-registry.ts';
+
+export interface PostgresTargetRuntime {
+  config: PostgresTarget;
+  upstream: UpstreamSettings;
+  masker: Masker;
+  tlsContext?: tls.SecureContext;
+}
+
+export interface RecordingOutlet extends EventOutlet {
+  hasRoom(): boolean;
+}
+
+export interface SessionContext {
+  agentId: string;
+  target: PostgresTargetRuntime;
+  verifier: TokenVerifier;
+  outlet: RecordingOutlet;
+  cancels: CancelRegistry;
+  logger: Logger;
+  /** Called once when the session is over. */
+  onClosed(session: ClientSession): void;
+}
+
+type Phase = 'startup' | 'auth' | 'connecting' | 'relay' | 'closed';
+
+const STARTUP_TIMEOUT_MS = 30_000;
+
+export class ClientSession {
+  readonly id = crypto.randomUUID();
+  private phase: Phase = 'startup';
+  private downstream: net.Socket;
+  private upstream: net.Socket | null = null;
+  private readonly parser = new ClientParser();
+  private readonly framer = new BackendFramer();
+  private recorder: PostgresRecorder | null = null;
+  private sink: SessionEventSink | null = null;
+  private startupParams: Record<string, string> = {};
+  private early: { msg: ClientMessage; raw: Buffer }[] = [];
+  private releaseCancelKey: (() => void) | null = null;
+  private clientTerminated = false;
+  private startedAt = Date.now();
+  private bytesUp = 0;
+  private bytesDown = 0;
+  private recorderFailed = false;
+  private readonly startupTimer: NodeJS.Timeout;
+  private readonly log: Logger;
+  readonly clientAddress: string;
+
+  constructor(socket: net.Socket, private readonly ctx: SessionContext) {
+    this.downstream = socket;
+    this.clientAddress = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.log = ctx.logger.child({ session: this.id, target: ctx.target.config.name, client: this.clientAddress });
+    socket.setNoDelay(true);
+    this.attachDownstream(socket);
+    this.startupTimer = setTimeout(() => this.fail('protocol_error', '08P01', 'startup did not complete in time'), STARTUP_TIMEOUT_MS);
+  }
+
+  get recordingRequired(): boolean {
+    return this.ctx.target.config.recording === 'required';
+  }
+
+  get isRelaying(): boolean {
+    return this.phase === 'relay';
+  }
+
+  // ---- downstream ---------------------------------------------------------------------------
+
+  private attachDownstream(socket: net.Socket): void {
+    socket.on('data', this.onDownstreamData);
+    socket.on('error', (err) => {
+      this.log.debug({ err: err.message }, 'client socket error');
+      this.close('client_disconnect');
+    });
+    socket.on('close', () => this.close(this.clientTerminated ? 'client_terminate' : 'client_disconnect'));
+  }
+
+  private readonly onDownstreamData = (chunk: Buffer): void => {
+    if (this.phase === 'relay') {
+      this.bytesUp += chunk.length;
+      this.forward(this.downstream, this.upstream!, chunk);
+      this.observeClient(chunk);
+      return;
+    }
+    try {
+      this.parser.feed(chunk, this.onPreRelayMessage);
+    } catch (err) {
+      this.fail('protocol_error', '08P01', `invalid message: ${(err as Error).message}`);
+    }
+  };
+
+  /** Client messages before the relay starts: the handshake, then whatever a client pipelines. */
+  private readonly onPreRelayMessage = (msg: ClientMessage | StartupPacket, raw: Buffer): void => {
+    switch (this.phase) {
+      case 'startup':
+        return this.onStartupPacket(msg as StartupPacket);
+      case 'auth':
+        if (msg.type !== 'password') return this.fail('protocol_error', '08P01', `expected a password message, got ${msg.type}`);
+        this.phase = 'connecting';
+        void this.authenticate(passwordText(msg));
+        return;
+      case 'connecting':
+        this.early.push({ msg: msg as ClientMessage, raw: Buffer.from(raw) });
+        return;
+      default:
+        return;
+    }
+  };
+
+  private onStartupPacket(packet: StartupPacket): void {
+    switch (packet.type) {
+      case 'ssl-request': {
+        const context = this.ctx.target.tlsContext;
+        this.downstream.write(server.sslResponse(Boolean(context)));
+        if (context) this.upgradeToTls(context);
+        return;
+      }
+      case 'gssenc-request':
+        this.downstream.write(server.sslResponse(false));
+        return;
+      case 'cancel-request': {
+        const target = this.ctx.cancels.lookup(packet.processId, packet.secretKey);
+        // As PostgreSQL does: no answer either way, so keys cannot be probed.
+        if (target) target.cancel().catch((err) => this.log.warn({ err: err.message }, 'forwarding a cancel request failed'));
+        this.phase = 'closed';
+        clearTimeout(this.startupTimer);
+        this.downstream.end();
+        this.ctx.onClosed(this);
+        return;
+      }
+      case 'startup':
+        if (!packet.params.user) return this.fail('auth_failed', '28000', 'no user name in the startup message');
+        this.startupParams = packet.params;
+        this.phase = 'auth';
+        this.downstream.write(server.authenticationCleartextPassword());
+        return;
+    }
+  }
+
+  private upgradeToTls(context: tls.SecureContext): void {
+    const plain = this.downstream;
+    plain.off('data', this.onDownstreamData);
+    plain.removeAllListeners('close');
+    plain.removeAllListeners('error');
+    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: context });
+    this.downstream = secure;
+    this.attachDownstream(secure);
+  }
+
+  // ---- authentication and upstream login ----------------------------------------------------
+
+  private async authenticate(token: string): Promise<void> {
+    const { config, upstream } = this.ctx.target;
+    let user: string;
+    try {
+      const claims = await this.ctx.verifier.verifyConnection(token);
+      if (claims.target !== config.name) throw new TokenError(`the Vigil token is for target "${claims.target}", not "${config.name}"`);
+      if (claims.user !== this.startupParams.user) throw new TokenError(`the Vigil token was issued to "${claims.user}", not "${this.startupParams.user}"`);
+      user = claims.user;
+    } catch (err) {
+      const message = err instanceof TokenError ? err.message : 'the Vigil token could not be verified';
+      this.log.info({ reason: message }, 'client authentication refused');
+      return this.fail('auth_failed', '28P01', message);
+    }
+    if (this.recordingRequired && !this.ctx.outlet.hasRoom()) {
+      return this.fail('recording_unavailable', '57P03', `target "${config.name}" requires recording and the recording pipeline is unavailable; try again later`);
+    }
+    try {
+      const session = await loginUpstream(upstream, this.startupParams);
+      if (this.phase === 'closed') {
+        session.socket.destroy();
+        return;
+      }
+      this.upstream = session.socket;
+      const upstreamKey = session.key;
+      const registration = this.ctx.cancels.register({
+        cancel: async () => {
+          if (upstreamKey) await cancelUpstream(upstream, upstreamKey);
+        },
+      });
+      this.releaseCancelKey = registration.release;
+      this.startRelay(user, session.greeting, session.readyForQuery, registration.key, session.leftover);
+    } catch (err) {
+      const e = err instanceof UpstreamError ? err : new UpstreamError(`the target failed: ${(err as Error).message}`);
+      this.log.warn({ err: e.message }, 'upstream login failed');
+      this.fail('upstream_error', e.sqlstate, e.message);
+    }
+  }
+
+  private startRelay(user: string, greeting: Buffer[], readyForQuery: Buffer, key: { processId: number; secretKey: Buffer }, leftover: Buffer): void {
+    clearTimeout(this.startupTimer);
+    const { config, masker } = this.ctx.target;
+    this.sink = new SessionEventSink(
+      { sessionId: this.id, user, target: config.name, protocol: 'postgres', connection: { client: this.clientAddress, agent: this.ctx.agentId } },
+      this.ctx.outlet,
+    );
+    this.recorder = new PostgresRecorder(this.sink, masker, {
+      maxRows: config.maxRows,
+      maxCopyBytes: config.maxCopyBytes,
+      clientMasking: config.masking.client,
+    });
+    this.sink.emit('session.start', {
+      database: this.startupParams.database,
+      ...(this.startupParams.application_name ? { applicationName: this.startupParams.application_name } : {}),
+      upstream: `${this.ctx.target.upstream.host}:${this.ctx.target.upstream.port}/${this.ctx.target.upstream.database}`,
+      recording: config.recording,
+      clientMasking: config.masking.client,
+    });
+
+    const upstream = this.upstream!;
+    upstream.on('data', this.onUpstreamData);
+    upstream.on('error', (err) => {
+      this.log.warn({ err: err.message }, 'upstream socket error');
+      this.fail('upstream_error', '08006', `connection to the target failed: ${err.message}`);
+    });
+    upstream.on('close', () => this.close('upstream_closed'));
+
+    this.downstream.write(Buffer.concat([server.authenticationOk(), ...greeting, server.backendKeyData(key.processId, key.secretKey), readyForQuery]));
+    this.phase = 'relay';
+    // What the client sent while the agent was logging in goes out now, in order.
+    const pending = [...this.early.map((e) => e.raw), this.parser.pendingBytes()];
+    const early = this.early;
+    this.early = [];
+    const out = Buffer.concat(pending);
+    if (out.length) upstream.write(out);
+    for (const { msg } of early) this.record(() => this.recorder!.onClientMessage(msg));
+    if (leftover.length) this.onUpstreamData(leftover);
+  }
+
+  // ---- relay --------------------------------------------------------------------------------
+
+  private readonly onUpstreamData = (chunk: Buffer): void => {
+    this.bytesDown += chunk.length;
+    if (!this.ctx.target.config.masking.client) {
+      this.forward(this.upstream!, this.downstream, chunk);
+      this.observeServer(chunk, null);
+      return;
+    }
+    const out: Buffer[] = [];
+    this.observeServer(chunk, out);
+    if (out.length) this.forward(this.upstream!, this.downstream, out.length === 1 ? out[0] : Buffer.concat(out));
+  };
+
+  /** Writes with backpressure: a slow reader pauses the other side instead of growing memory. */
+  private forward(from: net.Socket, to: net.Socket, chunk: Buffer): void {
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once('drain', () => from.resume());
+    }
+  }
+
+  private observeClient(chunk: Buffer): void {
+    try {
+      this.parser.feed(chunk, (msg) => {
+        if (msg.type === 'terminate') this.clientTerminated = true;
+        this.record(() => this.recorder!.onClientMessage(msg as ClientMessage));
+      });
+    } catch (err) {
+      this.fail('protocol_error', '08P01', `invalid message: ${(err as Error).message}`);
+    }
+  }
+
+  /** Frames server messages for the recorder; with client masking, `out` collects what to forward. */
+  private observeServer(chunk: Buffer, out: Buffer[] | null): void {
+    try {
+      this.framer.push(chunk, (code, message) => {
+        let replacement: Buffer | undefined;
+        this.record(() => { replacement = this.recorder!.onServerMessage(code, message); });
+        if (out) out.push(replacement ?? message);
+      });
+    } catch (err) {
+      this.fail('upstream_error', '08P01', `the target sent an invalid message: ${(err as Error).message}`);
+    }
+  }
+
+  /** A recorder fault must never break the relay: it is logged once and the session goes on. */
+  private record(fn: () => void): void {
+    if (this.recorderFailed) return;
+    try {
+      fn();
+    } catch (err) {
+      this.recorderFailed = true;
+      this.log.error({ err: (err as Error).stack }, 'recording failed; the session continues unrecorded from here');
+    }
+  }
+
+  // ---- ending -------------------------------------------------------------------------------
+
+  /** Ends the session with a FATAL message to the client. */
+  fail(reason: SessionEndReason, sqlstate: string, message: string): void {
+    if (this.phase === 'closed') return;
+    if (!this.downstream.destroyed && this.downstream.writable) {
+      this.downstream.write(server.errorResponse({ severity: 'FATAL', code: sqlstate, message }));
+    }
+    this.close(reason, message);
+  }
+
+  close(reason: SessionEndReason, message?: string): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    clearTimeout(this.startupTimer);
+    this.releaseCancelKey?.();
+    this.downstream.end();
+    this.downstream.destroySoon?.();
+    setTimeout(() => this.downstream.destroy(), 1000).unref();
+    if (this.upstream) {
+      if (!this.upstream.destroyed) this.upstream.end(this.clientTerminated ? undefined : TERMINATE);
+      setTimeout(() => this.upstream?.destroy(), 1000).unref();
+    }
+    if (this.sink) {
+      this.sink.emit('session.end', {
+        reason,
+        ...(message ? { message } : {}),
+        durationMs: Date.now() - this.startedAt,
+        bytesDown: this.bytesDown,
+        bytesUp: this.bytesUp,
+      });
+    }
+    this.ctx.onClosed(this);
+  }
+}
+
+const TERMINATE = Buffer.from([0x58, 0, 0, 0, 4]); // X

@@ -1,0 +1,114 @@
+// Cuts a byte stream into whole messages; shared by the client parser and the backend framer.
+// What it guarantees (the relay forwards the same chunks byte-exact):
+// - chunks handed in are never written to, and are not retained after the call returns;
+// - a message inside one chunk is delivered as a subarray of it (zero copy);
+// - a message split across chunks is joined into a buffer of its own (one copy of its bytes);
+// - the length field is checked as soon as the header is complete, before any body is buffered,
+//   and the buffer for a split body grows with what has arrived rather than with what the header
+//   claims (a header claiming 60 MiB costs nothing until 60 MiB arrive).
+// After an error (a ProtocolError, or an exception from the message callback) the framer refuses
+// further input: the stream position is no longer known.
+import { ProtocolError } from './errors.ts';
+
+/** Room for the longest header: a code byte and an int32 length, or a startup packet's length and code. */
+const MAX_HEADER = 8;
+/** First allocation for a split message whose length is larger. */
+const INITIAL_SPLIT_CAPACITY = 64 * 1024;
+
+export abstract class Framer {
+  private readonly head = Buffer.allocUnsafe(MAX_HEADER);
+  private headLength = 0;
+  /** The message being joined, its final size and how much of it has arrived. */
+  private split: Buffer | null = null;
+  private splitSize = 0;
+  private splitFilled = 0;
+  private failure: Error | null = null;
+
+  /** Bytes needed before messageSize() can decide (5 coded, 4 for a startup packet's length). */
+  protected abstract headerSize(): number;
+  /** Validates the header at bytes[offset...] and returns the whole message's size; throws ProtocolError. */
+  protected abstract messageSize(bytes: Buffer, offset: number): number;
+  /** Receives one whole message. */
+  protected abstract deliver(message: Buffer): void;
+
+  /** Bytes received but not yet part of a complete message (a copy). */
+  pendingBytes(): Buffer {
+    if (this.split) return Buffer.from(this.split.subarray(0, this.splitFilled));
+    return Buffer.from(this.head.subarray(0, this.headLength));
+  }
+
+  protected frame(chunk: Buffer): void {
+    if (this.failure) {
+      throw new ProtocolError(`the stream is unusable after an earlier error: ${this.failure.message}`);
+    }
+    try {
+      const length = chunk.length;
+      let offset = this.headLength > 0 || this.split !== null ? this.resume(chunk) : 0;
+      while (offset < length) {
+        const available = length - offset;
+        if (available < this.headerSize()) {
+          chunk.copy(this.head, 0, offset, length);
+          this.headLength = available;
+          return;
+        }
+        const size = this.messageSize(chunk, offset);
+        if (available < size) {
+          this.startSplit(size, chunk, offset);
+          return;
+        }
+        const end = offset + size;
+        this.deliver(chunk.subarray(offset, end));
+        offset = end;
+      }
+    } catch (err) {
+      this.failure = err instanceof Error ? err : new Error(String(err));
+      this.split = null;
+      throw err;
+    }
+  }
+
+  /** Continues a message begun in an earlier chunk; returns the offset in chunk after it. */
+  private resume(chunk: Buffer): number {
+    let offset = 0;
+    if (this.split === null) {
+      const wanted = this.headerSize() - this.headLength;
+      const take = Math.min(wanted, chunk.length);
+      chunk.copy(this.head, this.headLength, 0, take);
+      this.headLength += take;
+      offset = take;
+      if (take < wanted) return chunk.length;
+      const size = this.messageSize(this.head, 0);
+      const header = this.head.subarray(0, this.headLength);
+      this.headLength = 0;
+      this.startSplit(size, header, 0);
+    }
+    const take = Math.min(this.splitSize - this.splitFilled, chunk.length - offset);
+    this.append(chunk, offset, offset + take);
+    offset += take;
+    if (this.splitFilled < this.splitSize) return chunk.length;
+    const message = this.split!;
+    this.split = null;
+    this.deliver(message);
+    return offset;
+  }
+
+  private startSplit(size: number, bytes: Buffer, offset: number): void {
+    const available = bytes.length - offset;
+    this.split = Buffer.allocUnsafe(Math.min(size, Math.max(INITIAL_SPLIT_CAPACITY, available)));
+    this.splitSize = size;
+    this.splitFilled = 0;
+    this.append(bytes, offset, bytes.length);
+  }
+
+  private append(bytes: Buffer, start: number, end: number): void {
+    const needed = this.splitFilled + (end - start);
+    let split = this.split!;
+    if (needed > split.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.splitSize, Math.max(needed, split.length * 2)));
+      split.copy(grown, 0, 0, this.splitFilled);
+      this.split = split = grown;
+    }
+    bytes.copy(split, this.splitFilled, start, end);
+    this.splitFilled = needed;
+  }
+}

@@ -1,0 +1,62 @@
+// Turns what a proxy observes into contract events: shared metadata, a gapless per-session
+// sequence number assigned here before anything can drop, the canonical encoding, and the hand-off
+// to the publisher. Protocol recorders (PostgreSQL now, SSH later) only say what happened.
+import crypto from 'node:crypto';
+import type { EventData, EventType, MaskCounts, VigilEvent } from '../../common/events/index.ts';
+import { EVENT_VERSION, encodeEvent } from '../../common/events/index.ts';
+import type { BusEvent } from '../../common/bus/event-bus.ts';
+
+export interface SessionIdentity {
+  sessionId: string;
+  user: string;
+  target: string;
+  protocol: VigilEvent['protocol'];
+  connection: { client: string; agent: string };
+}
+
+/** Where encoded events go (the agent's EventPublisher). */
+export interface EventOutlet {
+  /** False when the event could not be taken (spool full). */
+  publish(event: BusEvent): boolean;
+}
+
+export class SessionEventSink {
+  private seq = 0;
+  private droppedCount = 0;
+
+  constructor(
+    readonly identity: SessionIdentity,
+    private readonly outlet: EventOutlet,
+  ) {}
+
+  /** Emits one event and returns its sequence number. */
+  emit<T extends EventType>(type: T, data: EventData<T>, masked?: MaskCounts | null): number {
+    const seq = ++this.seq;
+    const { sessionId, user, target, protocol, connection } = this.identity;
+    const event = {
+      v: EVENT_VERSION,
+      id: crypto.randomUUID(),
+      type,
+      sessionId,
+      seq,
+      time: new Date().toISOString(),
+      user,
+      target,
+      protocol,
+      connection,
+      data,
+      ...(masked ? { masked } : {}),
+    } as VigilEvent;
+    if (!this.outlet.publish({ sessionId, seq, body: encodeEvent(event) })) this.droppedCount++;
+    return seq;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Events that the spool refused (best-effort targets only keep serving with a gap). */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+}

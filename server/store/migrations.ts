@@ -1,0 +1,115 @@
+// The store's schema, as an ordered list of migrations applied once each and recorded in
+// vigil_migrations. The same SQL runs on PostgreSQL and PGlite. Append new migrations at the end;
+// never edit one that has shipped.
+import type { Logger } from '../../common/log.ts';
+import type { SqlClient } from './sql-client.ts';
+
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'sessions and events',
+    sql: `
+      CREATE TABLE sessions (
+        id text PRIMARY KEY,
+        protocol text NOT NULL,
+        user_name text NOT NULL,
+        target text NOT NULL,
+        client_addr text NOT NULL,
+        agent_id text NOT NULL,
+        -- session.start's time once that event is stored; until then the earliest event time
+        -- seen, so a session whose start is re-delivered late still sorts and pages.
+        started_at timestamptz NOT NULL,
+        start_seen boolean NOT NULL DEFAULT false,
+        ended_at timestamptz,
+        end_reason text,
+        last_seq bigint NOT NULL DEFAULT 0,
+        -- Every seq in 1..persisted_seq is stored: what a bus may trim below, a viewer may trust.
+        persisted_seq bigint NOT NULL DEFAULT 0,
+        event_count bigint NOT NULL DEFAULT 0,
+        query_count bigint NOT NULL DEFAULT 0,
+        error_count bigint NOT NULL DEFAULT 0,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX sessions_started_idx ON sessions (started_at DESC, id DESC);
+      CREATE INDEX sessions_user_started_idx ON sessions (user_name, started_at DESC, id DESC);
+      CREATE INDEX sessions_target_started_idx ON sessions (target, started_at DESC, id DESC);
+      CREATE INDEX sessions_live_started_idx ON sessions (started_at DESC, id DESC) WHERE ended_at IS NULL;
+
+      -- body is text, not jsonb: it keeps the canonical bytes exactly as received, which a later
+      -- per-session hash chain signs. Other columns are copies for filtering and ordering.
+      CREATE TABLE events (
+        session_id text NOT NULL,
+        seq bigint NOT NULL,
+        event_id text NOT NULL,
+        type text NOT NULL,
+        time timestamptz NOT NULL,
+        body text NOT NULL,
+        PRIMARY KEY (session_id, seq)
+      );
+    `,
+  },
+];
+
+// Any constant works; it only has to be the same in every hub sharing a database.
+const MIGRATION_LOCK_KEY = 0x76_69_67_69_6c; // "vigil"
+
+const CREATE_LEDGER = `
+  CREATE TABLE IF NOT EXISTS vigil_migrations (
+    id integer PRIMARY KEY,
+    name text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`;
+
+/**
+ * Applies pending migrations in order, each in its own transaction. Every transaction first takes
+ * a transaction-scoped advisory lock, so hubs starting together on one PostgreSQL apply each
+ * migration once and the others wait, then see it recorded. Returns the ids applied now.
+ */
+export async function migrate(
+  client: SqlClient,
+  opts: { logger?: Logger; migrations?: readonly Migration[] } = {},
+): Promise<number[]> {
+  const migrations = opts.migrations ?? MIGRATIONS;
+  const done = await client.transaction(async (tx) => {
+    await lock(tx);
+    return appliedIds(tx);
+  });
+  const known = new Set(migrations.map((m) => m.id));
+  const unknown = [...done].filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    opts.logger?.warn({ unknown }, 'the store has migrations this version does not know (a newer hub ran here)');
+  }
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (done.has(migration.id)) continue;
+    const ran = await client.transaction(async (tx) => {
+      await lock(tx);
+      if ((await appliedIds(tx)).has(migration.id)) return false;
+      await tx.exec(migration.sql);
+      await tx.query('INSERT INTO vigil_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
+      return true;
+    });
+    if (ran) {
+      applied.push(migration.id);
+      opts.logger?.info({ id: migration.id, name: migration.name }, 'store migration applied');
+    }
+  }
+  return applied;
+}
+
+async function lock(tx: SqlClient): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+  // Created under the lock: CREATE TABLE IF NOT EXISTS alone races between concurrent starts.
+  await tx.exec(CREATE_LEDGER);
+}
+
+async function appliedIds(tx: SqlClient): Promise<Set<number>> {
+  const { rows } = await tx.query<{ id: number }>('SELECT id FROM vigil_migrations');
+  return new Set(rows.map((r) => r.id));
+}
