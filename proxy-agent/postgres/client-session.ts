@@ -134,6 +134,9 @@ export class ClientSession {
     switch (packet.type) {
       case 'ssl-request': {
         const context = this.ctx.target.tlsContext;
+        if (context && this.parser.pendingBytes().length) {
+          return this.fail('protocol_error', '08P01', 'received unencrypted data after SSL request');
+        }
         this.downstream.write(server.sslResponse(Boolean(context)));
         if (context) this.upgradeToTls(context);
         return;
@@ -321,13 +324,20 @@ export class ClientSession {
   close(reason: SessionEndReason, message?: string): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
+    // After the client's Terminate the upstream closes too; whichever socket closes first, the
+    // client ended the session.
+    if (this.clientTerminated && (reason === 'upstream_closed' || reason === 'client_disconnect')) reason = 'client_terminate';
     clearTimeout(this.startupTimer);
     this.releaseCancelKey?.();
     this.downstream.end();
     this.downstream.destroySoon?.();
     setTimeout(() => this.downstream.destroy(), 1000).unref();
     if (this.upstream) {
-      if (!this.upstream.destroyed) this.upstream.end(this.clientTerminated ? undefined : TERMINATE);
+      if (!this.upstream.destroyed) {
+        // The client's own Terminate was already relayed; otherwise say goodbye for it.
+        if (this.clientTerminated) this.upstream.end();
+        else this.upstream.end(TERMINATE);
+      }
       setTimeout(() => this.upstream?.destroy(), 1000).unref();
     }
     if (this.sink) {

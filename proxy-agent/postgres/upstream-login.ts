@@ -5,7 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';
-import { serialize } from 'pg-protocol';
+import { serialize, startupMessage, cancelRequest } from './protocol/frontend-messages.ts';
 import { BackendFramer } from './protocol/backend-framer.ts';
 import { BackendCode, decodeBackend } from './protocol/backend-decoder.ts';
 import { ScramClient, chooseMechanism } from './auth/scram-client.ts';
@@ -23,7 +23,8 @@ export interface UpstreamSettings {
 
 export interface UpstreamKey {
   processId: number;
-  secretKey: number;
+  /** 4 bytes, or up to 256 under protocol 3.2. */
+  secretKey: Buffer;
 }
 
 export interface UpstreamSession {
@@ -159,8 +160,8 @@ function runLogin(socket: net.Socket, settings: UpstreamSettings, clientParams: 
           greeting.push(Buffer.from(message));
           break;
         case BackendCode.BackendKeyData: {
-          const k = decodeBackend(message) as unknown as { processID: number; secretKey: number };
-          key = { processId: k.processID, secretKey: k.secretKey };
+          const k = decodeBackend(message);
+          if (k.name === 'backendKeyData') key = { processId: k.processID, secretKey: Buffer.from(k.secretKey) };
           break;
         }
         case BackendCode.ErrorResponse: {
@@ -191,7 +192,7 @@ function runLogin(socket: net.Socket, settings: UpstreamSettings, clientParams: 
     // Only parameters that cannot change what the session is allowed to do are passed on.
     const startup: Record<string, string> = { user: settings.user, database: settings.database };
     for (const name of PASSED_PARAMS) if (clientParams[name] !== undefined) startup[name] = clientParams[name];
-    socket.write(serialize.startup(startup));
+    socket.write(startupMessage(startup));
   });
 }
 
@@ -205,6 +206,6 @@ export async function cancelUpstream(settings: UpstreamSettings, key: UpstreamKe
   await new Promise<void>((resolve) => {
     socket.on('error', () => resolve());
     socket.on('close', () => resolve());
-    socket.end(serialize.cancel(key.processId, key.secretKey));
+    socket.end(cancelRequest(key.processId, key.secretKey));
   });
 }

@@ -67,9 +67,15 @@ export async function startPostgres(): Promise<PostgresInstance> {
       : [path.join(PG_BIN, bin), args] as const;
   const [initCmd, initArgs] = run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   execFileSync(initCmd, initArgs as string[], { stdio: 'ignore' });
-  // scram-sha-256 for non-superuser roles created by tests that exercise upstream login.
-  fs.appendFileSync(path.join(dataDir, 'pg_hba.conf'),
-    '\n# vigil tests\n');
+  // Roles with these names must log in with a password (each method once), so tests exercise the
+  // agent's upstream login; every other role is trusted. pg_hba is first-match: prepend.
+  const hba = path.join(dataDir, 'pg_hba.conf');
+  fs.writeFileSync(hba, [
+    'host all scram_user 127.0.0.1/32 scram-sha-256',
+    'host all md5_user 127.0.0.1/32 md5',
+    'host all clear_user 127.0.0.1/32 password',
+    fs.readFileSync(hba, 'utf8'),
+  ].join('\n'));
   const [cmd, args] = run('postgres', ['-D', dataDir, '-p', String(port), '-k', sockDir, '-h', '127.0.0.1',
     '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300']);
   const child = spawn(cmd, args as string[], { stdio: 'ignore' });

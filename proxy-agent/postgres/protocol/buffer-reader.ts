@@ -44,6 +44,14 @@ export class BufferReader {
     return value;
   }
 
+  /** Counts on the wire are Int16 in the docs but unsigned in the server (up to 65535 parameters). */
+  uint16(): number {
+    this.need(2);
+    const value = this.buffer.readUInt16BE(this.offset);
+    this.offset += 2;
+    return value;
+  }
+
   int32(): number {
     this.need(4);
     const value = this.buffer.readInt32BE(this.offset);

@@ -11,3 +11,9 @@ const MIB = 1024 * 1024;
 export function formatByteLimit(bytes: number): string {
   return bytes % MIB === 0 ? `${bytes / MIB} MiB` : `${bytes} bytes`;
 }
+
+/** 0x51 ('Q'): the byte and, when printable, its letter. */
+export function describeCode(code: number): string {
+  const hex = `0x${code.toString(16).padStart(2, '0')}`;
+  return code >= 0x20 && code < 0x7f ? `${hex} ('${String.fromCharCode(code)}')` : hex;
+}

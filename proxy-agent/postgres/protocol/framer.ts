@@ -2,12 +2,16 @@
 // What it guarantees (the relay forwards the same chunks byte-exact):
 // - chunks handed in are never written to, and are not retained after the call returns;
 // - a message inside one chunk is delivered as a subarray of it (zero copy);
-// - a message split across chunks is joined into a buffer of its own (one copy of its bytes);
+// - a message split across chunks is joined into a buffer of its own (a copy; above 64 KiB the
+//   buffer doubles as bytes arrive);
 // - the length field is checked as soon as the header is complete, before any body is buffered,
 //   and the buffer for a split body grows with what has arrived rather than with what the header
-//   claims (a header claiming 60 MiB costs nothing until 60 MiB arrive).
+//   claims (a header claiming 60 MiB costs at most 64 KiB until more bytes arrive).
 // After an error (a ProtocolError, or an exception from the message callback) the framer refuses
 // further input: the stream position is no longer known.
+// A callback that hands the connection over to a plain relay calls stop(): framing ends after
+// that message and stop() returns every byte not yet delivered, including the rest of the chunk
+// being processed.
 import { ProtocolError } from './errors.ts';
 
 /** Room for the longest header: a code byte and an int32 length, or a startup packet's length and code. */
@@ -23,6 +27,10 @@ export abstract class Framer {
   private splitSize = 0;
   private splitFilled = 0;
   private failure: Error | null = null;
+  private stopped = false;
+  /** While a message is being delivered: its chunk, and where the next message starts in it. */
+  private chunk: Buffer | null = null;
+  private next = 0;
 
   /** Bytes needed before messageSize() can decide (5 coded, 4 for a startup packet's length). */
   protected abstract headerSize(): number;
@@ -31,19 +39,38 @@ export abstract class Framer {
   /** Receives one whole message. */
   protected abstract deliver(message: Buffer): void;
 
-  /** Bytes received but not yet part of a complete message (a copy). */
+  /**
+   * Bytes received but not yet delivered as a message (a copy). Called from inside the message
+   * callback, this includes the rest of the chunk being processed.
+   */
   pendingBytes(): Buffer {
+    if (this.chunk) return Buffer.from(this.chunk.subarray(this.next));
     if (this.split) return Buffer.from(this.split.subarray(0, this.splitFilled));
     return Buffer.from(this.head.subarray(0, this.headLength));
+  }
+
+  /**
+   * Ends framing: no further message is delivered (not even the rest of the current chunk) and
+   * later input is refused. Returns what pendingBytes() would, for the caller to relay as is.
+   */
+  stop(): Buffer {
+    const rest = this.pendingBytes();
+    this.stopped = true;
+    this.split = null;
+    this.headLength = 0;
+    return rest;
   }
 
   protected frame(chunk: Buffer): void {
     if (this.failure) {
       throw new ProtocolError(`the stream is unusable after an earlier error: ${this.failure.message}`);
     }
+    if (this.stopped) throw new ProtocolError('framing was stopped; input is no longer parsed');
+    this.chunk = chunk;
     try {
       const length = chunk.length;
       let offset = this.headLength > 0 || this.split !== null ? this.resume(chunk) : 0;
+      if (this.stopped) return;
       while (offset < length) {
         const available = length - offset;
         if (available < this.headerSize()) {
@@ -57,13 +84,17 @@ export abstract class Framer {
           return;
         }
         const end = offset + size;
+        this.next = end;
         this.deliver(chunk.subarray(offset, end));
+        if (this.stopped) return;
         offset = end;
       }
     } catch (err) {
       this.failure = err instanceof Error ? err : new Error(String(err));
       this.split = null;
       throw err;
+    } finally {
+      this.chunk = null;
     }
   }
 
@@ -88,6 +119,7 @@ export abstract class Framer {
     if (this.splitFilled < this.splitSize) return chunk.length;
     const message = this.split!;
     this.split = null;
+    this.next = offset;
     this.deliver(message);
     return offset;
   }

@@ -1,0 +1,57 @@
+// vigil agent --config FILE: the recording proxy for the config's targets, publishing to Redis.
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { createBus } from '../../common/bus/create-bus.ts';
+import type { Config } from '../../common/config/schema.ts';
+import { createLogger } from '../../common/log.ts';
+import { keyPaths } from '../../common/tokens.ts';
+import { startAgent } from '../../proxy-agent/agent.ts';
+import { CliError } from '../cli-error.ts';
+import { loadCliConfig } from '../cli-config.ts';
+import { Resources, untilSignal } from '../lifecycle.ts';
+
+export function readHubPublicKey(config: Config): string {
+  const file = config.agent.hubPublicKeyFile ?? keyPaths(config.dataDir).publicKey;
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new CliError(`cannot read the hub's public key at ${file}: copy it from the hub's dataDir and set agent.hubPublicKeyFile`);
+  }
+}
+
+/** Listener failures as the user can fix them. */
+export function describeListenError(err: unknown): Error {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e?.code === 'EADDRINUSE') return new CliError(`cannot listen on ${e.address}:${e.port}: the address is in use (another vigil dev or agent? change the target's listen)`);
+  if (e?.code === 'EACCES' || e?.code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on ${e.address}:${e.port}: ${e.code}`);
+  return err as Error;
+}
+
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description('run the proxy agent for the targets in the config')
+    .option('--config <file>', 'config file (settings may also come from the environment)')
+    .action(async (opts: { config?: string }) => {
+      const config = loadCliConfig(opts.config, { addDemoTarget: false });
+      if (!config.redis.url) {
+        throw new CliError('vigil agent sends recordings to the hub through Redis: set redis.url in the config or REDIS_URL (the in-process bus of `vigil dev` cannot cross processes)');
+      }
+      if (config.targets.length === 0) throw new CliError('the config has no targets: add one under targets:');
+      const missing = config.targets.filter((t) => !t.upstream).map((t) => t.name);
+      if (missing.length) throw new CliError(`target ${missing.join(', ')} has no upstream (only \`vigil dev\` serves a demo database): set targets[].upstream`);
+      const hubPublicKeyPem = readHubPublicKey(config);
+      const logger = createLogger(config.log.level);
+      const resources = new Resources();
+      try {
+        const bus = await createBus(config.redis.url, logger);
+        resources.add('bus', () => bus.close());
+        const agent = await startAgent({ config, bus, logger, hubPublicKeyPem }).catch((err) => { throw describeListenError(err); });
+        resources.add('agent', () => agent.stop());
+        for (const [name, address] of agent.listeners) process.stdout.write(`vigil agent: target ${name} on ${address.address}:${address.port}\n`);
+        await untilSignal(logger);
+      } finally {
+        await resources.closeAll(logger);
+      }
+    });
+}

@@ -1,0 +1,135 @@
+// vigil dev: everything in one process for trying Vigil out. The hub with its store (embedded PGlite
+// in dataDir unless DATABASE_URL), the bus (in-process unless REDIS_URL), the demo database for
+// every target without an upstream, and the agent in front of the targets. Prints a psql command
+// for the demo user and runs until Ctrl-C.
+import path from 'node:path';
+import type { Command } from 'commander';
+import { createBus } from '../../common/bus/create-bus.ts';
+import type { Config } from '../../common/config/schema.ts';
+import { createLogger, type Logger } from '../../common/log.ts';
+import { ensureSigningKey } from '../../common/tokens.ts';
+import { startAgent, type Agent } from '../../proxy-agent/agent.ts';
+import { startDemoDatabase, type DemoDatabase } from '../../proxy-agent/demo/demo-database.ts';
+import type { UpstreamSettings } from '../../proxy-agent/postgres/upstream-login.ts';
+import { startHub, type Hub } from '../../server/hub.ts';
+import type { Persister } from '../../server/persist/persister.ts';
+import { createStore } from '../../server/store/create-store.ts';
+import { loadCliConfig } from '../cli-config.ts';
+import { DEMO_USER } from '../dev-defaults.ts';
+import { Resources, selfCommand, untilSignal } from '../lifecycle.ts';
+import { describeListenError } from './agent.ts';
+import { issueConnectionUri, parseTtl } from './token.ts';
+
+/** After the agent stops, how long the persister may take to store its last events. */
+const SETTLE_MS = 5000;
+
+export function registerDev(program: Command): void {
+  program
+    .command('dev')
+    .description('run hub, agent and a demo PostgreSQL database in one process')
+    .option('--config <file>', 'config file (default: a demo target on 127.0.0.1:15432, hub on 127.0.0.1:8080)')
+    .action(async (opts: { config?: string }) => {
+      const config = loadCliConfig(opts.config, { addDemoTarget: true });
+      const logger = createLogger(config.log.level);
+      const resources = new Resources();
+      try {
+        const running = await startDev(config, logger, resources);
+        process.stdout.write(await banner(config, running));
+        await untilSignal(logger);
+        // Sessions end first so their session.end events still reach the store.
+        await running.agent.stop();
+        await settle(running.hub.persister, logger);
+      } finally {
+        await resources.closeAll(logger);
+      }
+    });
+}
+
+interface Running {
+  hub: Hub;
+  agent: Agent;
+  demo: DemoDatabase | null;
+}
+
+async function startDev(config: Config, logger: Logger, resources: Resources): Promise<Running> {
+  ensureSigningKey(config.dataDir);
+  const needsDemo = config.targets.some((t) => !t.upstream);
+  // The two PGlite databases take seconds each to open: the demo one starts in its own thread
+  // while the store opens here.
+  const demoStarting = needsDemo
+    ? startDemoDatabase({ dataDir: path.join(config.dataDir, 'demo-db'), port: 0, logger, logLevel: config.log.level })
+    : Promise.resolve(null);
+  demoStarting.then((demo) => demo && resources.add('demo database', () => demo.stop()), () => undefined);
+  try {
+    return await startRest(config, logger, resources, demoStarting);
+  } catch (err) {
+    // Registered for shutdown before this rethrows, whether the demo database started or not.
+    await demoStarting.catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startRest(config: Config, logger: Logger, resources: Resources, demoStarting: Promise<DemoDatabase | null>): Promise<Running> {
+  const bus = await createBus(config.redis.url, logger);
+  resources.add('bus', () => bus.close());
+  const store = await createStore({ databaseUrl: config.hub.databaseUrl, dataDir: config.dataDir, logger });
+  resources.add('store', () => store.close());
+  const hub = await startHub({ config, bus, store, logger });
+  resources.add('hub', () => hub.stop());
+  const demo = await demoStarting;
+
+  const upstreams = new Map<string, UpstreamSettings>();
+  if (demo) for (const t of config.targets) if (!t.upstream) upstreams.set(t.name, demo.settings);
+  const { publicKeyPem } = ensureSigningKey(config.dataDir);
+  const agent = await startAgent({ config, bus, logger, hubPublicKeyPem: publicKeyPem, upstreams })
+    .catch((err) => { throw describeListenError(err); });
+  resources.add('agent', () => agent.stop());
+  return { hub, agent, demo };
+}
+
+async function banner(config: Config, { hub, agent, demo }: Running): Promise<string> {
+  const first = config.targets.find((t) => !t.upstream) ?? config.targets[0];
+  const uri = await issueConnectionUri({
+    config, user: DEMO_USER, target: first.name, ttlMs: parseTtl(config.hub.tokenTtl), port: agent.listeners.get(first.name)?.port,
+  });
+  const vigil = selfCommand();
+  const lines = [
+    'Vigil dev is running (Ctrl-C to stop)',
+    `  hub      ${hub.url}   store: ${config.hub.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${path.join(config.dataDir, 'store')}`}`,
+    `  bus      ${config.redis.url ? 'Redis (REDIS_URL)' : 'in-process (set REDIS_URL to use Redis)'}`,
+  ];
+  for (const t of config.targets) {
+    const at = agent.listeners.get(t.name);
+    const upstream = t.upstream
+      ? `${t.upstream.host}:${t.upstream.port}/${t.upstream.database}`
+      : `demo database (PGlite, 127.0.0.1:${demo?.port}, sample data in ${path.join(config.dataDir, 'demo-db')})`;
+    lines.push(`  target   ${t.name}  ${at ? `${at.address}:${at.port}` : t.listen}  ->  ${upstream}`);
+  }
+  lines.push(
+    '',
+    `Connect as ${DEMO_USER} (the token is valid for ${config.hub.tokenTtl}; \`${vigil} token --user NAME --target ${first.name}\` makes more):`,
+    `  psql '${uri}'`,
+    '',
+    'Then read the recording (masked):',
+    `  ${vigil} sessions list`,
+    `  ${vigil} sessions show <ID>`,
+    `  ${vigil} export <ID> --format jsonl`,
+    '',
+    'vigil dev is ready',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** Waits until the persister has taken nothing new for a moment (the in-process bus dies with us). */
+async function settle(persister: Persister, logger: Logger): Promise<void> {
+  const deadline = Date.now() + SETTLE_MS;
+  let last = -1;
+  while (Date.now() < deadline) {
+    const { received } = persister.metrics();
+    if (received === last) return;
+    last = received;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  logger.warn('the last events may not all be stored: the persister was still busy at shutdown');
+}

@@ -1,0 +1,30 @@
+// The libpq connection URI a user pastes into psql: the Vigil token is the password, the target
+// name the database, and the host and port those of the target's listener on the agent.
+import type { Config, Target } from '../common/config/schema.ts';
+import { CliError } from './cli-error.ts';
+
+export function findTarget(config: Config, name: string): Target {
+  const target = config.targets.find((t) => t.name === name);
+  if (target) return target;
+  const known = config.targets.map((t) => t.name);
+  throw new CliError(`unknown target "${name}"; ${known.length ? `targets in this config: ${known.join(', ')}` : 'this config has no targets'}`);
+}
+
+/** Host for clients: agent.publicHost when set, loopback for wildcard listeners. */
+export function clientHost(config: Config, listen: string): string {
+  if (config.agent.publicHost) return bracket(config.agent.publicHost);
+  const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return bracket(host);
+}
+
+function bracket(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+export function connectionUri(config: Config, target: Target, user: string, token: string, port?: number): string {
+  const listenPort = port ?? Number(target.listen.slice(target.listen.lastIndexOf(':') + 1));
+  const sslmode = target.tls ? 'require' : 'disable';
+  return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(token)}@${clientHost(config, target.listen)}:${listenPort}/${encodeURIComponent(target.name)}?sslmode=${sslmode}`;
+}

@@ -1,0 +1,24 @@
+// What `vigil dev` runs when no config says otherwise. `vigil token`, `vigil sessions` and
+// `vigil export` read the same defaults, so without --config they talk to what `vigil dev` serves.
+// Environment overrides apply on top (VIGIL_DATA_DIR, VIGIL__HUB__LISTEN,
+// VIGIL__TARGETS__DEMO__LISTEN, REDIS_URL, DATABASE_URL...; see common/config/load-config.ts).
+
+/** The demo target: no upstream, so `vigil dev` serves its embedded demo database behind it. */
+export const DEMO_TARGET = {
+  name: 'demo',
+  protocol: 'postgres',
+  listen: '127.0.0.1:15432',
+  recording: 'required',
+} as const;
+
+/** The user `vigil dev` issues a ready-to-paste connection string for. */
+export const DEMO_USER = 'alice';
+
+/** A raw config (validated by the schema like a file would be). */
+export function devDefaults(): Record<string, unknown> {
+  return {
+    dataDir: '.vigil',
+    hub: { listen: '127.0.0.1:8080' },
+    targets: [{ ...DEMO_TARGET }],
+  };
+}

@@ -1,0 +1,128 @@
+// Human-readable output of recordings for the terminal. Recorded text is attacker-controlled: a
+// query can carry escape sequences meant for the reviewer's terminal, so every recorded string is
+// shown with control characters made visible.
+import type { VigilEvent } from '../common/events/index.ts';
+import type { SessionSummary } from '../server/store/recording-store.ts';
+
+const RESULT_ROWS_SHOWN = 5;
+const TEXT_LIMIT = 500;
+
+/** Control characters (C0, DEL, C1) become \xNN; newlines and tabs become \n, \t. */
+export function visible(text: string, limit = TEXT_LIMIT): string {
+  const cut = text.length > limit ? `${text.slice(0, limit)}…` : text;
+  return cut.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function duration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+function status(s: SessionSummary): string {
+  if (!s.endedAt) return 'live';
+  const took = s.startedAt ? ` after ${duration(Date.parse(s.endedAt) - Date.parse(s.startedAt))}` : '';
+  return `${s.endReason ?? 'ended'}${took}`;
+}
+
+export function sessionTable(sessions: SessionSummary[]): string {
+  if (sessions.length === 0) return 'no sessions recorded yet';
+  return table(
+    ['ID', 'USER', 'TARGET', 'STARTED (UTC)', 'STATUS', 'QUERIES', 'ERRORS'],
+    sessions.map((s) => [
+      s.id, visible(s.user, 40), visible(s.target, 40), s.startedAt?.replace('T', ' ').replace('Z', '') ?? '?',
+      status(s), String(s.queryCount), String(s.errorCount),
+    ]),
+  );
+}
+
+export function sessionHeader(s: SessionSummary): string {
+  return [
+    `Session ${s.id}`,
+    `  ${s.protocol}  user ${visible(s.user, 100)}  target ${visible(s.target, 100)}  client ${visible(s.client, 100)}  agent ${visible(s.agent, 100)}`,
+    `  started ${s.startedAt ?? '?'}  ${s.endedAt ? `ended ${s.endedAt} (${status(s)})` : 'live'}`,
+    `  ${s.eventCount} events, ${s.queryCount} queries, ${s.errorCount} errors${s.persistedSeq < s.lastSeq ? `  (stored up to #${s.persistedSeq} of #${s.lastSeq})` : ''}`,
+  ].join('\n');
+}
+
+function masked(e: VigilEvent): string {
+  if (!e.masked) return '';
+  const parts = Object.entries(e.masked).map(([rule, n]) => `${rule}×${n}`);
+  return parts.length ? `  masked ${parts.join(' ')}` : '';
+}
+
+const cell = (value: string | null) => (value === null ? 'NULL' : visible(value, 80));
+
+/** One event as a line (and, for results and COPY, a few indented lines of content). */
+export function eventLines(e: VigilEvent): string[] {
+  const head = `${String(e.seq).padStart(5)} ${e.time.slice(11, 23)} ${e.type.padEnd(15)}`;
+  const indent = ' '.repeat(head.length + 1);
+  switch (e.type) {
+    case 'session.start': {
+      const d = e.data;
+      return [`${head} database ${visible(d.database ?? '?', 100)}  app ${visible(d.applicationName ?? '-', 100)}  upstream ${visible(d.upstream, 200)}  recording ${d.recording}${d.clientMasking ? '  client masking on' : ''}`];
+    }
+    case 'session.end': {
+      const d = e.data;
+      return [`${head} ${d.reason}${d.message ? `: ${visible(d.message)}` : ''}  after ${duration(d.durationMs)}  ${d.bytesUp} bytes up, ${d.bytesDown} bytes down`];
+    }
+    case 'db.query': {
+      const d = e.data;
+      const lines = [`${head} ${visible(d.sql.replace(/\s+/g, ' ').trim())}${masked(e)}`];
+      const where = [
+        d.protocol !== 'simple' ? d.protocol : '',
+        d.statement ? `statement ${visible(d.statement, 64)}` : '',
+        d.portal ? `portal ${visible(d.portal, 64)}` : '',
+        d.maxRows ? `max ${d.maxRows} rows` : '',
+      ].filter(Boolean);
+      if (where.length) lines.push(`${indent}(${where.join(', ')})`);
+      if (d.params?.length) lines.push(`${indent}params: ${d.params.map((p, i) => `$${i + 1}=${p.value === null ? 'NULL' : `'${visible(p.value, 80)}'`}`).join(' ')}`);
+      return lines;
+    }
+    case 'db.result': {
+      const d = e.data;
+      const rows = `${d.rowCount} row${d.rowCount === 1 ? '' : 's'}`;
+      const lines = [`${head} ${visible(d.command || '(empty query)', 100)}  ${rows}  ${(d.durationUs / 1000).toFixed(1)} ms  (query #${d.querySeq})${masked(e)}`];
+      if (d.columns.length) {
+        lines.push(`${indent}${d.columns.map((c) => visible(c.name, 64)).join(' | ')}`);
+        for (const row of d.rows.slice(0, RESULT_ROWS_SHOWN)) lines.push(`${indent}${row.map(cell).join(' | ')}`);
+        const hidden = d.rowCount - Math.min(d.rows.length, RESULT_ROWS_SHOWN);
+        if (hidden > 0) lines.push(`${indent}… ${hidden} more row${hidden === 1 ? '' : 's'}${d.truncated ? ' (not all recorded)' : ''}`);
+      }
+      return lines;
+    }
+    case 'db.error': {
+      const d = e.data;
+      const lines = [`${head} ${d.severity} ${d.code}: ${visible(d.message)}${d.querySeq ? `  (query #${d.querySeq})` : ''}${masked(e)}`];
+      if (d.detail) lines.push(`${indent}DETAIL: ${visible(d.detail)}`);
+      if (d.hint) lines.push(`${indent}HINT: ${visible(d.hint)}`);
+      return lines;
+    }
+    case 'db.notice':
+      return [`${head} ${e.data.severity} ${e.data.code}: ${visible(e.data.message)}${masked(e)}`];
+    case 'db.notification':
+      return [`${head} channel ${visible(e.data.channel, 64)}: ${visible(e.data.payload)}`];
+    case 'db.copy': {
+      const d = e.data;
+      const lines = [`${head} ${d.direction === 'in' ? 'FROM STDIN' : 'TO STDOUT'} ${d.format}  ${d.rows} rows, ${d.bytes} bytes  ${d.outcome}${masked(e)}`];
+      if (d.content) {
+        const shown = d.content.split('\n').filter((l) => l.length > 0).slice(0, RESULT_ROWS_SHOWN);
+        for (const line of shown) lines.push(`${indent}${visible(line, 200)}`);
+        if (d.truncated) lines.push(`${indent}… (content truncated)`);
+      }
+      return lines;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+// The CLI's way into the hub's HTTP API. It signs a short-lived admin API token with the hub's
+// key from dataDir: whoever can read that key is the hub's operator.
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import type { Config } from '../common/config/schema.ts';
+import { keyPaths, TokenSigner } from '../common/tokens.ts';
+import type { SessionSummary } from '../server/store/recording-store.ts';
+import type { SessionEventsResponse, SessionListResponse } from '../server/http/routes/sessions.ts';
+import { CliError } from './cli-error.ts';
+
+export class HubClient {
+  private constructor(readonly baseUrl: string, private readonly token: string) {}
+
+  static async create(config: Config, hubUrl?: string): Promise<HubClient> {
+    const base = (hubUrl ?? `http://${loopback(config.hub.listen)}`).replace(/\/+$/, '');
+    if (!/^https?:\/\/[^/]+$/.test(base)) throw new CliError(`--hub expects a URL such as http://127.0.0.1:8080, got ${base}`);
+    const keyFile = keyPaths(config.dataDir).privateKey;
+    let pem: string;
+    try {
+      pem = fs.readFileSync(keyFile, 'utf8');
+    } catch {
+      throw new CliError(`no hub key at ${keyFile}: run this on the hub's host with its dataDir (--config or VIGIL_DATA_DIR)`);
+    }
+    const signer = await TokenSigner.fromPem(pem);
+    return new HubClient(base, await signer.apiToken('vigil-cli', 'admin', 60_000));
+  }
+
+  listSessions(query: Record<string, string | undefined>): Promise<SessionListResponse> {
+    const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined));
+    const qs = params.toString();
+    return this.json(`/api/sessions${qs ? `?${qs}` : ''}`);
+  }
+
+  async getSession(id: string): Promise<SessionSummary> {
+    return (await this.json<{ session: SessionSummary }>(`/api/sessions/${encodeURIComponent(id)}`)).session;
+  }
+
+  events(id: string, from: number, limit = 1000): Promise<SessionEventsResponse> {
+    return this.json(`/api/sessions/${encodeURIComponent(id)}/events?from=${from}&limit=${limit}`);
+  }
+
+  /** The export as a byte stream, exactly as the hub sends it. */
+  async exportJsonl(id: string): Promise<Readable> {
+    const res = await this.request(`/api/sessions/${encodeURIComponent(id)}/export?format=jsonl`);
+    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  }
+
+  private async json<T>(path: string): Promise<T> {
+    return (await (await this.request(path)).json()) as T;
+  }
+
+  private async request(path: string): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, { headers: { authorization: `Bearer ${this.token}` } });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new CliError(`cannot reach the hub at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}): is \`vigil hub\` or \`vigil dev\` running? (--hub URL to point elsewhere)`);
+    }
+    if (res.ok) return res;
+    const message = await res.json().then((b: { error?: { message?: string } }) => b.error?.message, () => undefined);
+    if (res.status === 401) {
+      throw new CliError(`the hub at ${this.baseUrl} refused the API token (${message ?? 'unauthorized'}): is the dataDir the hub's own?`);
+    }
+    throw new CliError(`hub: ${message ?? `HTTP ${res.status}`}`);
+  }
+}
+
+function loopback(listen: string): string {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i);
+  const port = listen.slice(i + 1);
+  if (host === '0.0.0.0') return `127.0.0.1:${port}`;
+  if (host === '[::]' || host === '::') return `[::1]:${port}`;
+  return listen;
+}

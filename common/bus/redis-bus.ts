@@ -1,0 +1,343 @@
+// The Redis transport of the event bus. One stream is the durable log (entry fields s=sessionId,
+// q=seq, b=body), a hash holds the persisted watermarks, and each session has a pub/sub channel
+// for the live view.
+//
+// Connections: the main one for appends and short commands; a second for XREADGROUP BLOCK (a
+// blocked command stalls every command queued behind it on its connection); a third, made on the
+// first subscribe, in subscriber mode for all subscriptions of this bus. Every connection rejects
+// commands while reconnecting (disableOfflineQueue) instead of queueing them: the agent's spool
+// keeps what did not land and the persister retries, so nothing waits silently inside the client.
+//
+// Live channel message: one PUBLISH per session per append, a JSON array `[[seq, body], ...]` in
+// order. A viewer that sees a seq jump fills the gap from the stream or the store.
+import { createClient } from 'redis';
+import type { Logger } from '../log.ts';
+import { silentLogger } from '../log.ts';
+import type {
+  BusEvent, BusStatus, ClaimOptions, Delivery, EventBus, ReadGroupOptions,
+} from './event-bus.ts';
+import {
+  compareStreamIds, isNoGroup, nextStreamId, parseAutoClaim, parseGroups, parsePendingFirstId,
+  parseReadGroup,
+} from './redis-replies.ts';
+
+type Client = ReturnType<typeof createClient>;
+
+export interface RedisBusOptions {
+  logger?: Logger;
+  /** The stream of the durable log; default `${keyPrefix}events`. */
+  streamKey?: string;
+  /** Prefix of the watermark hash (`persisted`) and the live channels (`live:<sessionId>`); default 'vigil:'. */
+  keyPrefix?: string;
+}
+
+// Raises each field only when the new value is greater: two persisters (or a late, slow batch)
+// never move a watermark back.
+const RAISE_WATERMARKS = `
+for i = 1, #ARGV, 2 do
+  local current = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0') or 0
+  local proposed = tonumber(ARGV[i + 1])
+  if proposed and proposed > current then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+return 0`;
+
+/** Backoff between reconnect attempts: quick at first, then once a second, forever. */
+function reconnectDelay(retries: number): number {
+  return Math.min(50 * 2 ** Math.min(retries, 10), 1000);
+}
+
+/** Resolves once the client is ready or its first attempt failed (it keeps retrying then). */
+function connectSoon(client: Client): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      client.off('ready', done);
+      client.off('error', done);
+      resolve();
+    };
+    client.on('ready', done);
+    client.on('error', done);
+    client.connect().catch(() => done());
+  });
+}
+
+async function shutdown(client: Client | undefined, graceful: boolean): Promise<void> {
+  if (!client) return;
+  try {
+    if (graceful && client.isReady) await client.close();
+    else client.destroy();
+  } catch {
+    // already closed
+  }
+}
+
+function parseLiveMessage(message: string): Array<[number, string]> | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(message);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(value)) return null;
+  for (const item of value) {
+    if (!Array.isArray(item) || typeof item[0] !== 'number' || typeof item[1] !== 'string') return null;
+  }
+  return value as Array<[number, string]>;
+}
+
+export async function createRedisBus(url: string, opts: RedisBusOptions = {}): Promise<EventBus> {
+  const log = (opts.logger ?? silentLogger).child({ component: 'redis-bus' });
+  const prefix = opts.keyPrefix ?? 'vigil:';
+  const stream = opts.streamKey ?? `${prefix}events`;
+  const watermarkKey = `${prefix}persisted`;
+  const liveChannel = (sessionId: string) => `${prefix}live:${sessionId}`;
+
+  const main: Client = createClient({
+    url,
+    // RESP2 explicitly (node-redis 6 defaults to RESP3): the raw replies parsed in
+    // redis-replies.ts are RESP2's flat arrays.
+    RESP: 2,
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: reconnectDelay },
+  });
+  let status: BusStatus = 'down';
+  let closed = false;
+  const statusListeners = new Set<(s: BusStatus) => void>();
+  const setStatus = (next: BusStatus) => {
+    if (next === status) return;
+    status = next;
+    log.info({ status: next }, next === 'up' ? 'redis connected' : 'redis connection lost');
+    for (const listener of statusListeners) {
+      try {
+        listener(next);
+      } catch (err) {
+        log.error({ err }, 'bus status listener failed');
+      }
+    }
+  };
+  main.on('ready', () => setStatus('up'));
+  main.on('error', (err: Error) => {
+    if (!main.isReady) setStatus('down');
+    log.debug({ err: err.message }, 'redis error');
+  });
+  main.on('end', () => setStatus('down'));
+
+  // Made on first use from the main connection's options (duplicate()).
+  let blocking: Client | undefined;
+  let blockingReady: Promise<void> | undefined;
+  const blockingClient = async (): Promise<Client> => {
+    if (!blocking) {
+      blocking = main.duplicate();
+      blocking.on('error', () => { /* reported through the main connection's status */ });
+      blockingReady = connectSoon(blocking);
+    }
+    await blockingReady;
+    return blocking;
+  };
+
+  let subscriber: Client | undefined;
+  let subscriberReady: Promise<void> | undefined;
+  const handlers = new Map<string, Set<(e: BusEvent) => void>>();
+
+  const send = <T = unknown>(client: Client, args: string[]): Promise<T> => client.sendCommand<T>(args);
+
+  const createGroup = async (group: string) => {
+    try {
+      // '0', not '$': entries appended before the group exists (an agent that started first, or a
+      // Redis that restarted empty and was refilled by the agents) must still be persisted.
+      await send(main, ['XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM']);
+    } catch (err) {
+      if (!(err instanceof Error && err.message.includes('BUSYGROUP'))) throw err;
+    }
+  };
+
+  const ackDeleted = async (group: string, ids: string[]) => {
+    if (ids.length) await send(main, ['XACK', stream, group, ...ids]);
+  };
+
+  const bus: EventBus = {
+    async append(events: readonly BusEvent[]) {
+      if (events.length === 0) return;
+      const commands: Promise<unknown>[] = [];
+      const bySession = new Map<string, Array<[number, string]>>();
+      // Issued in one tick: node-redis writes them as one pipeline, in this order.
+      for (const e of events) {
+        commands.push(send(main, ['XADD', stream, '*', 's', e.sessionId, 'q', String(e.seq), 'b', e.body]));
+        let list = bySession.get(e.sessionId);
+        if (!list) bySession.set(e.sessionId, (list = []));
+        list.push([e.seq, e.body]);
+      }
+      // After the XADDs, so a viewer that sees a gap finds the missing entries in the stream.
+      for (const [sessionId, list] of bySession) {
+        commands.push(send(main, ['PUBLISH', liveChannel(sessionId), JSON.stringify(list)]));
+      }
+      await Promise.all(commands);
+    },
+
+    async watermarks(sessionIds: readonly string[]) {
+      const marks = new Map<string, number>();
+      if (sessionIds.length === 0) return marks;
+      const values = await send<Array<string | null>>(main, ['HMGET', watermarkKey, ...sessionIds]);
+      sessionIds.forEach((id, i) => {
+        const n = Number(values[i] ?? 0);
+        if (Number.isFinite(n) && n > 0) marks.set(id, n);
+      });
+      return marks;
+    },
+
+    async setWatermarks(marks: ReadonlyMap<string, number>) {
+      if (marks.size === 0) return;
+      const args: string[] = [];
+      for (const [id, seq] of marks) args.push(id, String(seq));
+      await send(main, ['EVAL', RAISE_WATERMARKS, '1', watermarkKey, ...args]);
+    },
+
+    ensureGroup: createGroup,
+
+    async readGroup(o: ReadGroupOptions): Promise<Delivery[]> {
+      const client = await blockingClient();
+      // BLOCK 0 would mean "forever": a non-positive wait is a plain non-blocking read.
+      const block = o.blockMs > 0 ? ['BLOCK', String(Math.ceil(o.blockMs))] : [];
+      const args = ['XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', String(o.count), ...block, 'STREAMS', stream, '>'];
+      let raw: unknown;
+      try {
+        raw = await send(client, args);
+      } catch (err) {
+        // Redis restarted empty (or the group was deleted): re-create it from the start and go on.
+        if (!isNoGroup(err)) throw err;
+        log.warn({ group: o.group }, 'consumer group missing, re-creating it');
+        await createGroup(o.group);
+        raw = await send(client, args);
+      }
+      return parseReadGroup(raw).deliveries;
+    },
+
+    async readPending(o: Omit<ReadGroupOptions, 'blockMs'>): Promise<Delivery[]> {
+      let raw: unknown;
+      try {
+        raw = await send(main, ['XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', String(o.count), 'STREAMS', stream, '0']);
+      } catch (err) {
+        if (!isNoGroup(err)) throw err;
+        await createGroup(o.group);
+        return [];
+      }
+      const { deliveries, deletedIds } = parseReadGroup(raw);
+      // Pending entries whose data was trimmed can never be processed: drop them from the list.
+      await ackDeleted(o.group, deletedIds);
+      return deliveries;
+    },
+
+    async claimStale(o: ClaimOptions): Promise<Delivery[]> {
+      try {
+        const raw = await send(main, ['XAUTOCLAIM', stream, o.group, o.consumer, String(Math.max(0, Math.floor(o.minIdleMs))), '0-0', 'COUNT', String(o.count)]);
+        return parseAutoClaim(raw);
+      } catch (err) {
+        if (!isNoGroup(err)) throw err;
+        await createGroup(o.group);
+        return [];
+      }
+    },
+
+    async ack(group: string, ids: readonly string[]) {
+      if (ids.length === 0) return;
+      try {
+        await send(main, ['XACK', stream, group, ...ids]);
+      } catch (err) {
+        // No group: nothing is pending any more (Redis lost it), so there is nothing to acknowledge.
+        if (!isNoGroup(err)) throw err;
+      }
+    },
+
+    async trimAcknowledged(group: string) {
+      // Trims below what EVERY group of the stream still needs (its oldest pending entry, or what
+      // it has not been delivered yet), not only the named group: a second reader of the stream
+      // must not lose entries to the persister's housekeeping.
+      let groups;
+      try {
+        groups = parseGroups(await send(main, ['XINFO', 'GROUPS', stream]));
+      } catch (err) {
+        if (isNoGroup(err)) return;
+        throw err;
+      }
+      if (!groups.some((g) => g.name === group)) return;
+      let minId: string | null = null;
+      for (const g of groups) {
+        let keep = nextStreamId(g.lastDeliveredId);
+        if (g.pending > 0) {
+          const first = parsePendingFirstId(await send(main, ['XPENDING', stream, g.name]));
+          if (first) keep = first;
+        }
+        if (minId === null || compareStreamIds(keep, minId) < 0) minId = keep;
+      }
+      if (minId !== null) await send(main, ['XTRIM', stream, 'MINID', minId]);
+    },
+
+    async subscribe(sessionId: string, onEvent: (e: BusEvent) => void) {
+      if (!subscriber) {
+        subscriber = main.duplicate();
+        subscriber.on('error', () => { /* reported through the main connection's status */ });
+        subscriberReady = connectSoon(subscriber);
+      }
+      await subscriberReady;
+      const sub = subscriber;
+      const channel = liveChannel(sessionId);
+      let set = handlers.get(channel);
+      if (!set) {
+        set = new Set();
+        handlers.set(channel, set);
+        const listeners = set;
+        try {
+          await sub.subscribe(channel, (message: string) => {
+            const items = parseLiveMessage(message);
+            if (!items) {
+              log.warn({ channel }, 'malformed live message dropped');
+              return;
+            }
+            for (const [seq, body] of items) {
+              for (const fn of listeners) {
+                try {
+                  fn({ sessionId, seq, body });
+                } catch (err) {
+                  log.error({ err }, 'live subscriber failed');
+                }
+              }
+            }
+          });
+        } catch (err) {
+          handlers.delete(channel);
+          throw err;
+        }
+      }
+      set.add(onEvent);
+      const mine = set;
+      return async () => {
+        mine.delete(onEvent);
+        if (mine.size > 0 || handlers.get(channel) !== mine) return;
+        handlers.delete(channel);
+        try {
+          await sub.unsubscribe(channel);
+        } catch {
+          // offline: the subscription is gone with the connection anyway
+        }
+      };
+    },
+
+    status: () => status,
+
+    onStatus(listener) {
+      statusListeners.add(listener);
+      return () => statusListeners.delete(listener);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      statusListeners.clear();
+      await Promise.all([shutdown(blocking, false), shutdown(subscriber, false), shutdown(main, true)]);
+      setStatus('down');
+    },
+  };
+
+  await connectSoon(main);
+  if (status === 'down') log.warn('redis not reachable yet; retrying in the background');
+  return bus;
+}

@@ -1,0 +1,18 @@
+import type { Detector, DetectorName } from './detector.ts';
+import { email, phone } from './contact.ts';
+import { card, iban, ssn } from './financial.ts';
+import { bearer, cloudKey, jwt, privateKey } from './tokens.ts';
+import { connPassword, rolePassword } from './passwords.ts';
+
+export type { Detector, DetectorName } from './detector.ts';
+
+/** Built-in detectors in BUILTIN_DETECTORS order; that order breaks ties between overlapping matches. */
+export const DETECTORS: readonly Detector[] = [
+  email, card, ssn, iban, phone, jwt, bearer, cloudKey, privateKey, connPassword, rolePassword,
+];
+
+export function detectorByName(name: DetectorName): Detector {
+  const d = DETECTORS.find((x) => x.name === name);
+  if (!d) throw new Error(`unknown masking detector ${name}`);
+  return d;
+}

@@ -1,0 +1,23 @@
+// Shared by the masking unit tests: a masker with the default configuration, and secrets
+// assembled at run time so no file of the repository holds a token a secret scanner would flag.
+import { Masking } from '../../common/config/schema.ts';
+import { Masker } from './masker.ts';
+
+export function defaultMasker(overrides: Partial<Masking> = {}): Masker {
+  return new Masker(Masking.parse(overrides));
+}
+
+export const join = (...parts: string[]) => parts.join('');
+
+export const SAMPLE = {
+  jwt: join('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9', '.', 'eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkFsaWNlIn0', '.', 'SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c'),
+  awsKeyId: join('AKIA', 'IOSFODNN7EXAMPLE'),
+  awsSecret: join('wJalrXUtnFEMI/K7MDENG', '/bPxRfiCYEXAMPLEKEY'),
+  github: join('ghp', '_', 'x7Yq2Lm9Pz4Rt8Wk1Nv6Bc3Hd5Fg0Js2Ua9Q'),
+  githubPat: join('github', '_pat_', '11ABCDEFG0abcdefghijkl_mnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012345'),
+  slack: join('xox', 'b-', '123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx'),
+  stripe: join('sk', '_live_', '51HxYzAbCdEfGhIjKlMnOpQrSt'),
+  stripeRestricted: join('rk', '_live_', '51HxYzAbCdEfGhIjKlMnOpQrSt'),
+  gcp: join('AIza', 'SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY'),
+  pem: ['-----BEGIN RSA PRIVATE KEY-----', 'MIIEowIBAAKCAQEAvRKXmB0gqpKXlFJkR9yvQxM6TzNmm1pQ', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB', '-----END RSA PRIVATE KEY-----'].join('\n'),
+};

@@ -1,0 +1,348 @@
+// The agent's side of the event pipeline: a bounded spool between the proxy's data path and the
+// bus. publish() only queues (O(1), no awaits); one append at a time carries what was published
+// in the same tick, in order. An event leaves the spool only when the hub's persisted watermark
+// for its session covers it, not when Redis took it: Redis may restart empty, so after a reconnect
+// everything still unconfirmed is appended again, first and in order. Duplicates cost nothing
+// (the hub persists idempotently on (sessionId, seq)); a lost event would be a hole in a recording.
+//
+// Assumes each session's events are published in seq order (the agent numbers them as it emits).
+import type { BusEvent, BusStatus, EventBus } from '../../common/bus/event-bus.ts';
+import type { Logger } from '../../common/log.ts';
+import { Deque } from './deque.ts';
+
+export interface EventPublisherOptions {
+  /** Spool limit in events, queued + appended-but-unconfirmed. */
+  maxEvents: number;
+  /** Spool limit in bytes of event bodies (UTF-8), queued + unconfirmed. */
+  maxBytes: number;
+  logger: Logger;
+  /** How often to ask the bus for the watermarks of sessions with unconfirmed events. */
+  watermarkPollMs?: number;
+}
+
+export interface PublisherStats {
+  queued: number;
+  unconfirmed: number;
+  bytes: number;
+  dropped: number;
+  appended: number;
+}
+
+interface Item {
+  /** Publish order, across sessions: flush/drain targets and the order of a re-append. */
+  n: number;
+  event: BusEvent;
+  bytes: number;
+}
+
+interface Waiter {
+  target: number;
+  resolve(): void;
+  reject(err: Error): void;
+  timer?: NodeJS.Timeout;
+}
+
+const MAX_BATCH = 1000;
+const MAX_RETRY_MS = 1000;
+const DEFAULT_WAIT_MS = 30_000;
+
+export class EventPublisher {
+  private readonly bus: EventBus;
+  private readonly maxEvents: number;
+  private readonly maxBytes: number;
+  private readonly log: Logger;
+  private readonly pollMs: number;
+
+  /** Not yet appended; while an append is in flight its batch is the head of this queue. */
+  private readonly queue = new Deque<Item>();
+  /** Appended, waiting for the session's watermark, per session in seq order. */
+  private readonly unconfirmed = new Map<string, Deque<Item>>();
+  private unconfirmedCount = 0;
+  private bytes = 0;
+  private nextN = 1;
+  private dropped = 0;
+  private appended = 0;
+
+  private inFlight: Promise<void> | null = null;
+  private pumpScheduled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = 0;
+  private failing = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  /** Set by a reconnect: the next pump first puts every unconfirmed event back in the queue. */
+  private resendPending = false;
+  private sawDown: boolean;
+  private room = true;
+  private closed = false;
+
+  private readonly capacityListeners = new Set<(hasRoom: boolean) => void>();
+  private flushWaiters: Waiter[] = [];
+  private drainWaiters: Waiter[] = [];
+  private readonly offStatus: () => void;
+
+  constructor(bus: EventBus, opts: EventPublisherOptions) {
+    this.bus = bus;
+    this.maxEvents = opts.maxEvents;
+    this.maxBytes = opts.maxBytes;
+    this.log = opts.logger.child({ component: 'event-publisher' });
+    this.pollMs = opts.watermarkPollMs ?? 250;
+    this.sawDown = bus.status() === 'down';
+    this.offStatus = bus.onStatus((s) => this.onBusStatus(s));
+  }
+
+  /** Synchronous enqueue, never blocks the data path. Returns false when the spool is full (event not taken). */
+  publish(event: BusEvent): boolean {
+    const bytes = Buffer.byteLength(event.body);
+    const count = this.queue.length + this.unconfirmedCount;
+    // One event larger than maxBytes still fits an empty spool; otherwise it could never be taken.
+    if (this.closed || count >= this.maxEvents || (count > 0 && this.bytes + bytes > this.maxBytes)) {
+      this.dropped++;
+      return false;
+    }
+    this.queue.push({ n: this.nextN++, event, bytes });
+    this.bytes += bytes;
+    this.updateRoom();
+    this.schedulePump();
+    return true;
+  }
+
+  /** True while the spool (queued + unconfirmed) has room. */
+  hasRoom(): boolean {
+    return this.room;
+  }
+
+  /** Called with the new value whenever hasRoom() changes. */
+  onCapacity(listener: (hasRoom: boolean) => void): () => void {
+    this.capacityListeners.add(listener);
+    return () => this.capacityListeners.delete(listener);
+  }
+
+  stats(): PublisherStats {
+    return {
+      queued: this.queue.length,
+      unconfirmed: this.unconfirmedCount,
+      bytes: this.bytes,
+      dropped: this.dropped,
+      appended: this.appended,
+    };
+  }
+
+  /** Resolves when everything published so far is appended to the bus (tests, shutdown). */
+  flush(timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    return this.wait(this.flushWaiters, timeoutMs, 'flush');
+  }
+
+  /** Resolves when everything published so far is confirmed persisted (watermarks), or rejects on timeout. */
+  drain(timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    return this.wait(this.drainWaiters, timeoutMs, 'drain');
+  }
+
+  /** Stops sending. Whatever is still spooled is abandoned: drain() first to keep it. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.offStatus();
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.pollTimer);
+    const err = new Error('event publisher closed');
+    for (const w of [...this.flushWaiters, ...this.drainWaiters]) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.flushWaiters = [];
+    this.drainWaiters = [];
+    const left = this.queue.length + this.unconfirmedCount;
+    if (left > 0) this.log.warn({ queued: this.queue.length, unconfirmed: this.unconfirmedCount }, 'closing with events not confirmed persisted');
+    await this.inFlight?.catch(() => {});
+  }
+
+  // --- sending ---------------------------------------------------------------------------------
+
+  private schedulePump(): void {
+    // While a retry is pending the bus is failing: new events wait for that retry.
+    if (this.pumpScheduled || this.inFlight || this.retryTimer || this.closed) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.closed || this.inFlight || this.retryTimer) return;
+    if (this.resendPending) this.requeueUnconfirmed();
+    if (this.queue.length === 0) return;
+    const batch = this.queue.slice(MAX_BATCH);
+    const events = batch.map((i) => i.event);
+    this.inFlight = Promise.resolve().then(() => this.bus.append(events)).then(
+      () => this.onAppended(batch),
+      (err: unknown) => this.onAppendFailed(err),
+    );
+  }
+
+  private onAppended(batch: Item[]): void {
+    this.inFlight = null;
+    this.retryMs = 0;
+    if (this.failing) {
+      this.failing = false;
+      this.log.info('appending to the bus again');
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const item = this.queue.shift()!;
+      let list = this.unconfirmed.get(item.event.sessionId);
+      if (!list) this.unconfirmed.set(item.event.sessionId, (list = new Deque()));
+      list.push(item);
+    }
+    this.unconfirmedCount += batch.length;
+    this.appended += batch.length;
+    this.settle(this.flushWaiters, (t) => this.isFlushed(t));
+    this.schedulePoll();
+    this.schedulePump();
+  }
+
+  private onAppendFailed(err: unknown): void {
+    this.inFlight = null;
+    if (!this.failing) {
+      this.failing = true;
+      this.log.warn({ err: (err as Error)?.message, queued: this.queue.length }, 'append to the bus failed; keeping events and retrying');
+    }
+    if (this.closed) return;
+    this.retryMs = this.retryMs ? Math.min(this.retryMs * 2, MAX_RETRY_MS) : 50;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.pump();
+    }, this.retryMs);
+  }
+
+  private onBusStatus(status: BusStatus): void {
+    if (status === 'down') {
+      this.sawDown = true;
+      return;
+    }
+    if (this.sawDown) {
+      this.sawDown = false;
+      // The bus may have come back empty: what it held and the hub did not persist yet is gone.
+      if (this.unconfirmedCount > 0) this.resendPending = true;
+    }
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryMs = 0;
+    this.schedulePump();
+  }
+
+  /** Puts every unconfirmed event back at the front of the queue, in publish order. */
+  private requeueUnconfirmed(): void {
+    this.resendPending = false;
+    if (this.unconfirmedCount === 0) return;
+    const items: Item[] = [];
+    for (const list of this.unconfirmed.values()) items.push(...list.drainAll());
+    items.sort((a, b) => a.n - b.n);
+    this.unconfirmed.clear();
+    this.unconfirmedCount = 0;
+    this.queue.unshiftAll(items);
+    this.log.info({ events: items.length }, 'bus reconnected; appending unconfirmed events again');
+  }
+
+  // --- confirmation ----------------------------------------------------------------------------
+
+  private schedulePoll(): void {
+    if (this.pollTimer || this.polling || this.closed || this.unconfirmedCount === 0) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      void this.poll();
+    }, this.pollMs);
+  }
+
+  private async poll(): Promise<void> {
+    this.polling = true;
+    try {
+      const sessions = [...this.unconfirmed.keys()];
+      if (sessions.length) this.confirm(await this.bus.watermarks(sessions));
+    } catch {
+      // The bus is down: the next poll asks again, the reconnect re-sends.
+    } finally {
+      this.polling = false;
+      this.schedulePoll();
+    }
+  }
+
+  private confirm(marks: Map<string, number>): void {
+    for (const [sessionId, mark] of marks) {
+      const list = this.unconfirmed.get(sessionId);
+      if (!list) continue;
+      for (let head = list.peek(); head && head.event.seq <= mark; head = list.peek()) {
+        list.shift();
+        this.unconfirmedCount--;
+        this.bytes -= head.bytes;
+      }
+      if (list.length === 0) this.unconfirmed.delete(sessionId);
+    }
+    this.updateRoom();
+    this.settle(this.drainWaiters, (t) => this.isDrained(t));
+  }
+
+  // --- capacity and waiting --------------------------------------------------------------------
+
+  private updateRoom(): void {
+    const room = this.queue.length + this.unconfirmedCount < this.maxEvents && this.bytes < this.maxBytes;
+    if (room === this.room) return;
+    this.room = room;
+    for (const listener of this.capacityListeners) {
+      try {
+        listener(room);
+      } catch (err) {
+        this.log.error({ err }, 'capacity listener failed');
+      }
+    }
+  }
+
+  /** The queue is in publish order, so only its head can be at or below the target. */
+  private isFlushed(target: number): boolean {
+    const head = this.queue.peek();
+    return !head || head.n > target;
+  }
+
+  private isDrained(target: number): boolean {
+    if (!this.isFlushed(target)) return false;
+    for (const list of this.unconfirmed.values()) {
+      const head = list.peek();
+      if (head && head.n <= target) return false;
+    }
+    return true;
+  }
+
+  private wait(waiters: Waiter[], timeoutMs: number, what: string): Promise<void> {
+    const target = this.nextN - 1;
+    const done = waiters === this.flushWaiters ? this.isFlushed(target) : this.isDrained(target);
+    if (done) return Promise.resolve();
+    if (this.closed) return Promise.reject(new Error('event publisher closed'));
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { target, resolve, reject };
+      if (Number.isFinite(timeoutMs)) {
+        waiter.timer = setTimeout(() => {
+          const i = waiters.indexOf(waiter);
+          if (i >= 0) waiters.splice(i, 1);
+          const s = this.stats();
+          reject(new Error(`${what} timed out after ${timeoutMs} ms (queued ${s.queued}, unconfirmed ${s.unconfirmed})`));
+        }, timeoutMs);
+      }
+      waiters.push(waiter);
+    });
+  }
+
+  private settle(waiters: Waiter[], isDone: (target: number) => boolean): void {
+    if (waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const w of waiters) {
+      if (isDone(w.target)) {
+        clearTimeout(w.timer);
+        w.resolve();
+      } else {
+        still.push(w);
+      }
+    }
+    waiters.length = 0;
+    waiters.push(...still);
+  }
+}

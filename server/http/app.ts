@@ -1,0 +1,68 @@
+// The hub's HTTP API as an Express 5 app (no listening here: hub.ts serves it, tests use port 0).
+//   GET /healthz                         no auth, no data
+//   GET /api/sessions                    ?user&target&protocol&live&from&to&limit&before
+//   GET /api/sessions/:id
+//   GET /api/sessions/:id/events         ?from=1&limit=1000 -> { events, next }
+//   GET /api/sessions/:id/export         ?format=jsonl -> one canonical event body per line
+//   GET /api/metrics                     admin only
+// Every /api route needs `Authorization: Bearer <API token>` (common/tokens.ts).
+import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from '../../common/log.ts';
+import type { TokenVerifier } from '../../common/tokens.ts';
+import type { RecordingStore } from '../store/recording-store.ts';
+import { allow, authenticate } from './auth.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { sessionsRouter } from './routes/sessions.ts';
+
+export interface ApiAppOptions {
+  store: RecordingStore;
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** Operational counters served to admins at /api/metrics. */
+  metrics?: () => object;
+}
+
+export function createApiApp(opts: ApiAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(baseHeaders);
+  app.use(requestLog(opts.logger));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  const api = express.Router();
+  api.use(authenticate(opts.verifier));
+  api.use('/sessions', sessionsRouter(opts.store));
+  api.get('/metrics', allow('admin'), (_req, res) => {
+    res.json(opts.metrics?.() ?? {});
+  });
+  app.use('/api', api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(opts.logger));
+  return app;
+}
+
+// Recordings are sensitive even masked: never cached, never sniffed into another type.
+const baseHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+  });
+  next();
+};
+
+function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      // The path only: query strings are the caller's business, headers may carry tokens.
+      logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'api');
+    });
+    next();
+  };
+}

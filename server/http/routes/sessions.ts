@@ -1,0 +1,131 @@
+// Recorded sessions: list, one summary, its events page by page, and a JSON Lines export whose
+// lines are the stored canonical bodies byte for byte (what a later hash chain signs).
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import type { VigilEvent } from '../../../common/events/index.ts';
+import type { RecordingStore, SessionSummary } from '../../store/recording-store.ts';
+import { decodeSessionCursor, encodeSessionCursor, LIST_LIMIT_MAX } from '../../store/session-filter.ts';
+import { READ_LIMIT_DEFAULT, READ_LIMIT_MAX } from '../../store/sql-recording-store.ts';
+import { allow } from '../auth.ts';
+import { AppError } from '../errors.ts';
+import { parseInput } from '../validate.ts';
+
+const wholeNumber = (min: number, max: number) =>
+  z.string().regex(/^\d{1,9}$/, 'expected a whole number').transform(Number).pipe(z.number().min(min).max(max));
+
+const ListQuery = z.strictObject({
+  user: z.string().min(1).max(256).optional(),
+  target: z.string().min(1).max(256).optional(),
+  protocol: z.enum(['postgres', 'ssh', 'http']).optional(),
+  live: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  limit: wholeNumber(1, LIST_LIMIT_MAX).optional(),
+  before: z.string().min(1).max(1024).refine(isCursor, 'expected the `next` value of a previous page').optional(),
+});
+
+function isCursor(text: string): boolean {
+  try {
+    decodeSessionCursor(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const SessionParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+const EventsQuery = z.strictObject({
+  from: wholeNumber(1, Number.MAX_SAFE_INTEGER).default(1),
+  limit: wholeNumber(1, READ_LIMIT_MAX).default(READ_LIMIT_DEFAULT),
+});
+
+const ExportQuery = z.strictObject({ format: z.literal('jsonl').default('jsonl') });
+
+export interface SessionListResponse {
+  sessions: SessionSummary[];
+  /** Pass as `before` for the next page; null on the last page. */
+  next: string | null;
+}
+
+export interface SessionEventsResponse {
+  events: VigilEvent[];
+  /** The `from` of the next page; null when this page reached the end of what is stored. */
+  next: number | null;
+}
+
+const EXPORT_PAGE = 1000;
+
+export function sessionsRouter(store: RecordingStore): Router {
+  const router = Router();
+  const reviewers = allow('admin', 'reviewer');
+
+  const findSession = async (params: unknown): Promise<SessionSummary> => {
+    const { id } = parseInput(SessionParams, params, 'path parameter');
+    const session = await store.getSession(id);
+    if (!session) throw AppError.notFound(`no session ${id}`);
+    return session;
+  };
+
+  router.get('/', reviewers, async (req, res) => {
+    const filter = parseInput(ListQuery, req.query, 'query parameter');
+    const limit = filter.limit ?? 50;
+    const sessions = await store.listSessions({ ...filter, limit });
+    const last = sessions.at(-1);
+    const body: SessionListResponse = {
+      sessions,
+      next: sessions.length === limit && last?.startedAt ? encodeSessionCursor(last) : null,
+    };
+    res.json(body);
+  });
+
+  router.get('/:id', reviewers, async (req, res) => {
+    res.json({ session: await findSession(req.params) });
+  });
+
+  router.get('/:id/events', reviewers, async (req, res) => {
+    const session = await findSession(req.params);
+    const { from, limit } = parseInput(EventsQuery, req.query, 'query parameter');
+    const stored = await store.readEvents(session.id, from, limit);
+    const body: SessionEventsResponse = {
+      events: stored.map((s) => s.event),
+      next: stored.length === limit ? stored[stored.length - 1].event.seq + 1 : null,
+    };
+    res.json(body);
+  });
+
+  router.get('/:id/export', reviewers, async (req, res) => {
+    const session = await findSession(req.params);
+    parseInput(ExportQuery, req.query, 'query parameter');
+    // attachment() derives a Content-Type from the file name: set ours after it.
+    res.attachment(`vigil-session-${session.id.replace(/[^A-Za-z0-9_-]/g, '_')}.jsonl`);
+    res.type('application/x-ndjson; charset=utf-8');
+    let from = 1;
+    for (;;) {
+      const page = await store.readEvents(session.id, from, EXPORT_PAGE);
+      for (const { body } of page) await write(res, `${body}\n`);
+      if (page.length < EXPORT_PAGE) break;
+      from = page[page.length - 1].event.seq + 1;
+    }
+    res.end();
+  });
+
+  return router;
+}
+
+/** Writes with back-pressure: a slow client holds one page in memory, not the whole session. */
+function write(res: Response, text: string): Promise<void> | void {
+  if (res.write(text)) return;
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      res.off('close', onClose);
+      resolve();
+    };
+    const onClose = () => {
+      res.off('drain', onDrain);
+      reject(new AppError(400, 'client_closed', 'the client closed the connection during the export'));
+    };
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
+}

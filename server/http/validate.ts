@@ -1,0 +1,15 @@
+// Request input checked at the edge: a zod schema per route's params and query; a failure is a
+// 400 naming the parameter (values are not echoed back).
+import type { z } from 'zod';
+import { AppError } from './errors.ts';
+
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: 'query parameter' | 'path parameter'): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    throw AppError.badRequest(`unknown ${what}${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`);
+  }
+  const name = issue?.path.length ? String(issue.path[0]) : '(input)';
+  throw AppError.badRequest(`invalid ${what} "${name}": ${issue?.message ?? 'invalid value'}`);
+}

@@ -1,0 +1,94 @@
+// The hub: persists what agents send over the bus and serves recordings over HTTP. It holds the
+// token-signing key (created in dataDir on first start); agents verify tokens with its public half.
+// The caller owns the bus and the store: stop() leaves them open.
+import http from 'node:http';
+import type net from 'node:net';
+import type { EventBus } from '../common/bus/event-bus.ts';
+import type { Config } from '../common/config/schema.ts';
+import type { Logger } from '../common/log.ts';
+import { ensureSigningKey, TokenVerifier } from '../common/tokens.ts';
+import { createApiApp } from './http/app.ts';
+import { Persister } from './persist/persister.ts';
+import type { RecordingStore } from './store/recording-store.ts';
+
+export interface HubOptions {
+  config: Config;
+  bus: EventBus;
+  store: RecordingStore;
+  logger: Logger;
+}
+
+export interface Hub {
+  address: net.AddressInfo;
+  /** Base URL of the API, e.g. http://127.0.0.1:8080. */
+  url: string;
+  persister: Persister;
+  stop(): Promise<void>;
+}
+
+export async function startHub(opts: HubOptions): Promise<Hub> {
+  const { config, bus, store, logger } = opts;
+  const { publicKeyPem } = ensureSigningKey(config.dataDir);
+  const verifier = await TokenVerifier.fromPem(publicKeyPem);
+
+  const persister = new Persister({ bus, store, logger });
+  persister.start();
+
+  const app = createApiApp({
+    store,
+    verifier,
+    logger: logger.child({ component: 'api' }),
+    metrics: () => ({ persister: persister.metrics(), bus: bus.status() }),
+  });
+  const server = http.createServer(app);
+  let address: net.AddressInfo;
+  try {
+    address = await listen(server, config.hub.listen);
+  } catch (err) {
+    await persister.stop();
+    throw err;
+  }
+  const url = `http://${urlHost(address)}:${address.port}`;
+  logger.info({ url }, 'hub listening');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    address,
+    url,
+    persister,
+    stop() {
+      stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+        await persister.stop();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function listen(server: http.Server, hostPort: string): Promise<net.AddressInfo> {
+  const i = hostPort.lastIndexOf(':');
+  const host = hostPort.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = Number(hostPort.slice(i + 1));
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE'
+        ? new Error(`hub.listen ${hostPort} is already in use (another vigil hub or vigil dev?)`)
+        : new Error(`hub cannot listen on ${hostPort}: ${err.message}`));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve(server.address() as net.AddressInfo);
+    });
+  });
+}
+
+/** A host for URLs: wildcard addresses become loopback, IPv6 gets brackets. */
+export function urlHost(address: Pick<net.AddressInfo, 'address' | 'family'>): string {
+  if (address.address === '0.0.0.0') return '127.0.0.1';
+  if (address.address === '::') return '[::1]';
+  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
+}

@@ -1,0 +1,221 @@
+// The hub's side of the event pipeline: reads the bus's durable log as one consumer of a group,
+// validates every entry, writes the valid ones to the store in one call, and only then
+// acknowledges them and raises the sessions' persisted watermarks (which let the agents drop their
+// copies). Crash anywhere and the entries are still pending: this consumer re-reads them on start
+// (readPending), another one claims them after claimIdleMs (claimStale). Writing twice is harmless:
+// the store is idempotent on (sessionId, seq).
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Delivery, EventBus } from '../../common/bus/event-bus.ts';
+import { decodeEvent } from '../../common/events/codec.ts';
+import type { Logger } from '../../common/log.ts';
+import type { RecordingStore, StoredEvent } from '../store/recording-store.ts';
+
+export interface PersisterOptions {
+  bus: EventBus;
+  store: RecordingStore;
+  logger: Logger;
+  group?: string;
+  consumer?: string;
+  batchSize?: number;
+  blockMs?: number;
+  /** Pending entries of any consumer idle this long are taken over. */
+  claimIdleMs?: number;
+  /** How often to trim acknowledged entries from the log. */
+  trimIntervalMs?: number;
+}
+
+export interface PersisterMetrics {
+  /** Log entries handled (including re-deliveries). */
+  received: number;
+  /** Events newly written to the store. */
+  persisted: number;
+  /** Valid events the store already had. */
+  duplicates: number;
+  /** Entries that failed validation (acknowledged and skipped). */
+  invalid: number;
+  /** Failed bus or store operations (each followed by a back-off). */
+  errors: number;
+  lastBatchAt?: number;
+}
+
+const MAX_BACKOFF_MS = 2000;
+
+export class Persister {
+  private readonly bus: EventBus;
+  private readonly store: RecordingStore;
+  private readonly log: Logger;
+  private readonly group: string;
+  private readonly consumer: string;
+  private readonly batchSize: number;
+  private readonly blockMs: number;
+  private readonly claimIdleMs: number;
+  private readonly claimEveryMs: number;
+  private readonly trimEveryMs: number;
+
+  private readonly counters: PersisterMetrics = { received: 0, persisted: 0, duplicates: 0, invalid: 0, errors: 0 };
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  private wake = new AbortController();
+  private backoffMs = 0;
+  /** Own entries may be pending: at start, and after a batch that was not acknowledged. */
+  private checkPending = true;
+  private groupReady = false;
+  private nextClaimAt = 0;
+  private nextTrimAt = 0;
+  /** Watermarks the bus did not take yet (it was down): sent again with the next batch. */
+  private readonly unsentMarks = new Map<string, number>();
+
+  constructor(opts: PersisterOptions) {
+    this.bus = opts.bus;
+    this.store = opts.store;
+    this.group = opts.group ?? 'vigil-persister';
+    this.consumer = opts.consumer ?? `${os.hostname()}-${process.pid}`;
+    this.log = opts.logger.child({ component: 'persister', consumer: this.consumer });
+    this.batchSize = opts.batchSize ?? 500;
+    this.blockMs = opts.blockMs ?? 1000;
+    this.claimIdleMs = opts.claimIdleMs ?? 30_000;
+    this.claimEveryMs = Math.max(10, Math.min(this.claimIdleMs / 2, 5000));
+    this.trimEveryMs = opts.trimIntervalMs ?? 5000;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.loop = this.run();
+  }
+
+  /** Ends the loop: waits at most for the read or write in progress. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake.abort();
+    await this.loop;
+    this.loop = null;
+    this.wake = new AbortController();
+  }
+
+  metrics(): PersisterMetrics {
+    return { ...this.counters };
+  }
+
+  private async run(): Promise<void> {
+    this.log.info({ group: this.group }, 'persister started');
+    while (!this.stopping) {
+      try {
+        await this.step();
+        this.backoffMs = 0;
+      } catch (err) {
+        // Redis down, a store failure, anything: never out of the loop, never crash the hub.
+        this.counters.errors++;
+        this.groupReady = false;
+        this.backoffMs = this.backoffMs ? Math.min(this.backoffMs * 2, MAX_BACKOFF_MS) : 100;
+        this.log.warn({ err: (err as Error)?.message, retryInMs: this.backoffMs }, 'persister step failed; backing off');
+        await this.pause(this.backoffMs);
+      }
+    }
+    this.log.info('persister stopped');
+  }
+
+  private async step(): Promise<void> {
+    if (!this.groupReady) {
+      await this.bus.ensureGroup(this.group);
+      this.groupReady = true;
+    }
+    await this.flushMarks();
+    const now = Date.now();
+    const opts = { group: this.group, consumer: this.consumer, count: this.batchSize };
+
+    if (this.checkPending) {
+      const mine = await this.bus.readPending(opts);
+      if (mine.length === 0) this.checkPending = false;
+      else await this.handle(mine);
+      return;
+    }
+    if (now >= this.nextClaimAt) {
+      const claimed = await this.bus.claimStale({ ...opts, minIdleMs: this.claimIdleMs });
+      // A full batch: more may be waiting, claim again right away.
+      if (claimed.length < this.batchSize) this.nextClaimAt = now + this.claimEveryMs;
+      if (claimed.length) {
+        this.log.info({ entries: claimed.length }, 'claimed entries left pending by another consumer');
+        await this.handle(claimed);
+        return;
+      }
+    }
+    if (now >= this.nextTrimAt) {
+      this.nextTrimAt = now + this.trimEveryMs;
+      await this.bus.trimAcknowledged(this.group);
+    }
+    if (this.stopping) return;
+    const fresh = await this.bus.readGroup({ ...opts, blockMs: this.blockMs });
+    if (fresh.length) await this.handle(fresh);
+  }
+
+  private async handle(deliveries: Delivery[]): Promise<void> {
+    this.counters.received += deliveries.length;
+    this.counters.lastBatchAt = Date.now();
+    const valid: StoredEvent[] = [];
+    const seen = new Set<string>();
+    let duplicatesInBatch = 0;
+    for (const d of deliveries) {
+      const decoded = decodeEvent(d.body);
+      if (!decoded.ok) {
+        this.counters.invalid++;
+        // Never the body: a malformed entry may carry anything. JSON.parse's message quotes the
+        // input, so only the schema's messages (paths and expectations) are logged as they are.
+        const reason = decoded.error.startsWith('not JSON') ? 'not JSON' : decoded.error;
+        this.log.warn({ streamId: d.id, reason }, 'invalid event on the bus; skipped');
+        continue;
+      }
+      // A re-append can put the same event twice in one batch; one copy is enough for the store.
+      const key = `${decoded.event.sessionId}\u0000${decoded.event.seq}`;
+      if (seen.has(key)) {
+        duplicatesInBatch++;
+        continue;
+      }
+      seen.add(key);
+      valid.push({ event: decoded.event, body: d.body });
+    }
+
+    if (valid.length) {
+      try {
+        const result = await this.store.append(valid);
+        this.counters.persisted += result.inserted;
+        this.counters.duplicates += valid.length - result.inserted + duplicatesInBatch;
+        for (const [id, mark] of result.watermarks) {
+          if (mark > (this.unsentMarks.get(id) ?? 0)) this.unsentMarks.set(id, mark);
+        }
+      } catch (err) {
+        // Not acknowledged: the entries stay pending and come back through readPending.
+        this.checkPending = true;
+        throw err;
+      }
+    } else {
+      this.counters.duplicates += duplicatesInBatch;
+    }
+
+    try {
+      await this.bus.ack(this.group, deliveries.map((d) => d.id));
+    } catch (err) {
+      // Stored but still pending: read again later, written again as duplicates.
+      this.checkPending = true;
+      throw err;
+    }
+    await this.flushMarks();
+  }
+
+  private async flushMarks(): Promise<void> {
+    if (this.unsentMarks.size === 0) return;
+    const marks = new Map(this.unsentMarks);
+    await this.bus.setWatermarks(marks);
+    for (const [id, mark] of marks) if (this.unsentMarks.get(id) === mark) this.unsentMarks.delete(id);
+  }
+
+  /** A back-off that stop() cuts short. */
+  private async pause(ms: number): Promise<void> {
+    try {
+      await sleep(ms, undefined, { signal: this.wake.signal });
+    } catch {
+      // woken by stop()
+    }
+  }
+}

@@ -1,0 +1,266 @@
+// All of the recording store's logic, once, over any SqlClient (PostgreSQL through pg, or PGlite).
+// Writes are idempotent on (session_id, seq); summaries change only by what was really inserted;
+// persisted_seq is the contiguous watermark a bus may trim below.
+import { decodeEvent } from '../../common/events/index.ts';
+import type { Logger } from '../../common/log.ts';
+import { migrate } from './migrations.ts';
+import type { AppendResult, RecordingStore, SessionFilter, SessionSummary, StoredEvent } from './recording-store.ts';
+import { normalizeSessionFilter, StoreInputError } from './session-filter.ts';
+import type { SqlClient } from './sql-client.ts';
+import { summarizeInserted, type SessionDelta } from './summary-deltas.ts';
+
+/** Rows per INSERT: keeps one statement's arrays and RETURNING set bounded. */
+const INSERT_CHUNK = 1000;
+/** Rows examined per watermark step; a longer contiguous run takes several steps. */
+const WATERMARK_STEP = 2000;
+export const READ_LIMIT_DEFAULT = 1000;
+export const READ_LIMIT_MAX = 10_000;
+
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+const SESSION_COLUMNS = `id, protocol, user_name, target, client_addr, agent_id,
+  ${iso('started_at')} AS started_at, ${iso('ended_at')} AS ended_at, end_reason,
+  last_seq, persisted_seq, event_count, query_count, error_count`;
+
+interface SessionRow {
+  id: string;
+  protocol: string;
+  user_name: string;
+  target: string;
+  client_addr: string;
+  agent_id: string;
+  started_at: string | null;
+  ended_at: string | null;
+  end_reason: string | null;
+  last_seq: number;
+  persisted_seq: number;
+  event_count: number;
+  query_count: number;
+  error_count: number;
+}
+
+// Events go in as parallel arrays through unnest: one statement and six parameters whatever the
+// batch size, so no engine's parameter limit applies.
+const INSERT_EVENTS = `
+  INSERT INTO events (session_id, seq, event_id, type, time, body)
+  SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
+  ON CONFLICT (session_id, seq) DO NOTHING
+  RETURNING session_id, seq`;
+
+// Any event can create the summary (a session's events may arrive before its session.start is
+// re-delivered); session.start's metadata and time win once they arrive.
+const UPSERT_SESSIONS = `
+  INSERT INTO sessions AS s (id, protocol, user_name, target, client_addr, agent_id, started_at, start_seen,
+    ended_at, end_reason, last_seq, event_count, query_count, error_count)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+    $7::timestamptz[], $8::boolean[], $9::timestamptz[], $10::text[], $11::int8[], $12::int8[], $13::int8[], $14::int8[])
+  ON CONFLICT (id) DO UPDATE SET
+    protocol = CASE WHEN excluded.start_seen THEN excluded.protocol ELSE s.protocol END,
+    user_name = CASE WHEN excluded.start_seen THEN excluded.user_name ELSE s.user_name END,
+    target = CASE WHEN excluded.start_seen THEN excluded.target ELSE s.target END,
+    client_addr = CASE WHEN excluded.start_seen THEN excluded.client_addr ELSE s.client_addr END,
+    agent_id = CASE WHEN excluded.start_seen THEN excluded.agent_id ELSE s.agent_id END,
+    started_at = CASE WHEN excluded.start_seen THEN excluded.started_at
+                      WHEN s.start_seen THEN s.started_at
+                      ELSE least(s.started_at, excluded.started_at) END,
+    start_seen = s.start_seen OR excluded.start_seen,
+    ended_at = coalesce(excluded.ended_at, s.ended_at),
+    end_reason = coalesce(excluded.end_reason, s.end_reason),
+    last_seq = greatest(s.last_seq, excluded.last_seq),
+    event_count = s.event_count + excluded.event_count,
+    query_count = s.query_count + excluded.query_count,
+    error_count = s.error_count + excluded.error_count,
+    updated_at = now()`;
+
+// Gaps and islands over the next WATERMARK_STEP stored seqs after the watermark p: in the run
+// p+1, p+2, ... seq - row_number() equals p, and after the first gap it is larger. So the run's
+// length is how many rows have that difference, and the watermark moves by that much.
+const ADVANCE_WATERMARKS = `
+  UPDATE sessions s SET persisted_seq = s.persisted_seq + (
+    SELECT count(*) FROM (
+      SELECT w.seq - row_number() OVER (ORDER BY w.seq) AS d
+      FROM (SELECT e.seq FROM events e WHERE e.session_id = s.id AND e.seq > s.persisted_seq
+            ORDER BY e.seq LIMIT ${WATERMARK_STEP}) w
+    ) run WHERE run.d = s.persisted_seq)
+  WHERE s.id = ANY($1::text[]) AND s.persisted_seq < s.last_seq
+  RETURNING s.id, s.persisted_seq, s.last_seq`;
+
+export class SqlRecordingStore implements RecordingStore {
+  readonly #client: SqlClient;
+  readonly #logger: Logger | undefined;
+
+  /** Takes ownership of client: close() closes it. */
+  constructor(client: SqlClient, opts: { logger?: Logger } = {}) {
+    this.#client = client;
+    this.#logger = opts.logger;
+  }
+
+  async migrate(): Promise<void> {
+    await migrate(this.#client, { logger: this.#logger });
+  }
+
+  /**
+   * Writes the batch in one transaction. The caller vouches that each body is the canonical
+   * encoding of its event (it decoded one from the other); the store keys rows by the event.
+   */
+  async append(events: readonly StoredEvent[]): Promise<AppendResult> {
+    if (events.length === 0) return { inserted: 0, watermarks: new Map() };
+    const batch = uniqueSorted(events);
+    const sessionIds = [...new Set(batch.map((e) => e.event.sessionId))];
+    return this.#client.transaction(async (tx) => {
+      const inserted: StoredEvent[] = [];
+      for (let i = 0; i < batch.length; i += INSERT_CHUNK) {
+        inserted.push(...await insertEvents(tx, batch.slice(i, i + INSERT_CHUNK)));
+      }
+      const deltas = summarizeInserted(inserted.map((e) => e.event));
+      if (deltas.length > 0) {
+        await upsertSessions(tx, deltas);
+        await advanceWatermarks(tx, deltas.map((d) => d.id));
+      }
+      const { rows } = await tx.query<{ id: string; persisted_seq: number }>(
+        'SELECT id, persisted_seq FROM sessions WHERE id = ANY($1::text[])', [sessionIds]);
+      const found = new Map(rows.map((r) => [r.id, r.persisted_seq]));
+      return {
+        inserted: inserted.length,
+        watermarks: new Map(sessionIds.map((id) => [id, found.get(id) ?? 0])),
+      };
+    });
+  }
+
+  /**
+   * Newest first by (startedAt, id). `from` is inclusive and `to` exclusive, both on startedAt;
+   * `live` true keeps sessions without an end, false those with one. Page with
+   * `before: encodeSessionCursor(lastOfPreviousPage)`.
+   */
+  async listSessions(filter: SessionFilter = {}): Promise<SessionSummary[]> {
+    const f = normalizeSessionFilter(filter);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown) => { params.push(value); return `$${params.length}`; };
+    if (f.user !== undefined) where.push(`user_name = ${param(f.user)}`);
+    if (f.target !== undefined) where.push(`target = ${param(f.target)}`);
+    if (f.protocol !== undefined) where.push(`protocol = ${param(f.protocol)}`);
+    if (f.live !== undefined) where.push(f.live ? 'ended_at IS NULL' : 'ended_at IS NOT NULL');
+    if (f.from !== undefined) where.push(`started_at >= ${param(f.from)}::timestamptz`);
+    if (f.to !== undefined) where.push(`started_at < ${param(f.to)}::timestamptz`);
+    if (f.before !== undefined) {
+      where.push(`(started_at, id) < (${param(f.before.startedAt)}::timestamptz, ${param(f.before.id)}::text)`);
+    }
+    const { rows } = await this.#client.query<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions
+       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY started_at DESC, id DESC LIMIT ${param(f.limit)}`,
+      params,
+    );
+    return rows.map(toSummary);
+  }
+
+  async getSession(id: string): Promise<SessionSummary | null> {
+    const { rows } = await this.#client.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`, [id]);
+    return rows[0] ? toSummary(rows[0]) : null;
+  }
+
+  /** Up to `limit` (default 1000, at most 10,000) events with seq >= fromSeq, in seq order. */
+  async readEvents(sessionId: string, fromSeq = 1, limit = READ_LIMIT_DEFAULT): Promise<StoredEvent[]> {
+    if (!Number.isSafeInteger(fromSeq)) throw new StoreInputError(`invalid fromSeq: ${fromSeq}`);
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new StoreInputError(`invalid limit: ${limit}`);
+    const { rows } = await this.#client.query<{ seq: number; body: string }>(
+      'SELECT seq, body FROM events WHERE session_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3',
+      [sessionId, fromSeq, Math.min(limit, READ_LIMIT_MAX)],
+    );
+    return rows.map((row) => {
+      const decoded = decodeEvent(row.body);
+      if (!decoded.ok) throw new Error(`stored event ${sessionId}#${row.seq} is invalid: ${decoded.error}`);
+      if (decoded.event.sessionId !== sessionId || decoded.event.seq !== row.seq) {
+        throw new Error(`stored event ${sessionId}#${row.seq} holds ${decoded.event.sessionId}#${decoded.event.seq}`);
+      }
+      return { event: decoded.event, body: row.body };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}
+
+/** Drops repeats of (sessionId, seq) inside the batch (first wins); sorts so locks go in one order. */
+function uniqueSorted(events: readonly StoredEvent[]): StoredEvent[] {
+  const seen = new Set<string>();
+  const unique: StoredEvent[] = [];
+  for (const e of events) {
+    const key = `${e.event.sessionId}\n${e.event.seq}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    unique.push(e);
+  }
+  return unique.sort((a, b) =>
+    a.event.sessionId < b.event.sessionId ? -1 : a.event.sessionId > b.event.sessionId ? 1 : a.event.seq - b.event.seq);
+}
+
+async function insertEvents(tx: SqlClient, chunk: readonly StoredEvent[]): Promise<StoredEvent[]> {
+  const { rows } = await tx.query<{ session_id: string; seq: number }>(INSERT_EVENTS, [
+    chunk.map((e) => e.event.sessionId),
+    chunk.map((e) => e.event.seq),
+    chunk.map((e) => e.event.id),
+    chunk.map((e) => e.event.type),
+    chunk.map((e) => e.event.time),
+    chunk.map((e) => e.body),
+  ]);
+  const written = new Set(rows.map((r) => `${r.session_id}\n${r.seq}`));
+  return chunk.filter((e) => written.has(`${e.event.sessionId}\n${e.event.seq}`));
+}
+
+async function upsertSessions(tx: SqlClient, deltas: readonly SessionDelta[]): Promise<void> {
+  await tx.query(UPSERT_SESSIONS, [
+    deltas.map((d) => d.id),
+    deltas.map((d) => d.protocol),
+    deltas.map((d) => d.user),
+    deltas.map((d) => d.target),
+    deltas.map((d) => d.client),
+    deltas.map((d) => d.agent),
+    deltas.map((d) => d.startedAt),
+    deltas.map((d) => d.startSeen),
+    deltas.map((d) => d.endedAt),
+    deltas.map((d) => d.endReason),
+    deltas.map((d) => d.lastSeq),
+    deltas.map((d) => d.eventCount),
+    deltas.map((d) => d.queryCount),
+    deltas.map((d) => d.errorCount),
+  ]);
+}
+
+/** Moves each session's watermark over its contiguous run, a step at a time. */
+async function advanceWatermarks(tx: SqlClient, ids: readonly string[]): Promise<void> {
+  let pending = [...ids];
+  const before = new Map<string, number>();
+  const { rows: start } = await tx.query<{ id: string; persisted_seq: number }>(
+    'SELECT id, persisted_seq FROM sessions WHERE id = ANY($1::text[])', [pending]);
+  for (const row of start) before.set(row.id, row.persisted_seq);
+  while (pending.length > 0) {
+    const { rows } = await tx.query<{ id: string; persisted_seq: number; last_seq: number }>(ADVANCE_WATERMARKS, [pending]);
+    // A run that filled the whole step may go on: look again from the new watermark.
+    pending = rows
+      .filter((r) => r.persisted_seq - (before.get(r.id) ?? 0) === WATERMARK_STEP && r.persisted_seq < r.last_seq)
+      .map((r) => r.id);
+    for (const row of rows) before.set(row.id, row.persisted_seq);
+  }
+}
+
+function toSummary(row: SessionRow): SessionSummary {
+  return {
+    id: row.id,
+    protocol: row.protocol,
+    user: row.user_name,
+    target: row.target,
+    client: row.client_addr,
+    agent: row.agent_id,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    endReason: row.end_reason,
+    lastSeq: Number(row.last_seq),
+    persistedSeq: Number(row.persisted_seq),
+    eventCount: Number(row.event_count),
+    queryCount: Number(row.query_count),
+    errorCount: Number(row.error_count),
+  };
+}

@@ -1,0 +1,77 @@
+// What a batch of newly inserted events changes in each session's summary. Computed from the
+// inserted rows only, so a replayed batch (all duplicates) changes no counter.
+import type { VigilEvent } from '../../common/events/index.ts';
+
+export interface SessionDelta {
+  id: string;
+  /** Metadata from the batch's session.start if it has one, else from its lowest-seq event. */
+  protocol: string;
+  user: string;
+  target: string;
+  client: string;
+  agent: string;
+  /** session.start's time if in the batch (startSeen), else the earliest event time in it. */
+  startedAt: string;
+  startSeen: boolean;
+  endedAt: string | null;
+  endReason: string | null;
+  lastSeq: number;
+  eventCount: number;
+  queryCount: number;
+  errorCount: number;
+}
+
+/** One delta per session, ordered by session id (the order rows are locked in). */
+export function summarizeInserted(events: readonly VigilEvent[]): SessionDelta[] {
+  const deltas = new Map<string, SessionDelta & { metaSeq: number; endSeq: number }>();
+  for (const event of events) {
+    let delta = deltas.get(event.sessionId);
+    if (!delta) {
+      delta = {
+        id: event.sessionId, protocol: event.protocol, user: event.user, target: event.target,
+        client: event.connection.client, agent: event.connection.agent,
+        startedAt: event.time, startSeen: false, endedAt: null, endReason: null,
+        lastSeq: event.seq, eventCount: 0, queryCount: 0, errorCount: 0, metaSeq: event.seq, endSeq: 0,
+      };
+      deltas.set(event.sessionId, delta);
+    }
+    delta.eventCount += 1;
+    delta.lastSeq = Math.max(delta.lastSeq, event.seq);
+    if (!delta.startSeen && event.time < delta.startedAt) delta.startedAt = event.time;
+    if (!delta.startSeen && event.seq < delta.metaSeq) setMeta(delta, event);
+    switch (event.type) {
+      case 'session.start':
+        setMeta(delta, event);
+        delta.startSeen = true;
+        delta.startedAt = event.time;
+        break;
+      case 'session.end':
+        if (event.seq > delta.endSeq) {
+          delta.endSeq = event.seq;
+          delta.endedAt = event.time;
+          delta.endReason = event.data.reason;
+        }
+        break;
+      case 'db.query':
+        delta.queryCount += 1;
+        break;
+      case 'db.error':
+        delta.errorCount += 1;
+        break;
+      default:
+        break;
+    }
+  }
+  return [...deltas.values()]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map(({ metaSeq: _m, endSeq: _e, ...delta }) => delta);
+}
+
+function setMeta(delta: SessionDelta & { metaSeq: number }, event: VigilEvent): void {
+  delta.metaSeq = event.seq;
+  delta.protocol = event.protocol;
+  delta.user = event.user;
+  delta.target = event.target;
+  delta.client = event.connection.client;
+  delta.agent = event.connection.agent;
+}

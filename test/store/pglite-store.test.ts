@@ -1,0 +1,37 @@
+// The store contract on embedded PGlite, plus what only a file-backed PGlite must do: keep
+// recordings across a close and reopen.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createMemoryStore, createStore } from '../../server/store/create-store.ts';
+import { SessionEvents } from './event-factory.ts';
+import { describeRecordingStoreContract } from './store-contract.ts';
+
+describeRecordingStoreContract('PGlite (in memory)', () => createMemoryStore());
+
+describe('PGlite store on disk', () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-store-'));
+
+  afterAll(() => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('when the store is closed and reopened from its data dir, then sessions and events are still there', async () => {
+    const s = new SessionEvents();
+    const events = [s.start(), ...s.queries(3), s.end()];
+    const first = await createStore({ dataDir });
+    await first.append(events);
+    const summary = await first.getSession(s.sessionId);
+    await first.close();
+
+    const second = await createStore({ dataDir });
+    try {
+      expect(fs.existsSync(path.join(dataDir, 'store'))).toBe(true);
+      expect(await second.getSession(s.sessionId)).toEqual(summary);
+      expect((await second.readEvents(s.sessionId)).map((e) => e.body)).toEqual(events.map((e) => e.body));
+    } finally {
+      await second.close();
+    }
+  });
+});
