@@ -16,11 +16,6 @@ export class Deque<T> {
     return this.head < this.items.length ? this.items[this.head] : undefined;
   }
 
-  /** The item at position i from the front. */
-  at(i: number): T | undefined {
-    return this.items[this.head + i];
-  }
-
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];

@@ -6,6 +6,12 @@
 // (the hub persists idempotently on (sessionId, seq)); a lost event would be a hole in a recording.
 //
 // Assumes each session's events are published in seq order (the agent numbers them as it emits).
+//
+// A session that lost an event here (spool full, publish() refused it) has a hole its persisted
+// watermark will never pass, which would keep its later events in the spool for ever and, the
+// spool being shared, end up refusing every session. Its events after the hole leave the spool as
+// soon as they are appended: that recording is best-effort from then on (no re-send after a
+// reconnect), the others keep the full guarantee.
 import type { BusEvent, BusStatus, EventBus } from '../../common/bus/event-bus.ts';
 import type { Logger } from '../../common/log.ts';
 import { Deque } from './deque.ts';
@@ -43,6 +49,8 @@ interface Waiter {
 }
 
 const MAX_BATCH = 1000;
+/** Sessions remembered as having a hole; the oldest are forgotten past this. */
+const MAX_LOSSY_SESSIONS = 100_000;
 const MAX_RETRY_MS = 1000;
 const DEFAULT_WAIT_MS = 30_000;
 
@@ -58,6 +66,8 @@ export class EventPublisher {
   /** Appended, waiting for the session's watermark, per session in seq order. */
   private readonly unconfirmed = new Map<string, Deque<Item>>();
   private unconfirmedCount = 0;
+  /** Sessions with a refused event: sessionId -> the first seq refused. */
+  private readonly lossy = new Map<string, number>();
   private bytes = 0;
   private nextN = 1;
   private dropped = 0;
@@ -98,6 +108,7 @@ export class EventPublisher {
     // One event larger than maxBytes still fits an empty spool; otherwise it could never be taken.
     if (this.closed || count >= this.maxEvents || (count > 0 && this.bytes + bytes > this.maxBytes)) {
       this.dropped++;
+      this.markLossy(event);
       return false;
     }
     this.queue.push({ n: this.nextN++, event, bytes });
@@ -188,17 +199,34 @@ export class EventPublisher {
       this.failing = false;
       this.log.info('appending to the bus again');
     }
+    let released = false;
     for (let i = 0; i < batch.length; i++) {
       const item = this.queue.shift()!;
+      const hole = this.lossy.get(item.event.sessionId);
+      if (hole !== undefined && item.event.seq > hole) {
+        // Past a hole no watermark reaches it: appended is as far as it goes.
+        this.bytes -= item.bytes;
+        released = true;
+        continue;
+      }
       let list = this.unconfirmed.get(item.event.sessionId);
       if (!list) this.unconfirmed.set(item.event.sessionId, (list = new Deque()));
       list.push(item);
+      this.unconfirmedCount++;
     }
-    this.unconfirmedCount += batch.length;
     this.appended += batch.length;
+    if (released) this.updateRoom();
     this.settle(this.flushWaiters, (t) => this.isFlushed(t));
+    if (released) this.settle(this.drainWaiters, (t) => this.isDrained(t));
     this.schedulePoll();
     this.schedulePump();
+  }
+
+  private markLossy(event: BusEvent): void {
+    if (this.lossy.has(event.sessionId)) return;
+    if (this.lossy.size >= MAX_LOSSY_SESSIONS) this.lossy.delete(this.lossy.keys().next().value!);
+    this.lossy.set(event.sessionId, event.seq);
+    this.log.warn({ sessionId: event.sessionId, seq: event.seq }, 'spool full: event refused; this session is recorded best-effort from here');
   }
 
   private onAppendFailed(err: unknown): void {

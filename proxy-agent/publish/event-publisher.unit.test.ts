@@ -168,6 +168,29 @@ describe('EventPublisher', () => {
     expect(changes).toEqual([false, true]);
   });
 
+  it('when a session lost an event to a full spool, then its later events leave the spool once appended, not waiting for a watermark that cannot pass the hole', async () => {
+    const bus = new FakeBus();
+    bus.failing = true;
+    const p = make(bus, { maxEvents: 2 });
+    expect(p.publish(ev('a', 1))).toBe(true);
+    expect(p.publish(ev('b', 1))).toBe(true);
+    expect(p.publish(ev('a', 2))).toBe(false); // the hole in a
+    bus.failing = false;
+    await p.flush();
+    bus.marks.set('a', 1);
+    bus.marks.set('b', 1);
+    await p.drain();
+    expect(p.hasRoom()).toBe(true);
+
+    expect(p.publish(ev('a', 3))).toBe(true);
+    expect(p.publish(ev('b', 2))).toBe(true);
+    await p.flush();
+    // a:3 is past the hole (the store's watermark stays at 1): it left on append. b:2 waits.
+    expect(p.stats()).toMatchObject({ queued: 0, unconfirmed: 1 });
+    bus.marks.set('b', 2);
+    await p.drain();
+  });
+
   it('when bodies reach maxBytes, then the spool is full by bytes', async () => {
     const bus = new FakeBus();
     bus.failing = true;

@@ -20,14 +20,7 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function sessionWith(pred: (e: VigilEvent) => boolean): Promise<VigilEvent[]> {
-  for (let i = 0; i < 100; i++) {
-    const s = (await h.sessions()).find((x) => x.events.some(pred) && x.events.some((e) => e.type === 'session.end'));
-    if (s) return s.events;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('no such session recorded');
-}
+const sessionWith = (pred: (e: VigilEvent) => boolean) => h.sessionWhere(pred);
 
 describe('extended query protocol through the agent', () => {
   it('when node-postgres runs parameterized and prepared queries, then results are right and recorded with their parameters', async () => {

@@ -25,19 +25,12 @@ function expectGapless(events: VigilEvent[]) {
   expect(events.at(-1)!.type).toBe('session.end');
 }
 
-async function eventsOfLastSession(before: number) {
-  const ended = await h.waitForEnded(before + 1);
-  const sorted = ended.sort((a, b) => a.events[0].time.localeCompare(b.events[0].time));
-  return sorted.at(-1)!.events;
-}
-
 describe('psql through the agent', () => {
   it('when psql runs simple queries, then it prints the rows and the recording holds query and result in order', async () => {
-    const before = (await h.waitForEnded(0)).length;
     const r = await h.psql(['-At', '-c', 'select id, name from items order by id']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('1|apple\n2|pear\n3|plum\n');
-    const events = await eventsOfLastSession(before);
+    const events = await h.sessionWhere((e) => e.type === 'db.query' && e.data.sql.includes('from items order by id'));
     expectGapless(events);
     const query = events.find((e) => e.type === 'db.query' && e.data.sql.includes('from items'));
     expect(query).toBeDefined();
@@ -57,10 +50,9 @@ describe('psql through the agent', () => {
   });
 
   it('when a query fails, then psql prints the error and the recording holds a db.error tied to the query', async () => {
-    const before = (await h.waitForEnded(0)).length;
     const r = await h.psql(['-c', 'select * from no_such_table']);
     expect(r.stderr).toContain('relation "no_such_table" does not exist');
-    const events = await eventsOfLastSession(before);
+    const events = await h.sessionWhere((e) => e.type === 'db.query' && e.data.sql.includes('no_such_table'));
     expectGapless(events);
     const query = events.find((e) => e.type === 'db.query' && e.data.sql.includes('no_such_table'))!;
     const error = events.find((e) => e.type === 'db.error');
@@ -68,10 +60,9 @@ describe('psql through the agent', () => {
   });
 
   it('when one query string holds several statements, then each gets its own result with its index', async () => {
-    const before = (await h.waitForEnded(0)).length;
     const r = await h.psql(['-At', '-c', "select 1; select 'two'; update items set price = price where id = 1"]);
     expect(r.stdout).toContain('1\ntwo\n');
-    const events = await eventsOfLastSession(before);
+    const events = await h.sessionWhere((e) => e.type === 'db.query' && e.data.sql.startsWith('select 1;'));
     expectGapless(events);
     const query = events.find((e) => e.type === 'db.query' && e.data.sql.startsWith('select 1;'))!;
     const results = events.filter((e) => e.type === 'db.result' && e.data.querySeq === query.seq);
@@ -83,12 +74,11 @@ describe('psql through the agent', () => {
   });
 
   it('when psql copies to and from STDIN/STDOUT, then the data flows and db.copy events record it', async () => {
-    const before = (await h.waitForEnded(0)).length;
     const input = 'create temp table t (a int, b text);\n\\copy t from stdin\n1\tone\n2\ttwo\n\\.\n\\copy t to stdout\n';
     const r = await h.psql(['-At'], { input });
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('1\tone\n2\ttwo\n');
-    const events = await eventsOfLastSession(before);
+    const events = await h.sessionWhere((e) => e.type === 'db.query' && e.data.sql.startsWith('create temp table t'));
     expectGapless(events);
     const copies = events.filter((e) => e.type === 'db.copy');
     expect(copies).toHaveLength(2);
@@ -97,7 +87,6 @@ describe('psql through the agent', () => {
   });
 
   it('when psql is interrupted during pg_sleep(30), then the cancel reaches the server through the agent', async () => {
-    const before = (await h.waitForEnded(0)).length;
     const child = spawn('psql', ['-X', await h.uri(), '-c', 'select pg_sleep(30)']);
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -110,10 +99,9 @@ describe('psql through the agent', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(stderr).toContain('canceling statement due to user request');
     expect(code).not.toBe(0);
-    const ended = await h.waitForEnded(before + 2);
-    const session = ended.find((s) => s.events.some((e) => e.type === 'db.query' && e.data.sql === 'select pg_sleep(30)'))!;
-    expectGapless(session.events);
-    expect(session.events.find((e) => e.type === 'db.error')).toMatchObject({ data: { code: '57014' } });
+    const events = await h.sessionWhere((e) => e.type === 'db.query' && e.data.sql === 'select pg_sleep(30)');
+    expectGapless(events);
+    expect(events.find((e) => e.type === 'db.error')).toMatchObject({ data: { code: '57014' } });
   });
 });
 

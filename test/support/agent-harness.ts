@@ -54,6 +54,8 @@ export interface Harness {
   /** Waits until the store holds a session.end for `count` sessions and returns their events. */
   sessions(): Promise<{ id: string; events: VigilEvent[] }[]>;
   waitForEnded(count: number, timeoutMs?: number): Promise<{ id: string; events: VigilEvent[] }[]>;
+  /** Waits for an ended session holding an event that matches `pred` and returns its events. */
+  sessionWhere(pred: (e: VigilEvent) => boolean, timeoutMs?: number): Promise<VigilEvent[]>;
   stop(): Promise<void>;
 }
 
@@ -126,6 +128,15 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
         const ended = all.filter((s) => s.events.some((e) => e.type === 'session.end'));
         if (ended.length >= count) return ended;
         if (Date.now() > deadline) throw new Error(`expected ${count} ended sessions, have ${ended.length} of ${all.length}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async sessionWhere(pred, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const s = (await sessions()).find((x) => x.events.some(pred) && x.events.some((e) => e.type === 'session.end'));
+        if (s) return s.events;
+        if (Date.now() > deadline) throw new Error('no ended session holds a matching event');
         await new Promise((r) => setTimeout(r, 100));
       }
     },

@@ -62,6 +62,8 @@ interface CopyState {
   chunks: string[];
   keptBytes: number;
   truncated: boolean;
+  /** The last bytes seen, to recognise the end-of-data marker `\.` that psql sends as a line. */
+  tail: string;
 }
 
 type Expectation =
@@ -419,6 +421,7 @@ export class PostgresRecorder {
       chunks: [],
       keptBytes: 0,
       truncated: false,
+      tail: '',
     };
   }
 
@@ -429,6 +432,7 @@ export class PostgresRecorder {
       return;
     }
     for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) copy.rows++;
+    copy.tail = (copy.tail + data.subarray(Math.max(0, data.length - 4)).toString('latin1')).slice(-4);
     if (copy.truncated) return;
     const room = this.opts.maxCopyBytes - copy.keptBytes;
     if (data.length <= room) {
@@ -449,7 +453,13 @@ export class PostgresRecorder {
     let content: string | undefined;
     let counts: MaskCounts | null = null;
     if (!copy.binary) {
-      const m = this.masker.maskText(copy.chunks.join(''));
+      let text = copy.chunks.join('');
+      // `\.` on a line of its own ends the data (psql sends it); it is not a row.
+      if (copy.tail === '\n\\.\n' || copy.tail.endsWith('\\.\n') && copy.rows === 1) {
+        copy.rows--;
+        if (text.endsWith('\\.\n')) text = text.slice(0, -3);
+      }
+      const m = this.masker.maskText(text);
       content = m.text;
       counts = m.counts;
     }

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import {
+  compareStreamIds, isNoGroup, nextStreamId, parseAutoClaim, parseGroups, parsePendingFirstId, parseReadGroup,
+} from './redis-replies.ts';
+
+describe('Redis stream replies', () => {
+  it('when ids differ in digit count, then they still compare numerically', () => {
+    expect(compareStreamIds('999-0', '1000-0')).toBe(-1);
+    expect(compareStreamIds('5-10', '5-9')).toBe(1);
+    expect(compareStreamIds('7-3', '7-3')).toBe(0);
+    expect(nextStreamId('1700000000000-41')).toBe('1700000000000-42');
+  });
+
+  it('when XREADGROUP returns entries, trimmed ones included, then bodies and deleted ids are separated', () => {
+    const raw = [['vigil:events', [['1-0', ['s', 'a', 'q', '1', 'b', '{"x":1}']], ['2-0', null], ['3-0', ['other', 'field']]]]];
+    expect(parseReadGroup(raw)).toEqual({
+      deliveries: [{ id: '1-0', body: '{"x":1}' }, { id: '3-0', body: '' }],
+      deletedIds: ['2-0'],
+    });
+    expect(parseReadGroup(null)).toEqual({ deliveries: [], deletedIds: [] });
+  });
+
+  it('when XAUTOCLAIM, XINFO GROUPS and XPENDING answer, then the fields the bus needs are read', () => {
+    expect(parseAutoClaim(['0-0', [['4-1', ['b', 'x']]], []])).toEqual([{ id: '4-1', body: 'x' }]);
+    expect(parseGroups([['name', 'g', 'consumers', 1, 'pending', 2, 'last-delivered-id', '9-0', 'entries-read', 9, 'lag', 0]]))
+      .toEqual([{ name: 'g', pending: 2, lastDeliveredId: '9-0' }]);
+    expect(parsePendingFirstId([2, '3-0', '9-0', [['c', '2']]])).toBe('3-0');
+    expect(parsePendingFirstId([0, null, null, null])).toBeNull();
+  });
+
+  it('when Redis says NOGROUP, then it is recognised', () => {
+    expect(isNoGroup(new Error("NOGROUP No such key 'k' or consumer group 'g'"))).toBe(true);
+    expect(isNoGroup(new Error('ERR something else'))).toBe(false);
+  });
+});
