@@ -23,8 +23,11 @@ function bracket(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
+/** Percent-encodes also ' ( ) ! *, so the URI can be pasted inside shell quotes. */
+const encode = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
 export function connectionUri(config: Config, target: Target, user: string, token: string, port?: number): string {
   const listenPort = port ?? Number(target.listen.slice(target.listen.lastIndexOf(':') + 1));
   const sslmode = target.tls ? 'require' : 'disable';
-  return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(token)}@${clientHost(config, target.listen)}:${listenPort}/${encodeURIComponent(target.name)}?sslmode=${sslmode}`;
+  return `postgresql://${encode(user)}:${encode(token)}@${clientHost(config, target.listen)}:${listenPort}/${encode(target.name)}?sslmode=${sslmode}`;
 }

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import crypto from 'node:crypto';
 import { serialize } from 'pg-protocol';
-import { startHarness, type Harness } from '../support/agent-harness.ts';
+import { run, startHarness, type Harness } from '../support/agent-harness.ts';
 import { RawClient } from '../support/raw-client.ts';
 
 let h: Harness;
@@ -67,12 +67,12 @@ describe('bad input to the listener', () => {
 
   it('when the token is bad, expired or for another target, then psql prints a clear FATAL', async () => {
     const uri = (token: string) => `postgresql://alice:${token}@127.0.0.1:${h.port}/pg?sslmode=disable`;
-    const { spawnSync } = await import('node:child_process');
-    const psql = (token: string) => spawnSync('psql', ['-X', uri(token), '-c', 'select 1'], { encoding: 'utf8' }).stderr;
-    expect(psql('not-a-token')).toContain('the password is not a valid Vigil token');
-    expect(psql(await h.token('alice', 'pg', -1000))).toContain('the Vigil token has expired');
-    expect(psql(await h.token('alice', 'other-target'))).toContain('the Vigil token is for target "other-target"');
-    expect(psql(await h.token('bob'))).toContain('the Vigil token was issued to "bob"');
+    // Asynchronously: the agent runs in this process and must keep answering.
+    const psql = async (token: string) => (await run('psql', ['-X', uri(token), '-c', 'select 1'])).stderr;
+    expect(await psql('not-a-token')).toContain('the password is not a valid Vigil token');
+    expect(await psql(await h.token('alice', 'pg', -1000))).toContain('the Vigil token has expired');
+    expect(await psql(await h.token('alice', 'other-target'))).toContain('the Vigil token is for target "other-target"');
+    expect(await psql(await h.token('bob'))).toContain('the Vigil token was issued to "bob"');
   });
 
   it('when an SSLRequest comes to a listener without TLS, then it is declined and the client continues in plain text', async () => {

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createClient } from 'redis';
 import { startHarness, type Harness } from '../support/agent-harness.ts';
+import type { VigilEvent } from '../../common/events/index.ts';
 
 const RAW = {
   email: 'grace.hopper@navy.example.com',
@@ -63,10 +64,8 @@ describe('masking in the recording', () => {
 
   it('when a result is masked, then the event counts what each rule masked', async () => {
     await h.psql(['-c', 'select email, ssn from people where id = 1']);
-    const sessions = await h.sessions();
-    const result = sessions
-      .flatMap((s) => s.events)
-      .find((e) => e.type === 'db.result' && e.data.columns.map((c) => c.name).join() === 'email,ssn');
+    const isIt = (e: VigilEvent) => e.type === 'db.result' && e.data.columns.map((c) => c.name).join() === 'email,ssn';
+    const result = (await h.sessionWhere(isIt)).find(isIt);
     expect(result?.masked).toEqual({ EMAIL: 1, SECRET_COLUMN: 1 });
   });
 });

@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_CUSTOMERS } from '../../proxy-agent/demo/demo-seed.ts';
+import { freePort } from '../support/free-port.ts';
+import { runVigil, startVigil, type VigilProcess } from './run-vigil.ts';
+
+const run = promisify(execFile);
+let dev: VigilProcess;
+let dir: string;
+let env: Record<string, string>;
+let demoPort: number;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-dev-'));
+  demoPort = await freePort();
+  env = {
+    VIGIL_DATA_DIR: path.join(dir, 'data'),
+    VIGIL__HUB__LISTEN: `127.0.0.1:${await freePort()}`,
+    VIGIL__TARGETS__DEMO__LISTEN: `127.0.0.1:${demoPort}`,
+  };
+  dev = await startVigil(['dev'], env, /vigil dev is ready/, { cwd: dir, timeoutMs: 110_000 });
+});
+
+afterAll(async () => {
+  if (dev) {
+    const code = await dev.stop();
+    expect(code, dev.stderr()).toBe(0);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function storedSessions(): Promise<Array<{ id: string; endedAt: string | null; queryCount: number }>> {
+  const res = await runVigil(['sessions', 'list', '--json'], env, { cwd: dir });
+  expect(res.code, res.stderr).toBe(0);
+  return JSON.parse(res.stdout);
+}
+
+describe('vigil dev, end to end with psql', () => {
+  it('when vigil dev is ready, then it says what runs and prints a psql command for alice', () => {
+    expect(dev.stdout()).toContain(`demo  127.0.0.1:${demoPort}`);
+    expect(dev.stdout()).toMatch(/psql 'postgresql:\/\/alice:[^@']+@127\.0\.0\.1:\d+\/demo\?sslmode=disable'/);
+  });
+
+  it('when psql queries the demo target with a token from vigil token, then it gets real rows and the recording is masked', async () => {
+    const token = await runVigil(['token', '--user', 'alice', '--target', 'demo'], env, { cwd: dir });
+    expect(token.code, token.stderr).toBe(0);
+    const uri = token.stdout.trim();
+    expect(uri).toContain(`@127.0.0.1:${demoPort}/demo`);
+
+    const sql = 'select email from customers order by id limit 3';
+    const { stdout } = await run('psql', ['-X', '-At', uri, '-c', sql], { env: { ...process.env, PGPASSWORD: '' } });
+    const emails = DEMO_CUSTOMERS.slice(0, 3).map((c) => c.email);
+    expect(stdout).toBe(`${emails.join('\n')}\n`);
+
+    // The persister stores the session shortly after psql ends it.
+    let session: { id: string; endedAt: string | null } | undefined;
+    await expect.poll(async () => {
+      session = (await storedSessions()).find((s) => s.endedAt !== null && s.queryCount >= 1);
+      return session !== undefined;
+    }, { timeout: 30_000, interval: 500 }).toBe(true);
+
+    const shown = await runVigil(['sessions', 'show', session!.id], env, { cwd: dir });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(sql);
+    expect(shown.stdout).toContain('[EMAIL]');
+    for (const email of emails) expect(shown.stdout).not.toContain(email);
+
+    const exported = await runVigil(['export', session!.id, '--format', 'jsonl'], env, { cwd: dir });
+    expect(exported.code, exported.stderr).toBe(0);
+    const lines = exported.stdout.trimEnd().split('\n');
+    const events = lines.map((line) => JSON.parse(line));
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events[0].type).toBe('session.start');
+    expect(events.at(-1).type).toBe('session.end');
+    expect(events.some((e) => e.type === 'db.query' && e.data.sql === sql)).toBe(true);
+    for (const email of emails) expect(exported.stdout).not.toContain(email);
+  });
+
+  it('when a token is not valid, then psql is refused with a message and nothing reaches the demo data', async () => {
+    const bad = `postgresql://alice:not-a-token@127.0.0.1:${demoPort}/demo?sslmode=disable`;
+    await expect(run('psql', ['-X', '-At', bad, '-c', 'select 1'])).rejects.toThrow(/token/i);
+  });
+});

@@ -1,0 +1,78 @@
+// Runs the real `vigil` command (bin/vigil.mjs) as a child process, with an environment cleaned of
+// the caller's Vigil settings so a test states every setting it relies on.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(REPO, 'bin/vigil.mjs');
+
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('VIGIL') || k === 'REDIS_URL' || k === 'DATABASE_URL' || k.startsWith('PG')) continue;
+    env[k] = v;
+  }
+  return { ...env, VIGIL_LOG_LEVEL: 'warn', ...extra };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runVigil(args: string[], env: Record<string, string>, opts: { cwd?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), cwd: opts.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A long-running vigil command (hub, dev), resolved once stdout shows `ready`. */
+export interface VigilProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export function startVigil(args: string[], env: Record<string, string>, ready: RegExp, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<VigilProcess> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), cwd: opts.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const handle: VigilProcess = {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`vigil ${args.join(' ')} was not ready in time\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 90_000);
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+      if (ready.test(stdout)) {
+        clearTimeout(timer);
+        resolve(handle);
+      }
+    });
+    child.stderr!.on('data', (d) => { stderr += d; });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`vigil ${args.join(' ')} exited with ${code} before it was ready\nstdout: ${stdout}\nstderr: ${stderr}`));
+    });
+  });
+}

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createBus } from '../../common/bus/create-bus.ts';
+import type { EventBus } from '../../common/bus/event-bus.ts';
+import { parseConfig } from '../../common/config/load-config.ts';
+import { silentLogger } from '../../common/log.ts';
+import { keyPaths, TokenSigner } from '../../common/tokens.ts';
+import { startHub, type Hub } from '../../server/hub.ts';
+import { createStore } from '../../server/store/create-store.ts';
+import type { RecordingStore } from '../../server/store/recording-store.ts';
+import { fakeSession } from './event-fixtures.ts';
+import { createFreshDatabase } from './fresh-database.ts';
+
+let dataDir: string;
+let bus: EventBus;
+let store: RecordingStore;
+let hub: Hub;
+let dropDatabase: () => Promise<void>;
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-hub-'));
+  const db = await createFreshDatabase(inject('postgresUrl'), 'vigil_hub');
+  dropDatabase = db.drop;
+  bus = await createBus(inject('redisUrl'), silentLogger);
+  store = await createStore({ databaseUrl: db.url, dataDir, logger: silentLogger });
+  const config = parseConfig({ dataDir, hub: { listen: '127.0.0.1:0' } });
+  hub = await startHub({ config, bus, store, logger: silentLogger });
+});
+
+afterAll(async () => {
+  await hub?.stop();
+  await store?.close();
+  await bus?.close();
+  await dropDatabase?.();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('hub', () => {
+  it('when the hub starts, then its signing key exists in dataDir and the API listens on the port it got', async () => {
+    expect(fs.existsSync(keyPaths(dataDir).privateKey)).toBe(true);
+    expect(hub.address.port).toBeGreaterThan(0);
+    expect(hub.url).toBe(`http://127.0.0.1:${hub.address.port}`);
+    const res = await fetch(`${hub.url}/healthz`);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('when events arrive on the bus, then the persister stores them and the API serves them', async () => {
+    const session = fakeSession({ user: 'dora', queries: 2 });
+    await bus.append(session.events.map((e) => ({ sessionId: e.event.sessionId, seq: e.event.seq, body: e.body })));
+    const signer = await TokenSigner.fromPem(fs.readFileSync(keyPaths(dataDir).privateKey, 'utf8'));
+    const headers = { authorization: `Bearer ${await signer.apiToken('test', 'admin')}` };
+    await expect.poll(async () => (await fetch(`${hub.url}/api/sessions/${session.sessionId}`, { headers })).status, { timeout: 20_000 }).toBe(200);
+    await expect.poll(async () => {
+      const res = await fetch(`${hub.url}/api/sessions/${session.sessionId}/export?format=jsonl`, { headers });
+      return (await res.text()).trim().split('\n');
+    }, { timeout: 20_000 }).toEqual(session.events.map((e) => e.body));
+    expect(hub.persister.metrics().persisted).toBeGreaterThanOrEqual(session.events.length);
+  });
+
+  it('when the listen address is taken, then startHub fails with a message naming it', async () => {
+    const config = parseConfig({ dataDir, hub: { listen: `127.0.0.1:${hub.address.port}` } });
+    const other = await createBus(undefined);
+    await expect(startHub({ config, bus: other, store, logger: silentLogger })).rejects.toThrow(/already in use/);
+    await other.close();
+  });
+});
