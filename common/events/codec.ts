@@ -18,8 +18,9 @@ export function decodeEvent(text: string): DecodeResult {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: `not JSON: ${(err as Error).message}` };
+  } catch {
+    // Not the parser's message: it quotes the input, which may hold recorded content.
+    return { ok: false, error: 'not JSON' };
   }
   const parsed = VigilEvent.safeParse(value);
   if (!parsed.success) {

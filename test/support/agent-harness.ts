@@ -32,6 +32,8 @@ export interface HarnessOptions {
   /** SQL run in the fresh upstream database before the agent starts. */
   seed?: string;
   store?: RecordingStore;
+  /** The agent's spool limits (small ones to test a full spool). */
+  spool?: { maxEvents: number; maxBytes: number };
 }
 
 export interface Harness {
@@ -83,7 +85,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     ...opts.target,
   } as Record<string, unknown>;
   if (opts.target?.upstream) target.upstream = { host: '127.0.0.1', port: Number(pgUrl.port), database, ...(opts.target.upstream as object) };
-  const config = parseConfig({ dataDir, targets: [target] });
+  const config = parseConfig({ dataDir, targets: [target], ...(opts.spool ? { agent: { spool: opts.spool } } : {}) });
   const bus = await createBus(opts.redisUrl, logger);
   const store = opts.store ?? (await createMemoryStore());
   const persister = new Persister({ bus, store, logger, blockMs: 200 });

@@ -1,0 +1,56 @@
+// When the recording cannot be kept (Redis gone and the agent's spool full), a target marked
+// `recording: required` fails closed: new sessions are refused and open ones end with a message.
+// A `best-effort` target keeps serving.
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { startRedis, type RedisInstance } from '../support/services.ts';
+import { startHarness, type Harness } from '../support/agent-harness.ts';
+import { RawClient } from '../support/raw-client.ts';
+import { serialize } from 'pg-protocol';
+
+let redis: RedisInstance | undefined;
+let h: Harness | undefined;
+
+afterEach(async () => {
+  await h?.stop().catch(() => undefined);
+  await redis?.stop().catch(() => undefined);
+  h = undefined;
+  redis = undefined;
+});
+
+async function fillSpool(c: RawClient, queries: number) {
+  for (let i = 0; i < queries && !c.closed; i++) {
+    c.write(serialize.query(`select ${i}`));
+    await c.waitFor((m) => m.name === 'readyForQuery', i + 2).catch(() => undefined);
+  }
+}
+
+describe('recording policy when the spool is full', () => {
+  it('when recording is required and Redis is gone, then open sessions end with a FATAL and new ones are refused', async () => {
+    redis = await startRedis();
+    h = await startHarness({ postgresUrl: inject('postgresUrl'), redisUrl: redis.url, target: { recording: 'required' }, spool: { maxEvents: 30, maxBytes: 1 << 20 } });
+    const c = await RawClient.login(h.port, 'alice', await h.token());
+    await redis.stop();
+    await fillSpool(c, 40);
+    const [fatal] = await c.waitFor((m) => m.name === 'error');
+    expect(fatal).toMatchObject({ severity: 'FATAL' });
+    expect(String(fatal.message)).toContain('requires recording');
+    await c.waitClosed();
+
+    const r = await h.psql(['-c', 'select 1']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('requires recording and the recording pipeline is unavailable');
+  });
+
+  it('when recording is best-effort and Redis is gone, then sessions keep working', async () => {
+    redis = await startRedis();
+    h = await startHarness({ postgresUrl: inject('postgresUrl'), redisUrl: redis.url, target: { recording: 'best-effort' }, spool: { maxEvents: 30, maxBytes: 1 << 20 } });
+    const c = await RawClient.login(h.port, 'alice', await h.token());
+    await redis.stop();
+    await fillSpool(c, 40);
+    expect(c.closed).toBe(false);
+    expect(c.messages.filter((m) => m.name === 'error')).toEqual([]);
+    c.end();
+    const r = await h.psql(['-At', '-c', 'select 7']);
+    expect(r.stdout).toBe('7\n');
+  });
+});
