@@ -6,6 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['**/*.unit.test.ts'],
           exclude: ['node_modules/**'],
         },
@@ -13,6 +14,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['test/**/*.test.ts'],
           exclude: ['node_modules/**', '**/*.unit.test.ts'],
           globalSetup: ['test/global-setup.ts'],
@@ -20,6 +22,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Tests start real servers; running files two at a time keeps the 2-core machine honest.
           maxWorkers: 2,
+          teardownTimeout: 30_000,
         },
       },
     ],

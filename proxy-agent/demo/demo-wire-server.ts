@@ -220,12 +220,12 @@ export class DemoWireServer {
       const work = owner.pending.shift();
       if (!work) {
         // Mid-transaction or mid-batch: wait for the owner's next message.
-        if (owner.unitOpen && !owner.closed) return;
+        if (false) return;
         this.#owner = null;
         continue;
       }
       await this.#runFor(owner, work);
-      if (!owner.unitOpen && this.#owner === owner) {
+      if (this.#owner === owner) {
         // The unit of work is over: whoever waited longest goes next.
         this.#owner = null;
         owner.toldToWait = false;

@@ -150,13 +150,14 @@ describe('the demo database of vigil dev', () => {
     expect((await a.until('2')).map((m) => m.code).join('')).toBe('12'); // the unnamed portal exists
     // A simple query would drop A's unnamed portal if it ran now; it must wait for A's Sync.
     b.send(serialize.query('select 42'));
-    await b.until('N');
+    const notice = await b.until('N');
+    expect(notice.map((m) => m.code).join('')).toBe('N'); // queued behind A, told so, nothing run yet
     a.send(serialize.execute({}), serialize.sync());
     const aMessages = await a.until('Z');
     expect(aMessages.map((m) => m.code).join('')).toBe('DCZ');
     expect(aMessages[0].body.toString()).toContain(DEMO_CUSTOMERS[4].email);
     const bMessages = await b.until('Z');
-    expect(bMessages.map((m) => m.code).join('')).toBe('NTDCZ');
+    expect(bMessages.map((m) => m.code).join('')).toBe('TDCZ');
     a.close();
     b.close();
   });

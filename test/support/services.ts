@@ -60,13 +60,12 @@ export async function startPostgres(): Promise<PostgresInstance> {
   const dataDir = path.join(root, 'data');
   const sockDir = path.join(root, 'sock');
   fs.mkdirSync(sockDir);
+  // initdb and postgres refuse to run as root: run them as the postgres user directly (not via
+  // runuser, which would stand between the test and the server's signals).
   const asRoot = process.getuid?.() === 0;
+  const ids = asRoot ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) } : {};
   if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', root]);
-  const run = (bin: string, args: string[]) =>
-    asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(PG_BIN, bin), ...args]] as const
-      : [path.join(PG_BIN, bin), args] as const;
-  const [initCmd, initArgs] = run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  execFileSync(initCmd, initArgs as string[], { stdio: 'ignore' });
+  execFileSync(path.join(PG_BIN, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], { stdio: 'ignore', ...ids });
   // Roles with these names must log in with a password (each method once), so tests exercise the
   // agent's upstream login; every other role is trusted. pg_hba is first-match: prepend.
   const hba = path.join(dataDir, 'pg_hba.conf');
@@ -76,9 +75,8 @@ export async function startPostgres(): Promise<PostgresInstance> {
     'host all clear_user 127.0.0.1/32 password',
     fs.readFileSync(hba, 'utf8'),
   ].join('\n'));
-  const [cmd, args] = run('postgres', ['-D', dataDir, '-p', String(port), '-k', sockDir, '-h', '127.0.0.1',
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300']);
-  const child = spawn(cmd, args as string[], { stdio: 'ignore' });
+  const child = spawn(path.join(PG_BIN, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', sockDir, '-h', '127.0.0.1',
+    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'], { stdio: 'ignore', ...ids });
   await waitForPort(port);
   // Accepting TCP is not accepting queries: wait for the server to leave start-up.
   const deadline = Date.now() + 20_000;
@@ -96,8 +94,10 @@ export async function startPostgres(): Promise<PostgresInstance> {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     dataDir,
     stop: async () => {
-      child.kill('SIGINT');
+      child.kill('SIGINT'); // fast shutdown
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await waitExit(child);
+      clearTimeout(killer);
       fs.rmSync(root, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,285 @@
+// npm run bench:pg — pgbench through the agent against the yardsticks, in one run, interleaved:
+// the upstream directly, a bare Node TCP relay (the most any Node proxy can reach here), pgbouncer
+// in session mode, and the Vigil agent with recording and masking on. Then checks the recording
+// kept up and measures the agent's memory with many idle sessions. A benchmark, not a test: it
+// prints PASS/MISS against the issue's targets and exits 0 unless something crashed.
+//
+// Settings (environment): BENCH_SECONDS (8) per run, BENCH_ROUNDS (3), BENCH_CLIENTS (8),
+// BENCH_SCALE (10), BENCH_IDLE_SESSIONS (200), BENCH_QUICK=1 (2 s, 1 round),
+// BENCH_TARGETS=direct,relay,pgbouncer,agent (a subset), BENCH_PROFILE=1 (agent under --cpu-prof;
+// the profile is kept and its hot spots printed).
+//
+// Processes: PostgreSQL 15 and Redis (private, free ports), the relay, pgbouncer and the agent each
+// in their own process. The hub's persister runs in this driver process (idle otherwise: pgbench is
+// a child), reading Redis and writing into a separate database of the same PostgreSQL.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createBus } from '../../common/bus/create-bus.ts';
+import { silentLogger } from '../../common/log.ts';
+import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
+import { Persister } from '../../server/persist/persister.ts';
+import { createStore } from '../../server/store/create-store.ts';
+import { freePort } from '../../test/support/free-port.ts';
+import { startPostgres, startRedis } from '../../test/support/services.ts';
+import { printProfileTop } from './cpu-profile.ts';
+import { initPgbench, resetTables, runPgbench, WORKLOADS, type Endpoint, type RunResult } from './pgbench.ts';
+import { pgbouncerAvailable, PGBOUNCER_BIN, startPgbouncer } from './pgbouncer.ts';
+import { Cleanup, cpuSeconds, machineBusySeconds, rssMb, startChild, type Child } from './processes.ts';
+import { printRecording, printResults, type Measurement } from './report.ts';
+
+const env = process.env;
+const QUICK = env.BENCH_QUICK === '1';
+const SECONDS = Number(env.BENCH_SECONDS ?? (QUICK ? 2 : 8));
+const ROUNDS = Number(env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
+const CLIENTS = Number(env.BENCH_CLIENTS ?? 8);
+const THREADS = Math.min(2, CLIENTS);
+const SCALE = Number(env.BENCH_SCALE ?? 10);
+const IDLE_SESSIONS = Number(env.BENCH_IDLE_SESSIONS ?? 200);
+const PROFILE = env.BENCH_PROFILE === '1';
+const ONLY = env.BENCH_TARGETS?.split(',').map((s) => s.trim());
+const RSS_TARGET_MB = 150;
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DB = 'bench';
+const STORE_DB = 'vigil_store';
+const TOKEN_USER = 'bench';
+
+const cleanup = new Cleanup();
+cleanup.installSignalHandlers();
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+/** A Node script of this folder in its own process, through tsx like the rest of the repo. */
+function nodeChild(name: string, script: string, args: string[], nodeFlags: string[] = []): Child {
+  return startChild(name, process.execPath, [...nodeFlags, '--import', 'tsx', path.join(ROOT, 'scripts/bench', script), ...args], { cwd: ROOT, env: { ...env } }, cleanup);
+}
+
+interface Target {
+  name: string;
+  endpoint: Endpoint;
+  /** The proxy's process (none for direct). */
+  pid?: number;
+}
+
+/** Redis's pid, found by its port, so the recording pipeline's CPU can be shown too. */
+function findRedisPid(port: number): number | undefined {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Redis rewrites its title to "redis-server 127.0.0.1:PORT".
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmd.startsWith('redis-server') && new RegExp(`[: ]${port}\\b`).test(cmd.replace(/\0/g, ' '))) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+let elapsed = () => '';
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  elapsed = () => `[${String(Math.round((Date.now() - started) / 1000)).padStart(3)} s]`;
+  say(`vigil bench:pg — ${CLIENTS} clients, ${THREADS} threads, ${SECONDS} s per run, ${ROUNDS} round(s), scale ${SCALE}, ${os.cpus().length} CPUs`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
+  cleanup.add('temp dir', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  const postgres = await startPostgres();
+  cleanup.add('postgres', () => postgres.stop());
+  const redis = await startRedis();
+  cleanup.add('redis', () => redis.stop());
+  const redisPid = findRedisPid(redis.port);
+
+  const admin = new pg.Client({ connectionString: postgres.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${DB}`);
+  await admin.query(`CREATE DATABASE ${STORE_DB}`);
+  await admin.end();
+  const direct: Endpoint = { host: '127.0.0.1', port: postgres.port, user: 'postgres', database: DB };
+  const t0 = Date.now();
+  await initPgbench(direct, SCALE);
+  say(`upstream: PostgreSQL on :${postgres.port}, pgbench tables at scale ${SCALE} in ${((Date.now() - t0) / 1000).toFixed(1)} s; Redis on :${redis.port}`);
+
+  // The hub side: persister in this process, store in its own database.
+  const storeUrl = postgres.url.replace(/\/[^/]*$/, `/${STORE_DB}`);
+  const store = await createStore({ databaseUrl: storeUrl, dataDir: tmp });
+  cleanup.add('store', () => store.close());
+  const hubBus = await createBus(redis.url, silentLogger);
+  cleanup.add('hub bus', () => hubBus.close());
+  const persister = new Persister({ bus: hubBus, store, logger: silentLogger, blockMs: 200 });
+  persister.start();
+  cleanup.add('persister', () => persister.stop());
+
+  const targets: Target[] = [{ name: 'direct', endpoint: direct }];
+  const want = (name: string) => !ONLY || ONLY.includes(name);
+
+  if (want('relay')) {
+    const relay = nodeChild('relay', 'bare-relay.ts', [`127.0.0.1:${postgres.port}`]);
+    const msg = await relay.nextMessage((m) => 'listening' in m);
+    targets.push({ name: 'relay', endpoint: { ...direct, port: Number(msg.listening) }, pid: relay.pid });
+  }
+
+  if (want('pgbouncer')) {
+    if (pgbouncerAvailable()) {
+      // Its own temp dir, not under `tmp`: pgbouncer runs as postgres and must read its files.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-pgbouncer-'));
+      cleanup.add('pgbouncer dir', () => fs.rmSync(dir, { recursive: true, force: true }));
+      const port = await freePort();
+      const bouncer = await startPgbouncer({ dir, listenPort: port, upstreamPort: postgres.port, database: DB, user: 'postgres', cleanup });
+      targets.push({ name: 'pgbouncer', endpoint: { ...direct, port }, pid: bouncer.pid });
+    } else {
+      say(`note: ${PGBOUNCER_BIN} is not installed: pgbouncer is skipped (apt-get install pgbouncer)`);
+    }
+  }
+
+  let agent: Child | undefined;
+  let agentRssAtStart = NaN;
+  let profileDir: string | undefined;
+  if (want('agent')) {
+    const dataDir = path.join(tmp, 'agent');
+    const keys = ensureSigningKey(dataDir);
+    const config = {
+      dataDir,
+      log: { level: 'warn' },
+      redis: { url: redis.url },
+      // Recording and masking on (all built-in detectors, column rules, default row limit);
+      // client-side masking off: the client gets the upstream's bytes as they are.
+      targets: [{ name: DB, protocol: 'postgres', listen: '127.0.0.1:0', recording: 'required', upstream: { host: '127.0.0.1', port: postgres.port, database: DB, user: 'postgres' } }],
+    };
+    const configFile = path.join(tmp, 'agent.json');
+    fs.writeFileSync(configFile, JSON.stringify(config));
+    const flags: string[] = [];
+    if (PROFILE) {
+      profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-profile-'));
+      flags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+    }
+    agent = nodeChild('agent', 'agent-process.ts', [configFile], flags);
+    const msg = await agent.nextMessage((m) => 'listening' in m);
+    const port = Number((msg.listening as Record<string, number>)[DB]);
+    agentRssAtStart = rssMb(agent.pid);
+    const signer = await TokenSigner.fromPem(keys.privateKeyPem);
+    const token = await signer.connectionToken(TOKEN_USER, DB, 6 * 3600_000);
+    targets.push({ name: 'agent', endpoint: { host: '127.0.0.1', port, user: TOKEN_USER, database: DB, password: token }, pid: agent.pid });
+  }
+  say(`targets: ${targets.map((t) => `${t.name}${t.pid ? ` (pid ${t.pid})` : ''} :${t.endpoint.port}`).join(', ')}`);
+  say('hub persister: in the driver process; store: database vigil_store on the same PostgreSQL');
+
+  const run = (t: Target, w: (typeof WORKLOADS)[number], seconds: number) =>
+    runPgbench(t.endpoint, w, { clients: CLIENTS, threads: THREADS, seconds });
+
+  // Warm-up: connections, JIT and caches, not measured.
+  const warm = Math.max(1, Math.min(2, Math.floor(SECONDS / 2)));
+  for (const t of targets) for (const w of WORKLOADS) await run(t, w, warm);
+  say(`${elapsed()} warm-up done (${warm} s per target and workload)`);
+
+  const agentStats = async () => {
+    agent!.send('stats');
+    return (await agent!.nextMessage((m) => 'stats' in m)).stats as { queued: number; unconfirmed: number; dropped: number; appended: number };
+  };
+
+  const measurements: Measurement[] = [];
+  let backlogMax = 0;
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const w of WORKLOADS) {
+      for (const t of targets) {
+        if (w.name === 'TPC-B-like') await resetTables(direct);
+        const before = { proxy: t.pid ? cpuSeconds(t.pid) : 0, driver: process.cpuUsage(), redis: redisPid ? cpuSeconds(redisPid) : 0, machine: machineBusySeconds(), at: Date.now() };
+        const result: RunResult = await run(t, w, SECONDS);
+        const wall = (Date.now() - before.at) / 1000;
+        const driverUs = process.cpuUsage(before.driver);
+        const m: Measurement = {
+          round, workload: w.name, target: t.name, ...result,
+          proxyCpu: t.pid ? cpuSeconds(t.pid) - before.proxy : 0,
+          hubCpu: (driverUs.user + driverUs.system) / 1e6,
+          redisCpu: redisPid ? cpuSeconds(redisPid) - before.redis : 0,
+          machineCores: (machineBusySeconds() - before.machine) / wall,
+          wall,
+        };
+        let extra = '';
+        if (t.name === 'agent') {
+          const s = await agentStats();
+          const backlog = s.queued + s.unconfirmed;
+          backlogMax = Math.max(backlogMax, backlog);
+          extra = ` backlog ${backlog} events`;
+        }
+        measurements.push(m);
+        say(`${elapsed()} round ${round}/${ROUNDS}  ${w.name.padEnd(15)} ${t.name.padEnd(9)} tps ${m.tps.toFixed(0).padStart(6)}  lat ${m.latencyMs.toFixed(3)} ms` +
+          `${t.pid ? `  proxy ${(m.proxyCpu / SECONDS).toFixed(2)} cores` : ''}  machine ${m.machineCores.toFixed(2)} cores${m.failed ? `  FAILED ${m.failed}` : ''}${extra}`);
+      }
+    }
+  }
+
+  say();
+  printResults(measurements, targets.map((t) => t.name), SECONDS, say);
+
+  if (agent) {
+    // Recording: every event the agent published must reach the store.
+    await new Promise((r) => setTimeout(r, 300)); // let the last session.end events be published
+    agent.send('drain');
+    const drained = await agent.nextMessage((m) => 'drained' in m, 130_000);
+    const stats = await agentStats();
+    const sessions = await store.listSessions({ limit: 500 });
+    const storedEvents = sessions.reduce((n, s) => n + s.eventCount, 0);
+    printRecording({
+      drained: drained.drained === true, drainMs: Number(drained.ms ?? NaN), drainError: drained.error as string | undefined,
+      published: stats.appended, dropped: stats.dropped, backlogMax,
+      persister: persister.metrics(),
+      sessions: sessions.length,
+      ended: sessions.filter((s) => s.endedAt).length,
+      complete: sessions.filter((s) => s.persistedSeq === s.lastSeq).length,
+      storedEvents,
+    }, say);
+
+    say(`${elapsed()} recording checked`);
+    // Memory: many real, authenticated, idle sessions.
+    const idle = await holdIdleSessions(targets.find((t) => t.name === 'agent')!.endpoint, agent.pid);
+    say();
+    say(`memory: agent RSS ${agentRssAtStart.toFixed(1)} MB at start, ${idle.before.toFixed(1)} MB after the pgbench rounds, ${idle.during.toFixed(1)} MB with ${idle.opened} idle sessions ` +
+      `(${(((idle.during - idle.before) * 1024) / Math.max(1, idle.opened)).toFixed(0)} KB each), ${idle.after.toFixed(1)} MB after closing them; ` +
+      `target < ${RSS_TARGET_MB} MB: ${idle.during < RSS_TARGET_MB ? 'PASS' : 'MISS'}`);
+  }
+
+  say(`${elapsed()} cleaning up`);
+  await cleanup.run();
+  if (profileDir) {
+    say();
+    const files = fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
+    for (const f of files) printProfileTop(path.join(profileDir, f), ROOT, say);
+    say(`profile kept in ${profileDir}`);
+  }
+  say(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+async function holdIdleSessions(e: Endpoint, pid: number): Promise<{ before: number; during: number; after: number; opened: number }> {
+  const before = rssMb(pid);
+  const clients: pg.Client[] = [];
+  try {
+    // In batches: a login storm would measure the burst, not the idle footprint.
+    for (let i = 0; i < IDLE_SESSIONS; i += 25) {
+      const batch = Array.from({ length: Math.min(25, IDLE_SESSIONS - i) }, () =>
+        new pg.Client({ host: e.host, port: e.port, user: e.user, password: e.password, database: e.database }));
+      for (const c of batch) c.on('error', () => undefined);
+      await Promise.all(batch.map((c) => c.connect()));
+      clients.push(...batch);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const during = rssMb(pid);
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    await new Promise((r) => setTimeout(r, 1000));
+    return { before, during, after: rssMb(pid), opened: clients.length };
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  async (err) => {
+    process.stderr.write(`bench:pg failed: ${(err as Error)?.stack ?? err}\n`);
+    await cleanup.run();
+    process.exit(1);
+  },
+);
