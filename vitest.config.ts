@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    teardownTimeout: 30_000,
     projects: [
       {
         test: {
@@ -22,7 +23,6 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Tests start real servers; running files two at a time keeps the 2-core machine honest.
           maxWorkers: 2,
-          teardownTimeout: 30_000,
         },
       },
     ],

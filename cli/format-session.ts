@@ -23,6 +23,8 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 function duration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   const s = Math.round(ms / 1000);
@@ -53,7 +55,7 @@ export function sessionHeader(s: SessionSummary): string {
     `Session ${s.id}`,
     `  ${s.protocol}  user ${visible(s.user, 100)}  target ${visible(s.target, 100)}  client ${visible(s.client, 100)}  agent ${visible(s.agent, 100)}`,
     `  started ${s.startedAt ?? '?'}  ${s.endedAt ? `ended ${s.endedAt} (${status(s)})` : 'live'}`,
-    `  ${s.eventCount} events, ${s.queryCount} queries, ${s.errorCount} errors${s.persistedSeq < s.lastSeq ? `  (stored up to #${s.persistedSeq} of #${s.lastSeq})` : ''}`,
+    `  ${plural(s.eventCount, 'event')}, ${plural(s.queryCount, 'query', 'queries')}, ${plural(s.errorCount, 'error')}${s.persistedSeq < s.lastSeq ? `  (stored up to #${s.persistedSeq} of #${s.lastSeq})` : ''}`,
   ].join('\n');
 }
 
@@ -93,7 +95,7 @@ export function eventLines(e: VigilEvent): string[] {
     }
     case 'db.result': {
       const d = e.data;
-      const rows = `${d.rowCount} row${d.rowCount === 1 ? '' : 's'}`;
+      const rows = plural(d.rowCount, 'row');
       const lines = [`${head} ${visible(d.command || '(empty query)', 100)}  ${rows}  ${(d.durationUs / 1000).toFixed(1)} ms  (query #${d.querySeq})${masked(e)}`];
       if (d.columns.length) {
         lines.push(`${indent}${d.columns.map((c) => visible(c.name, 64)).join(' | ')}`);

@@ -81,8 +81,11 @@ async function startRest(config: Config, logger: Logger, resources: Resources, d
   const upstreams = new Map<string, UpstreamSettings>();
   if (demo) for (const t of config.targets) if (!t.upstream) upstreams.set(t.name, demo.settings);
   const { publicKeyPem } = ensureSigningKey(config.dataDir);
-  const agent = await startAgent({ config, bus, logger, hubPublicKeyPem: publicKeyPem, upstreams })
+  const started = await startAgent({ config, bus, logger, hubPublicKeyPem: publicKeyPem, upstreams })
     .catch((err) => { throw describeListenError(err); });
+  // Stopped early on shutdown (so sessions end while the hub still persists) and again by closeAll.
+  let stopping: Promise<void> | null = null;
+  const agent: Agent = { ...started, stop: () => (stopping ??= started.stop()) };
   resources.add('agent', () => agent.stop());
   return { hub, agent, demo };
 }

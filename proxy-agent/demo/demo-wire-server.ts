@@ -220,12 +220,12 @@ export class DemoWireServer {
       const work = owner.pending.shift();
       if (!work) {
         // Mid-transaction or mid-batch: wait for the owner's next message.
-        if (false) return;
+        if (owner.unitOpen && !owner.closed) return;
         this.#owner = null;
         continue;
       }
       await this.#runFor(owner, work);
-      if (this.#owner === owner) {
+      if (!owner.unitOpen && this.#owner === owner) {
         // The unit of work is over: whoever waited longest goes next.
         this.#owner = null;
         owner.toldToWait = false;

@@ -6,6 +6,7 @@
 //
 // Talks to the driver in JSON lines. Out: {"listening": {target: port}} once ready. In (stdin):
 //   stats  -> {"stats": PublisherStats, "sessions": n}
+//   mem    -> {"mem": process.memoryUsage(), "afterGc": the same after gc() or null}
 //   drain  -> {"drained": true, "ms": n} once every event published so far is persisted (or
 //             {"drained": false, "error": "..."} after 120 s)
 // Stdin closing (the driver died) or SIGTERM/SIGINT stops it; a clean exit lets --cpu-prof write.
@@ -54,7 +55,13 @@ const lines = readline.createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   const cmd = line.trim();
   if (cmd === 'stats') say({ stats: agent.publisher.stats(), sessions: agent.sessionCount() });
-  else if (cmd === 'drain') {
+  else if (cmd === 'mem') {
+    // With --expose-gc, also after a full collection: live memory apart from garbage not yet freed.
+    const before = process.memoryUsage();
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    say({ mem: before, afterGc: gc ? process.memoryUsage() : null });
+  } else if (cmd === 'drain') {
     const started = Date.now();
     agent.publisher.drain(120_000).then(
       () => say({ drained: true, ms: Date.now() - started }),

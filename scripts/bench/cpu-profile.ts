@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -63,9 +64,31 @@ export function printProfileTop(file: string, root: string, say: (line?: string)
     byFn.set(key, (byFn.get(key) ?? 0) + us);
     byFile.set(label, (byFile.get(label) ?? 0) + us);
   }
+  // Native work (socket writes, GC...) charged to the nearest caller in the repo's own code: which
+  // of Vigil's functions causes it.
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byRepoCaller = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    if (byId.get(id)?.callFrame.functionName === '(idle)') continue;
+    let cur: number | undefined = id;
+    let key = '(no repo frame on the stack)';
+    while (cur !== undefined) {
+      const { functionName, url, lineNumber } = byId.get(cur)!.callFrame;
+      const abs = url.startsWith('file://') ? fileURLToPath(url) : '';
+      if (abs.startsWith(root) && !abs.includes('node_modules')) {
+        key = `${functionName || '(anonymous)'}  ${path.relative(root, abs)}:${sourceLine(abs, functionName, lineNumber)}`;
+        break;
+      }
+      cur = parent.get(cur);
+    }
+    byRepoCaller.set(key, (byRepoCaller.get(key) ?? 0) + us);
+  }
   const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
   say(`CPU profile ${path.basename(file)}: ${(busy / 1e6).toFixed(1)} s busy of ${(total / 1e6).toFixed(1)} s; self time, share of busy`);
   for (const [k, us] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) say(`  ${pct(us)}  ${k}`);
+  say('  by nearest repo function on the stack (self time of everything it calls outside the repo included):');
+  for (const [k, us] of [...byRepoCaller].sort((a, b) => b[1] - a[1]).slice(0, 15)) say(`  ${pct(us)}  ${k}`);
   say('  by file:');
   for (const [k, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 15)) say(`  ${pct(us)}  ${k}`);
 }

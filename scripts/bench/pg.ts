@@ -151,7 +151,8 @@ async function main(): Promise<void> {
     };
     const configFile = path.join(tmp, 'agent.json');
     fs.writeFileSync(configFile, JSON.stringify(config));
-    const flags: string[] = [];
+    // --expose-gc only lets the memory check tell live memory from garbage; the agent never calls gc.
+    const flags: string[] = ['--expose-gc'];
     if (PROFILE) {
       profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-profile-'));
       flags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
@@ -235,26 +236,48 @@ async function main(): Promise<void> {
 
     say(`${elapsed()} recording checked`);
     // Memory: many real, authenticated, idle sessions.
-    const idle = await holdIdleSessions(targets.find((t) => t.name === 'agent')!.endpoint, agent.pid);
+    const idle = await holdIdleSessions(targets.find((t) => t.name === 'agent')!.endpoint, agent);
+    const mb = (n: number) => (n / 1048576).toFixed(1);
     say();
-    say(`memory: agent RSS ${agentRssAtStart.toFixed(1)} MB at start, ${idle.before.toFixed(1)} MB after the pgbench rounds, ${idle.during.toFixed(1)} MB with ${idle.opened} idle sessions ` +
-      `(${(((idle.during - idle.before) * 1024) / Math.max(1, idle.opened)).toFixed(0)} KB each), ${idle.after.toFixed(1)} MB after closing them; ` +
+    say(`memory: agent RSS ${agentRssAtStart.toFixed(1)} MB at start, ${idle.before.toFixed(1)} MB after the pgbench rounds, ` +
+      `${idle.during.toFixed(1)} MB with ${idle.opened} idle sessions, ${idle.after.toFixed(1)} MB after closing them; ` +
       `target < ${RSS_TARGET_MB} MB: ${idle.during < RSS_TARGET_MB ? 'PASS' : 'MISS'}`);
+    if (idle.live0 && idle.live1) {
+      const heap0 = idle.live0.heapUsed + idle.live0.external;
+      const heap1 = idle.live1.heapUsed + idle.live1.external;
+      say(`memory: after a full GC: RSS ${mb(idle.live0.rss)} MB without sessions; live heap+external ${mb(heap0)} MB without sessions, ${mb(heap1)} MB with ${idle.opened} ` +
+        `(${((heap1 - heap0) / 1024 / Math.max(1, idle.opened)).toFixed(1)} KB a session); with them, after the GC: heap total ` +
+        `${mb(idle.live1.heapTotal)} MB, RSS ${mb(idle.live1.rss)} MB`);
+    }
   }
 
+  const agentCpu = agent ? cpuSeconds(agent.pid) : 0;
   say(`${elapsed()} cleaning up`);
   await cleanup.run();
   if (profileDir) {
     say();
     const files = fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
-    for (const f of files) printProfileTop(path.join(profileDir, f), ROOT, say);
+    // tsx's loader thread writes a profile too; the main thread's is the largest.
+    const main = files.map((f) => path.join(profileDir!, f)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+    if (main) printProfileTop(main, ROOT, say);
+    // V8 samples by wall clock: time the process sat preempted inside a syscall (a socket write
+    // that woke pgbench or PostgreSQL) is charged to that syscall, so native writes look larger.
+    say(`agent process CPU (all threads, from /proc) ${agentCpu.toFixed(1)} s; profile "busy" above counts main-thread wall time, preemption included`);
     say(`profile kept in ${profileDir}`);
   }
   say(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-async function holdIdleSessions(e: Endpoint, pid: number): Promise<{ before: number; during: number; after: number; opened: number }> {
-  const before = rssMb(pid);
+type Mem = { rss: number; heapUsed: number; heapTotal: number; external: number };
+
+async function agentMem(agent: Child): Promise<Mem | null> {
+  agent.send('mem');
+  return (await agent.nextMessage((m) => 'mem' in m)).afterGc as Mem | null;
+}
+
+async function holdIdleSessions(e: Endpoint, agent: Child): Promise<{ before: number; during: number; after: number; opened: number; live0: Mem | null; live1: Mem | null }> {
+  const before = rssMb(agent.pid);
+  const live0 = await agentMem(agent);
   const clients: pg.Client[] = [];
   try {
     // In batches: a login storm would measure the burst, not the idle footprint.
@@ -266,10 +289,11 @@ async function holdIdleSessions(e: Endpoint, pid: number): Promise<{ before: num
       clients.push(...batch);
     }
     await new Promise((r) => setTimeout(r, 1000));
-    const during = rssMb(pid);
+    const during = rssMb(agent.pid);
+    const live1 = await agentMem(agent);
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
     await new Promise((r) => setTimeout(r, 1000));
-    return { before, during, after: rssMb(pid), opened: clients.length };
+    return { before, during, after: rssMb(agent.pid), opened: clients.length, live0, live1 };
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
   }

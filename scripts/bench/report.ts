@@ -62,8 +62,9 @@ export function printResults(ms: Measurement[], targets: string[], seconds: numb
     return xs.length ? median(xs.map((m) => m.tps)) : NaN;
   };
 
-  say('medians over rounds; proxy CPU = the proxy process alone (cores busy; CPU us per transaction)');
-  say(`${'workload'.padEnd(16)}${'target'.padEnd(11)}${'TPS'.padStart(8)}${'lat ms'.padStart(9)}${'proxy cores'.padStart(13)}${'us/tx'.padStart(8)}${'machine'.padStart(9)}   recording pipeline`);
+  say('medians over rounds; proxy = the proxy process alone (cores busy, CPU us per transaction); machine = CPU us per');
+  say('transaction of the whole machine (pgbench, PostgreSQL, proxy, recording pipeline, anything else running)');
+  say(`${'workload'.padEnd(16)}${'target'.padEnd(11)}${'TPS'.padStart(8)}${'lat ms'.padStart(9)}${'proxy cores'.padStart(13)}${'us/tx'.padStart(8)}${'machine us/tx'.padStart(15)}   recording pipeline us/tx`);
   for (const w of WORKLOADS.map((x) => x.name)) {
     targets.forEach((t, i) => {
       const xs = of(w, t);
@@ -71,16 +72,16 @@ export function printResults(ms: Measurement[], targets: string[], seconds: numb
       const cpu = xs.reduce((n, m) => n + m.proxyCpu, 0);
       const tx = xs.reduce((n, m) => n + m.transactions, 0);
       const cores = cpu / (xs.length * seconds);
+      const perTx = (sec: number) => f((sec / tx) * 1e6);
+      const machine = xs.reduce((n, m) => n + m.machineCores * m.wall, 0);
       let pipeline = '';
       if (t === 'agent') {
-        const redis = xs.reduce((n, m) => n + m.redisCpu, 0) / (xs.length * seconds);
-        const hub = xs.reduce((n, m) => n + m.hubCpu, 0) / (xs.length * seconds);
-        pipeline = `   redis ${redis.toFixed(2)} + hub ${hub.toFixed(2)} cores`;
+        pipeline = `   redis ${perTx(xs.reduce((n, m) => n + m.redisCpu, 0))} + hub persister ${perTx(xs.reduce((n, m) => n + m.hubCpu, 0))} (+ store writes inside PostgreSQL)`;
       }
       const failed = xs.reduce((n, m) => n + m.failed, 0);
       say(`${(i === 0 ? w : '').padEnd(16)}${t.padEnd(11)}${f(tps(w, t)).padStart(8)}${f(median(xs.map((m) => m.latencyMs)), 3).padStart(9)}` +
         `${(t === 'direct' ? '-' : cores.toFixed(2)).padStart(13)}${(t === 'direct' ? '-' : f((cpu / tx) * 1e6)).padStart(8)}` +
-        `${median(xs.map((m) => m.machineCores)).toFixed(2).padStart(9)}${pipeline}${failed ? `   ${failed} FAILED transactions` : ''}`);
+        `${perTx(machine).padStart(15)}${pipeline}${failed ? `   ${failed} FAILED transactions` : ''}`);
     });
   }
 

@@ -67,6 +67,13 @@ describe('vigil token', () => {
     expect(uri.search).toBe('?sslmode=require');
   });
 
+  it('when the documented example config is used, then it is valid and the URI uses its public host', async () => {
+    const res = await runVigil(['token', '--config', 'examples/vigil.yaml', '--user', 'alice', '--target', 'billing'], { VIGIL_DATA_DIR: tempDir() });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(new URL(res.stdout.trim()).host).toBe('db-gateway.example.com:6543');
+  });
+
   it('when the target is unknown, then it exits 1 and lists the targets there are', async () => {
     const res = await runVigil(['token', '--user', 'alice', '--target', 'nope'], { VIGIL_DATA_DIR: tempDir() });
     expect(res.code).toBe(1);

@@ -10,7 +10,8 @@ import pg from 'pg';
 import type { Config } from '../../common/config/schema.ts';
 import { parseConfig } from '../../common/config/load-config.ts';
 import type { EventBus } from '../../common/bus/event-bus.ts';
-import { createBus } from '../../common/bus/create-bus.ts';
+import { createInProcessBus } from '../../common/bus/in-process-bus.ts';
+import { createRedisBus } from '../../common/bus/redis-bus.ts';
 import { createLogger, silentLogger } from '../../common/log.ts';
 
 // VIGIL_TEST_LOG=debug shows the agent's and persister's logs while a test runs.
@@ -42,6 +43,8 @@ export interface Harness {
   store: RecordingStore;
   persister: Persister;
   config: Config;
+  /** Redis key prefix of this harness's bus (its stream is `${keyPrefix}events`). */
+  keyPrefix: string;
   database: string;
   /** Superuser URL of the upstream database (direct, not through the agent). */
   directUrl: string;
@@ -86,7 +89,10 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   } as Record<string, unknown>;
   if (opts.target?.upstream) target.upstream = { host: '127.0.0.1', port: Number(pgUrl.port), database, ...(opts.target.upstream as object) };
   const config = parseConfig({ dataDir, targets: [target], ...(opts.spool ? { agent: { spool: opts.spool } } : {}) });
-  const bus = await createBus(opts.redisUrl, logger);
+  // Test files run side by side on one Redis: each harness has its own keys, or one harness's
+  // persister would take another's events.
+  const keyPrefix = `vigil-test:${crypto.randomBytes(4).toString('hex')}:`;
+  const bus = opts.redisUrl ? await createRedisBus(opts.redisUrl, { logger, keyPrefix }) : createInProcessBus();
   const store = opts.store ?? (await createMemoryStore());
   const persister = new Persister({ bus, store, logger, blockMs: 200 });
   persister.start();
@@ -103,7 +109,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   };
 
   return {
-    agent, bus, store, persister, config, database, directUrl, port,
+    agent, bus, store, persister, config, keyPrefix, database, directUrl, port,
     token, uri,
     async psql(args, o = {}) {
       const u = await uri(o.user);
