@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ensureSigningKey, keyPaths, TokenVerifier } from '../../common/tokens.ts';
 import { createStore } from '../../server/store/create-store.ts';
 import type { RecordingStore } from '../../server/store/recording-store.ts';
@@ -9,6 +9,10 @@ import { freePort } from '../support/free-port.ts';
 import { fakeSession } from '../hub/event-fixtures.ts';
 import { createFreshDatabase } from '../hub/fresh-database.ts';
 import { runVigil, startVigil, type VigilProcess } from './run-vigil.ts';
+
+// Each case starts Node processes through tsx; on a loaded 2-core machine that takes a while.
+const SPAWN_BUDGET_MS = 180_000;
+vi.setConfig({ testTimeout: SPAWN_BUDGET_MS, hookTimeout: 240_000 });
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -94,14 +98,15 @@ describe('bad configuration', () => {
     const dir = tempDir();
     const file = path.join(dir, 'bad.yaml');
     fs.writeFileSync(file, 'targets:\n  - name: demo\n    protocol: postgres\n    listen: nowhere\n');
-    for (const args of [['token', '--user', 'a', '--target', 'demo'], ['sessions', 'list'], ['hub'], ['agent'], ['dev']]) {
-      const res = await runVigil([...args, '--config', file], {});
-      expect(res.code, args.join(' ')).toBe(1);
+    const commands = [['token', '--user', 'a', '--target', 'demo'], ['sessions', 'list'], ['hub'], ['agent'], ['dev']];
+    const results = await Promise.all(commands.map((args) => runVigil([...args, '--config', file], {})));
+    for (const [i, res] of results.entries()) {
+      expect(res.code, commands[i].join(' ')).toBe(1);
       expect(res.stderr).toContain('targets.0.listen');
       expect(res.stderr).toContain('expected host:port');
       expect(res.stderr).not.toMatch(/\n\s+at /);
     }
-  });
+  }, SPAWN_BUDGET_MS);
 
   it('when an environment override is malformed, then the message names the setting', async () => {
     const res = await runVigil(['token', '--user', 'a', '--target', 'demo'], { VIGIL_DATA_DIR: tempDir(), VIGIL__HUB__LISTEN: 'everywhere' });
@@ -148,7 +153,7 @@ describe('vigil sessions and export against a running hub', () => {
       VIGIL__HUB__LISTEN: `127.0.0.1:${port}`,
       REDIS_URL: inject('redisUrl'),
       DATABASE_URL: db.url,
-    }, /API on http/);
+    }, /API on http/, { timeoutMs: 200_000 });
   });
 
   afterAll(async () => {

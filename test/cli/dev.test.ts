@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_CUSTOMERS } from '../../proxy-agent/demo/demo-seed.ts';
 import { freePort } from '../support/free-port.ts';
 import { runVigil, startVigil, type VigilProcess } from './run-vigil.ts';
 
 const run = promisify(execFile);
+// Every step starts a Node process through tsx; on a loaded 2-core machine that takes a while.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 300_000 });
 let dev: VigilProcess;
 let dir: string;
 let env: Record<string, string>;
@@ -22,7 +24,7 @@ beforeAll(async () => {
     VIGIL__HUB__LISTEN: `127.0.0.1:${await freePort()}`,
     VIGIL__TARGETS__DEMO__LISTEN: `127.0.0.1:${demoPort}`,
   };
-  dev = await startVigil(['dev'], env, /vigil dev is ready/, { cwd: dir, timeoutMs: 110_000 });
+  dev = await startVigil(['dev'], env, /vigil dev is ready/, { cwd: dir, timeoutMs: 240_000 });
 });
 
 afterAll(async () => {
@@ -61,7 +63,7 @@ describe('vigil dev, end to end with psql', () => {
     await expect.poll(async () => {
       session = (await storedSessions()).find((s) => s.endedAt !== null && s.queryCount >= 1);
       return session !== undefined;
-    }, { timeout: 30_000, interval: 500 }).toBe(true);
+    }, { timeout: 90_000, interval: 500 }).toBe(true);
 
     const shown = await runVigil(['sessions', 'show', session!.id], env, { cwd: dir });
     expect(shown.code, shown.stderr).toBe(0);

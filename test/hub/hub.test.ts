@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createBus } from '../../common/bus/create-bus.ts';
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import { parseConfig } from '../../common/config/load-config.ts';
@@ -12,6 +12,9 @@ import { createStore } from '../../server/store/create-store.ts';
 import type { RecordingStore } from '../../server/store/recording-store.ts';
 import { fakeSession } from './event-fixtures.ts';
 import { createFreshDatabase } from './fresh-database.ts';
+
+// The persister runs in the background: on a loaded machine it may take a while to catch up.
+vi.setConfig({ testTimeout: 180_000 });
 
 let dataDir: string;
 let bus: EventBus;
@@ -51,11 +54,11 @@ describe('hub', () => {
     await bus.append(session.events.map((e) => ({ sessionId: e.event.sessionId, seq: e.event.seq, body: e.body })));
     const signer = await TokenSigner.fromPem(fs.readFileSync(keyPaths(dataDir).privateKey, 'utf8'));
     const headers = { authorization: `Bearer ${await signer.apiToken('test', 'admin')}` };
-    await expect.poll(async () => (await fetch(`${hub.url}/api/sessions/${session.sessionId}`, { headers })).status, { timeout: 20_000 }).toBe(200);
+    await expect.poll(async () => (await fetch(`${hub.url}/api/sessions/${session.sessionId}`, { headers })).status, { timeout: 90_000 }).toBe(200);
     await expect.poll(async () => {
       const res = await fetch(`${hub.url}/api/sessions/${session.sessionId}/export?format=jsonl`, { headers });
       return (await res.text()).trim().split('\n');
-    }, { timeout: 20_000 }).toEqual(session.events.map((e) => e.body));
+    }, { timeout: 90_000 }).toEqual(session.events.map((e) => e.body));
     expect(hub.persister.metrics().persisted).toBeGreaterThanOrEqual(session.events.length);
   });
 
