@@ -17,6 +17,7 @@ import { loadConfig, parseConfig } from '../../common/config/load-config.ts';
 import { createLogger } from '../../common/log.ts';
 import { keyPaths } from '../../common/tokens.ts';
 import { startAgent } from '../../proxy-agent/agent.ts';
+import { createNullBus } from './null-bus.ts';
 
 const arg = process.argv[2];
 if (!arg) {
@@ -28,7 +29,8 @@ if (!config.redis.url) throw new Error('agent-process: the config needs redis.ur
 const logger = createLogger(config.log.level);
 const hubPublicKeyPem = fs.readFileSync(config.agent.hubPublicKeyFile ?? keyPaths(config.dataDir).publicKey, 'utf8');
 
-const bus = await createBus(config.redis.url, logger);
+// BENCH_AGENT_BUS=null: the diagnostic bus that records nothing (see null-bus.ts).
+const bus = process.env.BENCH_AGENT_BUS === 'null' ? createNullBus() : await createBus(config.redis.url, logger);
 const agent = await startAgent({ config, bus, logger, hubPublicKeyPem });
 const say = (obj: unknown) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 say({ listening: Object.fromEntries([...agent.listeners].map(([name, a]) => [name, a.port])) });

@@ -7,7 +7,8 @@
 // Settings (environment): BENCH_SECONDS (8) per run, BENCH_ROUNDS (3), BENCH_CLIENTS (8),
 // BENCH_SCALE (10), BENCH_IDLE_SESSIONS (200), BENCH_QUICK=1 (2 s, 1 round),
 // BENCH_TARGETS=direct,relay,pgbouncer,agent (a subset), BENCH_PROFILE=1 (agent under --cpu-prof;
-// the profile is kept and its hot spots printed).
+// the profile is kept and its hot spots printed), BENCH_AGENT_BUS=null (diagnostic: the agent
+// records into a bus that keeps nothing, to tell its own cost from Redis's and the hub's).
 //
 // Processes: PostgreSQL 15 and Redis (private, free ports), the relay, pgbouncer and the agent each
 // in their own process. The hub's persister runs in this driver process (idle otherwise: pgbench is
@@ -27,6 +28,7 @@ import { startPostgres, startRedis } from '../../test/support/services.ts';
 import { printProfileTop } from './cpu-profile.ts';
 import { initPgbench, resetTables, runPgbench, WORKLOADS, type Endpoint, type RunResult } from './pgbench.ts';
 import { pgbouncerAvailable, PGBOUNCER_BIN, startPgbouncer } from './pgbouncer.ts';
+import { holdIdleSessions, printIdleMemory } from './idle-memory.ts';
 import { Cleanup, cpuSeconds, machineBusySeconds, rssMb, startChild, type Child } from './processes.ts';
 import { printRecording, printResults, type Measurement } from './report.ts';
 
@@ -39,6 +41,8 @@ const THREADS = Math.min(2, CLIENTS);
 const SCALE = Number(env.BENCH_SCALE ?? 10);
 const IDLE_SESSIONS = Number(env.BENCH_IDLE_SESSIONS ?? 200);
 const PROFILE = env.BENCH_PROFILE === '1';
+/** Diagnostic: the agent on a bus that records nothing (null-bus.ts), to separate its own cost. */
+const NULL_BUS = env.BENCH_AGENT_BUS === 'null';
 const ONLY = env.BENCH_TARGETS?.split(',').map((s) => s.trim());
 const RSS_TARGET_MB = 150;
 
@@ -138,6 +142,8 @@ async function main(): Promise<void> {
   let agent: Child | undefined;
   let agentRssAtStart = NaN;
   let profileDir: string | undefined;
+  let agentEndpoint: Endpoint | undefined;
+  let startAgentProcess: ((name: string, flags: string[]) => Promise<{ child: Child; endpoint: Endpoint }>) | undefined;
   if (want('agent')) {
     const dataDir = path.join(tmp, 'agent');
     const keys = ensureSigningKey(dataDir);
@@ -151,22 +157,29 @@ async function main(): Promise<void> {
     };
     const configFile = path.join(tmp, 'agent.json');
     fs.writeFileSync(configFile, JSON.stringify(config));
-    // --expose-gc only lets the memory check tell live memory from garbage; the agent never calls gc.
-    const flags: string[] = ['--expose-gc'];
+    const signer = await TokenSigner.fromPem(keys.privateKeyPem);
+    // The token is pgbench's password (PGPASSWORD); its user must be pgbench's -U. Valid for the whole run.
+    const token = await signer.connectionToken(TOKEN_USER, DB, 6 * 3600_000);
+    startAgentProcess = async (name, extraFlags) => {
+      // --expose-gc only lets the memory check tell live memory from garbage; the agent never calls gc.
+      const child = nodeChild(name, 'agent-process.ts', [configFile], ['--expose-gc', ...extraFlags]);
+      const msg = await child.nextMessage((m) => 'listening' in m);
+      const port = Number((msg.listening as Record<string, number>)[DB]);
+      return { child, endpoint: { host: '127.0.0.1', port, user: TOKEN_USER, database: DB, password: token } };
+    };
+    const flags: string[] = [];
     if (PROFILE) {
       profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-profile-'));
       flags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
     }
-    agent = nodeChild('agent', 'agent-process.ts', [configFile], flags);
-    const msg = await agent.nextMessage((m) => 'listening' in m);
-    const port = Number((msg.listening as Record<string, number>)[DB]);
+    const started = await startAgentProcess('agent', flags);
+    agent = started.child;
+    agentEndpoint = started.endpoint;
     agentRssAtStart = rssMb(agent.pid);
-    const signer = await TokenSigner.fromPem(keys.privateKeyPem);
-    const token = await signer.connectionToken(TOKEN_USER, DB, 6 * 3600_000);
-    targets.push({ name: 'agent', endpoint: { host: '127.0.0.1', port, user: TOKEN_USER, database: DB, password: token }, pid: agent.pid });
+    targets.push({ name: 'agent', endpoint: agentEndpoint, pid: agent.pid });
   }
   say(`targets: ${targets.map((t) => `${t.name}${t.pid ? ` (pid ${t.pid})` : ''} :${t.endpoint.port}`).join(', ')}`);
-  say('hub persister: in the driver process; store: database vigil_store on the same PostgreSQL');
+  say(NULL_BUS ? 'agent bus: NULL (BENCH_AGENT_BUS=null): nothing is recorded, diagnostic run' : 'hub persister: in the driver process; store: database vigil_store on the same PostgreSQL');
 
   const run = (t: Target, w: (typeof WORKLOADS)[number], seconds: number) =>
     runPgbench(t.endpoint, w, { clients: CLIENTS, threads: THREADS, seconds });
@@ -217,6 +230,9 @@ async function main(): Promise<void> {
   printResults(measurements, targets.map((t) => t.name), SECONDS, say);
 
   if (agent) {
+    if (NULL_BUS) say('\nrecording: BENCH_AGENT_BUS=null — the agent recorded into a bus that keeps nothing (diagnostic run; no persistence check)');
+  }
+  if (agent && !NULL_BUS) {
     // Recording: every event the agent published must reach the store.
     await new Promise((r) => setTimeout(r, 300)); // let the last session.end events be published
     agent.send('drain');
@@ -235,20 +251,17 @@ async function main(): Promise<void> {
     }, say);
 
     say(`${elapsed()} recording checked`);
-    // Memory: many real, authenticated, idle sessions.
-    const idle = await holdIdleSessions(targets.find((t) => t.name === 'agent')!.endpoint, agent);
-    const mb = (n: number) => (n / 1048576).toFixed(1);
+  }
+  if (agent) {
+    // Memory: many real, authenticated, idle sessions; through the benchmarked agent (after the
+    // load, as a long-running agent is) and through a fresh one (the sessions' own footprint).
     say();
-    say(`memory: agent RSS ${agentRssAtStart.toFixed(1)} MB at start, ${idle.before.toFixed(1)} MB after the pgbench rounds, ` +
-      `${idle.during.toFixed(1)} MB with ${idle.opened} idle sessions, ${idle.after.toFixed(1)} MB after closing them; ` +
-      `target < ${RSS_TARGET_MB} MB: ${idle.during < RSS_TARGET_MB ? 'PASS' : 'MISS'}`);
-    if (idle.live0 && idle.live1) {
-      const heap0 = idle.live0.heapUsed + idle.live0.external;
-      const heap1 = idle.live1.heapUsed + idle.live1.external;
-      say(`memory: after a full GC: RSS ${mb(idle.live0.rss)} MB without sessions; live heap+external ${mb(heap0)} MB without sessions, ${mb(heap1)} MB with ${idle.opened} ` +
-        `(${((heap1 - heap0) / 1024 / Math.max(1, idle.opened)).toFixed(1)} KB a session); with them, after the GC: heap total ` +
-        `${mb(idle.live1.heapTotal)} MB, RSS ${mb(idle.live1.rss)} MB`);
-    }
+    say(`memory: agent RSS at start ${agentRssAtStart.toFixed(1)} MB`);
+    printIdleMemory('the benchmarked agent', await holdIdleSessions(agentEndpoint!, agent, IDLE_SESSIONS), RSS_TARGET_MB, say);
+    const fresh = await startAgentProcess!('fresh agent', []);
+    await new Promise((r) => setTimeout(r, 500));
+    printIdleMemory('a fresh agent', await holdIdleSessions(fresh.endpoint, fresh.child, IDLE_SESSIONS), RSS_TARGET_MB, say);
+    await fresh.child.stop();
   }
 
   const agentCpu = agent ? cpuSeconds(agent.pid) : 0;
@@ -268,40 +281,13 @@ async function main(): Promise<void> {
   say(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-type Mem = { rss: number; heapUsed: number; heapTotal: number; external: number };
-
-async function agentMem(agent: Child): Promise<Mem | null> {
-  agent.send('mem');
-  return (await agent.nextMessage((m) => 'mem' in m)).afterGc as Mem | null;
-}
-
-async function holdIdleSessions(e: Endpoint, agent: Child): Promise<{ before: number; during: number; after: number; opened: number; live0: Mem | null; live1: Mem | null }> {
-  const before = rssMb(agent.pid);
-  const live0 = await agentMem(agent);
-  const clients: pg.Client[] = [];
-  try {
-    // In batches: a login storm would measure the burst, not the idle footprint.
-    for (let i = 0; i < IDLE_SESSIONS; i += 25) {
-      const batch = Array.from({ length: Math.min(25, IDLE_SESSIONS - i) }, () =>
-        new pg.Client({ host: e.host, port: e.port, user: e.user, password: e.password, database: e.database }));
-      for (const c of batch) c.on('error', () => undefined);
-      await Promise.all(batch.map((c) => c.connect()));
-      clients.push(...batch);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-    const during = rssMb(agent.pid);
-    const live1 = await agentMem(agent);
-    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
-    await new Promise((r) => setTimeout(r, 1000));
-    return { before, during, after: rssMb(agent.pid), opened: clients.length, live0, live1 };
-  } finally {
-    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
-  }
-}
-
 main().then(
   () => process.exit(0),
   async (err) => {
+    if (cleanup.interrupted) {
+      await cleanup.run();
+      process.exit(130);
+    }
     process.stderr.write(`bench:pg failed: ${(err as Error)?.stack ?? err}\n`);
     await cleanup.run();
     process.exit(1);

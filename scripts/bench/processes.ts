@@ -10,6 +10,8 @@ type Closer = { name: string; close: () => Promise<unknown> | unknown };
 export class Cleanup {
   private readonly closers: Closer[] = [];
   private running: Promise<void> | null = null;
+  /** Set on Ctrl-C/SIGTERM: failures of work cut short by the clean-up are not errors then. */
+  interrupted = false;
 
   add(name: string, close: Closer['close']): void {
     this.closers.push({ name, close });
@@ -32,6 +34,7 @@ export class Cleanup {
   /** Ctrl-C, SIGTERM and a crash all end in run(). */
   installSignalHandlers(): void {
     const onSignal = (signal: NodeJS.Signals) => {
+      this.interrupted = true;
       process.stderr.write(`\n${signal}: cleaning up...\n`);
       void this.run().finally(() => process.exit(130));
       process.once(signal, () => process.exit(130));
