@@ -249,7 +249,7 @@ export class ClientSession {
     this.early = [];
     const out = Buffer.concat(pending);
     if (out.length) upstream.write(out);
-    for (const { msg } of early) this.record(() => this.recorder!.onClientMessage(msg));
+    for (const { msg } of early) this.onClientFrame(msg);
     if (leftover.length) this.onUpstreamData(leftover);
   }
 
@@ -259,11 +259,13 @@ export class ClientSession {
     this.bytesDown += chunk.length;
     if (!this.ctx.target.config.masking.client) {
       this.forward(this.upstream!, this.downstream, chunk);
-      this.observeServer(chunk, null);
+      this.observeServer(chunk);
       return;
     }
     const out: Buffer[] = [];
-    this.observeServer(chunk, out);
+    this.maskedOut = out;
+    this.observeServer(chunk);
+    this.maskedOut = null;
     if (out.length) this.forward(this.upstream!, this.downstream, out.length === 1 ? out[0] : Buffer.concat(out));
   };
 
@@ -277,37 +279,51 @@ export class ClientSession {
 
   private observeClient(chunk: Buffer): void {
     try {
-      this.parser.feed(chunk, (msg) => {
-        if (msg.type === 'terminate') this.clientTerminated = true;
-        this.record(() => this.recorder!.onClientMessage(msg as ClientMessage));
-      });
+      this.parser.feed(chunk, this.onClientFrame);
     } catch (err) {
       this.fail('protocol_error', '08P01', `invalid message: ${(err as Error).message}`);
     }
   }
 
-  /** Frames server messages for the recorder; with client masking, `out` collects what to forward. */
-  private observeServer(chunk: Buffer, out: Buffer[] | null): void {
+  private observeServer(chunk: Buffer): void {
     try {
-      this.framer.push(chunk, (code, message) => {
-        let replacement: Buffer | undefined;
-        this.record(() => { replacement = this.recorder!.onServerMessage(code, message); });
-        if (out) out.push(replacement ?? message);
-      });
+      this.framer.push(chunk, this.onServerFrame);
     } catch (err) {
       this.fail('upstream_error', '08P01', `the target sent an invalid message: ${(err as Error).message}`);
     }
   }
 
-  /** A recorder fault must never break the relay: it is logged once and the session goes on. */
-  private record(fn: () => void): void {
+  // The frame handlers are bound once: the relay calls them for every message, so they allocate
+  // no closures. A recorder fault never breaks the relay: it is logged once and the session goes
+  // on unrecorded.
+  private readonly onClientFrame = (msg: ClientMessage | StartupPacket): void => {
+    if (msg.type === 'terminate') this.clientTerminated = true;
     if (this.recorderFailed) return;
     try {
-      fn();
+      this.recorder!.onClientMessage(msg as ClientMessage);
     } catch (err) {
-      this.recorderFailed = true;
-      this.log.error({ err: (err as Error).stack }, 'recording failed; the session continues unrecorded from here');
+      this.recordingFailed(err);
     }
+  };
+
+  /** With client masking, `maskedOut` collects what to forward instead of the original chunk. */
+  private maskedOut: Buffer[] | null = null;
+
+  private readonly onServerFrame = (code: number, message: Buffer): void => {
+    let replacement: Buffer | undefined;
+    if (!this.recorderFailed) {
+      try {
+        replacement = this.recorder!.onServerMessage(code, message);
+      } catch (err) {
+        this.recordingFailed(err);
+      }
+    }
+    this.maskedOut?.push(replacement ?? message);
+  };
+
+  private recordingFailed(err: unknown): void {
+    this.recorderFailed = true;
+    this.log.error({ err: (err as Error).stack }, 'recording failed; the session continues unrecorded from here');
   }
 
   // ---- ending -------------------------------------------------------------------------------

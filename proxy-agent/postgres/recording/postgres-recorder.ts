@@ -37,10 +37,12 @@ interface Statement {
 
 interface Portal {
   sql: string;
-  statement: string;
-  resultFormats: number[];
+  /** The Bind that created the portal: its parameters are recorded with each Execute. */
+  bind: BindMessage;
   columns?: Column[];
 }
+
+type BindMessage = Extract<ClientMessage, { type: 'bind' }>;
 
 /** Results being collected for a statement (simple query) or an Execute. */
 interface ResultState {
@@ -108,11 +110,9 @@ export class PostgresRecorder {
         const stmt = this.statements.get(msg.statement);
         this.portals.set(msg.portal, {
           sql: stmt?.sql ?? '',
-          statement: msg.statement,
-          resultFormats: msg.resultFormats,
+          bind: msg,
           columns: stmt?.columns && withFormats(stmt.columns, msg.resultFormats),
         });
-        this.pendingParams.set(msg.portal, msg);
         this.queue.push({ kind: 'bind' });
         break;
       }
@@ -124,13 +124,13 @@ export class PostgresRecorder {
         const counts: MaskCounts = {};
         const sql = this.masker.maskText(portal?.sql ?? '');
         mergeCounts(counts, sql.counts);
-        const params = this.recordParams(msg.portal, portal, counts);
+        const params = portal ? this.recordParams(portal, counts) : [];
         const querySeq = this.sink.emit(
           'db.query',
           {
             protocol: 'extended',
             sql: sql.text,
-            statement: portal?.statement ?? '',
+            statement: portal?.bind.statement ?? '',
             portal: msg.portal,
             params,
             maxRows: msg.maxRows,
@@ -167,13 +167,8 @@ export class PostgresRecorder {
     }
   }
 
-  /** Bind parameters wait here until their Execute is recorded (a portal can run several times). */
-  private readonly pendingParams = new Map<string, Extract<ClientMessage, { type: 'bind' }>>();
-
-  private recordParams(portalName: string, portal: Portal | undefined, counts: MaskCounts) {
-    const bind = this.pendingParams.get(portalName);
-    if (!bind) return [];
-    const types = this.statements.get(portal?.statement ?? '')?.paramTypes ?? [];
+  private recordParams({ bind }: Portal, counts: MaskCounts) {
+    const types = this.statements.get(bind.statement)?.paramTypes ?? [];
     return bind.params.map((value, i) => {
       const binary = formatAt(bind.paramFormats, i) === 1;
       const text = cellText(value, binary, types[i] ?? 0);
