@@ -2,7 +2,6 @@
 // keys of their sessions. Clients never learn upstream keys; keys are secrets, never recorded or
 // logged.
 import crypto from 'node:crypto';
-import type { UpstreamKey } from './upstream-login.ts';
 
 export interface CancelTarget {
   /** Sends the upstream CancelRequest for this session. */
@@ -43,4 +42,3 @@ function mapKey(processId: number, secretKey: Buffer): string {
   return `${processId}:${secretKey.toString('hex')}`;
 }
 
-export type { UpstreamKey };

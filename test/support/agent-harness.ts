@@ -162,11 +162,6 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   };
 }
 
-/** Asserts the events of one session are numbered 1..n without gaps or repeats. */
-export function seqsOf(events: VigilEvent[]): number[] {
-  return events.map((e) => e.seq);
-}
-
 export function run(cmd: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve) => {
     execFile(cmd, args, (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? Number((err as { code?: number }).code ?? 1) : 0 }));
