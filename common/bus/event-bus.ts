@@ -16,12 +16,13 @@ export interface BusEvent {
   body: string;
 }
 
-/** One entry read from the durable log by a consumer group. */
+/** One entry read from the durable log by a consumer group: the events of one append() call. */
 export interface Delivery {
   /** Log position, opaque to callers (a Redis stream id, or a counter in-process). */
   id: string;
-  /** Raw fields as stored; untrusted until validated. */
-  body: string;
+  /** The events' bodies in append order, as stored; untrusted until validated. An entry that
+   * cannot be unpacked arrives as one body that is not an event, for the consumer to refuse. */
+  bodies: string[];
 }
 
 export interface ReadGroupOptions {
@@ -42,7 +43,8 @@ export interface ClaimOptions {
 export type BusStatus = 'up' | 'down';
 
 export interface EventBus {
-  /** Appends events, in order, to the durable log and publishes each on its session's live channel.
+  /** Appends events, in order, to the durable log as one entry and publishes them on their
+   * sessions' live channels.
    * Rejects when the transport is unavailable; the caller keeps the events and retries. Retrying
    * a batch that partly landed is safe: consumers are idempotent on (sessionId, seq). */
   append(events: readonly BusEvent[]): Promise<void>;
@@ -53,7 +55,7 @@ export interface EventBus {
 
   /** Creates the consumer group if it does not exist (idempotent). */
   ensureGroup(group: string): Promise<void>;
-  /** Entries never delivered to the group, waiting up to blockMs for the first. */
+  /** Up to `count` entries never delivered to the group, waiting up to blockMs for the first. */
   readGroup(opts: ReadGroupOptions): Promise<Delivery[]>;
   /** This consumer's own delivered-but-unacknowledged entries (after a restart). */
   readPending(opts: Omit<ReadGroupOptions, 'blockMs'>): Promise<Delivery[]>;

@@ -1,7 +1,7 @@
 // The event bus in memory, for `vigil dev` without Redis and as the reference the contract tests
 // hold the Redis transport to. Same semantics as Redis streams: an ordered log with increasing
 // ids, consumer groups with a delivery cursor and a pending list per consumer (with the time of
-// delivery, for claimStale), acknowledgements, trimming below what is still needed, watermarks
+// delivery, for claimStale), one entry per append, acknowledgements, trimming below what is still needed, watermarks
 // that never go down, and a live channel per session.
 import { EventEmitter } from 'node:events';
 import type {
@@ -10,7 +10,7 @@ import type {
 
 interface Entry {
   id: number;
-  body: string;
+  bodies: string[];
 }
 
 interface Pending {
@@ -25,7 +25,7 @@ interface Group {
   pending: Map<number, Pending>;
 }
 
-const toDelivery = (e: Entry): Delivery => ({ id: String(e.id), body: e.body });
+const toDelivery = (e: Entry): Delivery => ({ id: String(e.id), bodies: [...e.bodies] });
 
 export function createInProcessBus(): EventBus {
   // Ids are contiguous from log[0].id: only the front is ever trimmed.
@@ -65,7 +65,7 @@ export function createInProcessBus(): EventBus {
 
   return {
     async append(events: readonly BusEvent[]) {
-      for (const e of events) log.push({ id: nextId++, body: e.body });
+      if (events.length) log.push({ id: nextId++, bodies: events.map((e) => e.body) });
       for (const e of events) live.emit(e.sessionId, { sessionId: e.sessionId, seq: e.seq, body: e.body });
       if (events.length) wakeReaders();
     },

@@ -1,6 +1,7 @@
-// The Redis transport of the event bus. One stream is the durable log (entry fields s=sessionId,
-// q=seq, b=body), a hash holds the persisted watermarks, and each session has a pub/sub channel
-// for the live view.
+// The Redis transport of the event bus. One stream is the durable log, one entry per append (field
+// b: the bodies, packed by entry-codec.ts), a hash holds the persisted watermarks, and each session
+// has a pub/sub channel for the live view. A batch per entry rather than an entry per event: the
+// cost of a Redis command, on both ends, is paid once per batch.
 //
 // Connections: the main one for appends and short commands; a second for XREADGROUP BLOCK (a
 // blocked command stalls every command queued behind it on its connection); a third, made on the
@@ -8,14 +9,16 @@
 // commands while reconnecting (disableOfflineQueue) instead of queueing them: the agent's spool
 // keeps what did not land and the persister retries, so nothing waits silently inside the client.
 //
-// Live channel message: one PUBLISH per session per append, a JSON array `[[seq, body], ...]` in
-// order. A viewer that sees a seq jump fills the gap from the stream or the store.
+// Live channel message: one PUBLISH per session per append, that session's events packed with
+// their seq (entry-codec.ts) in order. A viewer that sees a seq jump fills the gap from the stream
+// or the store.
 import { createClient } from 'redis';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type {
   BusEvent, BusStatus, ClaimOptions, Delivery, EventBus, ReadGroupOptions,
 } from './event-bus.ts';
+import { packBodies, packLive, unpackLive } from './entry-codec.ts';
 import {
   compareStreamIds, isNoGroup, nextStreamId, parseAutoClaim, parseGroups, parsePendingFirstId,
   parseReadGroup,
@@ -68,20 +71,6 @@ async function shutdown(client: Client | undefined, graceful: boolean): Promise<
   } catch {
     // already closed
   }
-}
-
-function parseLiveMessage(message: string): Array<[number, string]> | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(message);
-  } catch {
-    return null;
-  }
-  if (!Array.isArray(value)) return null;
-  for (const item of value) {
-    if (!Array.isArray(item) || typeof item[0] !== 'number' || typeof item[1] !== 'string') return null;
-  }
-  return value as Array<[number, string]>;
 }
 
 export async function createRedisBus(url: string, opts: RedisBusOptions = {}): Promise<EventBus> {
@@ -157,18 +146,19 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
   const bus: EventBus = {
     async append(events: readonly BusEvent[]) {
       if (events.length === 0) return;
-      const commands: Promise<unknown>[] = [];
-      const bySession = new Map<string, Array<[number, string]>>();
-      // Issued in one tick: node-redis writes them as one pipeline, in this order.
+      const bodies: string[] = [];
+      const bySession = new Map<string, BusEvent[]>();
       for (const e of events) {
-        commands.push(send(main, ['XADD', stream, '*', 's', e.sessionId, 'q', String(e.seq), 'b', e.body]));
+        bodies.push(e.body);
         let list = bySession.get(e.sessionId);
         if (!list) bySession.set(e.sessionId, (list = []));
-        list.push([e.seq, e.body]);
+        list.push(e);
       }
-      // After the XADDs, so a viewer that sees a gap finds the missing entries in the stream.
+      // Issued in one tick: node-redis writes them as one pipeline, in this order. The XADD comes
+      // first, so a viewer that sees a gap finds the missing events in the stream.
+      const commands: Promise<unknown>[] = [send(main, ['XADD', stream, '*', 'b', packBodies(bodies)])];
       for (const [sessionId, list] of bySession) {
-        commands.push(send(main, ['PUBLISH', liveChannel(sessionId), JSON.stringify(list)]));
+        commands.push(send(main, ['PUBLISH', liveChannel(sessionId), packLive(list)]));
       }
       await Promise.all(commands);
     },
@@ -287,12 +277,12 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
         const listeners = set;
         try {
           await sub.subscribe(channel, (message: string) => {
-            const items = parseLiveMessage(message);
+            const items = unpackLive(message);
             if (!items) {
               log.warn({ channel }, 'malformed live message dropped');
               return;
             }
-            for (const [seq, body] of items) {
+            for (const { seq, body } of items) {
               for (const fn of listeners) {
                 try {
                   fn({ sessionId, seq, body });

@@ -1,18 +1,23 @@
 // Raw RESP2 replies of the stream commands the Redis bus sends with sendCommand, turned into
 // plain values. Kept apart from the transport so the shapes are checked in one place: anything
 // unexpected becomes an empty result or an error, never a crash deep inside a loop.
+import { unpackBodies } from './entry-codec.ts';
 import type { Delivery } from './event-bus.ts';
 
 type Raw = unknown;
 
-/** Field/value pairs of one stream entry (`[f1, v1, f2, v2, ...]`) to the delivered body. */
-function entryBody(fields: Raw): string | null {
+/** Field/value pairs of one stream entry (`[f1, v1, f2, v2, ...]`) to the delivered bodies. */
+function entryBodies(fields: Raw): string[] | null {
   if (!Array.isArray(fields)) return null;
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (String(fields[i]) === 'b') return String(fields[i + 1]);
+    if (String(fields[i]) === 'b') {
+      const packed = String(fields[i + 1]);
+      // Not framed as packBodies writes: delivered as one body, which validation refuses.
+      return unpackBodies(packed) ?? [packed];
+    }
   }
   // An entry written by someone else: deliver it empty, the consumer's validation refuses it.
-  return '';
+  return [''];
 }
 
 /** `[[id, fields|null], ...]`: entries whose data is gone (trimmed) come back with their id only. */
@@ -23,9 +28,9 @@ export function parseEntries(raw: Raw): { deliveries: Delivery[]; deletedIds: st
   for (const entry of raw) {
     if (!Array.isArray(entry) || entry.length < 2) continue;
     const id = String(entry[0]);
-    const body = entryBody(entry[1]);
-    if (body === null) deletedIds.push(id);
-    else deliveries.push({ id, body });
+    const bodies = entryBodies(entry[1]);
+    if (bodies === null) deletedIds.push(id);
+    else deliveries.push({ id, bodies });
   }
   return { deliveries, deletedIds };
 }

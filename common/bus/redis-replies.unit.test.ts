@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compareStreamIds, isNoGroup, nextStreamId, parseAutoClaim, parseGroups, parsePendingFirstId, parseReadGroup,
 } from './redis-replies.ts';
+import { packBodies } from './entry-codec.ts';
 
 describe('Redis stream replies', () => {
   it('when ids differ in digit count, then they still compare numerically', () => {
@@ -11,17 +12,19 @@ describe('Redis stream replies', () => {
     expect(nextStreamId('1700000000000-41')).toBe('1700000000000-42');
   });
 
-  it('when XREADGROUP returns entries, trimmed ones included, then bodies and deleted ids are separated', () => {
-    const raw = [['vigil:events', [['1-0', ['s', 'a', 'q', '1', 'b', '{"x":1}']], ['2-0', null], ['3-0', ['other', 'field']]]]];
+  it('when XREADGROUP returns entries, trimmed ones included, then bodies are unpacked and deleted ids separated', () => {
+    const raw = [['vigil:events', [
+      ['1-0', ['b', packBodies(['{"x":1}', '{"y":2}'])]], ['2-0', null], ['3-0', ['other', 'field']], ['4-0', ['b', '9:unframed']],
+    ]]];
     expect(parseReadGroup(raw)).toEqual({
-      deliveries: [{ id: '1-0', body: '{"x":1}' }, { id: '3-0', body: '' }],
+      deliveries: [{ id: '1-0', bodies: ['{"x":1}', '{"y":2}'] }, { id: '3-0', bodies: [''] }, { id: '4-0', bodies: ['9:unframed'] }],
       deletedIds: ['2-0'],
     });
     expect(parseReadGroup(null)).toEqual({ deliveries: [], deletedIds: [] });
   });
 
   it('when XAUTOCLAIM, XINFO GROUPS and XPENDING answer, then the fields the bus needs are read', () => {
-    expect(parseAutoClaim(['0-0', [['4-1', ['b', 'x']]], []])).toEqual([{ id: '4-1', body: 'x' }]);
+    expect(parseAutoClaim(['0-0', [['4-1', ['b', '1:x']]], []])).toEqual([{ id: '4-1', bodies: ['x'] }]);
     expect(parseGroups([['name', 'g', 'consumers', 1, 'pending', 2, 'last-delivered-id', '9-0', 'entries-read', 9, 'lag', 0]]))
       .toEqual([{ name: 'g', pending: 2, lastDeliveredId: '9-0' }]);
     expect(parsePendingFirstId([2, '3-0', '9-0', [['c', '2']]])).toBe('3-0');

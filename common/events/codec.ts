@@ -2,13 +2,11 @@
 // no whitespace, ECMAScript number formatting. The bytes that go on the bus are the bytes that
 // the store keeps and that a later hash chain signs, so any process re-encoding a parsed event
 // gets the same bytes back.
-import canonicalize from 'canonicalize';
+import { canonicalJson } from './canonical-json.ts';
 import { VigilEvent } from './schema.ts';
 
 export function encodeEvent(event: VigilEvent): string {
-  const text = canonicalize(event);
-  if (text === undefined) throw new Error('event is not serializable');
-  return text;
+  return canonicalJson(event);
 }
 
 export type DecodeResult = { ok: true; event: VigilEvent } | { ok: false; error: string };

@@ -3,7 +3,7 @@
 // to the publisher. Protocol recorders (PostgreSQL now, SSH later) only say what happened.
 import crypto from 'node:crypto';
 import type { EventData, EventType, MaskCounts, VigilEvent } from '../../common/events/index.ts';
-import { EVENT_VERSION, encodeEvent } from '../../common/events/index.ts';
+import { SessionEventEncoder } from '../../common/events/index.ts';
 import type { BusEvent } from '../../common/bus/event-bus.ts';
 
 export interface SessionIdentity {
@@ -20,34 +20,35 @@ export interface EventOutlet {
   publish(event: BusEvent): boolean;
 }
 
+// Events come in bursts within the same millisecond: its ISO text is made once.
+let clockMs = -1;
+let clockText = '';
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== clockMs) {
+    clockMs = now;
+    clockText = new Date(now).toISOString();
+  }
+  return clockText;
+}
+
 export class SessionEventSink {
   private seq = 0;
   private droppedCount = 0;
+  private readonly encoder: SessionEventEncoder;
 
   constructor(
     readonly identity: SessionIdentity,
     private readonly outlet: EventOutlet,
-  ) {}
+  ) {
+    this.encoder = new SessionEventEncoder(identity);
+  }
 
   /** Emits one event and returns its sequence number. */
   emit<T extends EventType>(type: T, data: EventData<T>, masked?: MaskCounts | null): number {
     const seq = ++this.seq;
-    const { sessionId, user, target, protocol, connection } = this.identity;
-    const event = {
-      v: EVENT_VERSION,
-      id: crypto.randomUUID(),
-      type,
-      sessionId,
-      seq,
-      time: new Date().toISOString(),
-      user,
-      target,
-      protocol,
-      connection,
-      data,
-      ...(masked ? { masked } : {}),
-    } as VigilEvent;
-    if (!this.outlet.publish({ sessionId, seq, body: encodeEvent(event) })) this.droppedCount++;
+    const body = this.encoder.encode({ type, id: crypto.randomUUID(), seq, time: isoNow(), data, masked });
+    if (!this.outlet.publish({ sessionId: this.identity.sessionId, seq, body })) this.droppedCount++;
     return seq;
   }
 

@@ -17,6 +17,7 @@ export interface PersisterOptions {
   logger: Logger;
   group?: string;
   consumer?: string;
+  /** Log entries per read; each holds one agent append, up to the agent's batch size of events. */
   batchSize?: number;
   blockMs?: number;
   /** Pending entries of any consumer idle this long are taken over. */
@@ -26,13 +27,13 @@ export interface PersisterOptions {
 }
 
 export interface PersisterMetrics {
-  /** Log entries handled (including re-deliveries). */
+  /** Log entries handled (including re-deliveries); each holds one or more events. */
   received: number;
   /** Events newly written to the store. */
   persisted: number;
   /** Valid events the store already had. */
   duplicates: number;
-  /** Entries that failed validation (acknowledged and skipped). */
+  /** Events that failed validation (acknowledged and skipped). */
   invalid: number;
   /** Failed bus or store operations (each followed by a back-off). */
   errors: number;
@@ -72,7 +73,7 @@ export class Persister {
     this.group = opts.group ?? 'vigil-persister';
     this.consumer = opts.consumer ?? `${os.hostname()}-${process.pid}`;
     this.log = opts.logger.child({ component: 'persister', consumer: this.consumer });
-    this.batchSize = opts.batchSize ?? 500;
+    this.batchSize = opts.batchSize ?? 50;
     this.blockMs = opts.blockMs ?? 1000;
     this.claimIdleMs = opts.claimIdleMs ?? 30_000;
     this.claimEveryMs = Math.max(10, Math.min(this.claimIdleMs / 2, 5000));
@@ -157,23 +158,25 @@ export class Persister {
     const seen = new Set<string>();
     let duplicatesInBatch = 0;
     for (const d of deliveries) {
-      const decoded = decodeEvent(d.body);
-      if (!decoded.ok) {
-        this.counters.invalid++;
-        // Never the body: a malformed entry may carry anything. JSON.parse's message quotes the
-        // input, so only the schema's messages (paths and expectations) are logged as they are.
-        const reason = decoded.error.startsWith('not JSON') ? 'not JSON' : decoded.error;
-        this.log.warn({ streamId: d.id, reason }, 'invalid event on the bus; skipped');
-        continue;
+      for (const body of d.bodies) {
+        const decoded = decodeEvent(body);
+        if (!decoded.ok) {
+          this.counters.invalid++;
+          // Never the body: a malformed entry may carry anything. JSON.parse's message quotes the
+          // input, so only the schema's messages (paths and expectations) are logged as they are.
+          const reason = decoded.error.startsWith('not JSON') ? 'not JSON' : decoded.error;
+          this.log.warn({ streamId: d.id, reason }, 'invalid event on the bus; skipped');
+          continue;
+        }
+        // A re-append can put the same event twice in one batch; one copy is enough for the store.
+        const key = `${decoded.event.sessionId}\u0000${decoded.event.seq}`;
+        if (seen.has(key)) {
+          duplicatesInBatch++;
+          continue;
+        }
+        seen.add(key);
+        valid.push({ event: decoded.event, body });
       }
-      // A re-append can put the same event twice in one batch; one copy is enough for the store.
-      const key = `${decoded.event.sessionId}\u0000${decoded.event.seq}`;
-      if (seen.has(key)) {
-        duplicatesInBatch++;
-        continue;
-      }
-      seen.add(key);
-      valid.push({ event: decoded.event, body: d.body });
     }
 
     if (valid.length) {
