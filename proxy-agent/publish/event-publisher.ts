@@ -24,6 +24,8 @@ export interface EventPublisherOptions {
   logger: Logger;
   /** How often to ask the bus for the watermarks of sessions with unconfirmed events. */
   watermarkPollMs?: number;
+  /** How long the first event of a batch waits for others before the batch is appended. */
+  lingerMs?: number;
 }
 
 export interface PublisherStats {
@@ -49,6 +51,9 @@ interface Waiter {
 }
 
 const MAX_BATCH = 1000;
+/** A Redis round trip per event would cost more than the event's own recording; 5 ms of
+ * latency for the live view batches what a busy agent emits meanwhile. */
+const DEFAULT_LINGER_MS = 5;
 /** Sessions remembered as having a hole; the oldest are forgotten past this. */
 const MAX_LOSSY_SESSIONS = 100_000;
 const MAX_RETRY_MS = 1000;
@@ -60,6 +65,7 @@ export class EventPublisher {
   private readonly maxBytes: number;
   private readonly log: Logger;
   private readonly pollMs: number;
+  private readonly lingerMs: number;
 
   /** Not yet appended; while an append is in flight its batch is the head of this queue. */
   private readonly queue = new Deque<Item>();
@@ -97,6 +103,7 @@ export class EventPublisher {
     this.maxBytes = opts.maxBytes;
     this.log = opts.logger.child({ component: 'event-publisher' });
     this.pollMs = opts.watermarkPollMs ?? 250;
+    this.lingerMs = opts.lingerMs ?? DEFAULT_LINGER_MS;
     this.sawDown = bus.status() === 'down';
     this.offStatus = bus.onStatus((s) => this.onBusStatus(s));
   }
@@ -174,10 +181,13 @@ export class EventPublisher {
     // While a retry is pending the bus is failing: new events wait for that retry.
     if (this.pumpScheduled || this.inFlight || this.retryTimer || this.closed) return;
     this.pumpScheduled = true;
-    setImmediate(() => {
+    const pump = () => {
       this.pumpScheduled = false;
       this.pump();
-    });
+    };
+    // A full batch goes at once; otherwise the first event waits up to lingerMs for company.
+    if (this.lingerMs <= 0 || this.queue.length >= MAX_BATCH) setImmediate(pump);
+    else setTimeout(pump, this.lingerMs);
   }
 
   private pump(): void {
