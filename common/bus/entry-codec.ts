@@ -7,6 +7,38 @@
 
 const MAX_LENGTH_DIGITS = 10;
 
+/** An item to pack: its text (whose UTF-16 length frames it) and that text's UTF-8 bytes. */
+export interface PackItem {
+  text: string;
+  utf8: Buffer;
+  /** Live messages only: the event's seq, written before the length. */
+  seq?: number;
+}
+
+/**
+ * The same framing as packBodies/packLive, written as bytes: the UTF-8 of each text is encoded
+ * once by the caller and only copied here, so a batch bound for both the stream and the live
+ * channels is not encoded to UTF-8 twice (nor measured again by the Redis client).
+ * A reader decodes the whole message from UTF-8 and frames it by UTF-16 lengths, which is exact
+ * for well-formed text (event bodies are: the encoder refuses lone surrogates).
+ */
+export function packBytes(items: readonly PackItem[], withSeq: boolean): Buffer {
+  const heads: string[] = [];
+  let size = 0;
+  for (const item of items) {
+    const head = withSeq ? `${item.seq}:${item.text.length}:` : `${item.text.length}:`;
+    heads.push(head);
+    size += head.length + item.utf8.length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  items.forEach((item, i) => {
+    at += out.write(heads[i], at, 'latin1');
+    at += item.utf8.copy(out, at);
+  });
+  return out;
+}
+
 export function packBodies(bodies: readonly string[]): string {
   let out = '';
   for (const body of bodies) out += `${body.length}:${body}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packBodies, packLive, unpackBodies, unpackLive } from './entry-codec.ts';
+import { packBodies, packBytes, packLive, unpackBodies, unpackLive } from './entry-codec.ts';
 
 describe('entry codec', () => {
   const awkward = ['{"a":1}', '', 'line\nbreak', '12:colons:3:', 'ünïcødé \u0000 😀', '9'.repeat(40)];
@@ -12,6 +12,13 @@ describe('entry codec', () => {
   it('when live events are packed, then seq and body come back unchanged', () => {
     const events = awkward.map((body, i) => ({ seq: i + 7, body }));
     expect(unpackLive(packLive(events))).toEqual(events);
+  });
+
+  it('when packed as bytes, then the UTF-8 decoded message is the string packing, byte for byte', () => {
+    const items = awkward.map((text, i) => ({ text, utf8: Buffer.from(text), seq: i + 1 }));
+    expect(packBytes(items, false).toString('utf8')).toBe(packBodies(awkward));
+    expect(packBytes(items, true).toString('utf8')).toBe(packLive(items.map((x) => ({ seq: x.seq, body: x.text }))));
+    expect(unpackBodies(packBytes(items, false).toString('utf8'))).toEqual(awkward);
   });
 
   it('when the framing is broken anywhere, then the whole text is refused', () => {

@@ -18,7 +18,7 @@ import { silentLogger } from '../log.ts';
 import type {
   BusEvent, BusStatus, ClaimOptions, Delivery, EventBus, ReadGroupOptions,
 } from './event-bus.ts';
-import { packBodies, packLive, unpackLive } from './entry-codec.ts';
+import { packBytes, unpackLive, type PackItem } from './entry-codec.ts';
 import {
   compareStreamIds, isNoGroup, nextStreamId, parseAutoClaim, parseGroups, parsePendingFirstId,
   parseReadGroup,
@@ -127,7 +127,7 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
   let subscriberReady: Promise<void> | undefined;
   const handlers = new Map<string, Set<(e: BusEvent) => void>>();
 
-  const send = <T = unknown>(client: Client, args: string[]): Promise<T> => client.sendCommand<T>(args);
+  const send = <T = unknown>(client: Client, args: Array<string | Buffer>): Promise<T> => client.sendCommand<T>(args);
 
   const createGroup = async (group: string) => {
     try {
@@ -146,19 +146,21 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
   const bus: EventBus = {
     async append(events: readonly BusEvent[]) {
       if (events.length === 0) return;
-      const bodies: string[] = [];
-      const bySession = new Map<string, BusEvent[]>();
+      // Each body is encoded to UTF-8 once; the stream entry and the live messages copy the bytes.
+      const items: PackItem[] = [];
+      const bySession = new Map<string, PackItem[]>();
       for (const e of events) {
-        bodies.push(e.body);
+        const item: PackItem = { text: e.body, utf8: Buffer.from(e.body, 'utf8'), seq: e.seq };
+        items.push(item);
         let list = bySession.get(e.sessionId);
         if (!list) bySession.set(e.sessionId, (list = []));
-        list.push(e);
+        list.push(item);
       }
       // Issued in one tick: node-redis writes them as one pipeline, in this order. The XADD comes
       // first, so a viewer that sees a gap finds the missing events in the stream.
-      const commands: Promise<unknown>[] = [send(main, ['XADD', stream, '*', 'b', packBodies(bodies)])];
+      const commands: Promise<unknown>[] = [send(main, ['XADD', stream, '*', 'b', packBytes(items, false)])];
       for (const [sessionId, list] of bySession) {
-        commands.push(send(main, ['PUBLISH', liveChannel(sessionId), packLive(list)]));
+        commands.push(send(main, ['PUBLISH', liveChannel(sessionId), packBytes(list, true)]));
       }
       await Promise.all(commands);
     },
