@@ -1,6 +1,7 @@
 // The agent alone in its own process, for the benchmark: its CPU time and memory are then its own,
 // comparable with pgbouncer's and the bare relay's.
-// Run: tsx scripts/bench/agent-process.ts CONFIG   (CONFIG: a YAML/JSON file, or inline JSON)
+// Run: tsx scripts/bench/agent-process.ts CONFIG   (CONFIG: a YAML/JSON file, or inline JSON);
+// bench:pg runs it bundled (dist/bench/agent-process.mjs), as `npm run build` ships the agent.
 // The config needs redis.url and targets with upstreams; the hub's public key is read from
 // agent.hubPublicKeyFile or dataDir (as `vigil agent` does).
 //

@@ -6,8 +6,8 @@
 //
 // Settings (environment): BENCH_SECONDS (8) per run, BENCH_ROUNDS (3), BENCH_CLIENTS (8),
 // BENCH_SCALE (10), BENCH_IDLE_SESSIONS (200), BENCH_QUICK=1 (2 s, 1 round),
-// BENCH_TARGETS=direct,relay,pgbouncer,agent (a subset), BENCH_PROFILE=1 (agent under --cpu-prof;
-// the profile is kept and its hot spots printed), BENCH_AGENT_BUS=null (diagnostic: the agent
+// BENCH_TARGETS=direct,relay,pgbouncer,agent (a subset), BENCH_PROFILE=1 (agent under --cpu-prof,
+// run from source under tsx; the profile is kept and its hot spots printed), BENCH_AGENT_BUS=null (diagnostic: the agent
 // records into a bus that keeps nothing, to tell its own cost from Redis's and the hub's).
 //
 // Processes: PostgreSQL 15 and Redis (private, free ports), the relay, pgbouncer and the agent each
@@ -25,6 +25,7 @@ import { Persister } from '../../server/persist/persister.ts';
 import { createStore } from '../../server/store/create-store.ts';
 import { freePort } from '../../test/support/free-port.ts';
 import { startPostgres, startRedis } from '../../test/support/services.ts';
+import { buildBundle } from '../build.ts';
 import { printProfileTop } from './cpu-profile.ts';
 import { initPgbench, resetTables, runPgbench, WORKLOADS, type Endpoint, type RunResult } from './pgbench.ts';
 import { pgbouncerAvailable, PGBOUNCER_BIN, startPgbouncer } from './pgbouncer.ts';
@@ -55,9 +56,16 @@ const cleanup = new Cleanup();
 cleanup.installSignalHandlers();
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
-/** A Node script of this folder in its own process, through tsx like the rest of the repo. */
-function nodeChild(name: string, script: string, args: string[], nodeFlags: string[] = []): Child {
-  return startChild(name, process.execPath, [...nodeFlags, '--import', 'tsx', path.join(ROOT, 'scripts/bench', script), ...args], { cwd: ROOT, env: { ...env } }, cleanup);
+/** Where the proxies' scripts are bundled to plain JavaScript, as `npm run build` ships the agent. */
+const BUNDLE_DIR = path.join(ROOT, 'dist', 'bench');
+
+/**
+ * A script of this folder, from its bundle, in its own process (no TypeScript loader in it). With
+ * BENCH_PROFILE the agent runs from source under tsx instead, so that its profile names source files.
+ */
+function nodeChild(name: string, script: string, args: string[], nodeFlags: string[] = [], fromSource = false): Child {
+  const entry = fromSource ? ['--import', 'tsx', path.join(ROOT, 'scripts/bench', script)] : [path.join(BUNDLE_DIR, script.replace(/\.ts$/, '.mjs'))];
+  return startChild(name, process.execPath, [...nodeFlags, ...entry, ...args], { cwd: ROOT, env: { ...env } }, cleanup);
 }
 
 interface Target {
@@ -90,6 +98,10 @@ async function main(): Promise<void> {
   say(`vigil bench:pg — ${CLIENTS} clients, ${THREADS} threads, ${SECONDS} s per run, ${ROUNDS} round(s), scale ${SCALE}, ${os.cpus().length} CPUs`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
   cleanup.add('temp dir', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  // The agent and the relay run as production would: bundled by esbuild, without tsx (whose loader
+  // thread alone holds about 35 MB).
+  await buildBundle({ outdir: BUNDLE_DIR, extra: { 'agent-process': 'scripts/bench/agent-process.ts', 'bare-relay': 'scripts/bench/bare-relay.ts' } });
 
   const postgres = await startPostgres();
   cleanup.add('postgres', () => postgres.stop());
@@ -162,7 +174,7 @@ async function main(): Promise<void> {
     const token = await signer.connectionToken(TOKEN_USER, DB, 6 * 3600_000);
     startAgentProcess = async (name, extraFlags) => {
       // --expose-gc only lets the memory check tell live memory from garbage; the agent never calls gc.
-      const child = nodeChild(name, 'agent-process.ts', [configFile], ['--expose-gc', ...extraFlags]);
+      const child = nodeChild(name, 'agent-process.ts', [configFile], ['--expose-gc', ...extraFlags], PROFILE);
       const msg = await child.nextMessage((m) => 'listening' in m);
       const port = Number((msg.listening as Record<string, number>)[DB]);
       return { child, endpoint: { host: '127.0.0.1', port, user: TOKEN_USER, database: DB, password: token } };

@@ -22,9 +22,10 @@ export interface RunResult {
   stderr: string;
 }
 
-export function runVigil(args: string[], env: Record<string, string>, opts: { cwd?: string } = {}): Promise<RunResult> {
+/** opts.bin: another entry than bin/vigil.mjs (the bundle of `npm run build`). */
+export function runVigil(args: string[], env: Record<string, string>, opts: { cwd?: string; bin?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), cwd: opts.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], { env: cleanEnv(env), cwd: opts.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
