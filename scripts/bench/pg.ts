@@ -8,7 +8,9 @@
 // BENCH_SCALE (10), BENCH_IDLE_SESSIONS (200), BENCH_QUICK=1 (2 s, 1 round),
 // BENCH_TARGETS=direct,relay,pgbouncer,agent (a subset), BENCH_PROFILE=1 (agent under --cpu-prof,
 // run from source under tsx; the profile is kept and its hot spots printed), BENCH_AGENT_BUS=null (diagnostic: the agent
-// records into a bus that keeps nothing, to tell its own cost from Redis's and the hub's).
+// records into a bus that keeps nothing, to tell its own cost from Redis's and the hub's),
+// BENCH_HUB=deferred (diagnostic: the hub's persister pauses during each agent run and catches up
+// before the next, as if the hub and its store ran on other machines; Redis stays here).
 //
 // Processes: PostgreSQL 15 and Redis (private, free ports), the relay, pgbouncer and the agent each
 // in their own process. The hub's persister runs in this driver process (idle otherwise: pgbench is
@@ -44,6 +46,8 @@ const IDLE_SESSIONS = Number(env.BENCH_IDLE_SESSIONS ?? 200);
 const PROFILE = env.BENCH_PROFILE === '1';
 /** Diagnostic: the agent on a bus that records nothing (null-bus.ts), to separate its own cost. */
 const NULL_BUS = env.BENCH_AGENT_BUS === 'null';
+/** Diagnostic: no persistence during agent runs (the hub elsewhere); the agent's spool holds the run. */
+const HUB_DEFERRED = env.BENCH_HUB === 'deferred';
 const ONLY = env.BENCH_TARGETS?.split(',').map((s) => s.trim());
 const RSS_TARGET_MB = 150;
 
@@ -163,6 +167,8 @@ async function main(): Promise<void> {
       dataDir,
       log: { level: 'warn' },
       redis: { url: redis.url },
+      // A deferred hub confirms nothing during a run: the spool must hold a whole run's events.
+      ...(HUB_DEFERRED ? { agent: { spool: { maxEvents: 2_000_000, maxBytes: 2 * 1024 ** 3 } } } : {}),
       // Recording and masking on (all built-in detectors, column rules, default row limit);
       // client-side masking off: the client gets the upstream's bytes as they are.
       targets: [{ name: DB, protocol: 'postgres', listen: '127.0.0.1:0', recording: 'required', upstream: { host: '127.0.0.1', port: postgres.port, database: DB, user: 'postgres' } }],
@@ -192,6 +198,7 @@ async function main(): Promise<void> {
   }
   say(`targets: ${targets.map((t) => `${t.name}${t.pid ? ` (pid ${t.pid})` : ''} :${t.endpoint.port}`).join(', ')}`);
   say(NULL_BUS ? 'agent bus: NULL (BENCH_AGENT_BUS=null): nothing is recorded, diagnostic run' : 'hub persister: in the driver process; store: database vigil_store on the same PostgreSQL');
+  if (HUB_DEFERRED) say('hub: DEFERRED (BENCH_HUB=deferred): the persister pauses during agent runs and catches up between them, diagnostic run');
 
   const run = (t: Target, w: (typeof WORKLOADS)[number], seconds: number) =>
     runPgbench(t.endpoint, w, { clients: CLIENTS, threads: THREADS, seconds });
@@ -212,6 +219,7 @@ async function main(): Promise<void> {
     for (const w of WORKLOADS) {
       for (const t of targets) {
         if (w.name === 'TPC-B-like') await resetTables(direct);
+        if (HUB_DEFERRED && t.name === 'agent') await persister.stop();
         const before = { proxy: t.pid ? cpuSeconds(t.pid) : 0, driver: process.cpuUsage(), redis: redisPid ? cpuSeconds(redisPid) : 0, machine: machineBusySeconds(), at: Date.now() };
         const result: RunResult = await run(t, w, SECONDS);
         const wall = (Date.now() - before.at) / 1000;
@@ -230,6 +238,13 @@ async function main(): Promise<void> {
           const backlog = s.queued + s.unconfirmed;
           backlogMax = Math.max(backlogMax, backlog);
           extra = ` backlog ${backlog} events`;
+          if (HUB_DEFERRED) {
+            // Catch up before the next run, so that it is not measured against the backlog.
+            persister.start();
+            agent!.send('drain');
+            const caughtUp = await agent!.nextMessage((msg) => 'drained' in msg, 300_000);
+            extra += `, persisted after the run in ${caughtUp.ms ?? '?'} ms`;
+          }
         }
         measurements.push(m);
         say(`${elapsed()} round ${round}/${ROUNDS}  ${w.name.padEnd(15)} ${t.name.padEnd(9)} tps ${m.tps.toFixed(0).padStart(6)}  lat ${m.latencyMs.toFixed(3)} ms` +
