@@ -4,10 +4,12 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { EventBus } from '../common/bus/event-bus.ts';
-import type { Config } from '../common/config/schema.ts';
+import { parseDuration, type Config } from '../common/config/schema.ts';
 import type { Logger } from '../common/log.ts';
 import { ensureSigningKey, TokenVerifier } from '../common/tokens.ts';
 import { createApiApp } from './http/app.ts';
+import { sessionSecret } from './http/session-secret.ts';
+import { createWebLogin } from './http/web-login.ts';
 import { Persister } from './persist/persister.ts';
 import type { RecordingStore } from './store/recording-store.ts';
 
@@ -16,6 +18,8 @@ export interface HubOptions {
   bus: EventBus;
   store: RecordingStore;
   logger: Logger;
+  /** The OpenID client secret, when the caller has it (vigil dev); else from the environment. */
+  oidcClientSecret?: string;
 }
 
 export interface Hub {
@@ -34,22 +38,35 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const persister = new Persister({ bus, store, logger });
   persister.start();
 
-  const app = createApiApp({
-    store,
-    verifier,
-    logger: logger.child({ component: 'api' }),
-    metrics: () => ({ persister: persister.metrics(), bus: bus.status() }),
-  });
-  const server = http.createServer(app);
+  const server = http.createServer();
   let address: net.AddressInfo;
+  let app: ReturnType<typeof createApiApp>;
+  let url: string;
   try {
     address = await listen(server, config.hub.listen);
+    url = `http://${urlHost(address)}:${address.port}`;
+    const oidc = config.hub.auth.oidc;
+    app = createApiApp({
+      store,
+      verifier,
+      logger: logger.child({ component: 'api' }),
+      metrics: () => ({ persister: persister.metrics(), bus: bus.status() }),
+      webLogin: oidc && createWebLogin({
+        oidc,
+        clientSecret: oidcClientSecret(oidc.clientSecretEnv, opts.oidcClientSecret),
+        publicUrl: config.hub.publicUrl ?? url,
+        sessionSecret: sessionSecret(config.dataDir, config.hub.auth.sessionSecretEnv),
+        sessionTtlMs: parseDuration(config.hub.auth.sessionTtl),
+        logger,
+      }),
+    });
   } catch (err) {
+    server.close();
     await persister.stop();
     throw err;
   }
-  const url = `http://${urlHost(address)}:${address.port}`;
-  logger.info({ url }, 'hub listening');
+  server.on('request', app);
+  logger.info({ url, login: config.hub.auth.oidc ? config.hub.auth.oidc.issuer : 'API tokens only' }, 'hub listening');
 
   let stopping: Promise<void> | null = null;
   return {
@@ -66,6 +83,12 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       return stopping;
     },
   };
+}
+
+function oidcClientSecret(envName: string, given: string | undefined): string {
+  const secret = given ?? process.env[envName];
+  if (!secret) throw new Error(`hub.auth.oidc is configured but ${envName} holds no client secret`);
+  return secret;
 }
 
 function listen(server: http.Server, hostPort: string): Promise<net.AddressInfo> {

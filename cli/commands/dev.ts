@@ -1,16 +1,20 @@
 // vigil dev: everything in one process for trying Vigil out. The hub with its store (embedded PGlite
 // in dataDir unless DATABASE_URL), the bus (in-process unless REDIS_URL), the demo database for
-// every target without an upstream, and the agent in front of the targets. Prints a psql command
-// for the demo user and runs until Ctrl-C.
+// every target without an upstream, the agent in front of the targets, and (unless the config
+// names a real OpenID provider) a local one with a demo user per role for the dashboard login.
+// Prints a psql command for the demo user and runs until Ctrl-C.
+import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { createBus } from '../../common/bus/create-bus.ts';
-import type { Config } from '../../common/config/schema.ts';
+import { OidcSettings, type Config } from '../../common/config/schema.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { ensureSigningKey } from '../../common/tokens.ts';
 import { startAgent, type Agent } from '../../proxy-agent/agent.ts';
 import { startDemoDatabase, type DemoDatabase } from '../../proxy-agent/demo/demo-database.ts';
 import type { UpstreamSettings } from '../../proxy-agent/postgres/upstream-login.ts';
+import { DEMO_ROLE_MAP, DEMO_USERS } from '../../server/dev-idp/demo-users.ts';
+import type { DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
 import type { Persister } from '../../server/persist/persister.ts';
 import { createStore } from '../../server/store/create-store.ts';
@@ -49,6 +53,7 @@ interface Running {
   hub: Hub;
   agent: Agent;
   demo: DemoDatabase | null;
+  idp: DevIdentityProvider | null;
 }
 
 async function startDev(config: Config, logger: Logger, resources: Resources): Promise<Running> {
@@ -74,7 +79,9 @@ async function startRest(config: Config, logger: Logger, resources: Resources, d
   resources.add('bus', () => bus.close());
   const store = await createStore({ databaseUrl: config.hub.databaseUrl, dataDir: config.dataDir, logger });
   resources.add('store', () => store.close());
-  const hub = await startHub({ config, bus, store, logger });
+  const login = config.hub.auth.oidc ? null : await startDevLogin(config);
+  if (login) resources.add('identity provider', () => login.idp.stop());
+  const hub = await startHub({ config: login?.config ?? config, bus, store, logger, oidcClientSecret: login?.clientSecret });
   resources.add('hub', () => hub.stop());
   const demo = await demoStarting;
 
@@ -87,10 +94,22 @@ async function startRest(config: Config, logger: Logger, resources: Resources, d
   let stopping: Promise<void> | null = null;
   const agent: Agent = { ...started, stop: () => (stopping ??= started.stop()) };
   resources.add('agent', () => agent.stop());
-  return { hub, agent, demo };
+  return { hub, agent, demo, idp: login?.idp ?? null };
 }
 
-async function banner(config: Config, { hub, agent, demo }: Running): Promise<string> {
+/** The local OpenID provider and the hub config that logs in through it. */
+async function startDevLogin(config: Config): Promise<{ idp: DevIdentityProvider; config: Config; clientSecret: string }> {
+  const clientId = 'vigil-dev';
+  const clientSecret = crypto.randomBytes(24).toString('base64url');
+  const hubUrl = (config.hub.publicUrl ?? `http://${config.hub.listen}`).replace(/\/$/, '');
+  // Loaded only here: the other commands have no use for an identity provider.
+  const { startDevIdentityProvider } = await import('../../server/dev-idp/dev-identity-provider.ts');
+  const idp = await startDevIdentityProvider({ port: 0, client: { clientId, clientSecret, redirectUris: [`${hubUrl}/auth/callback`] } });
+  const oidc = OidcSettings.parse({ issuer: idp.issuer, clientId, roles: { map: DEMO_ROLE_MAP } });
+  return { idp, clientSecret, config: { ...config, hub: { ...config.hub, auth: { ...config.hub.auth, oidc } } } };
+}
+
+async function banner(config: Config, { hub, agent, demo, idp }: Running): Promise<string> {
   const first = config.targets.find((t) => !t.upstream) ?? config.targets[0];
   const uri = await issueConnectionUri({
     config, user: DEMO_USER, target: first.name, ttlMs: parseTtl(config.hub.tokenTtl), port: agent.listeners.get(first.name)?.port,
@@ -100,6 +119,9 @@ async function banner(config: Config, { hub, agent, demo }: Running): Promise<st
     'Vigil dev is running (Ctrl-C to stop)',
     `  hub      ${hub.url}   store: ${config.hub.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${path.join(config.dataDir, 'store')}`}`,
     `  bus      ${config.redis.url ? 'Redis (REDIS_URL)' : 'in-process (set REDIS_URL to use Redis)'}`,
+    idp
+      ? `  login    ${hub.url}/auth/login   via the dev identity provider ${idp.issuer}: ${DEMO_USERS.map((u) => u.username).join(', ')} (engineer, reviewer, approver, admin)`
+      : `  login    ${hub.url}/auth/login   via ${config.hub.auth.oidc?.issuer}`,
   ];
   for (const t of config.targets) {
     const at = agent.listeners.get(t.name);

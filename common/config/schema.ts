@@ -1,6 +1,7 @@
 // The one configuration file (YAML) of hub, agent and `vigil dev`, as a schema. Every setting can
 // be overridden from the environment (see load-config.ts); types are derived from here.
 import { z } from 'zod';
+import { ROLES } from '../roles.ts';
 
 const hostPort = z
   .string()
@@ -76,6 +77,41 @@ export type PostgresTarget = z.infer<typeof PostgresTarget>;
 export const Target = z.discriminatedUnion('protocol', [PostgresTarget]);
 export type Target = z.infer<typeof Target>;
 
+/** People log in to the dashboard through an OpenID provider (authorization code flow). */
+export const OidcSettings = z
+  .object({
+    /** Must equal the `iss` of the provider's tokens exactly. */
+    issuer: z.string().url(),
+    clientId: z.string().min(1),
+    /** Environment variable that holds the client secret (never the secret itself in the file). */
+    clientSecretEnv: z.string().min(1).default('VIGIL_OIDC_CLIENT_SECRET'),
+    scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'email', 'groups']),
+    /** Claim naming the person in recordings and tokens; `sub` when the token lacks it. */
+    usernameClaim: z.string().min(1).default('preferred_username'),
+    roles: z
+      .object({
+        /** Claim with the person's groups (an array of strings, or one string). */
+        claim: z.string().min(1).default('groups'),
+        /** Group -> Vigil roles. A person whose groups map to no role cannot log in. */
+        map: z.record(z.string(), z.array(z.enum(ROLES)).min(1)),
+      })
+      .strict(),
+  })
+  .strict();
+export type OidcSettings = z.infer<typeof OidcSettings>;
+
+export const HubAuth = z
+  .object({
+    oidc: OidcSettings.optional(),
+    /** How long a dashboard login lasts without activity. */
+    sessionTtl: duration.default('12h'),
+    /** Environment variable with the cookie-signing secret, shared by every hub behind one URL
+     * (default: a secret generated once in dataDir). */
+    sessionSecretEnv: z.string().min(1).default('VIGIL_SESSION_SECRET'),
+  })
+  .strict();
+export type HubAuth = z.infer<typeof HubAuth>;
+
 export const Config = z
   .object({
     /** Keys, the embedded store and other state. */
@@ -91,9 +127,10 @@ export const Config = z
         tokenTtl: duration.default('15m'),
         /** Public URL agents and tokens refer to (defaults to http://listen). */
         publicUrl: z.string().url().optional(),
+        auth: HubAuth.default(HubAuth.parse({})),
       })
       .strict()
-      .default({ listen: '127.0.0.1:8080', tokenTtl: '15m' }),
+      .default({ listen: '127.0.0.1:8080', tokenTtl: '15m', auth: HubAuth.parse({}) }),
     agent: z
       .object({
         id: z.string().min(1).default('agent-1'),

@@ -5,14 +5,17 @@
 //   GET /api/sessions/:id/events         ?from=1&limit=1000 -> { events, next }
 //   GET /api/sessions/:id/export         ?format=jsonl -> one canonical event body per line
 //   GET /api/metrics                     admin only
-// Every /api route needs `Authorization: Bearer <API token>` (common/tokens.ts).
+//   GET /api/me                          who is calling: user, roles, the CSRF token of a login
+//   /auth/login, /auth/callback, /auth/logout   dashboard login (web-login.ts), when configured
+// Every /api route needs an API token (`Authorization: Bearer`, common/tokens.ts) or a login.
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../../common/log.ts';
 import type { TokenVerifier } from '../../common/tokens.ts';
 import type { RecordingStore } from '../store/recording-store.ts';
-import { allow, authenticate } from './auth.ts';
+import { allow, authenticate, principalOf } from './auth.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { sessionsRouter } from './routes/sessions.ts';
+import type { WebLogin } from './web-login.ts';
 
 export interface ApiAppOptions {
   store: RecordingStore;
@@ -20,6 +23,18 @@ export interface ApiAppOptions {
   logger: Logger;
   /** Operational counters served to admins at /api/metrics. */
   metrics?: () => object;
+  /** Dashboard login; without it only API tokens get in. */
+  webLogin?: WebLogin;
+}
+
+export interface MeResponse {
+  user: string;
+  roles: string[];
+  via: 'token' | 'login';
+  name?: string;
+  email?: string;
+  /** Send back as X-CSRF-Token on every state-changing request made with the login cookie. */
+  csrfToken?: string;
 }
 
 export function createApiApp(opts: ApiAppOptions): Express {
@@ -33,8 +48,24 @@ export function createApiApp(opts: ApiAppOptions): Express {
     res.json({ status: 'ok' });
   });
 
+  if (opts.webLogin) {
+    app.use(opts.webLogin.session);
+    app.use('/auth', opts.webLogin.routes);
+  }
+
   const api = express.Router();
   api.use(authenticate(opts.verifier));
+  api.get('/me', (req, res) => {
+    const principal = principalOf(res);
+    const login = principal.via === 'login' ? req.session.login : undefined;
+    const body: MeResponse = {
+      user: principal.subject,
+      roles: principal.roles,
+      via: principal.via,
+      ...(login ? { name: login.name, email: login.email, csrfToken: login.csrfToken } : {}),
+    };
+    res.json(body);
+  });
   api.use('/sessions', sessionsRouter(opts.store));
   api.get('/metrics', allow('admin'), (_req, res) => {
     res.json(opts.metrics?.() ?? {});

@@ -1,17 +1,38 @@
-// Who is calling, decided on the server for every /api route. `authenticate` turns the bearer token
-// into a Principal (401 without a valid one); each route then states who may use it in one line,
-// e.g. `router.get('/', allow('admin', 'reviewer'), handler)`. Checks that depend on the record
-// (an engineer may see only their own sessions) use `authorize(res, predicate)` inside the handler.
-import type { RequestHandler, Response } from 'express';
+// Who is calling, decided on the server for every /api route. `authenticate` accepts either an
+// API token (`Authorization: Bearer`, what the CLI sends) or a dashboard login (the session
+// cookie, see web-login.ts) and turns it into a Principal (401 with neither). Each route then
+// states who may use it in one line, e.g. `router.get('/', allow('admin', 'reviewer'), handler)`.
+// Checks that depend on the record (an engineer may see only their own sessions) use
+// `authorize(res, predicate)` or `isAny` inside the handler.
+//
+// CSRF: a cookie rides along with any request the browser makes, so a state-changing request
+// authenticated by the cookie must also carry the session's CSRF token in `X-CSRF-Token` (the
+// dashboard reads it from /api/me; another site cannot). Bearer tokens are never sent by the
+// browser on its own, so they need no such proof.
+import crypto from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
+import type {} from 'express-session';
+import { isRole, type Role } from '../../common/roles.ts';
 import type { TokenVerifier } from '../../common/tokens.ts';
 import { AppError } from './errors.ts';
 
-export const ROLES = ['admin', 'reviewer', 'engineer'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '../../common/roles.ts';
 
 export interface Principal {
+  /** The Vigil username: what recordings and connection tokens name. */
   subject: string;
-  role: Role;
+  roles: Role[];
+  via: 'token' | 'login';
+}
+
+/** What a dashboard login keeps in the server-side session. */
+export interface LoginSession {
+  subject: string;
+  name?: string;
+  email?: string;
+  roles: Role[];
+  csrfToken: string;
+  loggedInAt: string;
 }
 
 declare global {
@@ -22,22 +43,48 @@ declare global {
   }
 }
 
+declare module 'express-session' {
+  interface SessionData {
+    login?: LoginSession;
+    /** Where to go after the identity provider sends the person back. */
+    returnTo?: string;
+  }
+}
+
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function authenticate(verifier: TokenVerifier): RequestHandler {
   return async (req, res, next) => {
-    const match = BEARER.exec(req.get('authorization') ?? '');
-    if (!match) throw AppError.unauthorized('an API token is required (Authorization: Bearer <token>)');
-    let claims: { subject: string; role: string };
-    try {
-      claims = await verifier.verifyApi(match[1]);
-    } catch {
-      throw AppError.unauthorized('the API token is invalid or has expired');
+    const header = req.get('authorization');
+    if (header !== undefined) {
+      const match = BEARER.exec(header);
+      if (!match) throw AppError.unauthorized('malformed Authorization header (expected: Bearer <API token>)');
+      let claims: { subject: string; role: string };
+      try {
+        claims = await verifier.verifyApi(match[1]);
+      } catch {
+        throw AppError.unauthorized('the API token is invalid or has expired');
+      }
+      if (!isRole(claims.role)) throw AppError.forbidden('the API token carries no known role');
+      res.locals.principal = { subject: claims.subject, roles: [claims.role], via: 'token' };
+      next();
+      return;
     }
-    if (!(ROLES as readonly string[]).includes(claims.role)) throw AppError.forbidden('the API token carries no known role');
-    res.locals.principal = { subject: claims.subject, role: claims.role as Role };
+    const login = req.session?.login;
+    if (!login) throw AppError.unauthorized('log in first (or send an API token: Authorization: Bearer <token>)');
+    if (!SAFE_METHODS.has(req.method)) checkCsrf(req, login);
+    res.locals.principal = { subject: login.subject, roles: login.roles.filter(isRole), via: 'login' };
     next();
   };
+}
+
+export function checkCsrf(req: Request, login: LoginSession): void {
+  const sent = Buffer.from(req.get('x-csrf-token') ?? '');
+  const expected = Buffer.from(login.csrfToken);
+  if (sent.length !== expected.length || !crypto.timingSafeEqual(sent, expected)) {
+    throw AppError.forbidden('missing or wrong X-CSRF-Token header (read it from /api/me)');
+  }
 }
 
 /** The authenticated caller; only valid behind `authenticate`. */
@@ -47,11 +94,17 @@ export function principalOf(res: Response): Principal {
   return principal;
 }
 
-/** Route guard: only these roles may call the route. */
+export function isAny(principal: Principal, ...roles: Role[]): boolean {
+  return principal.roles.some((r) => roles.includes(r));
+}
+
+/** Route guard: only callers with one of these roles may call the route. */
 export function allow(...roles: Role[]): RequestHandler {
   return (_req, res, next) => {
-    const { role } = principalOf(res);
-    if (!roles.includes(role)) throw AppError.forbidden(`the ${role} role may not use this route`);
+    const principal = principalOf(res);
+    if (!isAny(principal, ...roles)) {
+      throw AppError.forbidden(`this route needs one of the roles ${roles.join(', ')} (you have ${principal.roles.join(', ') || 'none'})`);
+    }
     next();
   };
 }

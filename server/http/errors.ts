@@ -27,6 +27,14 @@ export class AppError extends Error {
   static notFound(message: string): AppError {
     return new AppError(404, 'not_found', message);
   }
+
+  static badGateway(message: string): AppError {
+    return new AppError(502, 'bad_gateway', message);
+  }
+
+  static unavailable(message: string): AppError {
+    return new AppError(503, 'unavailable', message);
+  }
 }
 
 export interface ErrorBody {

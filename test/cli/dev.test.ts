@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_CUSTOMERS } from '../../proxy-agent/demo/demo-seed.ts';
 import { freePort } from '../support/free-port.ts';
+import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
 import { runVigil, startVigil, type VigilProcess } from './run-vigil.ts';
 
 const run = promisify(execFile);
@@ -45,6 +46,18 @@ describe('vigil dev, end to end with psql', () => {
   it('when vigil dev is ready, then it says what runs and prints a psql command for alice', () => {
     expect(dev.stdout()).toContain(`demo  127.0.0.1:${demoPort}`);
     expect(dev.stdout()).toMatch(/psql 'postgresql:\/\/alice:[^@']+@127\.0\.0\.1:\d+\/demo\?sslmode=disable'/);
+  });
+
+  it('when someone logs in to the hub, then the dev identity provider lets each demo user in with their role', async () => {
+    const hubUrl = `http://${env.VIGIL__HUB__LISTEN}`;
+    expect(dev.stdout()).toContain(`login    ${hubUrl}/auth/login   via the dev identity provider http://127.0.0.1:`);
+    for (const [user, roles] of [['alice', ['engineer']], ['rita', ['reviewer']], ['ada', ['admin']]] as const) {
+      const browser = browserLike();
+      const { response, visited } = await loginThroughProvider(browser, hubUrl, user);
+      expect(response.status, visited.join(' -> ')).toBe(303);
+      const me = await browser.fetch(`${hubUrl}/api/me`);
+      expect(await me.json()).toMatchObject({ user, roles });
+    }
   });
 
   it('when psql queries the demo target with a token from vigil token, then it gets real rows and the recording is masked', async () => {

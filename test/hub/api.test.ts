@@ -98,12 +98,17 @@ describe('hub API: who may call it', () => {
     expect((await get('/api/sessions', 'not-a-token')).status).toBe(401);
   });
 
-  it('when the caller is an engineer, then the session routes answer 403', async () => {
-    const token = await signer.apiToken('erin', 'engineer');
-    const res = await get('/api/sessions', token);
-    expect(res.status).toBe(403);
-    expect(res.json.error.code).toBe('forbidden');
-    expect((await get(`/api/sessions/${alice1.sessionId}/export`, token)).status).toBe(403);
+  it('when the caller is an engineer, then only their own sessions exist for them', async () => {
+    const erin = await signer.apiToken('erin', 'engineer');
+    const res = await get('/api/sessions', erin);
+    expect(res.status).toBe(200);
+    expect(res.json.sessions).toEqual([]);
+    expect((await get('/api/sessions?user=alice', erin)).json.error.code).toBe('forbidden');
+    expect((await get(`/api/sessions/${alice1.sessionId}/export`, erin)).status).toBe(404);
+    const alice = await signer.apiToken('alice', 'engineer');
+    const own = await get('/api/sessions', alice);
+    expect(own.json.sessions.map((s: any) => s.user)).toEqual(['alice', 'alice']);
+    expect((await get(`/api/sessions/${alice1.sessionId}/export`, alice)).status).toBe(200);
   });
 
   it('when the caller is a reviewer, then sessions are listed but metrics stay admin-only', async () => {

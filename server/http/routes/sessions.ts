@@ -6,7 +6,7 @@ import type { VigilEvent } from '../../../common/events/index.ts';
 import type { RecordingStore, SessionSummary } from '../../store/recording-store.ts';
 import { decodeSessionCursor, encodeSessionCursor, LIST_LIMIT_MAX } from '../../store/session-filter.ts';
 import { READ_LIMIT_DEFAULT, READ_LIMIT_MAX } from '../../store/sql-recording-store.ts';
-import { allow } from '../auth.ts';
+import { allow, isAny, principalOf } from '../auth.ts';
 import { AppError } from '../errors.ts';
 import { parseInput } from '../validate.ts';
 
@@ -58,17 +58,25 @@ const EXPORT_PAGE = 1000;
 
 export function sessionsRouter(store: RecordingStore): Router {
   const router = Router();
-  const reviewers = allow('admin', 'reviewer');
+  // Reviewers and admins see every session; everyone else (engineers, approvers) their own.
+  const anyone = allow('admin', 'reviewer', 'approver', 'engineer');
+  const seesAll = (res: Response) => isAny(principalOf(res), 'admin', 'reviewer');
 
-  const findSession = async (params: unknown): Promise<SessionSummary> => {
+  const findSession = async (params: unknown, res: Response): Promise<SessionSummary> => {
     const { id } = parseInput(SessionParams, params, 'path parameter');
     const session = await store.getSession(id);
-    if (!session) throw AppError.notFound(`no session ${id}`);
+    // Someone else's session is "not found", as if it did not exist: its id reveals nothing.
+    if (!session || (!seesAll(res) && session.user !== principalOf(res).subject)) throw AppError.notFound(`no session ${id}`);
     return session;
   };
 
-  router.get('/', reviewers, async (req, res) => {
+  router.get('/', anyone, async (req, res) => {
     const filter = parseInput(ListQuery, req.query, 'query parameter');
+    if (!seesAll(res)) {
+      const own = principalOf(res).subject;
+      if (filter.user !== undefined && filter.user !== own) throw AppError.forbidden('you may list only your own sessions');
+      filter.user = own;
+    }
     const limit = filter.limit ?? 50;
     const sessions = await store.listSessions({ ...filter, limit });
     const last = sessions.at(-1);
@@ -79,12 +87,12 @@ export function sessionsRouter(store: RecordingStore): Router {
     res.json(body);
   });
 
-  router.get('/:id', reviewers, async (req, res) => {
-    res.json({ session: await findSession(req.params) });
+  router.get('/:id', anyone, async (req, res) => {
+    res.json({ session: await findSession(req.params, res) });
   });
 
-  router.get('/:id/events', reviewers, async (req, res) => {
-    const session = await findSession(req.params);
+  router.get('/:id/events', anyone, async (req, res) => {
+    const session = await findSession(req.params, res);
     const { from, limit } = parseInput(EventsQuery, req.query, 'query parameter');
     const stored = await store.readEvents(session.id, from, limit);
     const body: SessionEventsResponse = {
@@ -94,8 +102,8 @@ export function sessionsRouter(store: RecordingStore): Router {
     res.json(body);
   });
 
-  router.get('/:id/export', reviewers, async (req, res) => {
-    const session = await findSession(req.params);
+  router.get('/:id/export', anyone, async (req, res) => {
+    const session = await findSession(req.params, res);
     parseInput(ExportQuery, req.query, 'query parameter');
     // attachment() derives a Content-Type from the file name: set ours after it.
     res.attachment(`vigil-session-${session.id.replace(/[^A-Za-z0-9_-]/g, '_')}.jsonl`);

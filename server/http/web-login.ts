@@ -1,0 +1,228 @@
+// Dashboard login through an OpenID provider (authorization code flow, passport-openidconnect)
+// and the server-side session it creates (express-session; the cookie holds only a signed id).
+//
+//   GET  /auth/login?returnTo=/path   -> the provider's login page
+//   GET  /auth/callback               <- the provider sends the person back; session created
+//   POST /auth/logout                 (X-CSRF-Token) ends the session
+//
+// passport-openidconnect checks iss, aud, exp and the nonce of the ID token but not its signature:
+// the verify step here checks the signature against the provider's JWKS (jose) before trusting a
+// single claim. Roles come from a configured claim (groups) of the verified ID token, or of the
+// userinfo response (fetched with the access token, its `sub` checked) when the ID token lacks it.
+// A person whose groups map to no Vigil role is refused at login, not admitted powerless.
+import crypto from 'node:crypto';
+import express, { type Request, type RequestHandler, type Router } from 'express';
+import session from 'express-session';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import passportPkg from 'passport';
+import OpenIDConnectStrategy from 'passport-openidconnect';
+import type { OidcSettings } from '../../common/config/schema.ts';
+import type { Logger } from '../../common/log.ts';
+import { ROLES, type Role } from '../../common/roles.ts';
+import { checkCsrf, type LoginSession } from './auth.ts';
+import { AppError } from './errors.ts';
+
+const { Passport } = passportPkg;
+
+export interface WebLoginOptions {
+  oidc: OidcSettings;
+  clientSecret: string;
+  /** The hub's public base URL (the callback is `${publicUrl}/auth/callback`). */
+  publicUrl: string;
+  sessionSecret: string;
+  sessionTtlMs: number;
+  /** Server-side session store; express-session's memory store when absent (one hub only). */
+  store?: session.Store;
+  logger: Logger;
+}
+
+export interface WebLogin {
+  /** Loads the session of the request's cookie; mount before anything that reads req.session. */
+  session: RequestHandler;
+  /** The /auth routes. */
+  routes: Router;
+}
+
+interface Discovery {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  userinfo_endpoint: string;
+  jwks_uri: string;
+}
+
+export const SESSION_COOKIE = 'vigil.sid';
+const RETURN_TO = /^\/(?![/\\])[\x21-\x7e]*$/;
+
+export function createWebLogin(opts: WebLoginOptions): WebLogin {
+  const log = opts.logger.child({ component: 'web-login' });
+  const secure = opts.publicUrl.startsWith('https:');
+  const sessionMiddleware = session({
+    name: SESSION_COOKIE,
+    secret: opts.sessionSecret,
+    store: opts.store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    proxy: secure,
+    cookie: { httpOnly: true, sameSite: 'lax', secure, maxAge: opts.sessionTtlMs, path: '/' },
+  });
+
+  const passport = new Passport();
+  let ready: Promise<void> | null = null;
+  // Discovery happens on the first login, and again after a failure: a provider that is down
+  // when the hub starts must not keep the hub (and its recordings API) from starting.
+  const ensureStrategy = (): Promise<void> => {
+    ready ??= discover(opts.oidc.issuer).then((d) => {
+      passport.use('oidc', strategy(d, opts));
+      log.info({ issuer: d.issuer }, 'OpenID provider discovered');
+    }).catch((err: Error) => {
+      ready = null;
+      log.warn({ err: err.message, issuer: opts.oidc.issuer }, 'OpenID provider discovery failed');
+      throw AppError.unavailable(`the identity provider ${opts.oidc.issuer} cannot be reached; try again shortly`);
+    });
+    return ready;
+  };
+
+  const routes = express.Router();
+  routes.use(passport.initialize());
+
+  routes.get('/login', async (req, res, next) => {
+    await ensureStrategy();
+    const returnTo = typeof req.query.returnTo === 'string' && RETURN_TO.test(req.query.returnTo) ? req.query.returnTo : '/';
+    req.session.returnTo = returnTo;
+    passport.authenticate('oidc', { session: false })(req, res, next);
+  });
+
+  routes.get('/callback', async (req, res, next) => {
+    await ensureStrategy();
+    passport.authenticate('oidc', { session: false }, (err: unknown, user: LoginSession | false, info?: { message?: string }) => {
+      if (err) {
+        log.warn({ err: (err as Error)?.message }, 'login failed');
+        next(err instanceof AppError ? err : AppError.badGateway('the identity provider\'s answer could not be verified'));
+        return;
+      }
+      if (!user) {
+        next(AppError.forbidden(`login refused: ${info?.message ?? 'the identity provider did not confirm who you are'}`));
+        return;
+      }
+      const returnTo = req.session.returnTo ?? '/';
+      // A new session id at login: an id planted before it (session fixation) is worth nothing.
+      req.session.regenerate((regenerateErr) => {
+        if (regenerateErr) {
+          next(regenerateErr);
+          return;
+        }
+        req.session.login = user;
+        log.info({ user: user.subject, roles: user.roles }, 'logged in');
+        req.session.save((saveErr) => (saveErr ? next(saveErr) : res.redirect(303, returnTo)));
+      });
+    })(req, res, next);
+  });
+
+  routes.post('/logout', (req, res, next) => {
+    const login = req.session?.login;
+    if (!login) {
+      res.status(204).end();
+      return;
+    }
+    checkCsrf(req, login);
+    req.session.destroy((err) => {
+      if (err) {
+        next(err);
+        return;
+      }
+      res.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+      log.info({ user: login.subject }, 'logged out');
+      res.status(204).end();
+    });
+  });
+
+  return { session: sessionMiddleware, routes };
+}
+
+async function discover(issuer: string): Promise<Discovery> {
+  const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  const doc = (await res.json()) as Partial<Discovery>;
+  for (const key of ['issuer', 'authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri'] as const) {
+    if (typeof doc[key] !== 'string') throw new Error(`${url} has no ${key}`);
+  }
+  if (doc.issuer !== issuer) throw new Error(`the provider calls itself ${doc.issuer}, the config says ${issuer}`);
+  return doc as Discovery;
+}
+
+function strategy(d: Discovery, opts: WebLoginOptions): OpenIDConnectStrategy {
+  const jwks = createRemoteJWKSet(new URL(d.jwks_uri));
+  const { oidc } = opts;
+  return new OpenIDConnectStrategy(
+    {
+      issuer: d.issuer,
+      authorizationURL: d.authorization_endpoint,
+      tokenURL: d.token_endpoint,
+      userInfoURL: d.userinfo_endpoint,
+      clientID: oidc.clientId,
+      clientSecret: opts.clientSecret,
+      callbackURL: `${opts.publicUrl.replace(/\/$/, '')}/auth/callback`,
+      scope: oidc.scopes,
+      nonce: 'true',
+      skipUserProfile: true,
+    },
+    // Arity 9 hands over the raw ID token and the access token.
+    (_iss: string, _uiProfile: unknown, _idProfile: unknown, _context: unknown, idToken: string | object, accessToken: string | object, _refreshToken: string, _params: unknown, done: (err: Error | null, user?: LoginSession | false, info?: { message: string }) => void) => {
+      verifyLogin(String(idToken), String(accessToken), d, jwks, oidc).then(
+        (result) => ('refused' in result ? done(null, false, { message: result.refused }) : done(null, result.login)),
+        (err: Error) => done(err),
+      );
+    },
+  );
+}
+
+async function verifyLogin(
+  idToken: string, accessToken: string, d: Discovery, jwks: ReturnType<typeof createRemoteJWKSet>, oidc: OidcSettings,
+): Promise<{ login: LoginSession } | { refused: string }> {
+  const { payload } = await jwtVerify(idToken, jwks, { issuer: d.issuer, audience: oidc.clientId });
+  let claims: JWTPayload = payload;
+  if (claims[oidc.roles.claim] === undefined) {
+    const res = await fetch(d.userinfo_endpoint, { headers: { authorization: `Bearer ${accessToken}` }, signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`userinfo answered ${res.status}`);
+    const info = (await res.json()) as JWTPayload;
+    if (info.sub !== payload.sub) throw new Error('userinfo is about another subject than the ID token');
+    claims = { ...info, ...payload };
+  }
+  const username = stringClaim(claims[oidc.usernameClaim]) ?? stringClaim(claims.sub);
+  if (!username) return { refused: 'the identity provider named no user' };
+  const roles = mapRoles(claims[oidc.roles.claim], oidc.roles.map);
+  if (roles.length === 0) return { refused: `${username} is in no group that has a Vigil role` };
+  return {
+    login: {
+      subject: username,
+      name: stringClaim(claims.name),
+      email: stringClaim(claims.email),
+      roles,
+      csrfToken: crypto.randomBytes(24).toString('base64url'),
+      loggedInAt: new Date().toISOString(),
+    },
+  };
+}
+
+function stringClaim(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 && value.length <= 256 ? value : undefined;
+}
+
+/** Groups (an array of strings or one string) to Vigil roles, in ROLES order, each once. */
+export function mapRoles(groups: unknown, map: Record<string, Role[]>): Role[] {
+  const list = Array.isArray(groups) ? groups : groups === undefined ? [] : [groups];
+  const granted = new Set<Role>();
+  for (const group of list) {
+    if (typeof group !== 'string' || !Object.hasOwn(map, group)) continue;
+    for (const role of map[group]) granted.add(role);
+  }
+  return ROLES.filter((r) => granted.has(r));
+}
+
+/** For tests and the dashboard: the request's login, if any. */
+export function loginOf(req: Request): LoginSession | undefined {
+  return req.session?.login;
+}
