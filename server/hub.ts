@@ -6,9 +6,11 @@ import type net from 'node:net';
 import type { EventBus } from '../common/bus/event-bus.ts';
 import { parseDuration, type Config } from '../common/config/schema.ts';
 import type { Logger } from '../common/log.ts';
-import { ensureSigningKey, TokenVerifier } from '../common/tokens.ts';
+import { ensureSigningKey, TokenSigner, TokenVerifier } from '../common/tokens.ts';
 import { createApiApp } from './http/app.ts';
+import { createMetricsRegistry } from './http/metrics.ts';
 import { sessionSecret } from './http/session-secret.ts';
+import { createSessionStore } from './http/session-store.ts';
 import { createWebLogin } from './http/web-login.ts';
 import { Persister } from './persist/persister.ts';
 import type { RecordingStore } from './store/recording-store.ts';
@@ -32,12 +34,13 @@ export interface Hub {
 
 export async function startHub(opts: HubOptions): Promise<Hub> {
   const { config, bus, store, logger } = opts;
-  const { publicKeyPem } = ensureSigningKey(config.dataDir);
+  const { publicKeyPem, privateKeyPem } = ensureSigningKey(config.dataDir);
   const verifier = await TokenVerifier.fromPem(publicKeyPem);
 
   const persister = new Persister({ bus, store, logger });
   persister.start();
 
+  const sessions = await createSessionStore(config.hub.auth.oidc ? config.redis.url : undefined, logger);
   const server = http.createServer();
   let address: net.AddressInfo;
   let app: ReturnType<typeof createApiApp>;
@@ -51,18 +54,26 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       verifier,
       logger: logger.child({ component: 'api' }),
       metrics: () => ({ persister: persister.metrics(), bus: bus.status() }),
+      targets: { config, signer: await TokenSigner.fromPem(privateKeyPem), tokenTtlMs: parseDuration(config.hub.tokenTtl) },
+      metricsRegistry: createMetricsRegistry({
+        persister: () => persister.metrics(),
+        busUp: () => bus.status() === 'up',
+        liveSessions: () => store.countLiveSessions(),
+      }),
       webLogin: oidc && createWebLogin({
         oidc,
         clientSecret: oidcClientSecret(oidc.clientSecretEnv, opts.oidcClientSecret),
         publicUrl: config.hub.publicUrl ?? url,
         sessionSecret: sessionSecret(config.dataDir, config.hub.auth.sessionSecretEnv),
         sessionTtlMs: parseDuration(config.hub.auth.sessionTtl),
+        store: sessions.store,
         logger,
       }),
     });
   } catch (err) {
     server.close();
     await persister.stop();
+    await sessions.close();
     throw err;
   }
   server.on('request', app);
@@ -79,6 +90,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         server.closeAllConnections();
         await closed;
         await persister.stop();
+        await sessions.close();
       })();
       return stopping;
     },

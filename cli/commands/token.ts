@@ -5,7 +5,8 @@ import { parseDuration } from '../../common/config/schema.ts';
 import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
 import { CliError } from '../cli-error.ts';
 import { loadCliConfig } from '../cli-config.ts';
-import { connectionUri, findTarget } from '../connection-uri.ts';
+import type { Target } from '../../common/config/schema.ts';
+import { connectionUri } from '../../common/connection-uri.ts';
 import { DEMO_USER } from '../dev-defaults.ts';
 
 export function parseTtl(text: string): number {
@@ -20,6 +21,13 @@ export function checkUserName(user: string): string {
     throw new CliError('--user must be 1 to 256 printable characters');
   }
   return user;
+}
+
+function findTarget(config: ReturnType<typeof loadCliConfig>, name: string): Target {
+  const target = config.targets.find((t) => t.name === name);
+  if (target) return target;
+  const known = config.targets.map((t) => t.name);
+  throw new CliError(`unknown target "${name}"; ${known.length ? `targets in this config: ${known.join(', ')}` : 'this config has no targets'}`);
 }
 
 /** Signs a connection token and returns the URI (also used by `vigil dev` for its demo user). */

@@ -6,15 +6,21 @@
 //   GET /api/sessions/:id/export         ?format=jsonl -> one canonical event body per line
 //   GET /api/metrics                     admin only
 //   GET /api/me                          who is calling: user, roles, the CSRF token of a login
+//   GET /api/targets, POST /api/targets/:name/connection   (routes/targets.ts)
+//   GET /metrics                         Prometheus, admin only (an admin API token as bearer)
 //   /auth/login, /auth/callback, /auth/logout   dashboard login (web-login.ts), when configured
 // Every /api route needs an API token (`Authorization: Bearer`, common/tokens.ts) or a login.
 import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Registry } from 'prom-client';
+import type { Config } from '../../common/config/schema.ts';
 import type { Logger } from '../../common/log.ts';
-import type { TokenVerifier } from '../../common/tokens.ts';
+import type { TokenSigner, TokenVerifier } from '../../common/tokens.ts';
 import type { RecordingStore } from '../store/recording-store.ts';
 import { allow, authenticate, principalOf } from './auth.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { sessionsRouter } from './routes/sessions.ts';
+import { targetsRouter } from './routes/targets.ts';
 import type { WebLogin } from './web-login.ts';
 
 export interface ApiAppOptions {
@@ -25,6 +31,10 @@ export interface ApiAppOptions {
   metrics?: () => object;
   /** Dashboard login; without it only API tokens get in. */
   webLogin?: WebLogin;
+  /** Targets and the signer of connection tokens, for /api/targets. */
+  targets?: { config: Config; signer: TokenSigner; tokenTtlMs: number };
+  /** Served at /metrics. */
+  metricsRegistry?: Registry;
 }
 
 export interface MeResponse {
@@ -41,6 +51,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  app.use(securityHeaders);
   app.use(baseHeaders);
   app.use(requestLog(opts.logger));
 
@@ -67,15 +78,45 @@ export function createApiApp(opts: ApiAppOptions): Express {
     res.json(body);
   });
   api.use('/sessions', sessionsRouter(opts.store));
+  if (opts.targets) api.use('/targets', targetsRouter(opts.targets.config, opts.targets.signer, opts.targets.tokenTtlMs));
   api.get('/metrics', allow('admin'), (_req, res) => {
     res.json(opts.metrics?.() ?? {});
   });
   app.use('/api', api);
 
+  const registry = opts.metricsRegistry;
+  if (registry) {
+    app.get('/metrics', authenticate(opts.verifier), allow('admin'), async (_req, res) => {
+      res.type(registry.contentType).send(await registry.metrics());
+    });
+  }
+
   app.use(notFoundHandler);
   app.use(errorHandler(opts.logger));
   return app;
 }
+
+// helmet's headers with a strict Content-Security-Policy: the dashboard loads only its own
+// scripts and styles and talks only to this origin; nothing may frame it. Whatever a recording
+// holds is rendered as text, and this policy is the second line should that ever slip.
+const securityHeaders = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      fontSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  crossOriginEmbedderPolicy: false,
+});
 
 // Recordings are sensitive even masked: never cached, never sniffed into another type.
 const baseHeaders: RequestHandler = (_req, res, next) => {

@@ -55,6 +55,8 @@ export interface RecordingStore {
   append(events: readonly StoredEvent[]): Promise<AppendResult>;
   listSessions(filter?: SessionFilter): Promise<SessionSummary[]>;
   getSession(id: string): Promise<SessionSummary | null>;
+  /** Sessions without an end (for metrics). */
+  countLiveSessions(): Promise<number>;
   /** Events of a session with seq >= fromSeq, in order. */
   readEvents(sessionId: string, fromSeq?: number, limit?: number): Promise<StoredEvent[]>;
   close(): Promise<void>;

@@ -155,6 +155,11 @@ export class SqlRecordingStore implements RecordingStore {
     return rows.map(toSummary);
   }
 
+  async countLiveSessions(): Promise<number> {
+    const { rows } = await this.#client.query<{ n: string | number }>('SELECT count(*) AS n FROM sessions WHERE ended_at IS NULL');
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async getSession(id: string): Promise<SessionSummary | null> {
     const { rows } = await this.#client.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`, [id]);
     return rows[0] ? toSummary(rows[0]) : null;

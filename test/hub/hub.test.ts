@@ -62,6 +62,34 @@ describe('hub', () => {
     expect(hub.persister.metrics().persisted).toBeGreaterThanOrEqual(session.events.length);
   });
 
+  it('when Prometheus scrapes /metrics, then an admin token gets the counters and nobody else gets in', async () => {
+    const signer = await TokenSigner.fromPem(fs.readFileSync(keyPaths(dataDir).privateKey, 'utf8'));
+    const scrape = async (role?: string) => fetch(`${hub.url}/metrics`, role ? { headers: { authorization: `Bearer ${await signer.apiToken('prometheus', role)}` } } : {});
+    expect((await scrape()).status).toBe(401);
+    expect((await scrape('reviewer')).status).toBe(403);
+    const res = await scrape('admin');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/^vigil_events_persisted_total \d+$/m);
+    expect(text).toMatch(/^vigil_bus_up 1$/m);
+    expect(text).toMatch(/^vigil_sessions_live \d+$/m);
+  });
+
+  it('when anything is served, then the security headers and a strict Content-Security-Policy come with it', async () => {
+    for (const route of ['/healthz', '/api/sessions', '/nowhere']) {
+      const res = await fetch(`${hub.url}${route}`);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
   it('when the listen address is taken, then startHub fails with a message naming it', async () => {
     const config = parseConfig({ dataDir, hub: { listen: `127.0.0.1:${hub.address.port}` } });
     const other = await createBus(undefined);

@@ -9,6 +9,7 @@ import { createInProcessBus } from '../../common/bus/in-process-bus.ts';
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import { parseConfig } from '../../common/config/load-config.ts';
 import { silentLogger } from '../../common/log.ts';
+import { keyPaths, TokenVerifier } from '../../common/tokens.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { DEMO_ROLE_MAP, DEMO_USERS } from '../../server/dev-idp/demo-users.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
@@ -26,6 +27,7 @@ let idp: DevIdentityProvider;
 let hub: Hub;
 let bus: EventBus;
 let store: RecordingStore;
+let verifier: TokenVerifier;
 const aliceSession = fakeSession({ user: 'alice', queries: 1 });
 const ritaSession = fakeSession({ user: 'rita', queries: 1 });
 
@@ -43,12 +45,14 @@ beforeAll(async () => {
   await store.append([...aliceSession.events, ...ritaSession.events]);
   const config = parseConfig({
     dataDir,
+    targets: [{ name: 'demo', protocol: 'postgres', listen: '127.0.0.1:15432' }],
     hub: {
       listen: `127.0.0.1:${hubPort}`,
       auth: { oidc: { issuer: idp.issuer, clientId: CLIENT.clientId, roles: { claim: 'groups', map: DEMO_ROLE_MAP } } },
     },
   });
   hub = await startHub({ config, bus, store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret });
+  verifier = await TokenVerifier.fromPem(fs.readFileSync(keyPaths(dataDir).publicKey, 'utf8'));
 });
 
 afterAll(async () => {
@@ -132,6 +136,27 @@ describe('dashboard login through OpenID Connect', () => {
     expect((await browser.fetch(`${hub.url}/api/me`)).status).toBe(200);
     expect((await browser.fetch(`${hub.url}/auth/logout`, { method: 'POST', headers: { 'x-csrf-token': String(body.csrfToken) } })).status).toBe(204);
     expect((await fetch(`${hub.url}/api/me`, { headers: { cookie: oldCookie } })).status).toBe(401);
+  });
+
+  it('when an engineer asks for a connection string, then it names them and the target, and needs the CSRF token', async () => {
+    const alice = await loggedIn('alice');
+    const targets = await json(await alice.fetch(`${hub.url}/api/targets`));
+    expect(targets.body.targets).toEqual([{ name: 'demo', protocol: 'postgres', address: '127.0.0.1:15432', recording: 'required' }]);
+    expect((await alice.fetch(`${hub.url}/api/targets/demo/connection`, { method: 'POST' })).status).toBe(403);
+    const { body: me } = await json(await alice.fetch(`${hub.url}/api/me`));
+    const res = await json(await alice.fetch(`${hub.url}/api/targets/demo/connection`, { method: 'POST', headers: { 'x-csrf-token': String(me.csrfToken) } }));
+    expect(res.status).toBe(200);
+    const uri = new URL(String(res.body.uri));
+    expect(uri.username).toBe('alice');
+    expect(`${uri.hostname}:${uri.port}${uri.pathname}`).toBe('127.0.0.1:15432/demo');
+    const claims = await verifier.verifyConnection(decodeURIComponent(uri.password));
+    expect(claims).toMatchObject({ user: 'alice', target: 'demo' });
+    expect(res.body.psql).toBe(`psql '${res.body.uri}'`);
+    expect((await alice.fetch(`${hub.url}/api/targets/nope/connection`, { method: 'POST', headers: { 'x-csrf-token': String(me.csrfToken) } })).status).toBe(404);
+
+    // A reviewer watches; connecting is not theirs to do.
+    const rita = await loggedIn('rita');
+    expect((await rita.fetch(`${hub.url}/api/targets`)).status).toBe(403);
   });
 
   it('when a cookie is forged or absent, then the API answers 401', async () => {

@@ -52,6 +52,10 @@ export class TestRecordingStore implements RecordingStore {
     return out;
   }
 
+  async countLiveSessions(): Promise<number> {
+    return (await this.listSessions()).filter((s) => !s.endedAt).length;
+  }
+
   async getSession(id: string): Promise<SessionSummary | null> {
     const rows = this.sessions.get(id);
     if (!rows) return null;

@@ -155,6 +155,16 @@ export function describeRecordingStoreContract(name: string, make: () => Promise
       expect(ids(await store.listSessions({ user: other }))).toEqual([s4.sessionId]);
     });
 
+    it('when sessions start and end, then the live count follows', async () => {
+      const before = await store.countLiveSessions();
+      const a = new SessionEvents({ user: uniqueName('counted') });
+      const b = new SessionEvents({ user: uniqueName('counted') });
+      await store.append([a.start(), b.start()]);
+      expect(await store.countLiveSessions()).toBe(before + 2);
+      await store.append([a.end()]);
+      expect(await store.countLiveSessions()).toBe(before + 1);
+    });
+
     it('when a listing is paged with a limit and the cursor of each page\'s last session, then every session comes once, newest first', async () => {
       const user = uniqueName('pager');
       const sessions = ['01', '02', '03', '04', '05'].map((d) => new SessionEvents({ user, startedAt: `2032-01-${d}T00:00:00.000Z` }));

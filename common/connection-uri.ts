@@ -1,14 +1,6 @@
 // The libpq connection URI a user pastes into psql: the Vigil token is the password, the target
 // name the database, and the host and port those of the target's listener on the agent.
-import type { Config, Target } from '../common/config/schema.ts';
-import { CliError } from './cli-error.ts';
-
-export function findTarget(config: Config, name: string): Target {
-  const target = config.targets.find((t) => t.name === name);
-  if (target) return target;
-  const known = config.targets.map((t) => t.name);
-  throw new CliError(`unknown target "${name}"; ${known.length ? `targets in this config: ${known.join(', ')}` : 'this config has no targets'}`);
-}
+import type { Config, Target } from './config/schema.ts';
 
 /** Host for clients: agent.publicHost when set, loopback for wildcard listeners. */
 export function clientHost(config: Config, listen: string): string {

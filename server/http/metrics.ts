@@ -1,0 +1,43 @@
+// Prometheus metrics at /metrics (text exposition format), from a registry of the hub's own (not
+// prom-client's global one, so two hubs in one process, as in tests, do not collide). Values are
+// read when scraped.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PersisterMetrics } from '../persist/persister.ts';
+
+export interface HubGauges {
+  persister(): PersisterMetrics;
+  busUp(): boolean;
+  liveSessions(): Promise<number>;
+}
+
+export function createMetricsRegistry(source: HubGauges): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'vigil_hub_' });
+  const counter = (name: string, help: string, read: (m: PersisterMetrics) => number) =>
+    new Counter({
+      name, help, registers: [registry],
+      collect() {
+        // A counter that only goes up: set it to the persister's own running total.
+        this.reset();
+        this.inc(read(source.persister()));
+      },
+    });
+  counter('vigil_bus_entries_received_total', 'Log entries the persister read from the bus (batches of events).', (m) => m.received);
+  counter('vigil_events_persisted_total', 'Events newly written to the store.', (m) => m.persisted);
+  counter('vigil_events_duplicate_total', 'Events the store already had (re-deliveries).', (m) => m.duplicates);
+  counter('vigil_events_invalid_total', 'Events refused by validation.', (m) => m.invalid);
+  counter('vigil_persist_errors_total', 'Failed bus or store operations of the persister.', (m) => m.errors);
+  new Gauge({
+    name: 'vigil_persist_last_batch_age_seconds', help: 'Seconds since the persister last handled a batch (lag when events wait).', registers: [registry],
+    collect() {
+      const at = source.persister().lastBatchAt;
+      this.set(at ? (Date.now() - at) / 1000 : -1);
+    },
+  });
+  new Gauge({ name: 'vigil_bus_up', help: '1 while the event bus is connected.', registers: [registry], collect() { this.set(source.busUp() ? 1 : 0); } });
+  new Gauge({
+    name: 'vigil_sessions_live', help: 'Recorded sessions that have not ended.', registers: [registry],
+    async collect() { this.set(await source.liveSessions()); },
+  });
+  return registry;
+}

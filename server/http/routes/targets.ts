@@ -1,0 +1,58 @@
+// Targets a person may connect to, and a ready connection string for the logged-in person, so that
+// nobody types credentials: the password is a short-lived Vigil token issued to them.
+//   GET  /api/targets                       -> { targets: [{ name, protocol, address, recording }] }
+//   POST /api/targets/:name/connection      -> { uri, psql, expiresAt }   (engineers, admins)
+// Just-in-time access (issue 5) will narrow both to the targets a person holds a grant for.
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../../common/config/schema.ts';
+import { clientHost, connectionUri } from '../../../common/connection-uri.ts';
+import type { TokenSigner } from '../../../common/tokens.ts';
+import { allow, principalOf } from '../auth.ts';
+import { AppError } from '../errors.ts';
+import { parseInput } from '../validate.ts';
+
+const TargetParams = z.strictObject({ name: z.string().min(1).max(256) });
+
+export interface TargetView {
+  name: string;
+  protocol: string;
+  /** host:port of the agent's listener for this target, as clients reach it. */
+  address: string;
+  recording: 'required' | 'best-effort';
+}
+
+export interface ConnectionResponse {
+  uri: string;
+  /** The whole command, ready to paste. */
+  psql: string;
+  expiresAt: string;
+}
+
+export function targetsRouter(config: Config, signer: TokenSigner, tokenTtlMs: number): Router {
+  const router = Router();
+  const users = allow('engineer', 'admin');
+
+  router.get('/', users, (_req, res) => {
+    const targets: TargetView[] = config.targets.map((t) => ({
+      name: t.name,
+      protocol: t.protocol,
+      address: `${clientHost(config, t.listen)}:${t.listen.slice(t.listen.lastIndexOf(':') + 1)}`,
+      recording: t.recording,
+    }));
+    res.json({ targets });
+  });
+
+  router.post('/:name/connection', users, async (req, res) => {
+    const { name } = parseInput(TargetParams, req.params, 'path parameter');
+    const target = config.targets.find((t) => t.name === name);
+    if (!target) throw AppError.notFound(`no target ${name}`);
+    const user = principalOf(res).subject;
+    const token = await signer.connectionToken(user, target.name, tokenTtlMs);
+    const uri = connectionUri(config, target, user, token);
+    const body: ConnectionResponse = { uri, psql: `psql '${uri}'`, expiresAt: new Date(Date.now() + tokenTtlMs).toISOString() };
+    res.json(body);
+  });
+
+  return router;
+}

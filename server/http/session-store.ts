@@ -1,0 +1,34 @@
+// Where dashboard logins live on the server: Redis (connect-redis) when the config has a Redis URL,
+// so that every hub behind one address knows every login and a hub restart logs nobody out;
+// express-session's memory store otherwise (`vigil dev` without Redis: one process).
+import { RedisStore } from 'connect-redis';
+import type session from 'express-session';
+import { createClient } from 'redis';
+import type { Logger } from '../../common/log.ts';
+
+export interface SessionStoreHandle {
+  store?: session.Store;
+  close(): Promise<void>;
+}
+
+export async function createSessionStore(redisUrl: string | undefined, logger: Logger): Promise<SessionStoreHandle> {
+  if (!redisUrl) return { close: async () => {} };
+  const client = createClient({ url: redisUrl, socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 10), 1000) } });
+  // Without a listener an error event would crash the hub; the store's calls fail meanwhile.
+  client.on('error', (err: Error) => logger.debug({ err: err.message }, 'session store: redis error'));
+  try {
+    await client.connect();
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'session store: redis not reachable yet; retrying in the background');
+  }
+  return {
+    store: new RedisStore({ client, prefix: 'vigil:login:' }),
+    async close() {
+      try {
+        await client.close();
+      } catch {
+        client.destroy();
+      }
+    },
+  };
+}
