@@ -12,6 +12,7 @@ import { createMetricsRegistry } from './http/metrics.ts';
 import { sessionSecret } from './http/session-secret.ts';
 import { createSessionStore } from './http/session-store.ts';
 import { createWebLogin } from './http/web-login.ts';
+import { startLiveServer, type LiveServer } from './live/live-server.ts';
 import { Persister } from './persist/persister.ts';
 import type { RecordingStore } from './store/recording-store.ts';
 
@@ -45,10 +46,24 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   let address: net.AddressInfo;
   let app: ReturnType<typeof createApiApp>;
   let url: string;
+  let live: LiveServer | null = null;
   try {
     address = await listen(server, config.hub.listen);
     url = `http://${urlHost(address)}:${address.port}`;
     const oidc = config.hub.auth.oidc;
+    const publicUrl = config.hub.publicUrl ?? url;
+    const webLogin = oidc && createWebLogin({
+      oidc,
+      clientSecret: oidcClientSecret(oidc.clientSecretEnv, opts.oidcClientSecret),
+      publicUrl,
+      sessionSecret: sessionSecret(config.dataDir, config.hub.auth.sessionSecretEnv),
+      sessionTtlMs: parseDuration(config.hub.auth.sessionTtl),
+      store: sessions.store,
+      logger,
+    });
+    live = webLogin
+      ? await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url })
+      : null;
     app = createApiApp({
       store,
       verifier,
@@ -59,18 +74,12 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         persister: () => persister.metrics(),
         busUp: () => bus.status() === 'up',
         liveSessions: () => store.countLiveSessions(),
+        viewers: () => live?.viewers() ?? 0,
       }),
-      webLogin: oidc && createWebLogin({
-        oidc,
-        clientSecret: oidcClientSecret(oidc.clientSecretEnv, opts.oidcClientSecret),
-        publicUrl: config.hub.publicUrl ?? url,
-        sessionSecret: sessionSecret(config.dataDir, config.hub.auth.sessionSecretEnv),
-        sessionTtlMs: parseDuration(config.hub.auth.sessionTtl),
-        store: sessions.store,
-        logger,
-      }),
+      webLogin,
     });
   } catch (err) {
+    await live?.close();
     server.close();
     await persister.stop();
     await sessions.close();
@@ -86,6 +95,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     persister,
     stop() {
       stopping ??= (async () => {
+        await live?.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;

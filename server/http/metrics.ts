@@ -8,6 +8,8 @@ export interface HubGauges {
   persister(): PersisterMetrics;
   busUp(): boolean;
   liveSessions(): Promise<number>;
+  /** Dashboard sockets connected to this hub. */
+  viewers(): number;
 }
 
 export function createMetricsRegistry(source: HubGauges): Registry {
@@ -34,6 +36,7 @@ export function createMetricsRegistry(source: HubGauges): Registry {
       this.set(at ? (Date.now() - at) / 1000 : -1);
     },
   });
+  new Gauge({ name: 'vigil_viewers', help: 'Dashboard connections (Socket.IO) to this hub.', registers: [registry], collect() { this.set(source.viewers()); } });
   new Gauge({ name: 'vigil_bus_up', help: '1 while the event bus is connected.', registers: [registry], collect() { this.set(source.busUp() ? 1 : 0); } });
   new Gauge({
     name: 'vigil_sessions_live', help: 'Recorded sessions that have not ended.', registers: [registry],

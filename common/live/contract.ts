@@ -1,0 +1,36 @@
+// The Socket.IO contract between the hub and the dashboard: event names, payloads and acks, typed
+// once here for both sides. The server validates every client payload with these schemas; what it
+// sends are contract events (common/events), which the dashboard renders as text only.
+import { z } from 'zod';
+import type { VigilEvent } from '../events/index.ts';
+
+export const WatchRequest = z.strictObject({
+  sessionId: z.string().min(1).max(64),
+  /** Resume after a reconnect: the first seq not yet received (default 1: the whole backlog). */
+  fromSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+});
+export type WatchRequest = z.infer<typeof WatchRequest>;
+
+export const UnwatchRequest = z.strictObject({ sessionId: z.string().min(1).max(64) });
+export type UnwatchRequest = z.infer<typeof UnwatchRequest>;
+
+export type Ack = { ok: true } | { ok: false; error: { code: string; message: string } };
+
+export interface Viewer {
+  user: string;
+  name?: string;
+}
+
+export interface ServerToClient {
+  /** A session's events, in seq order, each exactly once per watch (gapless unless `gap` says). */
+  events(payload: { sessionId: string; events: VigilEvent[] }): void;
+  /** Events from..to were lost for good (a best-effort session whose spool overflowed). */
+  gap(payload: { sessionId: string; from: number; to: number }): void;
+  /** Everyone watching the session now, on any hub. */
+  presence(payload: { sessionId: string; viewers: Viewer[] }): void;
+}
+
+export interface ClientToServer {
+  watch(request: WatchRequest, ack: (result: Ack) => void): void;
+  unwatch(request: UnwatchRequest, ack: (result: Ack) => void): void;
+}

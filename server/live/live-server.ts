@@ -1,0 +1,182 @@
+// Socket.IO on the hub's HTTP server: people logged in to the dashboard watch sessions live.
+// A viewer asks to `watch` a session (authorized per session: reviewers and admins any, others
+// their own), gets its backlog and then the live tail with no gap and no duplicate (ViewerFeed),
+// and resumes after a reconnect from the first seq it lacks. Everyone watching a session sees who
+// else is, across hubs: with Redis configured the Socket.IO Redis adapter joins the hubs' rooms.
+//
+// Every handler validates its payload and answers through the ack; a bad payload or a failing
+// store gets an error for that request only, never an exception out of the handler.
+import type http from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { RequestHandler } from 'express';
+import { createClient } from 'redis';
+import { Server, type Socket } from 'socket.io';
+import type { EventBus } from '../../common/bus/event-bus.ts';
+import {
+  UnwatchRequest, WatchRequest, type Ack, type ClientToServer, type ServerToClient, type Viewer,
+} from '../../common/live/contract.ts';
+import type { Logger } from '../../common/log.ts';
+import { isRole, type Role } from '../../common/roles.ts';
+import type { RecordingStore } from '../store/recording-store.ts';
+import { SessionTaps } from './session-taps.ts';
+import { ViewerFeed } from './viewer-feed.ts';
+
+export interface LiveServerOptions {
+  httpServer: http.Server;
+  bus: EventBus;
+  store: RecordingStore;
+  logger: Logger;
+  /** The login session middleware (web-login.ts): the socket is authenticated by the same cookie. */
+  sessionMiddleware: RequestHandler;
+  /** The dashboard's origin; a browser's handshake from any other is refused. */
+  origin: string;
+  /** With Redis, hubs share rooms and presence (Socket.IO Redis adapter). */
+  redisUrl?: string;
+}
+
+export interface LiveServer {
+  viewers(): number;
+  close(): Promise<void>;
+}
+
+interface SocketData {
+  user: string;
+  name?: string;
+  roles: Role[];
+}
+
+type LiveSocket = Socket<ClientToServer, ServerToClient, Record<string, never>, SocketData>;
+
+const room = (sessionId: string) => `session:${sessionId}`;
+
+export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServer> {
+  const log = opts.logger.child({ component: 'live' });
+  const io = new Server<ClientToServer, ServerToClient, Record<string, never>, SocketData>(opts.httpServer, {
+    serveClient: false,
+    // Cross-site WebSocket hijacking: a page elsewhere could open a socket with our cookie.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      callback(null, origin === undefined || origin === opts.origin);
+    },
+  });
+
+  type Client = ReturnType<typeof createClient>;
+  const redisClients: Client[] = [];
+  if (opts.redisUrl) {
+    const pub: Client = createClient({ url: opts.redisUrl });
+    const sub: Client = pub.duplicate();
+    for (const c of [pub, sub]) {
+      c.on('error', (err: Error) => log.debug({ err: err.message }, 'socket.io adapter: redis error'));
+      redisClients.push(c);
+    }
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(createAdapter(pub, sub, { key: 'vigil:socket.io' }));
+  }
+
+  io.engine.use(opts.sessionMiddleware);
+  io.use((socket, next) => {
+    const login = (socket.request as http.IncomingMessage & { session?: { login?: { subject: string; name?: string; roles: string[] } } }).session?.login;
+    if (!login) {
+      next(new Error('unauthorized: log in first'));
+      return;
+    }
+    socket.data = { user: login.subject, name: login.name, roles: login.roles.filter(isRole) };
+    next();
+  });
+
+  const taps = new SessionTaps(opts.bus, log);
+
+  const presence = async (sessionId: string) => {
+    try {
+      const sockets = await io.in(room(sessionId)).fetchSockets();
+      const byUser = new Map<string, Viewer>();
+      for (const s of sockets) if (s.data?.user) byUser.set(s.data.user, { user: s.data.user, name: s.data.name });
+      io.to(room(sessionId)).emit('presence', { sessionId, viewers: [...byUser.values()].sort((a, b) => a.user.localeCompare(b.user)) });
+    } catch (err) {
+      log.warn({ err: (err as Error).message, sessionId }, 'presence update failed');
+    }
+  };
+
+  io.on('connection', (socket: LiveSocket) => {
+    const watching = new Map<string, { feed: ViewerFeed; release: () => void }>();
+
+    const stopWatching = (sessionId: string) => {
+      const w = watching.get(sessionId);
+      if (!w) return false;
+      watching.delete(sessionId);
+      w.feed.close();
+      w.release();
+      return true;
+    };
+
+    const mayWatch = async (sessionId: string): Promise<Ack> => {
+      const { user, roles } = socket.data;
+      const seesAll = roles.includes('admin') || roles.includes('reviewer');
+      const session = await opts.store.getSession(sessionId);
+      // A session may be live before its first event is stored: reviewers may wait for it.
+      if (seesAll || session?.user === user) return { ok: true };
+      return { ok: false, error: { code: 'not_found', message: `no session ${sessionId}` } };
+    };
+
+    socket.on('watch', (raw, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      void (async () => {
+        const parsed = WatchRequest.safeParse(raw);
+        if (!parsed.success) return reply(invalid(parsed.error.issues[0]?.message));
+        const { sessionId, fromSeq = 1 } = parsed.data;
+        const allowed = await mayWatch(sessionId);
+        if (!allowed.ok) return reply(allowed);
+        stopWatching(sessionId);
+        const feed = new ViewerFeed({
+          fromSeq,
+          readStored: async (from, limit) => (await opts.store.readEvents(sessionId, from, limit)).map((s) => s.event),
+          deliver: (events) => socket.emit('events', { sessionId, events }),
+          reportGap: (from, to) => socket.emit('gap', { sessionId, from, to }),
+        });
+        // Live first, then the backlog: what arrives meanwhile waits in the feed.
+        const release = await taps.acquire(sessionId, (event) => feed.offer([event]));
+        watching.set(sessionId, { feed, release });
+        await socket.join(room(sessionId));
+        reply({ ok: true });
+        void presence(sessionId);
+        await feed.start();
+      })().catch((err: Error) => {
+        log.warn({ err: err.message }, 'watch failed');
+        reply({ ok: false, error: { code: 'unavailable', message: 'the session cannot be watched right now; try again' } });
+      });
+    });
+
+    socket.on('unwatch', (raw, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      const parsed = UnwatchRequest.safeParse(raw);
+      if (!parsed.success) return reply(invalid(parsed.error.issues[0]?.message));
+      const { sessionId } = parsed.data;
+      if (stopWatching(sessionId)) {
+        void socket.leave(room(sessionId));
+        void presence(sessionId);
+      }
+      reply({ ok: true });
+    });
+
+    socket.on('disconnect', () => {
+      for (const sessionId of [...watching.keys()]) {
+        stopWatching(sessionId);
+        void presence(sessionId);
+      }
+    });
+  });
+
+  return {
+    viewers: () => io.of('/').sockets.size,
+    async close() {
+      // Closes the sockets, not the HTTP server: the hub closes that.
+      io.disconnectSockets(true);
+      io.removeAllListeners();
+      await Promise.all(redisClients.map((c) => c.close().catch(() => c.destroy())));
+    },
+  };
+}
+
+function invalid(message = 'invalid request'): Ack {
+  return { ok: false, error: { code: 'bad_request', message } };
+}

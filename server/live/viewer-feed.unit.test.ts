@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { VigilEvent } from '../../common/events/index.ts';
+import { ViewerFeed } from './viewer-feed.ts';
+
+const ev = (seq: number) => ({ seq, sessionId: 's', type: 'db.query' }) as unknown as VigilEvent;
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ev(from + i));
+
+/** A store that holds `stored` events (more can be added) and counts reads. */
+function fakeStore(stored: VigilEvent[]) {
+  const store = { events: [...stored], reads: 0 };
+  const readStored = async (from: number, limit: number) => {
+    store.reads++;
+    await new Promise((r) => setTimeout(r, 1));
+    return store.events.filter((e) => e.seq >= from).sort((a, b) => a.seq - b.seq).slice(0, limit);
+  };
+  return { store, readStored };
+}
+
+function feedOf(stored: VigilEvent[], fromSeq = 1, extra: Partial<ConstructorParameters<typeof ViewerFeed>[0]> = {}) {
+  const { store, readStored } = fakeStore(stored);
+  const delivered: number[] = [];
+  const gaps: Array<[number, number]> = [];
+  const feed = new ViewerFeed({
+    fromSeq, readStored, pageSize: 4, retryMs: 5, gapTimeoutMs: 200,
+    deliver: (events) => delivered.push(...events.map((e) => e.seq)),
+    reportGap: (from, to) => gaps.push([from, to]),
+    ...extra,
+  });
+  return { feed, store, delivered, gaps };
+}
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+};
+
+describe('ViewerFeed', () => {
+  it('when live events overlap the backlog in any order, then each seq is delivered once, in order', async () => {
+    const { feed, delivered } = feedOf(range(1, 10));
+    feed.offer([ev(12), ev(9), ev(11)]);
+    const started = feed.start();
+    feed.offer([ev(10), ev(13), ev(11)]);
+    await started;
+    feed.offer([ev(14), ev(13)]);
+    await until(() => delivered.length >= 14);
+    expect(delivered).toEqual(range(1, 14).map((e) => e.seq));
+  });
+
+  it('when resuming from a seq, then nothing before it is delivered', async () => {
+    const { feed, delivered } = feedOf(range(1, 9), 6);
+    await feed.start();
+    feed.offer([ev(5), ev(10)]);
+    expect(delivered).toEqual([6, 7, 8, 9, 10]);
+  });
+
+  it('when live events jump ahead of what is stored, then the hole is filled from the store once the persister has it', async () => {
+    const { feed, store, delivered } = feedOf(range(1, 3));
+    await feed.start();
+    feed.offer([ev(7), ev(8)]); // 4..6 were published before, not yet persisted
+    await new Promise((r) => setTimeout(r, 30));
+    expect(delivered).toEqual([1, 2, 3]);
+    store.events.push(...range(4, 6));
+    await until(() => delivered.length >= 8);
+    expect(delivered).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('when a hole never fills, then it is reported as a gap after the timeout and delivery goes on', async () => {
+    const { feed, delivered, gaps, store } = feedOf(range(1, 2));
+    await feed.start();
+    feed.offer([ev(5), ev(6)]);
+    await until(() => gaps.length > 0);
+    expect(gaps).toEqual([[3, 4]]);
+    expect(delivered).toEqual([1, 2, 5, 6]);
+    // It polled the store while waiting, not in a tight loop.
+    expect(store.reads).toBeLessThan(100);
+  });
+
+  it('when the backlog is longer than a page, then every page is read', async () => {
+    const { feed, delivered } = feedOf(range(1, 11));
+    await feed.start();
+    expect(delivered).toEqual(range(1, 11).map((e) => e.seq));
+  });
+
+  it('when closed, then nothing more is delivered', async () => {
+    const { feed, delivered } = feedOf([]);
+    await feed.start();
+    feed.close();
+    feed.offer([ev(1)]);
+    expect(delivered).toEqual([]);
+  });
+});

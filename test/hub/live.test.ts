@@ -1,0 +1,174 @@
+// Watching sessions live over Socket.IO, through two hubs that share Redis: log in through the real
+// OpenID provider, watch with the login cookie, get the backlog and then the live tail with every
+// seq once, see who else watches (across hubs), resume after a reconnect; and the refusals.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { io as connect, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import type { EventBus } from '../../common/bus/event-bus.ts';
+import { createRedisBus } from '../../common/bus/redis-bus.ts';
+import { parseConfig } from '../../common/config/load-config.ts';
+import type { VigilEvent } from '../../common/events/index.ts';
+import type { Ack, ClientToServer, ServerToClient, Viewer } from '../../common/live/contract.ts';
+import { silentLogger } from '../../common/log.ts';
+import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
+import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
+import { startHub, type Hub } from '../../server/hub.ts';
+import { createMemoryStore } from '../../server/store/create-store.ts';
+import type { RecordingStore, StoredEvent } from '../../server/store/recording-store.ts';
+import { freePort } from '../support/free-port.ts';
+import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
+import { fakeSession } from './event-fixtures.ts';
+
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 180_000 });
+
+type Client = Socket<ServerToClient, ClientToServer>;
+const CLIENT = { clientId: 'vigil-live', clientSecret: 'live-secret' };
+let dataDir: string;
+let idp: DevIdentityProvider;
+let store: RecordingStore;
+const buses: EventBus[] = [];
+const hubs: Hub[] = [];
+const sockets: Client[] = [];
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-live-'));
+  const ports = [await freePort(), await freePort()];
+  idp = await startDevIdentityProvider({ port: 0, client: { ...CLIENT, redirectUris: ports.map((p) => `http://127.0.0.1:${p}/auth/callback`) } });
+  store = await createMemoryStore();
+  const keyPrefix = `live-test-${process.pid}-${Date.now()}:`;
+  for (const port of ports) {
+    const bus = await createRedisBus(inject('redisUrl'), { keyPrefix });
+    buses.push(bus);
+    const config = parseConfig({
+      dataDir,
+      redis: { url: inject('redisUrl') },
+      hub: { listen: `127.0.0.1:${port}`, auth: { oidc: { issuer: idp.issuer, clientId: CLIENT.clientId, roles: { map: DEMO_ROLE_MAP } } } },
+    });
+    hubs.push(await startHub({ config, bus, store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret }));
+  }
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  for (const hub of hubs) await hub.stop();
+  for (const bus of buses) await bus.close();
+  await idp?.stop();
+  await store?.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function cookieOf(hub: Hub, user: string): Promise<string> {
+  const browser = browserLike();
+  const { response } = await loginThroughProvider(browser, hub.url, user);
+  expect(response.status).toBe(303);
+  return browser.jar.header();
+}
+
+interface Watcher {
+  socket: Client;
+  events: VigilEvent[];
+  presence: Viewer[][];
+  watch(sessionId: string, fromSeq?: number): Promise<Ack>;
+}
+
+async function viewer(hub: Hub, user: string): Promise<Watcher> {
+  const socket: Client = connect(hub.url, { transports: ['websocket'], extraHeaders: { cookie: await cookieOf(hub, user) }, reconnection: false });
+  sockets.push(socket);
+  const w: Watcher = {
+    socket,
+    events: [],
+    presence: [],
+    watch: (sessionId, fromSeq) => socket.timeout(10_000).emitWithAck('watch', { sessionId, ...(fromSeq ? { fromSeq } : {}) }),
+  };
+  socket.on('events', ({ events }) => w.events.push(...events));
+  socket.on('presence', ({ viewers }) => w.presence.push(viewers));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return w;
+}
+
+const toBus = (events: StoredEvent[]) => events.map((e) => ({ sessionId: e.event.sessionId, seq: e.event.seq, body: e.body }));
+const seqs = (events: VigilEvent[]) => events.map((e) => e.seq);
+
+async function persisted(sessionId: string, seq: number): Promise<void> {
+  await expect.poll(async () => (await store.getSession(sessionId))?.persistedSeq ?? 0, { timeout: 30_000 }).toBeGreaterThanOrEqual(seq);
+}
+
+describe('watching sessions live', () => {
+  it('when a reviewer watches a running session, then they get the backlog and the live tail, each seq once, in order', async () => {
+    const session = fakeSession({ user: 'bob', queries: 6, ended: false });
+    const all = session.events;
+    const half = Math.floor(all.length / 2);
+    await buses[0].append(toBus(all.slice(0, half)));
+    await persisted(session.sessionId, half);
+
+    const rita = await viewer(hubs[0], 'rita');
+    expect(await rita.watch(session.sessionId)).toEqual({ ok: true });
+    await buses[0].append(toBus(all.slice(half, half + 2)));
+    await buses[0].append(toBus(all.slice(half + 2)));
+    await expect.poll(() => rita.events.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(all.length);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seqs(rita.events)).toEqual(all.map((e) => e.event.seq));
+    expect(rita.events[0]).toEqual(all[0].event);
+
+    // A late joiner on the other hub gets the whole backlog; both see each other.
+    const ada = await viewer(hubs[1], 'ada');
+    expect(await ada.watch(session.sessionId)).toEqual({ ok: true });
+    await expect.poll(() => seqs(ada.events), { timeout: 20_000 }).toEqual(all.map((e) => e.event.seq));
+    await expect.poll(() => rita.presence.at(-1)?.map((v) => v.user), { timeout: 10_000 }).toEqual(['ada', 'rita']);
+    await expect.poll(() => ada.presence.at(-1)?.map((v) => v.user), { timeout: 10_000 }).toEqual(['ada', 'rita']);
+
+    ada.socket.disconnect();
+    await expect.poll(() => rita.presence.at(-1)?.map((v) => v.user), { timeout: 10_000 }).toEqual(['rita']);
+  });
+
+  it('when a viewer comes back after a disconnect, then it resumes from the first seq it lacks', async () => {
+    const session = fakeSession({ user: 'bob', queries: 4 });
+    await buses[0].append(toBus(session.events));
+    const last = session.events.at(-1)!.event.seq;
+    await persisted(session.sessionId, last);
+    const rita = await viewer(hubs[1], 'rita');
+    expect(await rita.watch(session.sessionId, 4)).toEqual({ ok: true });
+    await expect.poll(() => seqs(rita.events), { timeout: 10_000 }).toEqual(session.events.map((e) => e.event.seq).filter((s) => s >= 4));
+  });
+
+  it('when an engineer watches, then only their own sessions can be watched', async () => {
+    const theirs = fakeSession({ user: 'bob', queries: 1 });
+    const own = fakeSession({ user: 'alice', queries: 1 });
+    await buses[0].append(toBus([...theirs.events, ...own.events]));
+    await persisted(own.sessionId, own.events.length);
+    const alice = await viewer(hubs[0], 'alice');
+    expect(await alice.watch(theirs.sessionId)).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await alice.watch(own.sessionId)).toEqual({ ok: true });
+    await expect.poll(() => alice.events.length, { timeout: 10_000 }).toBe(own.events.length);
+    expect(alice.events.every((e) => e.sessionId === own.sessionId)).toBe(true);
+  });
+
+  it('when a payload is malformed, then that request gets an error and the socket goes on', async () => {
+    const rita = await viewer(hubs[0], 'rita');
+    for (const bad of [{ sessionId: 5 }, null, 'x', { sessionId: 'a', fromSeq: -1 }, { sessionId: 'a', extra: true }]) {
+      expect(await rita.socket.timeout(10_000).emitWithAck('watch', bad as never)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    }
+    rita.socket.emit('watch', { sessionId: 'no-ack' } as never);
+    rita.socket.emit('no-such-event' as never);
+    expect(await rita.socket.timeout(10_000).emitWithAck('unwatch', { sessionId: 'a' })).toEqual({ ok: true });
+    expect(rita.socket.connected).toBe(true);
+  });
+
+  it('when there is no login, or the page is on another site, then the socket is refused', async () => {
+    const anonymous: Client = connect(hubs[0].url, { transports: ['websocket'], reconnection: false });
+    sockets.push(anonymous);
+    const err = await new Promise<Error>((resolve) => anonymous.once('connect_error', resolve));
+    expect(err.message).toContain('unauthorized');
+
+    const cookie = await cookieOf(hubs[0], 'rita');
+    const elsewhere: Client = connect(hubs[0].url, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie, origin: 'https://evil.example' } });
+    sockets.push(elsewhere);
+    await new Promise<Error>((resolve) => elsewhere.once('connect_error', resolve));
+    expect(elsewhere.connected).toBe(false);
+  });
+});
