@@ -43,5 +43,8 @@ export async function buildBundle(opts: BundleOptions = {}): Promise<string> {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const outdir = await buildBundle();
+  // The dashboard too: the hub serves web/dist.
+  const { build: buildWeb } = await import('vite');
+  await buildWeb({ configFile: path.join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn' });
   process.stdout.write(`built ${path.relative(process.cwd(), path.join(outdir, 'vigil.mjs'))}: run it with node (e.g. node dist/vigil.mjs agent --config vigil.yaml)\n`);
 }

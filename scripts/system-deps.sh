@@ -10,6 +10,7 @@ declare -A need=(
   [redis-server]=redis-server
   ["$PG_BIN/initdb"]=postgresql-15
   ["$PG_BIN/postgres"]=postgresql-15
+  [/usr/bin/chromium]=chromium
 )
 missing=()
 for bin in "${!need[@]}"; do

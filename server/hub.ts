@@ -8,6 +8,7 @@ import { parseDuration, type Config } from '../common/config/schema.ts';
 import type { Logger } from '../common/log.ts';
 import { ensureSigningKey, TokenSigner, TokenVerifier } from '../common/tokens.ts';
 import { createApiApp } from './http/app.ts';
+import { dashboardDir } from './http/dashboard.ts';
 import { createMetricsRegistry } from './http/metrics.ts';
 import { sessionSecret } from './http/session-secret.ts';
 import { createSessionStore } from './http/session-store.ts';
@@ -23,6 +24,8 @@ export interface HubOptions {
   logger: Logger;
   /** The OpenID client secret, when the caller has it (vigil dev); else from the environment. */
   oidcClientSecret?: string;
+  /** Where the dashboard's built files are (default: web/dist of this installation). */
+  dashboardDir?: string;
 }
 
 export interface Hub {
@@ -77,6 +80,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         viewers: () => live?.viewers() ?? 0,
       }),
       webLogin,
+      dashboardDir: webLogin ? (opts.dashboardDir ?? dashboardDir()) : undefined,
     });
   } catch (err) {
     await live?.close();

@@ -15,6 +15,7 @@ import { startDemoDatabase, type DemoDatabase } from '../../proxy-agent/demo/dem
 import type { UpstreamSettings } from '../../proxy-agent/postgres/upstream-login.ts';
 import { DEMO_ROLE_MAP, DEMO_USERS } from '../../server/dev-idp/demo-users.ts';
 import type { DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
+import { ensureDashboardBuilt } from '../../server/http/dashboard.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
 import type { Persister } from '../../server/persist/persister.ts';
 import { createStore } from '../../server/store/create-store.ts';
@@ -80,6 +81,7 @@ async function startRest(config: Config, logger: Logger, resources: Resources, d
   const store = await createStore({ databaseUrl: config.hub.databaseUrl, dataDir: config.dataDir, logger });
   resources.add('store', () => store.close());
   const login = config.hub.auth.oidc ? null : await startDevLogin(config);
+  await ensureDashboardBuilt();
   if (login) resources.add('identity provider', () => login.idp.stop());
   const hub = await startHub({ config: login?.config ?? config, bus, store, logger, oidcClientSecret: login?.clientSecret });
   resources.add('hub', () => hub.stop());
@@ -119,6 +121,7 @@ async function banner(config: Config, { hub, agent, demo, idp }: Running): Promi
     'Vigil dev is running (Ctrl-C to stop)',
     `  hub      ${hub.url}   store: ${config.hub.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${path.join(config.dataDir, 'store')}`}`,
     `  bus      ${config.redis.url ? 'Redis (REDIS_URL)' : 'in-process (set REDIS_URL to use Redis)'}`,
+    `  dashboard ${hub.url}/`,
     idp
       ? `  login    ${hub.url}/auth/login   via the dev identity provider ${idp.issuer}: ${DEMO_USERS.map((u) => u.username).join(', ')} (engineer, reviewer, approver, admin)`
       : `  login    ${hub.url}/auth/login   via ${config.hub.auth.oidc?.issuer}`,

@@ -72,6 +72,8 @@ export async function startDevIdentityProvider(opts: DevIdentityProviderOptions)
   };
   const provider = await quietly(async () => new (await import('oidc-provider')).default(issuer, configuration));
   const providerCallback = provider.callback();
+  // The login form's POST ends in redirects back to the client: CSP form-action covers those too.
+  const formTargets = ["'self'", ...new Set(opts.client.redirectUris.map((u) => new URL(u).origin))].join(' ');
 
   server.on('request', (req, res) => {
     const match = /^\/interaction\/([\w-]+)(\/login)?$/.exec(req.url ?? '');
@@ -79,7 +81,7 @@ export async function startDevIdentityProvider(opts: DevIdentityProviderOptions)
       providerCallback(req, res);
       return;
     }
-    handleInteraction(provider, users, req, res, match[2] === '/login').catch(() => {
+    handleInteraction(provider, users, req, res, match[2] === '/login', formTargets).catch(() => {
       if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('This login attempt is no longer valid: start again from Vigil.');
     });
@@ -94,17 +96,19 @@ export async function startDevIdentityProvider(opts: DevIdentityProviderOptions)
   };
 }
 
-async function handleInteraction(provider: Provider, users: Map<string, DemoUser>, req: http.IncomingMessage, res: http.ServerResponse, submitted: boolean): Promise<void> {
+async function handleInteraction(
+  provider: Provider, users: Map<string, DemoUser>, req: http.IncomingMessage, res: http.ServerResponse, submitted: boolean, formTargets: string,
+): Promise<void> {
   const details = await provider.interactionDetails(req, res);
   if (details.prompt.name === 'login') {
     if (!submitted || req.method !== 'POST') {
-      sendLoginPage(res, details.uid, [...users.values()]);
+      sendLoginPage(res, details.uid, [...users.values()], formTargets);
       return;
     }
     const form = new URLSearchParams(await readBody(req));
     const username = form.get('username') ?? '';
     if (!users.has(username)) {
-      sendLoginPage(res, details.uid, [...users.values()], 'Pick one of the demo users.');
+      sendLoginPage(res, details.uid, [...users.values()], formTargets, 'Pick one of the demo users.');
       return;
     }
     await provider.interactionFinished(req, res, { login: { accountId: username } }, { mergeWithLastSubmission: false });
@@ -157,13 +161,13 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function sendLoginPage(res: http.ServerResponse, uid: string, users: DemoUser[], problem?: string): void {
+function sendLoginPage(res: http.ServerResponse, uid: string, users: DemoUser[], formTargets: string, problem?: string): void {
   const buttons = users
     .map((u) => `<button name="username" value="${escapeHtml(u.username)}">${escapeHtml(u.name)} <small>(${escapeHtml(u.username)}: ${escapeHtml(u.groups.join(', '))})</small></button>`)
     .join('\n');
   res.writeHead(problem ? 400 : 200, {
     'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action ${formTargets}`,
     'cache-control': 'no-store',
   });
   res.end(`<!doctype html>

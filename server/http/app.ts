@@ -35,6 +35,8 @@ export interface ApiAppOptions {
   targets?: { config: Config; signer: TokenSigner; tokenTtlMs: number };
   /** Served at /metrics. */
   metricsRegistry?: Registry;
+  /** The dashboard's built files (web/dist), served at /. */
+  dashboardDir?: string;
 }
 
 export interface MeResponse {
@@ -88,6 +90,15 @@ export function createApiApp(opts: ApiAppOptions): Express {
   if (registry) {
     app.get('/metrics', authenticate(opts.verifier), allow('admin'), async (_req, res) => {
       res.type(registry.contentType).send(await registry.metrics());
+    });
+  }
+
+  if (opts.dashboardDir) {
+    const dir = opts.dashboardDir;
+    // The files carry no data: the page logs in and asks the API, which authorizes each call.
+    app.use(express.static(dir, { index: 'index.html', fallthrough: true, redirect: false }));
+    app.get('/', (_req, res) => {
+      res.status(503).type('text/plain').send('The dashboard is not built yet: run `npm run build:web` (vigil dev does it by itself).');
     });
   }
 

@@ -1,0 +1,66 @@
+// One Socket.IO connection per page, authenticated by the login cookie. A watch keeps the first
+// seq it has not received and, after a reconnect, watches again from there: nothing is missed and
+// nothing comes twice.
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServer, ServerToClient, Viewer } from '../../../common/live/contract.ts';
+import type { VigilEvent } from '../../../common/events/schema.ts';
+
+type LiveSocket = Socket<ServerToClient, ClientToServer>;
+let socket: LiveSocket | null = null;
+
+function connection(): LiveSocket {
+  socket ??= io({ transports: ['websocket'], withCredentials: true });
+  return socket;
+}
+
+export interface WatchHandlers {
+  events(events: VigilEvent[]): void;
+  presence(viewers: Viewer[]): void;
+  gap(from: number, to: number): void;
+  error(message: string): void;
+  connected(up: boolean): void;
+}
+
+export function watchSession(sessionId: string, handlers: WatchHandlers): () => void {
+  const s = connection();
+  let next = 1;
+  const onEvents = (p: { sessionId: string; events: VigilEvent[] }) => {
+    if (p.sessionId !== sessionId) return;
+    const fresh = p.events.filter((e) => e.seq >= next);
+    if (!fresh.length) return;
+    next = fresh[fresh.length - 1].seq + 1;
+    handlers.events(fresh);
+  };
+  const onPresence = (p: { sessionId: string; viewers: Viewer[] }) => {
+    if (p.sessionId === sessionId) handlers.presence(p.viewers);
+  };
+  const onGap = (p: { sessionId: string; from: number; to: number }) => {
+    if (p.sessionId !== sessionId) return;
+    next = Math.max(next, p.to + 1);
+    handlers.gap(p.from, p.to);
+  };
+  const watch = () => {
+    handlers.connected(true);
+    s.emit('watch', { sessionId, fromSeq: next }, (ack) => {
+      if (!ack.ok) handlers.error(ack.error.message);
+    });
+  };
+  const onDisconnect = () => handlers.connected(false);
+  const onConnectError = (err: Error) => handlers.error(`live connection failed: ${err.message}`);
+  s.on('events', onEvents);
+  s.on('presence', onPresence);
+  s.on('gap', onGap);
+  s.on('connect', watch);
+  s.on('disconnect', onDisconnect);
+  s.on('connect_error', onConnectError);
+  if (s.connected) watch();
+  return () => {
+    s.off('events', onEvents);
+    s.off('presence', onPresence);
+    s.off('gap', onGap);
+    s.off('connect', watch);
+    s.off('disconnect', onDisconnect);
+    s.off('connect_error', onConnectError);
+    if (s.connected) s.emit('unwatch', { sessionId }, () => undefined);
+  };
+}
