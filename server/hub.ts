@@ -47,7 +47,6 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const sessions = await createSessionStore(config.hub.auth.oidc ? config.redis.url : undefined, logger);
   const server = http.createServer();
   let address: net.AddressInfo;
-  let app: ReturnType<typeof createApiApp>;
   let url: string;
   let live: LiveServer | null = null;
   try {
@@ -64,10 +63,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       store: sessions.store,
       logger,
     });
-    live = webLogin
-      ? await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url })
-      : null;
-    app = createApiApp({
+    const app = createApiApp({
       store,
       verifier,
       logger: logger.child({ component: 'api' }),
@@ -82,6 +78,12 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       webLogin,
       dashboardDir: webLogin ? (opts.dashboardDir ?? dashboardDir()) : undefined,
     });
+    // The app first: Socket.IO takes over /socket.io/ and hands every other request to the
+    // listeners the server already has.
+    server.on('request', app);
+    live = webLogin
+      ? await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url })
+      : null;
   } catch (err) {
     await live?.close();
     server.close();
@@ -89,7 +91,6 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     await sessions.close();
     throw err;
   }
-  server.on('request', app);
   logger.info({ url, login: config.hub.auth.oidc ? config.hub.auth.oidc.issuer : 'API tokens only' }, 'hub listening');
 
   let stopping: Promise<void> | null = null;

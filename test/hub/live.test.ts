@@ -161,6 +161,20 @@ describe('watching sessions live', () => {
     expect(rita.socket.connected).toBe(true);
   });
 
+  it('when the client can only long-poll, then watching works the same', async () => {
+    const session = fakeSession({ user: 'bob', queries: 2 });
+    await buses[0].append(toBus(session.events));
+    await persisted(session.sessionId, session.events.length);
+    const socket: Client = connect(hubs[0].url, { transports: ['polling'], extraHeaders: { cookie: await cookieOf(hubs[0], 'rita') }, reconnection: false });
+    sockets.push(socket);
+    const got: VigilEvent[] = [];
+    socket.on('events', ({ events }) => got.push(...events));
+    expect(await socket.timeout(10_000).emitWithAck('watch', { sessionId: session.sessionId })).toEqual({ ok: true });
+    await expect.poll(() => seqs(got), { timeout: 10_000 }).toEqual(session.events.map((e) => e.event.seq));
+    // The API next to it still answers normally.
+    expect((await fetch(`${hubs[0].url}/healthz`)).status).toBe(200);
+  });
+
   it('when there is no login, or the page is on another site, then the socket is refused', async () => {
     const anonymous: Client = connect(hubs[0].url, { transports: ['websocket'], reconnection: false });
     sockets.push(anonymous);

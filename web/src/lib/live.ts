@@ -47,20 +47,16 @@ export function watchSession(sessionId: string, handlers: WatchHandlers): () => 
   };
   const onDisconnect = () => handlers.connected(false);
   const onConnectError = (err: Error) => handlers.error(`live connection failed: ${err.message}`);
-  s.on('events', onEvents);
-  s.on('presence', onPresence);
-  s.on('gap', onGap);
-  s.on('connect', watch);
-  s.on('disconnect', onDisconnect);
-  s.on('connect_error', onConnectError);
+  // The same list on and off, so nothing stays registered after the view goes.
+  const listeners: Array<[string, (...args: never[]) => void]> = [
+    ['events', onEvents], ['presence', onPresence], ['gap', onGap],
+    ['connect', watch], ['disconnect', onDisconnect], ['connect_error', onConnectError],
+  ];
+  const loose = s as unknown as { on(name: string, fn: unknown): void; off(name: string, fn: unknown): void };
+  for (const [name, fn] of listeners) loose.on(name, fn);
   if (s.connected) watch();
   return () => {
-    s.off('events', onEvents);
-    s.off('presence', onPresence);
-    s.off('gap', onGap);
-    s.off('connect', watch);
-    s.off('disconnect', onDisconnect);
-    s.off('connect_error', onConnectError);
+    for (const [name, fn] of listeners) loose.off(name, fn);
     if (s.connected) s.emit('unwatch', { sessionId }, () => undefined);
   };
 }
