@@ -1,0 +1,138 @@
+// Every REST route and socket event of the hub, for every kind of caller, in one table: no login
+// gets 401, a role that may not use the route 403, someone else's session 404 (as if it did not
+// exist), and the right caller gets through. Logins come from the real OpenID provider.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { io as connect, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createInProcessBus } from '../../common/bus/in-process-bus.ts';
+import { parseConfig } from '../../common/config/load-config.ts';
+import type { ClientToServer, ServerToClient } from '../../common/live/contract.ts';
+import { silentLogger } from '../../common/log.ts';
+import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
+import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
+import { startHub, type Hub } from '../../server/hub.ts';
+import { createMemoryStore } from '../../server/store/create-store.ts';
+import type { RecordingStore } from '../../server/store/recording-store.ts';
+import { freePort } from '../support/free-port.ts';
+import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
+import { fakeSession } from './event-fixtures.ts';
+
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 180_000 });
+
+const CLIENT = { clientId: 'vigil-matrix', clientSecret: 'matrix-secret' };
+type Caller = 'nobody' | 'alice' | 'rita' | 'aaron' | 'ada';
+const CALLERS: Caller[] = ['nobody', 'alice', 'rita', 'aaron', 'ada'];
+
+let dataDir: string;
+let idp: DevIdentityProvider;
+let hub: Hub;
+let store: RecordingStore;
+const bus = createInProcessBus();
+const alices = fakeSession({ user: 'alice', queries: 1 });
+const bobs = fakeSession({ user: 'bob', queries: 1 });
+const logins = new Map<Caller, { cookie: string; csrf: string }>();
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-matrix-'));
+  const port = await freePort();
+  idp = await startDevIdentityProvider({ port: 0, client: { ...CLIENT, redirectUris: [`http://127.0.0.1:${port}/auth/callback`] } });
+  store = await createMemoryStore();
+  await store.append([...alices.events, ...bobs.events]);
+  const config = parseConfig({
+    dataDir,
+    targets: [{ name: 'demo', protocol: 'postgres', listen: '127.0.0.1:15432' }],
+    hub: { listen: `127.0.0.1:${port}`, auth: { oidc: { issuer: idp.issuer, clientId: CLIENT.clientId, roles: { map: DEMO_ROLE_MAP } } } },
+  });
+  hub = await startHub({ config, bus, store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret });
+  for (const user of CALLERS.filter((c) => c !== 'nobody')) {
+    const browser = browserLike();
+    await loginThroughProvider(browser, hub.url, user);
+    const cookie = browser.jar.header();
+    const me = await (await fetch(`${hub.url}/api/me`, { headers: { cookie } })).json() as { csrfToken: string };
+    logins.set(user, { cookie, csrf: me.csrfToken });
+  }
+});
+
+afterAll(async () => {
+  await hub?.stop();
+  await idp?.stop();
+  await store?.close();
+  await bus.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+// Expected status per caller: alice engineer, rita reviewer, aaron approver+engineer, ada admin.
+const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; expect: Record<Caller, number> }> = [
+  { method: 'GET', path: '/api/me', expect: { nobody: 401, alice: 200, rita: 200, aaron: 200, ada: 200 } },
+  { method: 'GET', path: '/api/sessions', expect: { nobody: 401, alice: 200, rita: 200, aaron: 200, ada: 200 } },
+  { method: 'GET', path: '/api/sessions?user=bob', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
+  { method: 'GET', path: `/api/sessions/${alices.sessionId}`, expect: { nobody: 401, alice: 200, rita: 200, aaron: 404, ada: 200 } },
+  { method: 'GET', path: `/api/sessions/${bobs.sessionId}`, expect: { nobody: 401, alice: 404, rita: 200, aaron: 404, ada: 200 } },
+  { method: 'GET', path: `/api/sessions/${bobs.sessionId}/events`, expect: { nobody: 401, alice: 404, rita: 200, aaron: 404, ada: 200 } },
+  { method: 'GET', path: `/api/sessions/${bobs.sessionId}/export?format=jsonl`, expect: { nobody: 401, alice: 404, rita: 200, aaron: 404, ada: 200 } },
+  { method: 'GET', path: '/api/metrics', expect: { nobody: 401, alice: 403, rita: 403, aaron: 403, ada: 200 } },
+  { method: 'GET', path: '/metrics', expect: { nobody: 401, alice: 403, rita: 403, aaron: 403, ada: 200 } },
+  { method: 'GET', path: '/api/targets', expect: { nobody: 401, alice: 200, rita: 403, aaron: 200, ada: 200 } },
+  { method: 'POST', path: '/api/targets/demo/connection', expect: { nobody: 401, alice: 200, rita: 403, aaron: 200, ada: 200 } },
+];
+
+async function call(caller: Caller, method: string, route: string, withCsrf = true): Promise<number> {
+  const login = logins.get(caller);
+  const headers: Record<string, string> = {};
+  if (login) headers.cookie = login.cookie;
+  if (login && withCsrf && method !== 'GET') headers['x-csrf-token'] = login.csrf;
+  const res = await fetch(`${hub.url}${route}`, { method, headers });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('authorization matrix: REST', () => {
+  for (const route of ROUTES) {
+    it(`${route.method} ${route.path.replace(/[0-9a-f-]{36}/, ':id')}`, async () => {
+      const got: Record<string, number> = {};
+      for (const caller of CALLERS) got[caller] = await call(caller, route.method, route.path);
+      expect(got).toEqual(route.expect);
+    });
+  }
+
+  it('when a state-changing request comes with the cookie but without the CSRF token, then 403 for everyone', async () => {
+    for (const caller of CALLERS.filter((c) => c !== 'nobody')) {
+      expect(await call(caller, 'POST', '/api/targets/demo/connection', false)).toBe(403);
+    }
+  });
+});
+
+describe('authorization matrix: socket events', () => {
+  const sockets: Array<Socket<ServerToClient, ClientToServer>> = [];
+  afterAll(() => sockets.forEach((s) => s.disconnect()));
+
+  async function socketOf(caller: Caller): Promise<Socket<ServerToClient, ClientToServer> | Error> {
+    const login = logins.get(caller);
+    const socket: Socket<ServerToClient, ClientToServer> = connect(hub.url, { transports: ['websocket'], reconnection: false, ...(login ? { extraHeaders: { cookie: login.cookie } } : {}) });
+    sockets.push(socket);
+    return new Promise((resolve) => {
+      socket.once('connect', () => resolve(socket));
+      socket.once('connect_error', (err) => resolve(err));
+    });
+  }
+
+  it('when each caller watches their own and someone else\'s session, then only what they may see is served', async () => {
+    const expected: Record<Caller, string> = { nobody: 'refused', alice: 'alice:ok bob:not_found', rita: 'alice:ok bob:ok', aaron: 'alice:not_found bob:not_found', ada: 'alice:ok bob:ok' };
+    for (const caller of CALLERS) {
+      const socket = await socketOf(caller);
+      if (socket instanceof Error) {
+        expect(socket.message).toContain('unauthorized');
+        expect(expected[caller]).toBe('refused');
+        continue;
+      }
+      const result = async (sessionId: string) => {
+        const ack = await socket.timeout(10_000).emitWithAck('watch', { sessionId });
+        return ack.ok ? 'ok' : ack.error.code;
+      };
+      expect(`alice:${await result(alices.sessionId)} bob:${await result(bobs.sessionId)}`, caller).toBe(expected[caller]);
+      expect(await socket.timeout(10_000).emitWithAck('unwatch', { sessionId: alices.sessionId })).toEqual({ ok: true });
+    }
+  });
+});
