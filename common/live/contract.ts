@@ -21,7 +21,21 @@ export interface Viewer {
   name?: string;
 }
 
+/** A session running now, as the Live page shows it. */
+export interface LiveSessionView {
+  id: string;
+  user: string;
+  target: string;
+  protocol: string;
+  startedAt: string | null;
+  queryCount: number;
+  errorCount: number;
+  viewers: Viewer[];
+}
+
 export interface ServerToClient {
+  /** The sessions running now that this viewer may see (after `live:subscribe`, then on change). */
+  live(payload: { sessions: LiveSessionView[] }): void;
   /** A session's events, in seq order, each exactly once per watch (gapless unless `gap` says). */
   events(payload: { sessionId: string; events: VigilEvent[] }): void;
   /** Events from..to were lost for good (a best-effort session whose spool overflowed). */
@@ -31,6 +45,8 @@ export interface ServerToClient {
 }
 
 export interface ClientToServer {
+  'live:subscribe'(ack: (result: Ack) => void): void;
+  'live:unsubscribe'(ack: (result: Ack) => void): void;
   watch(request: WatchRequest, ack: (result: Ack) => void): void;
   unwatch(request: UnwatchRequest, ack: (result: Ack) => void): void;
 }

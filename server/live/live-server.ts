@@ -13,7 +13,7 @@ import { createClient } from 'redis';
 import { Server, type Socket } from 'socket.io';
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import {
-  UnwatchRequest, WatchRequest, type Ack, type ClientToServer, type ServerToClient, type Viewer,
+  UnwatchRequest, WatchRequest, type Ack, type ClientToServer, type LiveSessionView, type ServerToClient, type Viewer,
 } from '../../common/live/contract.ts';
 import type { Logger } from '../../common/log.ts';
 import { isRole, type Role } from '../../common/roles.ts';
@@ -48,6 +48,12 @@ interface SocketData {
 type LiveSocket = Socket<ClientToServer, ServerToClient, Record<string, never>, SocketData>;
 
 const room = (sessionId: string) => `session:${sessionId}`;
+/** Sockets that follow the list of running sessions. */
+const LIVE_LIST = 'live-list';
+const LIVE_LIST_EVERY_MS = 1000;
+const LIVE_LIST_MAX = 200;
+
+const seesAll = (data: SocketData) => data.roles.includes('admin') || data.roles.includes('reviewer');
 
 export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServer> {
   const log = opts.logger.child({ component: 'live' });
@@ -86,16 +92,54 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
 
   const taps = new SessionTaps(opts.bus, log);
 
+  /** Who watches a session, on any hub (with the Redis adapter, fetchSockets asks them all). */
+  const viewersOf = async (sessionId: string): Promise<Viewer[]> => {
+    const sockets = await io.in(room(sessionId)).fetchSockets();
+    const byUser = new Map<string, Viewer>();
+    for (const s of sockets) if (s.data?.user) byUser.set(s.data.user, { user: s.data.user, name: s.data.name });
+    return [...byUser.values()].sort((a, b) => a.user.localeCompare(b.user));
+  };
+
   const presence = async (sessionId: string) => {
     try {
-      const sockets = await io.in(room(sessionId)).fetchSockets();
-      const byUser = new Map<string, Viewer>();
-      for (const s of sockets) if (s.data?.user) byUser.set(s.data.user, { user: s.data.user, name: s.data.name });
-      io.to(room(sessionId)).emit('presence', { sessionId, viewers: [...byUser.values()].sort((a, b) => a.user.localeCompare(b.user)) });
+      io.to(room(sessionId)).emit('presence', { sessionId, viewers: await viewersOf(sessionId) });
     } catch (err) {
       log.warn({ err: (err as Error).message, sessionId }, 'presence update failed');
     }
   };
+
+  // The Live page: the running sessions from the store (where every hub's persister writes), with
+  // their viewers, pushed to the followers on this hub when it changed. One read per hub per tick,
+  // whatever the number of followers.
+  let lastList = new Map<string, string>();
+  const liveList = async (): Promise<LiveSessionView[]> => {
+    const running = await opts.store.listSessions({ live: true, limit: LIVE_LIST_MAX });
+    return Promise.all(running.map(async (s) => ({
+      id: s.id, user: s.user, target: s.target, protocol: s.protocol, startedAt: s.startedAt,
+      queryCount: s.queryCount, errorCount: s.errorCount, viewers: await viewersOf(s.id),
+    })));
+  };
+  const visibleTo = (data: SocketData, sessions: LiveSessionView[]) => (seesAll(data) ? sessions : sessions.filter((s) => s.user === data.user));
+  const sendList = async (only?: LiveSocket) => {
+    const followers = only ? [only] : [...(io.of('/').adapter.rooms.get(LIVE_LIST) ?? [])].map((id) => io.of('/').sockets.get(id)).filter((s): s is LiveSocket => !!s);
+    if (followers.length === 0) return;
+    const sessions = await liveList();
+    const next = new Map<string, string>();
+    for (const socket of followers) {
+      const mine = visibleTo(socket.data, sessions);
+      const text = JSON.stringify(mine);
+      next.set(socket.id, text);
+      if (only || lastList.get(socket.id) !== text) socket.emit('live', { sessions: mine });
+    }
+    lastList = only ? new Map([...lastList, ...next]) : next;
+  };
+  let listing = false;
+  const listTimer = setInterval(() => {
+    if (listing) return;
+    listing = true;
+    sendList().catch((err: Error) => log.warn({ err: err.message }, 'live list update failed')).finally(() => (listing = false));
+  }, LIVE_LIST_EVERY_MS);
+  listTimer.unref();
 
   io.on('connection', (socket: LiveSocket) => {
     const watching = new Map<string, { feed: ViewerFeed; release: () => void }>();
@@ -110,11 +154,9 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     };
 
     const mayWatch = async (sessionId: string): Promise<Ack> => {
-      const { user, roles } = socket.data;
-      const seesAll = roles.includes('admin') || roles.includes('reviewer');
       const session = await opts.store.getSession(sessionId);
       // A session may be live before its first event is stored: reviewers may wait for it.
-      if (seesAll || session?.user === user) return { ok: true };
+      if (seesAll(socket.data) || session?.user === socket.data.user) return { ok: true };
       return { ok: false, error: { code: 'not_found', message: `no session ${sessionId}` } };
     };
 
@@ -158,7 +200,23 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       reply({ ok: true });
     });
 
+    socket.on('live:subscribe', (ack) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      void socket.join(LIVE_LIST);
+      sendList(socket).then(() => reply({ ok: true }), (err: Error) => {
+        log.warn({ err: err.message }, 'live list failed');
+        reply({ ok: false, error: { code: 'unavailable', message: 'the list of running sessions cannot be read right now' } });
+      });
+    });
+
+    socket.on('live:unsubscribe', (ack) => {
+      void socket.leave(LIVE_LIST);
+      lastList.delete(socket.id);
+      if (typeof ack === 'function') ack({ ok: true });
+    });
+
     socket.on('disconnect', () => {
+      lastList.delete(socket.id);
       for (const sessionId of [...watching.keys()]) {
         stopWatching(sessionId);
         void presence(sessionId);
@@ -169,6 +227,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
   return {
     viewers: () => io.of('/').sockets.size,
     async close() {
+      clearInterval(listTimer);
       // Closes the sockets, not the HTTP server: the hub closes that.
       io.disconnectSockets(true);
       io.removeAllListeners();

@@ -108,6 +108,12 @@ describe('the dashboard', () => {
     await expect.poll(() => rita.getByTestId('viewers').textContent(), { timeout: 30_000 }).toContain('Ada Admin');
     // The late joiner has the whole backlog.
     await expect.poll(() => ada.getByTestId('result').last().textContent(), { timeout: 30_000 }).toContain('[EMAIL]');
+
+    // The Live page shows who watches each running session.
+    const overview = await loggedInPage('ada', 'Ada Admin');
+    const watched = overview.getByTestId('live-sessions').getByRole('row').filter({ hasText: 'Rita Reviewer' });
+    await expect.poll(() => watched.count(), { timeout: 30_000 }).toBe(1);
+    expect(await watched.textContent()).toContain('alice');
   });
 
   it('when a recording holds markup and terminal escapes, then they are shown as text and nothing runs', async () => {

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import { createRedisBus } from '../../common/bus/redis-bus.ts';
 import { parseConfig } from '../../common/config/load-config.ts';
-import type { VigilEvent } from '../../common/events/index.ts';
-import type { Ack, ClientToServer, ServerToClient, Viewer } from '../../common/live/contract.ts';
+import { encodeEvent, type VigilEvent } from '../../common/events/index.ts';
+import type { Ack, ClientToServer, LiveSessionView, ServerToClient, Viewer } from '../../common/live/contract.ts';
 import { silentLogger } from '../../common/log.ts';
 import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
@@ -124,6 +124,38 @@ describe('watching sessions live', () => {
 
     ada.socket.disconnect();
     await expect.poll(() => rita.presence.at(-1)?.map((v) => v.user), { timeout: 10_000 }).toEqual(['rita']);
+  });
+
+  it('when someone follows the running sessions, then they get the ones they may see with who watches each, as it changes', async () => {
+    const bobsRun = fakeSession({ user: 'bob', queries: 1, ended: false });
+    const alicesRun = fakeSession({ user: 'alice', queries: 1, ended: false });
+    await buses[0].append(toBus([...bobsRun.events, ...alicesRun.events]));
+    await persisted(alicesRun.sessionId, alicesRun.events.length);
+    await persisted(bobsRun.sessionId, bobsRun.events.length);
+
+    const follow = async (hub: Hub, user: string) => {
+      const w = await viewer(hub, user);
+      const lists: LiveSessionView[][] = [];
+      w.socket.on('live', ({ sessions }) => lists.push(sessions));
+      expect(await w.socket.timeout(10_000).emitWithAck('live:subscribe')).toEqual({ ok: true });
+      return { w, latest: () => lists.at(-1) ?? [] };
+    };
+    const rita = await follow(hubs[0], 'rita');
+    const alice = await follow(hubs[1], 'alice');
+    const ids = (list: LiveSessionView[]) => list.map((s) => s.id);
+    await expect.poll(() => ids(rita.latest()), { timeout: 10_000 }).toEqual(expect.arrayContaining([bobsRun.sessionId, alicesRun.sessionId]));
+    await expect.poll(() => ids(alice.latest()), { timeout: 10_000 }).toContain(alicesRun.sessionId);
+    expect(alice.latest().every((s) => s.user === 'alice')).toBe(true);
+
+    // ada watches bob's session on the other hub: rita's list shows her there.
+    const ada = await viewer(hubs[1], 'ada');
+    expect(await ada.watch(bobsRun.sessionId)).toEqual({ ok: true });
+    await expect.poll(() => rita.latest().find((s) => s.id === bobsRun.sessionId)?.viewers.map((v) => v.user), { timeout: 10_000 }).toEqual(['ada']);
+
+    // The session ends: it leaves the list.
+    const end = { ...bobsRun.events[0].event, type: 'session.end', seq: bobsRun.events.length + 1, id: crypto.randomUUID(), data: { reason: 'client_terminate', durationMs: 1, bytesDown: 0, bytesUp: 0 } };
+    await buses[0].append([{ sessionId: bobsRun.sessionId, seq: end.seq, body: encodeEvent(end as VigilEvent) }]);
+    await expect.poll(() => ids(rita.latest()), { timeout: 15_000 }).not.toContain(bobsRun.sessionId);
   });
 
   it('when a viewer comes back after a disconnect, then it resumes from the first seq it lacks', async () => {

@@ -2,7 +2,7 @@
 // seq it has not received and, after a reconnect, watches again from there: nothing is missed and
 // nothing comes twice.
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServer, ServerToClient, Viewer } from '../../../common/live/contract.ts';
+import type { ClientToServer, LiveSessionView, ServerToClient, Viewer } from '../../../common/live/contract.ts';
 import type { VigilEvent } from '../../../common/events/schema.ts';
 
 type LiveSocket = Socket<ServerToClient, ClientToServer>;
@@ -58,5 +58,27 @@ export function watchSession(sessionId: string, handlers: WatchHandlers): () => 
   return () => {
     for (const [name, fn] of listeners) loose.off(name, fn);
     if (s.connected) s.emit('unwatch', { sessionId }, () => undefined);
+  };
+}
+
+/** The sessions running now, pushed by the hub when they change (again after a reconnect). */
+export function followLiveSessions(handlers: { sessions(list: LiveSessionView[]): void; error(message: string): void }): () => void {
+  const s = connection();
+  const onLive = (p: { sessions: LiveSessionView[] }) => handlers.sessions(p.sessions);
+  const subscribe = () => {
+    s.emit('live:subscribe', (ack) => {
+      if (!ack.ok) handlers.error(ack.error.message);
+    });
+  };
+  const onConnectError = (err: Error) => handlers.error(`live connection failed: ${err.message}`);
+  s.on('live', onLive);
+  s.on('connect', subscribe);
+  s.on('connect_error', onConnectError);
+  if (s.connected) subscribe();
+  return () => {
+    s.off('live', onLive);
+    s.off('connect', subscribe);
+    s.off('connect_error', onConnectError);
+    if (s.connected) s.emit('live:unsubscribe', () => undefined);
   };
 }
