@@ -123,7 +123,7 @@ async function banner(config: Config, { hub, agent, demo, idp }: Running): Promi
     `  bus      ${config.redis.url ? 'Redis (REDIS_URL)' : 'in-process (set REDIS_URL to use Redis)'}`,
     `  dashboard ${hub.url}/`,
     idp
-      ? `  login    ${hub.url}/auth/login   via the dev identity provider ${idp.issuer}: ${DEMO_USERS.map((u) => u.username).join(', ')} (engineer, reviewer, approver, admin)`
+      ? `  login    ${hub.url}/auth/login   via the dev identity provider ${idp.issuer}: ${DEMO_USERS.map((u) => u.username).join(', ')}`
       : `  login    ${hub.url}/auth/login   via ${config.hub.auth.oidc?.issuer}`,
   ];
   for (const t of config.targets) {

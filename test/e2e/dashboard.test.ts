@@ -86,7 +86,7 @@ async function startPsql(): Promise<(sql: string) => void> {
 }
 
 describe('the dashboard', () => {
-  it('when a reviewer watches a live psql session, then queries and masked results appear, and a second viewer is seen', async () => {
+  it('when a reviewer watches a live psql session, then queries and masked results appear, and a second reviewer is seen', async () => {
     const send = await startPsql();
     send('select 1 as warmup;');
     const rita = await loggedInPage('rita', 'Rita Reviewer');
@@ -103,11 +103,11 @@ describe('the dashboard', () => {
     send('select 1/0;');
     await expect.poll(() => rita.getByTestId('db-error').last().textContent(), { timeout: 30_000 }).toContain('division by zero');
 
-    const ada = await loggedInPage('ada', 'Ada Admin', rita.url().slice(hub.url.length + 1));
-    await expect.poll(() => ada.getByTestId('viewers').textContent(), { timeout: 30_000 }).toContain('Rita Reviewer');
-    await expect.poll(() => rita.getByTestId('viewers').textContent(), { timeout: 30_000 }).toContain('Ada Admin');
+    const remy = await loggedInPage('remy', 'Remy Reviewer', rita.url().slice(hub.url.length + 1));
+    await expect.poll(() => remy.getByTestId('viewers').textContent(), { timeout: 30_000 }).toContain('Rita Reviewer');
+    await expect.poll(() => rita.getByTestId('viewers').textContent(), { timeout: 30_000 }).toContain('Remy Reviewer');
     // The late joiner has the whole backlog.
-    await expect.poll(() => ada.getByTestId('result').last().textContent(), { timeout: 30_000 }).toContain('[EMAIL]');
+    await expect.poll(() => remy.getByTestId('result').last().textContent(), { timeout: 30_000 }).toContain('[EMAIL]');
 
     // The Live page shows who watches each running session.
     const overview = await loggedInPage('ada', 'Ada Admin');
