@@ -7,6 +7,11 @@
 // Redis dropped) is read from the store again until it is there: the store gets every event in
 // the end. Only a true hole (a best-effort session whose spool overflowed) stays missing; after
 // `gapTimeoutMs` it is reported as a gap and delivery moves on.
+//
+// The tail needs the same care: the last events a session published before the viewer came may
+// not be stored yet when the backlog is read, and an idle session sends nothing live that would
+// reveal them. So after the backlog, and after each live batch, the store is read again a few
+// times as activity dies down (`tailChecksMs`).
 import type { VigilEvent } from '../../common/events/index.ts';
 
 export interface ViewerFeedOptions {
@@ -20,6 +25,8 @@ export interface ViewerFeedOptions {
   gapTimeoutMs?: number;
   /** Live events held while catching up, at most (beyond it the oldest are dropped: the store has them). */
   maxBuffered?: number;
+  /** Delays after the last activity at which the store is read again for events not stored earlier. */
+  tailChecksMs?: number[];
 }
 
 export class ViewerFeed {
@@ -33,6 +40,8 @@ export class ViewerFeed {
   private readonly retryMs: number;
   private readonly gapTimeoutMs: number;
   private readonly maxBuffered: number;
+  private readonly tailChecksMs: number[];
+  private tailTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ViewerFeedOptions) {
     this.next = opts.fromSeq;
@@ -40,6 +49,7 @@ export class ViewerFeed {
     this.retryMs = opts.retryMs ?? 250;
     this.gapTimeoutMs = opts.gapTimeoutMs ?? 30_000;
     this.maxBuffered = opts.maxBuffered ?? 10_000;
+    this.tailChecksMs = opts.tailChecksMs ?? [1000, 3000, 10_000];
   }
 
   /** The next seq this viewer has not received. */
@@ -49,7 +59,7 @@ export class ViewerFeed {
 
   /** Reads the backlog; live events may be offered before or while it runs. */
   start(): Promise<void> {
-    return this.catchUp();
+    return this.catchUp().then(() => this.armTailChecks());
   }
 
   /** A live batch from the bus (any order, duplicates allowed). */
@@ -59,6 +69,7 @@ export class ViewerFeed {
       if (e.seq < this.next || this.buffer.has(e.seq)) continue;
       this.buffer.set(e.seq, e);
     }
+    this.armTailChecks();
     if (this.buffer.size > this.maxBuffered) {
       // Far behind: keep the newest; the store will give the rest when it is their turn.
       const seqs = [...this.buffer.keys()].sort((a, b) => a - b);
@@ -69,9 +80,20 @@ export class ViewerFeed {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.tailTimer);
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.buffer.clear();
+  }
+
+  /** Reads the store again after each of tailChecksMs of quiet (restarted by live activity). */
+  private armTailChecks(step = 0): void {
+    clearTimeout(this.tailTimer);
+    if (this.closed || step >= this.tailChecksMs.length) return;
+    this.tailTimer = setTimeout(() => {
+      void this.catchUp().then(() => this.armTailChecks(step + 1));
+    }, this.tailChecksMs[step]);
+    this.tailTimer.unref?.();
   }
 
   /** Delivers the contiguous run from the buffer; starts a catch-up when something is missing. */

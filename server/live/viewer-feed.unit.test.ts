@@ -63,6 +63,16 @@ describe('ViewerFeed', () => {
     expect(delivered).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
+  it('when the last events were not stored yet at the start and nothing comes live, then a later look at the store delivers them', async () => {
+    const { feed, store, delivered } = feedOf(range(1, 2), 1, { tailChecksMs: [20, 60] });
+    await feed.start();
+    expect(delivered).toEqual([1, 2]);
+    store.events.push(...range(3, 4)); // the persister catches up; the session stays idle
+    await until(() => delivered.length >= 4);
+    expect(delivered).toEqual([1, 2, 3, 4]);
+    feed.close();
+  });
+
   it('when a hole never fills, then it is reported as a gap after the timeout and delivery goes on', async () => {
     const { feed, delivered, gaps, store } = feedOf(range(1, 2));
     await feed.start();
