@@ -165,7 +165,8 @@ function strategy(d: Discovery, opts: WebLoginOptions): OpenIDConnectStrategy {
       clientID: oidc.clientId,
       clientSecret: opts.clientSecret,
       callbackURL: `${opts.publicUrl.replace(/\/$/, '')}/auth/callback`,
-      scope: oidc.scopes,
+      // The strategy adds `openid` itself.
+      scope: oidc.scopes.filter((s) => s !== 'openid'),
       nonce: 'true',
       skipUserProfile: true,
     },
