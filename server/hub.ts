@@ -74,6 +74,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         busUp: () => bus.status() === 'up',
         liveSessions: () => store.countLiveSessions(),
         viewers: () => live?.viewers() ?? 0,
+        backlog: () => bus.backlog(persister.group),
       }),
       webLogin,
       dashboardDir: webLogin ? (opts.dashboardDir ?? dashboardDir()) : undefined,

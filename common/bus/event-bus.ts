@@ -42,6 +42,11 @@ export interface ClaimOptions {
 
 export type BusStatus = 'up' | 'down';
 
+export interface Backlog {
+  undelivered: number;
+  pending: number;
+}
+
 export interface EventBus {
   /** Appends events, in order, to the durable log as one entry and publishes them on their
    * sessions' live channels.
@@ -64,6 +69,8 @@ export interface EventBus {
   ack(group: string, ids: readonly string[]): Promise<void>;
   /** Drops log entries that every consumer of the group has acknowledged. */
   trimAcknowledged(group: string): Promise<void>;
+  /** How far behind the group is, in entries: not handed out yet, and handed out but not acknowledged. */
+  backlog(group: string): Promise<Backlog>;
 
   /** Live events of one session (pub/sub: fast, may drop; a viewer fills gaps from the log/store). */
   subscribe(sessionId: string, onEvent: (e: BusEvent) => void): Promise<() => Promise<void>>;

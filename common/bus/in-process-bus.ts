@@ -149,6 +149,12 @@ export function createInProcessBus(): EventBus {
       if (drop > 0) log = log.slice(drop);
     },
 
+    async backlog(name: string) {
+      const g = groups.get(name);
+      const undelivered = log.filter((e) => e.id > (g?.lastDelivered ?? 0)).length;
+      return { undelivered, pending: g?.pending.size ?? 0 };
+    },
+
     async subscribe(sessionId: string, onEvent: (e: BusEvent) => void) {
       // A throwing subscriber must not break the append that fed it.
       const listener = (e: BusEvent) => {

@@ -263,6 +263,20 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
       if (minId !== null) await send(main, ['XTRIM', stream, 'MINID', minId]);
     },
 
+    async backlog(group: string) {
+      let groups;
+      try {
+        groups = parseGroups(await send(main, ['XINFO', 'GROUPS', stream]));
+      } catch (err) {
+        if (isNoGroup(err)) return { undelivered: 0, pending: 0 };
+        throw err;
+      }
+      const g = groups.find((x) => x.name === group);
+      // No such group yet: everything in the stream waits for it.
+      if (!g) return { undelivered: Number(await send(main, ['XLEN', stream])), pending: 0 };
+      return { undelivered: g.lag ?? 0, pending: g.pending };
+    },
+
     async subscribe(sessionId: string, onEvent: (e: BusEvent) => void) {
       if (!subscriber) {
         subscriber = main.duplicate();

@@ -54,6 +54,8 @@ export interface GroupInfo {
   name: string;
   pending: number;
   lastDeliveredId: string;
+  /** Entries not yet delivered to the group (Redis 7; null when Redis cannot tell). */
+  lag: number | null;
 }
 
 export function parseGroups(raw: Raw): GroupInfo[] {
@@ -67,6 +69,7 @@ export function parseGroups(raw: Raw): GroupInfo[] {
       name: String(fields.get('name')),
       pending: Number(fields.get('pending') ?? 0),
       lastDeliveredId: String(fields.get('last-delivered-id') ?? '0-0'),
+      lag: fields.get('lag') === null || fields.get('lag') === undefined ? null : Number(fields.get('lag')),
     });
   }
   return groups;

@@ -26,7 +26,7 @@ describe('Redis stream replies', () => {
   it('when XAUTOCLAIM, XINFO GROUPS and XPENDING answer, then the fields the bus needs are read', () => {
     expect(parseAutoClaim(['0-0', [['4-1', ['b', '1:x']]], []])).toEqual([{ id: '4-1', bodies: ['x'] }]);
     expect(parseGroups([['name', 'g', 'consumers', 1, 'pending', 2, 'last-delivered-id', '9-0', 'entries-read', 9, 'lag', 0]]))
-      .toEqual([{ name: 'g', pending: 2, lastDeliveredId: '9-0' }]);
+      .toEqual([{ name: 'g', pending: 2, lastDeliveredId: '9-0', lag: 0 }]);
     expect(parsePendingFirstId([2, '3-0', '9-0', [['c', '2']]])).toBe('3-0');
     expect(parsePendingFirstId([0, null, null, null])).toBeNull();
   });

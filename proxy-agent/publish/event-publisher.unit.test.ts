@@ -41,6 +41,7 @@ class FakeBus implements EventBus {
   async claimStale() { return []; }
   async ack() {}
   async trimAcknowledged() {}
+  async backlog() { return { undelivered: 0, pending: 0 }; }
   async subscribe() { return async () => {}; }
   async close() {}
 }

@@ -27,6 +27,7 @@ export function createNullBus(): EventBus & { appended(): number } {
     async claimStale() { return []; },
     async ack() {},
     async trimAcknowledged() {},
+    async backlog() { return { undelivered: 0, pending: 0 }; },
     async subscribe() { return async () => undefined; },
     status: () => 'up',
     onStatus: () => () => undefined,

@@ -2,6 +2,7 @@
 // prom-client's global one, so two hubs in one process, as in tests, do not collide). Values are
 // read when scraped.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Backlog } from '../../common/bus/event-bus.ts';
 import type { PersisterMetrics } from '../persist/persister.ts';
 
 export interface HubGauges {
@@ -10,6 +11,8 @@ export interface HubGauges {
   liveSessions(): Promise<number>;
   /** Dashboard sockets connected to this hub. */
   viewers(): number;
+  /** The persister's consumer group on the bus: entries waiting, and handed out unacknowledged. */
+  backlog(): Promise<Backlog>;
 }
 
 export function createMetricsRegistry(source: HubGauges): Registry {
@@ -34,6 +37,14 @@ export function createMetricsRegistry(source: HubGauges): Registry {
     collect() {
       const at = source.persister().lastBatchAt;
       this.set(at ? (Date.now() - at) / 1000 : -1);
+    },
+  });
+  new Gauge({
+    name: 'vigil_bus_backlog_entries', help: 'Bus entries (batches of events) the persister has not stored yet, by state.', labelNames: ['state'], registers: [registry],
+    async collect() {
+      const b = await source.backlog();
+      this.set({ state: 'undelivered' }, b.undelivered);
+      this.set({ state: 'pending' }, b.pending);
     },
   });
   new Gauge({ name: 'vigil_viewers', help: 'Dashboard connections (Socket.IO) to this hub.', registers: [registry], collect() { this.set(source.viewers()); } });

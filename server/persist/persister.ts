@@ -46,7 +46,7 @@ export class Persister {
   private readonly bus: EventBus;
   private readonly store: RecordingStore;
   private readonly log: Logger;
-  private readonly group: string;
+  readonly group: string;
   private readonly consumer: string;
   private readonly batchSize: number;
   private readonly blockMs: number;

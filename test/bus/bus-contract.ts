@@ -145,6 +145,19 @@ export function describeEventBusContract(name: string, makeHarness: () => BusHar
       expect(bodies(await read(bus, 'late', 'x'))).toEqual(events.slice(2).map((e) => e.body));
     });
 
+    it('when entries wait, are handed out and acknowledged, then the backlog counts them', async () => {
+      const bus = await open();
+      const events = busEvents(newSessionId(), 1, 3);
+      await bus.ensureGroup('g');
+      expect(await bus.backlog('g')).toEqual({ undelivered: 0, pending: 0 });
+      await appendEach(bus, events);
+      expect(await bus.backlog('g')).toEqual({ undelivered: 3, pending: 0 });
+      const got = await read(bus, 'g', 'c', 2);
+      expect(await bus.backlog('g')).toEqual({ undelivered: 1, pending: 2 });
+      await bus.ack('g', [got[0].id]);
+      expect(await bus.backlog('g')).toEqual({ undelivered: 1, pending: 1 });
+    });
+
     it('when watermarks are set lower than stored, then they do not go down', async () => {
       const bus = await open();
       const [a, b, c] = [newSessionId(), newSessionId(), newSessionId()];

@@ -74,6 +74,8 @@ describe('hub', () => {
     expect(text).toMatch(/^vigil_events_persisted_total \d+$/m);
     expect(text).toMatch(/^vigil_bus_up 1$/m);
     expect(text).toMatch(/^vigil_sessions_live \d+$/m);
+    expect(text).toMatch(/^vigil_bus_backlog_entries\{state="undelivered"\} \d+$/m);
+    expect(text).toMatch(/^vigil_bus_backlog_entries\{state="pending"\} \d+$/m);
   });
 
   it('when anything is served, then the security headers and a strict Content-Security-Policy come with it', async () => {
