@@ -38,11 +38,15 @@ export async function startDevIdentityProvider(opts: DevIdentityProviderOptions)
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: crypto.randomUUID(), use: 'sig', alg: 'RS256' };
 
+  // The login form's POST ends in redirects back to the client: CSP form-action covers those too.
+  const formTargets = ["'self'", ...new Set(opts.client.redirectUris.map((u) => new URL(u).origin))].join(' ');
   const configuration: Configuration = {
     clients: [{
       client_id: opts.client.clientId,
       client_secret: opts.client.clientSecret,
       redirect_uris: opts.client.redirectUris,
+      // The hub's page after logging out at the provider too.
+      post_logout_redirect_uris: opts.client.redirectUris.map((u) => u.replace(/\/auth\/callback$/, '/auth/logged-out')),
       grant_types: ['authorization_code'],
       response_types: ['code'],
       // passport-openidconnect sends the secret in the request body.
@@ -60,7 +64,20 @@ export async function startDevIdentityProvider(opts: DevIdentityProviderOptions)
     scopes: SCOPES,
     // Profile and groups in the ID token too, not only from userinfo.
     conformIdTokenClaims: false,
-    features: { devInteractions: { enabled: false } },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        // The provider's own confirmation form (it carries its CSRF field), on a plain page.
+        async logoutSource(ctx, form) {
+          ctx.set('content-security-policy', `default-src 'none'; form-action ${formTargets}`);
+          ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Vigil dev logout</title></head><body>
+<h1>Log out of the Vigil dev identity provider?</h1>${form}
+<button type="submit" form="op.logoutForm" value="yes" name="logout">Yes, log me out</button>
+<button type="submit" form="op.logoutForm">No, stay logged in</button></body></html>`;
+        },
+      },
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
     jwks: { keys: [jwk as never] },
@@ -72,8 +89,6 @@ export async function startDevIdentityProvider(opts: DevIdentityProviderOptions)
   };
   const provider = await quietly(async () => new (await import('oidc-provider')).default(issuer, configuration));
   const providerCallback = provider.callback();
-  // The login form's POST ends in redirects back to the client: CSP form-action covers those too.
-  const formTargets = ["'self'", ...new Set(opts.client.redirectUris.map((u) => new URL(u).origin))].join(' ');
 
   server.on('request', (req, res) => {
     const match = /^\/interaction\/([\w-]+)(\/login)?$/.exec(req.url ?? '');

@@ -33,6 +33,8 @@ export interface LoginSession {
   roles: Role[];
   csrfToken: string;
   loggedInAt: string;
+  /** The provider's ID token, kept server-side only, as the hint for logging out at the provider. */
+  idToken?: string;
 }
 
 declare global {

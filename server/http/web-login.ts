@@ -3,7 +3,9 @@
 //
 //   GET  /auth/login?returnTo=/path   -> the provider's login page
 //   GET  /auth/callback               <- the provider sends the person back; session created
-//   POST /auth/logout                 (X-CSRF-Token) ends the session
+//   POST /auth/logout                 (X-CSRF-Token) ends the session; answers where the browser
+//                                     goes next to end the provider's session too
+//   GET  /auth/logged-out             where the provider sends the browser back after that
 //
 // passport-openidconnect checks iss, aud, exp and the nonce of the ID token but not its signature:
 // the verify step here checks the signature against the provider's JWKS (jose) before trusting a
@@ -49,6 +51,13 @@ interface Discovery {
   token_endpoint: string;
   userinfo_endpoint: string;
   jwks_uri: string;
+  /** RP-initiated logout; not every provider has it. */
+  end_session_endpoint?: string;
+}
+
+export interface LogoutResponse {
+  /** Open this to end the session at the identity provider too (absent when it cannot). */
+  redirect?: string;
 }
 
 export const SESSION_COOKIE = 'vigil.sid';
@@ -70,11 +79,13 @@ export function createWebLogin(opts: WebLoginOptions): WebLogin {
 
   const passport = new Passport();
   let ready: Promise<void> | null = null;
+  let endSession: string | undefined;
   // Discovery happens on the first login, and again after a failure: a provider that is down
   // when the hub starts must not keep the hub (and its recordings API) from starting.
   const ensureStrategy = (): Promise<void> => {
     ready ??= discover(opts.oidc.issuer).then((d) => {
       passport.use('oidc', strategy(d, opts));
+      endSession = d.end_session_endpoint;
       log.info({ issuer: d.issuer }, 'OpenID provider discovered');
     }).catch((err: Error) => {
       ready = null;
@@ -123,7 +134,7 @@ export function createWebLogin(opts: WebLoginOptions): WebLogin {
   routes.post('/logout', (req, res, next) => {
     const login = req.session?.login;
     if (!login) {
-      res.status(204).end();
+      res.json({} satisfies LogoutResponse);
       return;
     }
     checkCsrf(req, login);
@@ -134,8 +145,22 @@ export function createWebLogin(opts: WebLoginOptions): WebLogin {
       }
       res.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
       log.info({ user: login.subject }, 'logged out');
-      res.status(204).end();
+      // Without the provider's logout, the next login would pass through its session silently.
+      const body: LogoutResponse = {};
+      if (endSession && login.idToken) {
+        const url = new URL(endSession);
+        url.searchParams.set('id_token_hint', login.idToken);
+        url.searchParams.set('client_id', opts.oidc.clientId);
+        url.searchParams.set('post_logout_redirect_uri', `${opts.publicUrl.replace(/\/$/, '')}/auth/logged-out`);
+        body.redirect = url.toString();
+      }
+      res.json(body);
     });
+  });
+
+  routes.get('/logged-out', (_req, res) => {
+    res.type('html').send('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Vigil</title></head>' +
+      '<body><h1>You are logged out of Vigil.</h1><p><a href="/">Log in again</a></p></body></html>');
   });
 
   return { session: sessionMiddleware, routes };
@@ -204,6 +229,7 @@ async function verifyLogin(
       roles,
       csrfToken: crypto.randomBytes(24).toString('base64url'),
       loggedInAt: new Date().toISOString(),
+      idToken,
     },
   };
 }

@@ -127,15 +127,34 @@ describe('dashboard login through OpenID Connect', () => {
     expect((await rita.fetch(`${hub.url}/api/sessions/${aliceSession.sessionId}`)).status).toBe(200);
   });
 
-  it('when logging out, then the CSRF token is required, and afterwards the cookie is worthless', async () => {
+  it('when logging out, then the CSRF token is required, afterwards the cookie is worthless, and the provider logs out too', async () => {
     const browser = await loggedIn('ada');
     const { body } = await json(await browser.fetch(`${hub.url}/api/me`));
     const oldCookie = browser.jar.header();
     expect((await browser.fetch(`${hub.url}/auth/logout`, { method: 'POST' })).status).toBe(403);
     expect((await browser.fetch(`${hub.url}/auth/logout`, { method: 'POST', headers: { 'x-csrf-token': 'wrong' } })).status).toBe(403);
     expect((await browser.fetch(`${hub.url}/api/me`)).status).toBe(200);
-    expect((await browser.fetch(`${hub.url}/auth/logout`, { method: 'POST', headers: { 'x-csrf-token': String(body.csrfToken) } })).status).toBe(204);
+    const out = await json(await browser.fetch(`${hub.url}/auth/logout`, { method: 'POST', headers: { 'x-csrf-token': String(body.csrfToken) } }));
+    expect(out.status).toBe(200);
     expect((await fetch(`${hub.url}/api/me`, { headers: { cookie: oldCookie } })).status).toBe(401);
+
+    // The provider asks to confirm, then sends the browser back to the hub.
+    const redirect = String(out.body.redirect);
+    expect(redirect.startsWith(`${idp.issuer}/`)).toBe(true);
+    const confirmPage = await browser.fetch(redirect);
+    const html = await confirmPage.text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1];
+    expect(action && xsrf, html).toBeTruthy();
+    const confirmed = await browser.fetch(new URL(action!, redirect).toString(), {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ xsrf: xsrf!, logout: 'yes' }).toString(),
+    });
+    expect(confirmed.headers.get('location')).toBe(`${hub.url}/auth/logged-out`);
+    expect((await browser.fetch(`${hub.url}/auth/logged-out`)).status).toBe(200);
+
+    // Logging in again asks who, instead of passing through the provider's old session.
+    const again = await loginThroughProvider(browser, hub.url, 'ada');
+    expect(again.visited.some((u) => /\/interaction\/[^/]+\/login$/.test(u))).toBe(true);
   });
 
   it('when an engineer asks for a connection string, then it names them and the target, and needs the CSRF token', async () => {

@@ -41,7 +41,9 @@ export async function me(): Promise<Me> {
 export const get = <T>(path: string) => call<T>('GET', path);
 export const post = <T>(path: string) => call<T>('POST', path);
 
+/** Ends the hub's session, then the provider's (else the next login would pass silently). */
 export async function logout(): Promise<void> {
-  await fetch('/auth/logout', { method: 'POST', headers: { 'x-csrf-token': csrfToken }, credentials: 'same-origin' });
-  location.assign('/auth/login');
+  const res = await fetch('/auth/logout', { method: 'POST', headers: { 'x-csrf-token': csrfToken }, credentials: 'same-origin' });
+  const body = (await res.json().catch(() => ({}))) as { redirect?: string };
+  location.assign(body.redirect ?? '/auth/logged-out');
 }
