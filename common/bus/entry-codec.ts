@@ -16,7 +16,7 @@ export interface PackItem {
 }
 
 /**
- * The same framing as packBodies/packLive, written as bytes: the UTF-8 of each text is encoded
+ * The one writer of the framing, as bytes: the UTF-8 of each text is encoded
  * once by the caller and only copied here, so a batch bound for both the stream and the live
  * channels is not encoded to UTF-8 twice (nor measured again by the Redis client).
  * A reader decodes the whole message from UTF-8 and frames it by UTF-16 lengths, which is exact
@@ -39,10 +39,9 @@ export function packBytes(items: readonly PackItem[], withSeq: boolean): Buffer 
   return out;
 }
 
+/** packBytes as a string (tests, tools); the bus itself writes the bytes. */
 export function packBodies(bodies: readonly string[]): string {
-  let out = '';
-  for (const body of bodies) out += `${body.length}:${body}`;
-  return out;
+  return packBytes(bodies.map((text) => ({ text, utf8: Buffer.from(text, 'utf8') })), false).toString('utf8');
 }
 
 export function unpackBodies(text: string): string[] | null {
@@ -57,11 +56,9 @@ export function unpackBodies(text: string): string[] | null {
   return bodies;
 }
 
-/** Live message of one session: `<seq>:<length>:<body>` per event, in order. */
+/** Live message of one session as a string: `<seq>:<length>:<body>` per event, in order. */
 export function packLive(events: ReadonlyArray<{ seq: number; body: string }>): string {
-  let out = '';
-  for (const e of events) out += `${e.seq}:${e.body.length}:${e.body}`;
-  return out;
+  return packBytes(events.map((e) => ({ text: e.body, utf8: Buffer.from(e.body, 'utf8'), seq: e.seq })), true).toString('utf8');
 }
 
 export function unpackLive(text: string): Array<{ seq: number; body: string }> | null {

@@ -181,14 +181,16 @@ export class EventPublisher {
     // While a retry is pending the bus is failing: new events wait for that retry.
     if (this.pumpScheduled || this.inFlight || this.retryTimer || this.closed) return;
     this.pumpScheduled = true;
-    const pump = () => {
-      this.pumpScheduled = false;
-      this.pump();
-    };
     // A full batch goes at once; otherwise the first event waits up to lingerMs for company.
-    if (this.lingerMs <= 0 || this.queue.length >= MAX_BATCH) setImmediate(pump);
-    else setTimeout(pump, this.lingerMs);
+    if (this.lingerMs <= 0 || this.queue.length >= MAX_BATCH) setImmediate(this.scheduledPump);
+    else setTimeout(this.scheduledPump, this.lingerMs);
   }
+
+  /** Bound once: scheduling a pump allocates no closure. */
+  private readonly scheduledPump = (): void => {
+    this.pumpScheduled = false;
+    this.pump();
+  };
 
   private pump(): void {
     if (this.closed || this.inFlight || this.retryTimer) return;

@@ -16,8 +16,6 @@ import { isRole, type Role } from '../../common/roles.ts';
 import type { TokenVerifier } from '../../common/tokens.ts';
 import { AppError } from './errors.ts';
 
-export { ROLES, type Role } from '../../common/roles.ts';
-
 export interface Principal {
   /** The Vigil username: what recordings and connection tokens name. */
   subject: string;

@@ -13,7 +13,7 @@
 // userinfo response (fetched with the access token, its `sub` checked) when the ID token lacks it.
 // A person whose groups map to no Vigil role is refused at login, not admitted powerless.
 import crypto from 'node:crypto';
-import express, { type Request, type RequestHandler, type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import session from 'express-session';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import passportPkg from 'passport';
@@ -247,9 +247,4 @@ export function mapRoles(groups: unknown, map: Record<string, Role[]>): Role[] {
     for (const role of map[group]) granted.add(role);
   }
   return ROLES.filter((r) => granted.has(r));
-}
-
-/** For tests and the dashboard: the request's login, if any. */
-export function loginOf(req: Request): LoginSession | undefined {
-  return req.session?.login;
 }

@@ -45,8 +45,4 @@ export class SessionTaps {
       void mine.subscribed.then((unsubscribe) => unsubscribe()).catch(() => undefined);
     };
   }
-
-  get watchedSessions(): number {
-    return this.taps.size;
-  }
 }
