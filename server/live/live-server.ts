@@ -92,13 +92,17 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
 
   const taps = new SessionTaps(opts.bus, log);
 
-  /** Who watches a session, on any hub (with the Redis adapter, fetchSockets asks them all). */
-  const viewersOf = async (sessionId: string): Promise<Viewer[]> => {
-    const sockets = await io.in(room(sessionId)).fetchSockets();
+  /** Each person once, in name order. */
+  const toViewers = (data: Iterable<SocketData | undefined>): Viewer[] => {
     const byUser = new Map<string, Viewer>();
-    for (const s of sockets) if (s.data?.user) byUser.set(s.data.user, { user: s.data.user, name: s.data.name });
+    for (const d of data) if (d?.user) byUser.set(d.user, { user: d.user, name: d.name });
     return [...byUser.values()].sort((a, b) => a.user.localeCompare(b.user));
   };
+
+  /** Who watches a session, on any hub (with the Redis adapter, fetchSockets asks them all). */
+  const viewersOf = async (sessionId: string): Promise<Viewer[]> =>
+    toViewers((await io.in(room(sessionId)).fetchSockets()).map((s) => s.data));
+
 
   const presence = async (sessionId: string) => {
     try {
@@ -111,7 +115,8 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
   // The Live page: the running sessions from the store (where every hub's persister writes), with
   // their viewers, pushed to the followers on this hub when it changed. One read per hub per tick,
   // whatever the number of followers.
-  let lastList = new Map<string, string>();
+  /** What each follower was sent last (JSON), so an unchanged list is not sent again. */
+  const lastList = new Map<string, string>();
   const liveList = async (): Promise<LiveSessionView[]> => {
     const running = await opts.store.listSessions({ live: true, limit: LIVE_LIST_MAX });
     return Promise.all(running.map(async (s) => ({
@@ -124,14 +129,12 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     const followers = only ? [only] : [...(io.of('/').adapter.rooms.get(LIVE_LIST) ?? [])].map((id) => io.of('/').sockets.get(id)).filter((s): s is LiveSocket => !!s);
     if (followers.length === 0) return;
     const sessions = await liveList();
-    const next = new Map<string, string>();
     for (const socket of followers) {
       const mine = visibleTo(socket.data, sessions);
       const text = JSON.stringify(mine);
-      next.set(socket.id, text);
       if (only || lastList.get(socket.id) !== text) socket.emit('live', { sessions: mine });
+      lastList.set(socket.id, text);
     }
-    lastList = only ? new Map([...lastList, ...next]) : next;
   };
   let listing = false;
   const listTimer = setInterval(() => {
