@@ -10,3 +10,10 @@ export type Role = (typeof ROLES)[number];
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 }
+
+/** Roles that see every session; everyone else sees only their own. */
+const SEE_ALL_SESSIONS: readonly Role[] = ['admin', 'reviewer'];
+
+export function seesAllSessions(roles: readonly Role[]): boolean {
+  return roles.some((r) => SEE_ALL_SESSIONS.includes(r));
+}

@@ -16,7 +16,7 @@ import {
   UnwatchRequest, WatchRequest, type Ack, type ClientToServer, type LiveSessionView, type ServerToClient, type Viewer,
 } from '../../common/live/contract.ts';
 import type { Logger } from '../../common/log.ts';
-import { isRole, type Role } from '../../common/roles.ts';
+import { isRole, seesAllSessions, type Role } from '../../common/roles.ts';
 import type { RecordingStore } from '../store/recording-store.ts';
 import { SessionTaps } from './session-taps.ts';
 import { ViewerFeed } from './viewer-feed.ts';
@@ -53,7 +53,7 @@ const LIVE_LIST = 'live-list';
 const LIVE_LIST_EVERY_MS = 1000;
 const LIVE_LIST_MAX = 200;
 
-const seesAll = (data: SocketData) => data.roles.includes('admin') || data.roles.includes('reviewer');
+const seesAll = (data: SocketData) => seesAllSessions(data.roles);
 
 export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServer> {
   const log = opts.logger.child({ component: 'live' });

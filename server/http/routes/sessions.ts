@@ -6,7 +6,8 @@ import type { VigilEvent } from '../../../common/events/index.ts';
 import type { RecordingStore, SessionSummary } from '../../store/recording-store.ts';
 import { decodeSessionCursor, encodeSessionCursor, LIST_LIMIT_MAX } from '../../store/session-filter.ts';
 import { READ_LIMIT_DEFAULT, READ_LIMIT_MAX } from '../../store/sql-recording-store.ts';
-import { allow, isAny, principalOf } from '../auth.ts';
+import { seesAllSessions } from '../../../common/roles.ts';
+import { allow, principalOf } from '../auth.ts';
 import { AppError } from '../errors.ts';
 import { parseInput } from '../validate.ts';
 
@@ -60,7 +61,7 @@ export function sessionsRouter(store: RecordingStore): Router {
   const router = Router();
   // Reviewers and admins see every session; everyone else (engineers, approvers) their own.
   const anyone = allow('admin', 'reviewer', 'approver', 'engineer');
-  const seesAll = (res: Response) => isAny(principalOf(res), 'admin', 'reviewer');
+  const seesAll = (res: Response) => seesAllSessions(principalOf(res).roles);
 
   const findSession = async (params: unknown, res: Response): Promise<SessionSummary> => {
     const { id } = parseInput(SessionParams, params, 'path parameter');
