@@ -10,9 +10,11 @@
 //   GET /metrics                         Prometheus, admin only (an admin API token as bearer)
 //   /auth/login, /auth/callback, /auth/logout   dashboard login (web-login.ts), when configured
 // Every /api route needs an API token (`Authorization: Bearer`, common/tokens.ts) or a login.
+// The responses the dashboard reads are typed in common/api-contract.ts.
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
+import type { MeResponse } from '../../common/api-contract.ts';
 import type { Config } from '../../common/config/schema.ts';
 import type { Logger } from '../../common/log.ts';
 import type { TokenSigner, TokenVerifier } from '../../common/tokens.ts';
@@ -39,15 +41,6 @@ export interface ApiAppOptions {
   dashboardDir?: string;
 }
 
-export interface MeResponse {
-  user: string;
-  roles: string[];
-  via: 'token' | 'login';
-  name?: string;
-  email?: string;
-  /** Send back as X-CSRF-Token on every state-changing request made with the login cookie. */
-  csrfToken?: string;
-}
 
 export function createApiApp(opts: ApiAppOptions): Express {
   const app = express();

@@ -18,6 +18,7 @@ import session from 'express-session';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import passportPkg from 'passport';
 import OpenIDConnectStrategy from 'passport-openidconnect';
+import type { LogoutResponse } from '../../common/api-contract.ts';
 import type { OidcSettings } from '../../common/config/schema.ts';
 import type { Logger } from '../../common/log.ts';
 import { ROLES, type Role } from '../../common/roles.ts';
@@ -55,10 +56,6 @@ interface Discovery {
   end_session_endpoint?: string;
 }
 
-export interface LogoutResponse {
-  /** Open this to end the session at the identity provider too (absent when it cannot). */
-  redirect?: string;
-}
 
 export const SESSION_COOKIE = 'vigil.sid';
 const RETURN_TO = /^\/(?![/\\])[\x21-\x7e]*$/;

@@ -5,6 +5,7 @@
 // Just-in-time access (issue 5) will narrow both to the targets a person holds a grant for.
 import { Router } from 'express';
 import { z } from 'zod';
+import type { ConnectionResponse, TargetView } from '../../../common/api-contract.ts';
 import type { Config } from '../../../common/config/schema.ts';
 import { clientHost, connectionUri } from '../../../common/connection-uri.ts';
 import type { TokenSigner } from '../../../common/tokens.ts';
@@ -13,21 +14,6 @@ import { AppError } from '../errors.ts';
 import { parseInput } from '../validate.ts';
 
 const TargetParams = z.strictObject({ name: z.string().min(1).max(256) });
-
-export interface TargetView {
-  name: string;
-  protocol: string;
-  /** host:port of the agent's listener for this target, as clients reach it. */
-  address: string;
-  recording: 'required' | 'best-effort';
-}
-
-export interface ConnectionResponse {
-  uri: string;
-  /** The whole command, ready to paste. */
-  psql: string;
-  expiresAt: string;
-}
 
 export function targetsRouter(config: Config, signer: TokenSigner, tokenTtlMs: number): Router {
   const router = Router();

@@ -1,12 +1,8 @@
 // The hub's REST API from the dashboard: same origin, the login cookie, the CSRF token on every
 // state-changing request. A 401 sends the person to the login, back to where they were.
-export interface Me {
-  user: string;
-  roles: string[];
-  name?: string;
-  email?: string;
-  csrfToken?: string;
-}
+import type { LogoutResponse, MeResponse } from '../../../common/api-contract.ts';
+
+export type Me = MeResponse;
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
@@ -44,6 +40,6 @@ export const post = <T>(path: string) => call<T>('POST', path);
 /** Ends the hub's session, then the provider's (else the next login would pass silently). */
 export async function logout(): Promise<void> {
   const res = await fetch('/auth/logout', { method: 'POST', headers: { 'x-csrf-token': csrfToken }, credentials: 'same-origin' });
-  const body = (await res.json().catch(() => ({}))) as { redirect?: string };
+  const body = (await res.json().catch(() => ({}))) as LogoutResponse;
   location.assign(body.redirect ?? '/auth/logged-out');
 }
