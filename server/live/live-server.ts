@@ -90,7 +90,8 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     next();
   });
 
-  const taps = new SessionTaps(opts.bus, log);
+  // Only this hub's sockets: every hub has its own tap of the session.
+  const taps = new SessionTaps(opts.bus, log, (ids, sessionId, events) => io.local.to(ids).emit('events', { sessionId, events }));
 
   /** Each person once, in name order. */
   const toViewers = (data: Iterable<SocketData | undefined>): Viewer[] => {
@@ -179,7 +180,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
           reportGap: (from, to) => socket.emit('gap', { sessionId, from, to }),
         });
         // Live first, then the backlog: what arrives meanwhile waits in the feed.
-        const release = await taps.acquire(sessionId, (event) => feed.offer([event]));
+        const release = await taps.acquire(sessionId, socket.id, feed);
         watching.set(sessionId, { feed, release });
         await socket.join(room(sessionId));
         reply({ ok: true });

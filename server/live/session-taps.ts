@@ -1,48 +1,66 @@
 // One bus subscription per watched session on this hub, shared by all its viewers here: each live
-// body is decoded and validated once (it is hostile input until then) and handed to every viewer.
+// body is decoded and validated once (it is hostile input until then), and what one bus message
+// brings is handed on as one batch. Viewers that are caught up get the batch in one send together
+// (Socket.IO encodes it once for all of them); the others get it through their own feed, which
+// puts it in order with what they still lack.
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import { decodeEvent, type VigilEvent } from '../../common/events/index.ts';
 import type { Logger } from '../../common/log.ts';
+import type { ViewerFeed } from './viewer-feed.ts';
 
-type Listener = (event: VigilEvent) => void;
+/** Sends one batch to several viewers (by id) at once. */
+export type SendTogether = (viewerIds: string[], sessionId: string, events: VigilEvent[]) => void;
 
 interface Tap {
-  listeners: Set<Listener>;
+  feeds: Map<string, ViewerFeed>;
+  pending: VigilEvent[];
   subscribed: Promise<() => Promise<void>>;
 }
 
 export class SessionTaps {
   private readonly taps = new Map<string, Tap>();
 
-  constructor(private readonly bus: EventBus, private readonly log: Logger) {}
+  constructor(private readonly bus: EventBus, private readonly log: Logger, private readonly sendTogether: SendTogether) {}
 
-  /** Starts delivering the session's live events to listener; resolves once subscribed. */
-  async acquire(sessionId: string, listener: Listener): Promise<() => void> {
+  /** Starts offering the session's live events to the viewer's feed; resolves once subscribed. */
+  async acquire(sessionId: string, viewerId: string, feed: ViewerFeed): Promise<() => void> {
     let tap = this.taps.get(sessionId);
     if (!tap) {
-      const listeners = new Set<Listener>();
-      const subscribed = this.bus.subscribe(sessionId, (e) => {
+      const created: Tap = { feeds: new Map(), pending: [], subscribed: Promise.resolve(async () => undefined) };
+      created.subscribed = this.bus.subscribe(sessionId, (e) => {
         const decoded = decodeEvent(e.body);
         if (!decoded.ok || decoded.event.sessionId !== sessionId || decoded.event.seq !== e.seq) {
           this.log.warn({ sessionId, seq: e.seq }, 'invalid live event dropped (the viewer reads it from the store)');
           return;
         }
-        for (const fn of listeners) fn(decoded.event);
+        // The bus hands over a message's events one by one, synchronously: gather them.
+        if (created.pending.push(decoded.event) === 1) queueMicrotask(() => this.flush(sessionId, created));
       });
-      tap = { listeners, subscribed };
+      tap = created;
       this.taps.set(sessionId, tap);
-      subscribed.catch(() => {
-        if (this.taps.get(sessionId) === tap) this.taps.delete(sessionId);
+      created.subscribed.catch(() => {
+        if (this.taps.get(sessionId) === created) this.taps.delete(sessionId);
       });
     }
-    tap.listeners.add(listener);
+    tap.feeds.set(viewerId, feed);
     await tap.subscribed;
     const mine = tap;
     return () => {
-      mine.listeners.delete(listener);
-      if (mine.listeners.size > 0 || this.taps.get(sessionId) !== mine) return;
+      if (mine.feeds.get(viewerId) === feed) mine.feeds.delete(viewerId);
+      if (mine.feeds.size > 0 || this.taps.get(sessionId) !== mine) return;
       this.taps.delete(sessionId);
       void mine.subscribed.then((unsubscribe) => unsubscribe()).catch(() => undefined);
     };
+  }
+
+  private flush(sessionId: string, tap: Tap): void {
+    const batch = tap.pending;
+    tap.pending = [];
+    const together: string[] = [];
+    for (const [viewerId, feed] of tap.feeds) {
+      if (feed.takeInOrder(batch)) together.push(viewerId);
+      else feed.offer(batch);
+    }
+    if (together.length > 0) this.sendTogether(together, sessionId, batch);
   }
 }

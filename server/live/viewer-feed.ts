@@ -42,6 +42,7 @@ export class ViewerFeed {
   private readonly maxBuffered: number;
   private readonly tailChecksMs: number[];
   private tailTimer: NodeJS.Timeout | undefined;
+  private started = false;
 
   constructor(private readonly opts: ViewerFeedOptions) {
     this.next = opts.fromSeq;
@@ -59,6 +60,7 @@ export class ViewerFeed {
 
   /** Reads the backlog; live events may be offered before or while it runs. */
   start(): Promise<void> {
+    this.started = true;
     return this.catchUp().then(() => this.armTailChecks());
   }
 
@@ -76,6 +78,19 @@ export class ViewerFeed {
       for (const seq of seqs.slice(0, this.buffer.size - this.maxBuffered)) this.buffer.delete(seq);
     }
     if (!this.catchingUp) this.flush();
+  }
+
+  /**
+   * A live batch for shared delivery: when this viewer has had everything before it and nothing
+   * waits, the feed takes the batch (its position moves past it) and the caller delivers it, to
+   * every viewer that took it in one send. Otherwise false, and the batch goes through offer().
+   */
+  takeInOrder(events: readonly VigilEvent[]): boolean {
+    if (this.closed || !this.started || this.catchingUp || this.buffer.size > 0 || events[0]?.seq !== this.next) return false;
+    for (let i = 1; i < events.length; i++) if (events[i].seq !== events[i - 1].seq + 1) return false;
+    this.next += events.length;
+    this.armTailChecks();
+    return true;
   }
 
   close(): void {

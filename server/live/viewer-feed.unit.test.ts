@@ -97,4 +97,29 @@ describe('ViewerFeed', () => {
     feed.offer([ev(1)]);
     expect(delivered).toEqual([]);
   });
+
+  it('when a live batch continues exactly where a caught-up viewer is, then the feed takes it for shared delivery', async () => {
+    const { feed, delivered } = feedOf(range(1, 3));
+    await feed.start();
+    expect(feed.takeInOrder([ev(4), ev(5)])).toBe(true);
+    expect(feed.position).toBe(6);
+    // Taken, not delivered: the caller sends it to every viewer that took it at once.
+    expect(delivered).toEqual([1, 2, 3]);
+    feed.offer([ev(6)]);
+    expect(delivered).toEqual([1, 2, 3, 6]);
+  });
+
+  it('when the feed is catching up, holds events, or the batch does not continue it, then the batch is not taken', async () => {
+    const { feed, delivered } = feedOf(range(1, 3));
+    const started = feed.start();
+    expect(feed.takeInOrder([ev(4)])).toBe(false); // the backlog is still being read
+    await started;
+    expect(feed.takeInOrder([ev(6)])).toBe(false); // 4 and 5 are missing
+    expect(feed.takeInOrder([ev(4), ev(6)])).toBe(false); // not contiguous
+    feed.offer([ev(6)]);
+    expect(feed.takeInOrder([ev(4)])).toBe(false); // 6 waits in the buffer: order goes through offer
+    expect(delivered).toEqual([1, 2, 3]);
+    feed.close();
+    expect(feed.takeInOrder([ev(4)])).toBe(false);
+  });
 });
