@@ -91,7 +91,7 @@ describe('the dashboard', () => {
     send('select 1 as warmup;');
     const rita = await loggedInPage('rita', 'Rita Reviewer');
     const row = rita.getByTestId('live-sessions').getByRole('row').filter({ hasText: 'alice' });
-    await row.first().click();
+    await row.first().getByRole('link', { name: 'Watch' }).click();
     await expect.poll(() => rita.getByTestId('sql').first().textContent(), { timeout: 30_000 }).toContain('warmup');
 
     send('select name, email from people;');
