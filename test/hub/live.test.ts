@@ -168,6 +168,39 @@ describe('watching sessions live', () => {
     await expect.poll(() => seqs(rita.events), { timeout: 10_000 }).toEqual(session.events.map((e) => e.event.seq).filter((s) => s >= 4));
   });
 
+  it('when a viewer disconnects and comes back while the session is busy, then it gets every seq once, in order', async () => {
+    const session = fakeSession({ user: 'bob', queries: 600, ended: false });
+    const all = toBus(session.events);
+    // The agent keeps publishing small batches the whole time, on the other hub's bus.
+    let sent = 0;
+    const producing = (async () => {
+      while (sent < all.length) {
+        const batch = all.slice(sent, sent + 7);
+        await buses[1].append(batch);
+        sent += batch.length;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const received: number[] = [];
+    const first = await viewer(hubs[0], 'rita');
+    first.socket.on('events', ({ events }) => received.push(...seqs(events)));
+    await expect.poll(() => sent, { timeout: 10_000 }).toBeGreaterThan(50);
+    expect(await first.watch(session.sessionId)).toEqual({ ok: true });
+    await expect.poll(() => received.length, { timeout: 10_000 }).toBeGreaterThan(100);
+    first.socket.disconnect();
+    const gone = received.length;
+    await expect.poll(() => sent - gone, { timeout: 10_000 }).toBeGreaterThan(100); // it misses a good part live
+
+    // Back (on the other hub), from the first seq it lacks, as the dashboard does.
+    const again = await viewer(hubs[1], 'rita');
+    again.socket.on('events', ({ events }) => received.push(...seqs(events)));
+    expect(await again.watch(session.sessionId, received.at(-1)! + 1)).toEqual({ ok: true });
+    await producing;
+    await expect.poll(() => received.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(all.length);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received).toEqual(all.map((e) => e.seq));
+  });
+
   it('when an engineer watches, then only their own sessions can be watched', async () => {
     const theirs = fakeSession({ user: 'bob', queries: 1 });
     const own = fakeSession({ user: 'alice', queries: 1 });
