@@ -1,12 +1,12 @@
 // Loads the config for a command: the file given with --config, else the dev defaults; the
-// environment applies on top either way. A config without targets gets the demo target, as
-// `vigil dev` serves it, so `vigil token` agrees with `vigil dev` for the same file.
+// environment applies on top either way. A config without targets gets the demo targets, as
+// `vigil dev` serves them, so `vigil token` agrees with `vigil dev` for the same file.
 import { loadConfig, parseConfig } from '../common/config/load-config.ts';
 import type { Config } from '../common/config/schema.ts';
-import { DEMO_TARGET, devDefaults } from './dev-defaults.ts';
+import { DEMO_SHELL_TARGET, DEMO_TARGET, devDefaults } from './dev-defaults.ts';
 
 export function loadCliConfig(file: string | undefined, opts: { addDemoTarget: boolean }, env: NodeJS.ProcessEnv = process.env): Config {
   const config = loadConfig(file, env, devDefaults());
   if (!opts.addDemoTarget || config.targets.length > 0) return config;
-  return parseConfig({ ...config, targets: [{ ...DEMO_TARGET }] }, file);
+  return parseConfig({ ...config, targets: [{ ...DEMO_TARGET }, { ...DEMO_SHELL_TARGET }] }, file);
 }

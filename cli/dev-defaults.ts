@@ -11,6 +11,13 @@ export const DEMO_TARGET = {
   recording: 'required',
 } as const;
 
+/** The demo SSH target: no upstream, so `vigil dev` serves a shell in a pseudo-terminal behind it. */
+export const DEMO_SHELL_TARGET = {
+  name: 'demo-shell',
+  protocol: 'ssh',
+  recording: 'required',
+} as const;
+
 /** The user `vigil dev` issues a ready-to-paste connection string for. */
 export const DEMO_USER = 'alice';
 
@@ -19,6 +26,7 @@ export function devDefaults(): Record<string, unknown> {
   return {
     dataDir: '.vigil',
     hub: { listen: '127.0.0.1:8080' },
-    targets: [{ ...DEMO_TARGET }],
+    agent: { ssh: { listen: '127.0.0.1:2222' } },
+    targets: [{ ...DEMO_TARGET }, { ...DEMO_SHELL_TARGET }],
   };
 }

@@ -126,5 +126,25 @@ export function eventLines(e: VigilEvent): string[] {
       }
       return lines;
     }
+    case 'ssh.shell':
+      return [`${head} channel ${e.data.channel}: shell${pty(e.data.pty)}`];
+    case 'ssh.exec':
+      return [`${head} channel ${e.data.channel}: ${visible(e.data.command, 400)}${pty(e.data.pty)}${masked(e)}`];
+    case 'ssh.subsystem':
+      return [`${head} channel ${e.data.channel}: ${visible(e.data.name, 64)}`];
+    case 'ssh.exit':
+      return [`${head} channel ${e.data.channel}: ${e.data.signal ? `killed by SIG${visible(e.data.signal, 32)}` : `exit ${e.data.exitCode ?? '?'}`}`];
+    case 'ssh.file':
+      return [`${head} channel ${e.data.channel}: ${e.data.protocol} ${e.data.direction} ${visible(e.data.path, 300)}  ${plural(e.data.bytes, 'byte')}`];
+    case 'ssh.denied':
+      return [`${head} refused ${visible(e.data.request, 64)}${e.data.detail ? `: ${visible(e.data.detail, 200)}` : ''}`];
+    case 'term.output':
+      return [`${head} channel ${e.data.channel}${e.data.stream === 'stderr' ? ' (stderr)' : ''}: ${visible(e.data.text, 200)}${masked(e)}`];
+    case 'term.input':
+      return [`${head} channel ${e.data.channel}: ${e.data.hidden !== undefined ? `[${plural(e.data.hidden, 'hidden character')}]` : visible(e.data.text ?? '', 200)}${masked(e)}`];
+    case 'term.resize':
+      return [`${head} channel ${e.data.channel}: ${e.data.cols}x${e.data.rows}`];
   }
 }
+
+const pty = (p: { term: string; cols: number; rows: number } | undefined) => (p ? `  (pty ${visible(p.term, 32)} ${p.cols}x${p.rows})` : '');

@@ -20,9 +20,12 @@ export interface TargetView {
 }
 
 export interface ConnectionResponse {
-  uri: string;
-  /** The whole command, ready to paste. */
-  psql: string;
+  /** The whole command, ready to paste (psql with the URI, or ssh). */
+  command: string;
+  /** PostgreSQL: the libpq URI, the token inside it. */
+  uri?: string;
+  /** SSH: the Vigil token to give at ssh's password prompt. */
+  password?: string;
   expiresAt: string;
 }
 

@@ -1,6 +1,7 @@
-// The libpq connection URI a user pastes into psql: the Vigil token is the password, the target
-// name the database, and the host and port those of the target's listener on the agent.
-import type { Config, Target } from './config/schema.ts';
+// What a user pastes to connect: for PostgreSQL the libpq URI psql takes (the Vigil token is the
+// password, the target name the database); for SSH the ssh command line (the SSH user name names
+// the target; the token is the password). Host and port are those of the agent's listener.
+import type { Config, PostgresTarget, Target } from './config/schema.ts';
 
 /** Host for clients: agent.publicHost when set, loopback for wildcard listeners. */
 export function clientHost(config: Config, listen: string): string {
@@ -18,8 +19,25 @@ function bracket(host: string): string {
 /** Percent-encodes also ' ( ) ! *, so the URI can be pasted inside shell quotes. */
 const encode = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
-export function connectionUri(config: Config, target: Target, user: string, token: string, port?: number): string {
-  const listenPort = port ?? Number(target.listen.slice(target.listen.lastIndexOf(':') + 1));
+/** Where the agent listens for this target: its own port (PostgreSQL) or the agent's SSH port. */
+export function listenAddress(config: Config, target: Target): string {
+  return target.protocol === 'ssh' ? config.agent.ssh.listen : target.listen;
+}
+
+/** host:port as clients reach the target (port: the one actually bound, when known). */
+export function clientAddress(config: Config, target: Target, port?: number): { host: string; port: number } {
+  const listen = listenAddress(config, target);
+  return { host: clientHost(config, listen), port: port ?? Number(listen.slice(listen.lastIndexOf(':') + 1)) };
+}
+
+export function connectionUri(config: Config, target: PostgresTarget, user: string, token: string, port?: number): string {
+  const at = clientAddress(config, target, port);
   const sslmode = target.tls ? 'require' : 'disable';
-  return `postgresql://${encode(user)}:${encode(token)}@${clientHost(config, target.listen)}:${listenPort}/${encode(target.name)}?sslmode=${sslmode}`;
+  return `postgresql://${encode(user)}:${encode(token)}@${at.host}:${at.port}/${encode(target.name)}?sslmode=${sslmode}`;
+}
+
+/** The ssh command line for a target; the password it asks for is the Vigil token. */
+export function sshCommand(config: Config, target: Target, port?: number): string {
+  const at = clientAddress(config, target, port);
+  return `ssh -p ${at.port} ${target.name}@${at.host.replace(/^\[|\]$/g, '')}`;
 }

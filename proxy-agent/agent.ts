@@ -1,5 +1,6 @@
-// The proxy agent: one listener per target, a shared publisher (spool) towards the event bus,
-// offline token verification with the hub's public key.
+// The proxy agent: one listener per PostgreSQL target and one SSH port for all SSH targets, a
+// shared publisher (spool) towards the event bus, offline token verification with the hub's
+// public key.
 import fs from 'node:fs';
 import type net from 'node:net';
 import tls from 'node:tls';
@@ -12,6 +13,10 @@ import { EventPublisher } from './publish/event-publisher.ts';
 import { CancelRegistry } from './postgres/cancel-registry.ts';
 import { PostgresListener } from './postgres/postgres-listener.ts';
 import type { UpstreamSettings } from './postgres/upstream-login.ts';
+import { ensureHostKey, hostKeyPath } from './ssh/host-key.ts';
+import { SshListener } from './ssh/ssh-listener.ts';
+import type { SshTargetRuntime } from './ssh/ssh-session.ts';
+import { resolveSshUpstream, type SshUpstreamSettings } from './ssh/upstream-ssh.ts';
 
 export interface AgentOptions {
   config: Config;
@@ -21,10 +26,12 @@ export interface AgentOptions {
   hubPublicKeyPem: string;
   /** Upstreams decided at run time (the demo database of `vigil dev`), by target name. */
   upstreams?: Map<string, UpstreamSettings>;
+  /** The same for SSH targets (the demo shell of `vigil dev`). */
+  sshUpstreams?: Map<string, SshUpstreamSettings>;
 }
 
 export interface Agent {
-  /** Where each target listens, by target name. */
+  /** Where each target listens, by target name (SSH targets: the agent's SSH port). */
   listeners: Map<string, net.AddressInfo>;
   publisher: EventPublisher;
   /** Live sessions across all targets. */
@@ -49,7 +56,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const publisher = new EventPublisher(bus, { ...config.agent.spool, logger });
   const cancels = new CancelRegistry();
   const listeners = new Map<string, net.AddressInfo>();
-  const servers: PostgresListener[] = [];
+  const servers: Array<PostgresListener | SshListener> = [];
 
   publisher.onCapacity((hasRoom) => {
     if (hasRoom) {
@@ -61,7 +68,13 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   });
 
   try {
+    const sshTargets = new Map<string, SshTargetRuntime>();
     for (const target of config.targets) {
+      if (target.protocol === 'ssh') {
+        const upstream = opts.sshUpstreams?.get(target.name) ?? resolveSshUpstream(target);
+        sshTargets.set(target.name, { config: target, upstream, masker: new Masker(target.masking) });
+        continue;
+      }
       const upstream = opts.upstreams?.get(target.name) ?? resolveUpstream(target);
       const listener = new PostgresListener({
         agentId: config.agent.id,
@@ -80,6 +93,15 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       listeners.set(target.name, await listener.listen(host, port));
       servers.push(listener);
       logger.info({ target: target.name, listen: target.listen }, 'target listening');
+    }
+    if (sshTargets.size > 0) {
+      const keyFile = hostKeyPath(config.dataDir, config.agent.ssh.hostKeyFile);
+      const ssh = new SshListener({ agentId: config.agent.id, targets: sshTargets, verifier, outlet: publisher, logger }, ensureHostKey(keyFile, !config.agent.ssh.hostKeyFile));
+      const [host, port] = splitHostPort(config.agent.ssh.listen);
+      const address = await ssh.listen(host, port);
+      servers.push(ssh);
+      for (const name of sshTargets.keys()) listeners.set(name, address);
+      logger.info({ targets: [...sshTargets.keys()], listen: config.agent.ssh.listen }, 'ssh listening');
     }
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()));

@@ -11,6 +11,10 @@ declare -A need=(
   ["$PG_BIN/initdb"]=postgresql-15
   ["$PG_BIN/postgres"]=postgresql-15
   [/usr/bin/chromium]=chromium
+  [/usr/sbin/sshd]=openssh-server
+  [ssh]=openssh-client
+  [scp]=openssh-client
+  [tmux]=tmux
 )
 missing=()
 for bin in "${!need[@]}"; do

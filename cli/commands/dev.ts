@@ -8,11 +8,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { createBus } from '../../common/bus/create-bus.ts';
 import { OidcSettings, type Config } from '../../common/config/schema.ts';
+import { listenAddress, sshCommand } from '../../common/connection-uri.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { ensureSigningKey } from '../../common/tokens.ts';
 import { startAgent, type Agent } from '../../proxy-agent/agent.ts';
 import { startDemoDatabase, type DemoDatabase } from '../../proxy-agent/demo/demo-database.ts';
 import type { UpstreamSettings } from '../../proxy-agent/postgres/upstream-login.ts';
+import { startDemoShell, type DemoShell } from '../../proxy-agent/demo/demo-shell.ts';
+import type { SshUpstreamSettings } from '../../proxy-agent/ssh/upstream-ssh.ts';
 import { DEMO_ROLE_MAP, DEMO_USERS } from '../../server/dev-idp/demo-users.ts';
 import type { DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { ensureDashboardBuilt } from '../../server/http/dashboard.ts';
@@ -59,7 +62,7 @@ interface Running {
 
 async function startDev(config: Config, logger: Logger, resources: Resources): Promise<Running> {
   ensureSigningKey(config.dataDir);
-  const needsDemo = config.targets.some((t) => !t.upstream);
+  const needsDemo = config.targets.some((t) => t.protocol === 'postgres' && !t.upstream);
   // The two PGlite databases take seconds each to open: the demo one starts in its own thread
   // while the store opens here.
   const demoStarting = needsDemo
@@ -88,9 +91,16 @@ async function startRest(config: Config, logger: Logger, resources: Resources, d
   const demo = await demoStarting;
 
   const upstreams = new Map<string, UpstreamSettings>();
-  if (demo) for (const t of config.targets) if (!t.upstream) upstreams.set(t.name, demo.settings);
+  if (demo) for (const t of config.targets) if (t.protocol === 'postgres' && !t.upstream) upstreams.set(t.name, demo.settings);
+  const sshUpstreams = new Map<string, SshUpstreamSettings>();
+  let shell: DemoShell | null = null;
+  if (config.targets.some((t) => t.protocol === 'ssh' && !t.upstream)) {
+    shell = await startDemoShell({ home: path.join(config.dataDir, 'demo-shell-home'), logger });
+    resources.add('demo shell', () => shell!.stop());
+    for (const t of config.targets) if (t.protocol === 'ssh' && !t.upstream) sshUpstreams.set(t.name, shell.settings);
+  }
   const { publicKeyPem } = ensureSigningKey(config.dataDir);
-  const started = await startAgent({ config, bus, logger, hubPublicKeyPem: publicKeyPem, upstreams })
+  const started = await startAgent({ config, bus, logger, hubPublicKeyPem: publicKeyPem, upstreams, sshUpstreams })
     .catch((err) => { throw describeListenError(err); });
   // Stopped early on shutdown (so sessions end while the hub still persists) and again by closeAll.
   let stopping: Promise<void> | null = null;
@@ -112,7 +122,7 @@ async function startDevLogin(config: Config): Promise<{ idp: DevIdentityProvider
 }
 
 async function banner(config: Config, { hub, agent, demo, idp }: Running): Promise<string> {
-  const first = config.targets.find((t) => !t.upstream) ?? config.targets[0];
+  const first = config.targets.find((t) => t.protocol === 'postgres' && !t.upstream) ?? config.targets[0];
   const uri = await issueConnectionUri({
     config, user: DEMO_USER, target: first.name, ttlMs: parseTtl(config.hub.tokenTtl), port: agent.listeners.get(first.name)?.port,
   });
@@ -128,16 +138,29 @@ async function banner(config: Config, { hub, agent, demo, idp }: Running): Promi
   ];
   for (const t of config.targets) {
     const at = agent.listeners.get(t.name);
-    const upstream = t.upstream
-      ? `${t.upstream.host}:${t.upstream.port}/${t.upstream.database}`
-      : `demo database (PGlite, 127.0.0.1:${demo?.port}, sample data in ${path.join(config.dataDir, 'demo-db')})`;
-    lines.push(`  target   ${t.name}  ${at ? `${at.address}:${at.port}` : t.listen}  ->  ${upstream}`);
+    let upstream: string;
+    if (t.protocol === 'ssh') upstream = t.upstream ? `ssh ${t.upstream.user}@${t.upstream.host}:${t.upstream.port}` : `demo shell (a pseudo-terminal in ${path.join(config.dataDir, 'demo-shell-home')})`;
+    else if (t.upstream) upstream = `${t.upstream.host}:${t.upstream.port}/${t.upstream.database}`;
+    else upstream = `demo database (PGlite, 127.0.0.1:${demo?.port}, sample data in ${path.join(config.dataDir, 'demo-db')})`;
+    lines.push(`  target   ${t.name}  ${at ? `${at.address}:${at.port}` : listenAddress(config, t)}  ->  ${upstream}`);
   }
   lines.push(
     '',
     `Connect as ${DEMO_USER} (the token is valid for ${config.hub.tokenTtl}; \`${vigil} token --user NAME --target ${first.name}\` makes more):`,
     `  psql '${uri}'`,
     '',
+  );
+  const shellTarget = config.targets.find((t) => t.protocol === 'ssh');
+  if (shellTarget) {
+    const password = await issueConnectionUri({ config, user: DEMO_USER, target: shellTarget.name, ttlMs: parseTtl(config.hub.tokenTtl) });
+    lines.push(
+      `Or open a shell on ${shellTarget.name} as ${DEMO_USER}, and give this token at the password prompt:`,
+      `  ${sshCommand(config, shellTarget, agent.listeners.get(shellTarget.name)?.port)}`,
+      `  ${password}`,
+      '',
+    );
+  }
+  lines.push(
     'Then read the recording (masked):',
     `  ${vigil} sessions list`,
     `  ${vigil} sessions show <ID>`,

@@ -74,7 +74,42 @@ export const PostgresTarget = z
   .strict();
 export type PostgresTarget = z.infer<typeof PostgresTarget>;
 
-export const Target = z.discriminatedUnion('protocol', [PostgresTarget]);
+export const SshUpstream = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(22),
+    /** The account the agent logs in as on the host. */
+    user: z.string().min(1),
+    /** The agent's private key for the host (OpenSSH or PEM format). */
+    privateKeyFile: z.string().optional(),
+    /** Or a password, from the environment; never recorded or logged. */
+    passwordEnv: z.string().optional(),
+    /**
+     * The host's public key, pinned: as in known_hosts or a .pub file ("ssh-ed25519 AAAA..."), or
+     * its fingerprint as `ssh-keygen -l` prints it ("SHA256:..."). Any other key refuses the session.
+     */
+    hostKey: z.string().regex(/^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+) [A-Za-z0-9+/=]+|^SHA256:[A-Za-z0-9+/=]+$/, 'expected "ssh-ed25519 AAAA..." or "SHA256:..."'),
+  })
+  .strict()
+  .refine((u) => !!u.privateKeyFile !== !!u.passwordEnv, { message: 'set exactly one of privateKeyFile and passwordEnv' });
+
+export const SshTarget = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'target names are lower-case letters, digits, - and _'),
+    protocol: z.literal('ssh'),
+    /** Omitted in `vigil dev` for the demo shell: a loopback-only embedded SSH server serves it. */
+    upstream: SshUpstream.optional(),
+    recording: z.enum(['required', 'best-effort']).default('required'),
+    masking: Masking.default(Masking.parse({})),
+    /** Let clients forward ports (ssh -L/-R) to or from this host. */
+    allowPortForwarding: z.boolean().default(false),
+    /** Let clients forward their ssh-agent (ssh -A) to this host. */
+    allowAgentForwarding: z.boolean().default(false),
+  })
+  .strict();
+export type SshTarget = z.infer<typeof SshTarget>;
+
+export const Target = z.discriminatedUnion('protocol', [PostgresTarget, SshTarget]);
 export type Target = z.infer<typeof Target>;
 
 /** People log in to the dashboard through an OpenID provider (authorization code flow). */
@@ -145,9 +180,18 @@ export const Config = z
           })
           .strict()
           .default({ maxEvents: 200_000, maxBytes: 256 * 1024 * 1024 }),
+        /** The one SSH port of the agent: the SSH user name picks the target (`ssh web-1@host`). */
+        ssh: z
+          .object({
+            listen: hostPort.default('127.0.0.1:2222'),
+            /** The agent's SSH host key (default: dataDir/agent-ssh-host-key, made once). */
+            hostKeyFile: z.string().optional(),
+          })
+          .strict()
+          .default({ listen: '127.0.0.1:2222' }),
       })
       .strict()
-      .default({ id: 'agent-1', spool: { maxEvents: 200_000, maxBytes: 256 * 1024 * 1024 } }),
+      .default({ id: 'agent-1', spool: { maxEvents: 200_000, maxBytes: 256 * 1024 * 1024 }, ssh: { listen: '127.0.0.1:2222' } }),
     targets: z.array(Target).default([]),
   })
   .strict()

@@ -169,6 +169,80 @@ export const DbCopy = z.object({
   }),
 });
 
+// SSH. A session is one SSH connection; its channels (a shell, exec commands, sftp) are numbered
+// by the agent in the order the client opened them.
+const channel = z.number().int().nonnegative();
+const Pty = z.object({ term: z.string(), cols: z.number().int().nonnegative(), rows: z.number().int().nonnegative() });
+
+export const SshShell = z.object({
+  ...meta,
+  type: z.literal('ssh.shell'),
+  data: z.object({ channel, pty: Pty.optional() }),
+});
+
+export const SshExec = z.object({
+  ...meta,
+  type: z.literal('ssh.exec'),
+  /** The command line, masked. */
+  data: z.object({ channel, command: z.string(), pty: Pty.optional() }),
+});
+
+export const SshSubsystem = z.object({
+  ...meta,
+  type: z.literal('ssh.subsystem'),
+  data: z.object({ channel, name: z.string() }),
+});
+
+export const SshExit = z.object({
+  ...meta,
+  type: z.literal('ssh.exit'),
+  /** How the channel's program ended: its exit code, or the signal that ended it. */
+  data: z.object({ channel, exitCode: z.number().int().optional(), signal: z.string().optional() }),
+});
+
+export const SshFile = z.object({
+  ...meta,
+  type: z.literal('ssh.file'),
+  /** A file sent through sftp or scp: which, where and how much, never its content. */
+  data: z.object({
+    channel,
+    protocol: z.enum(['sftp', 'scp']),
+    direction: z.enum(['upload', 'download']),
+    path: z.string(),
+    bytes: z.number().int().nonnegative(),
+  }),
+});
+
+export const SshDenied = z.object({
+  ...meta,
+  type: z.literal('ssh.denied'),
+  /** A request the target's policy refused (port or agent forwarding, X11). */
+  data: z.object({ request: z.string(), detail: z.string().optional() }),
+});
+
+export const TermOutput = z.object({
+  ...meta,
+  type: z.literal('term.output'),
+  /** What the program wrote to the terminal, as text (UTF-8 decoded across chunks), masked. */
+  data: z.object({ channel, text: z.string(), stream: z.enum(['stdout', 'stderr']).optional() }),
+});
+
+export const TermInput = z.object({
+  ...meta,
+  type: z.literal('term.input'),
+  /**
+   * What the user typed; `hidden` instead of `text` when the terminal did not echo it back at a
+   * password prompt (the characters are not recorded, only how many).
+   */
+  data: z.object({ channel, text: z.string().optional(), hidden: z.number().int().nonnegative().optional() }),
+});
+
+export const TermResize = z.object({
+  ...meta,
+  type: z.literal('term.resize'),
+  data: z.object({ channel, cols: z.number().int().nonnegative(), rows: z.number().int().nonnegative() }),
+});
+
 export const VigilEvent = z.discriminatedUnion('type', [
   SessionStart,
   SessionEnd,
@@ -178,6 +252,15 @@ export const VigilEvent = z.discriminatedUnion('type', [
   DbNotice,
   DbNotification,
   DbCopy,
+  SshShell,
+  SshExec,
+  SshSubsystem,
+  SshExit,
+  SshFile,
+  SshDenied,
+  TermOutput,
+  TermInput,
+  TermResize,
 ]);
 export type VigilEvent = z.infer<typeof VigilEvent>;
 export type EventType = VigilEvent['type'];

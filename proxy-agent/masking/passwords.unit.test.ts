@@ -26,7 +26,13 @@ describe('CONN_PASSWORD', () => {
     expect(mask(text).text).toBe(expected);
   });
 
-  it.each(['postgres://app@db/app', 'https://example.com:8443/path', 'password_hash = $1', 'forgot your password?'])(
+  it.each([
+    'postgres://app@db/app', 'https://example.com:8443/path', 'password_hash = $1', 'forgot your password?',
+    // A quote that is not closed on its line is no value (a shell prompt, not a secret).
+    'read -s -p "Password: "; echo; echo done\r\nsaved\r\n$ ',
+    "echo 'password: '\nnext line",
+    'Password: \r\ngot-13\r\n',
+  ])(
     'when %j carries no password, then it is left alone',
     (text) => {
       expect(mask(text)).toEqual({ text, counts: null });

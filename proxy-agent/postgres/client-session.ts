@@ -14,7 +14,7 @@ import type { PostgresTarget } from '../../common/config/schema.ts';
 import type { TokenVerifier } from '../../common/tokens.ts';
 import { TokenError } from '../../common/tokens.ts';
 import type { Masker } from '../masking/masker.ts';
-import { SessionEventSink, type EventOutlet } from '../recording/session-event-sink.ts';
+import { SessionEventSink, type RecordingOutlet } from '../recording/session-event-sink.ts';
 import { ClientParser } from './protocol/client-parser.ts';
 import { passwordText, type ClientMessage, type StartupPacket } from './protocol/client-messages.ts';
 import { BackendFramer } from './protocol/backend-framer.ts';
@@ -28,10 +28,6 @@ export interface PostgresTargetRuntime {
   upstream: UpstreamSettings;
   masker: Masker;
   tlsContext?: tls.SecureContext;
-}
-
-export interface RecordingOutlet extends EventOutlet {
-  hasRoom(): boolean;
 }
 
 export interface SessionContext {

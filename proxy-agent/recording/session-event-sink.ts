@@ -20,6 +20,11 @@ export interface EventOutlet {
   publish(event: BusEvent): boolean;
 }
 
+/** The outlet with a say on admission: `recording: required` sessions start only when it has room. */
+export interface RecordingOutlet extends EventOutlet {
+  hasRoom(): boolean;
+}
+
 // Events come in bursts within the same millisecond: its ISO text is made once.
 let clockMs = -1;
 let clockText = '';

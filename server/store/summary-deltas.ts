@@ -53,6 +53,7 @@ export function summarizeInserted(events: readonly VigilEvent[]): SessionDelta[]
         }
         break;
       case 'db.query':
+      case 'ssh.exec':
         delta.queryCount += 1;
         break;
       case 'db.error':

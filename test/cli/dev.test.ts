@@ -16,11 +16,14 @@ let dev: VigilProcess;
 let dir: string;
 let env: Record<string, string>;
 let demoPort: number;
+let sshPort: number;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-dev-'));
   demoPort = await freePort();
+  sshPort = await freePort();
   env = {
+    VIGIL__AGENT__SSH__LISTEN: `127.0.0.1:${sshPort}`,
     VIGIL_DATA_DIR: path.join(dir, 'data'),
     VIGIL__HUB__LISTEN: `127.0.0.1:${await freePort()}`,
     VIGIL__TARGETS__DEMO__LISTEN: `127.0.0.1:${demoPort}`,
@@ -98,5 +101,23 @@ describe('vigil dev, end to end with psql', () => {
   it('when a token is not valid, then psql is refused with a message and nothing reaches the demo data', async () => {
     const bad = `postgresql://alice:not-a-token@127.0.0.1:${demoPort}/demo?sslmode=disable`;
     await expect(run('psql', ['-X', '-At', bad, '-c', 'select 1'])).rejects.toThrow(/token/i);
+  });
+
+  it('when ssh logs in to demo-shell with the token vigil dev printed, then the command runs in the demo shell and is recorded', async () => {
+    const printed = dev.stdout();
+    expect(printed).toContain(`ssh -p ${sshPort} demo-shell@127.0.0.1`);
+    const token = /demo-shell@127\.0\.0\.1\n\s+(\S+)/.exec(printed)?.[1];
+    expect(token).toBeTruthy();
+    const askpass = path.join(dir, 'askpass.sh');
+    fs.writeFileSync(askpass, `#!/bin/sh\necho '${token}'\n`, { mode: 0o700 });
+    const { stdout } = await run('ssh', [
+      '-F', '/dev/null', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
+      '-o', 'PubkeyAuthentication=no', '-p', String(sshPort), 'demo-shell@127.0.0.1', 'echo "in $PWD"',
+    ], { env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' } });
+    expect(stdout.trim()).toBe(`in ${path.join(env.VIGIL_DATA_DIR, 'demo-shell-home')}`);
+    await expect.poll(async () => {
+      const shown = await runVigil(['sessions', 'list'], env, { cwd: dir });
+      return shown.stdout;
+    }, { timeout: 60_000, interval: 500 }).toMatch(/demo-shell/);
   });
 });

@@ -170,7 +170,7 @@ describe('dashboard login through OpenID Connect', () => {
     expect(`${uri.hostname}:${uri.port}${uri.pathname}`).toBe('127.0.0.1:15432/demo');
     const claims = await verifier.verifyConnection(decodeURIComponent(uri.password));
     expect(claims).toMatchObject({ user: 'alice', target: 'demo' });
-    expect(res.body.psql).toBe(`psql '${res.body.uri}'`);
+    expect(res.body.command).toBe(`psql '${res.body.uri}'`);
     expect((await alice.fetch(`${hub.url}/api/targets/nope/connection`, { method: 'POST', headers: { 'x-csrf-token': String(me.csrfToken) } })).status).toBe(404);
 
     // A reviewer watches; connecting is not theirs to do.

@@ -17,11 +17,11 @@ import { createLogger, silentLogger } from '../../common/log.ts';
 // VIGIL_TEST_LOG=debug shows the agent's and persister's logs while a test runs.
 const logger = process.env.VIGIL_TEST_LOG ? createLogger(process.env.VIGIL_TEST_LOG) : silentLogger;
 import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
-import type { VigilEvent } from '../../common/events/index.ts';
 import { startAgent, type Agent } from '../../proxy-agent/agent.ts';
 import type { RecordingStore } from '../../server/store/recording-store.ts';
 import { createMemoryStore } from '../../server/store/create-store.ts';
 import { Persister } from '../../server/persist/persister.ts';
+import { recordings, type Recordings } from './recordings.ts';
 
 export interface HarnessOptions {
   /** Superuser URL of the private PostgreSQL (inject('postgresUrl')). */
@@ -37,7 +37,7 @@ export interface HarnessOptions {
   spool?: { maxEvents: number; maxBytes: number };
 }
 
-export interface Harness {
+export interface Harness extends Recordings {
   agent: Agent;
   bus: EventBus;
   store: RecordingStore;
@@ -56,11 +56,6 @@ export interface Harness {
   psql(args: string[], opts?: { input?: string; user?: string }): Promise<{ stdout: string; stderr: string; code: number }>;
   /** A node-postgres client connected through the agent. */
   client(user?: string): Promise<pg.Client>;
-  /** Waits until the store holds a session.end for `count` sessions and returns their events. */
-  sessions(): Promise<{ id: string; events: VigilEvent[] }[]>;
-  waitForEnded(count: number, timeoutMs?: number): Promise<{ id: string; events: VigilEvent[] }[]>;
-  /** Waits for an ended session holding an event that matches `pred` and returns its events. */
-  sessionWhere(pred: (e: VigilEvent) => boolean, timeoutMs?: number): Promise<VigilEvent[]>;
   stop(): Promise<void>;
 }
 
@@ -103,10 +98,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const token = (user = 'alice', t = 'pg', ttlMs = 60_000) => signer.connectionToken(user, t, ttlMs);
   const uri = async (user = 'alice') => `postgresql://${user}:${await token(user)}@127.0.0.1:${port}/pg?sslmode=disable`;
 
-  const sessions = async () => {
-    const list = await store.listSessions({ limit: 500 });
-    return Promise.all(list.map(async (s) => ({ id: s.id, events: (await store.readEvents(s.id, 1, 100_000)).map((e) => e.event) })));
-  };
+  const recorded = recordings(store);
 
   return {
     agent, bus, store, persister, config, keyPrefix, database, directUrl, port,
@@ -128,26 +120,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       await c.connect();
       return c;
     },
-    sessions,
-    async waitForEnded(count, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const all = await sessions();
-        const ended = all.filter((s) => s.events.some((e) => e.type === 'session.end'));
-        if (ended.length >= count) return ended;
-        if (Date.now() > deadline) throw new Error(`expected ${count} ended sessions, have ${ended.length} of ${all.length}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    async sessionWhere(pred, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const s = (await sessions()).find((x) => x.events.some(pred) && x.events.some((e) => e.type === 'session.end'));
-        if (s) return s.events;
-        if (Date.now() > deadline) throw new Error('no ended session holds a matching event');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
+    ...recorded,
     async stop() {
       await agent.stop();
       await persister.stop();

@@ -10,8 +10,10 @@ const isUriStop = (c: number) => c <= 32 || c === 34 || c === 39 || c === 96 || 
 const URI_MAX = 2048;
 
 // key=value / key: value with "password" or "passwd" in the key (libpq, env files, JSON, YAML):
-// a quoted value (backslash escapes; '' inside SQL quotes), or a bare value up to a delimiter.
-const KEY_VALUE = /passw(?:or)?d["']?\s{0,8}[:=]\s{0,8}(?:'((?:[^'\\]|\\[\s\S]|'')*)|"((?:[^"\\]|\\[\s\S])*)|([^\s'",;&)}\]]+))/gi;
+// a quoted value (backslash escapes; '' inside SQL quotes) closed on the same line, or a bare value
+// up to a delimiter, on the same line as the key. A quote that is not closed is not a value: in a
+// terminal, `read -p "Password: "` would otherwise take everything after it.
+const KEY_VALUE = /passw(?:or)?d["']?[ \t]{0,8}[:=][ \t]{0,8}(?:'((?:[^'\\\n]|\\[\s\S]|'')*)(?=')|"((?:[^"\\\n]|\\[\s\S])*)(?=")|([^\s'",;&)}\]]+))/gi;
 
 export const connPassword: Detector = {
   name: 'CONN_PASSWORD',

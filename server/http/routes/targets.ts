@@ -1,13 +1,13 @@
 // Targets a person may connect to, and a ready connection string for the logged-in person, so that
 // nobody types credentials: the password is a short-lived Vigil token issued to them.
 //   GET  /api/targets                       -> { targets: [{ name, protocol, address, recording }] }
-//   POST /api/targets/:name/connection      -> { uri, psql, expiresAt }   (engineers, admins)
+//   POST /api/targets/:name/connection      -> { command, uri | password, expiresAt }   (engineers, admins)
 // Just-in-time access (issue 5) will narrow both to the targets a person holds a grant for.
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ConnectionResponse, TargetView } from '../../../common/api-contract.ts';
 import type { Config } from '../../../common/config/schema.ts';
-import { clientHost, connectionUri } from '../../../common/connection-uri.ts';
+import { clientAddress, connectionUri, sshCommand } from '../../../common/connection-uri.ts';
 import type { TokenSigner } from '../../../common/tokens.ts';
 import { allow, principalOf } from '../auth.ts';
 import { AppError } from '../errors.ts';
@@ -23,7 +23,7 @@ export function targetsRouter(config: Config, signer: TokenSigner, tokenTtlMs: n
     const targets: TargetView[] = config.targets.map((t) => ({
       name: t.name,
       protocol: t.protocol,
-      address: `${clientHost(config, t.listen)}:${t.listen.slice(t.listen.lastIndexOf(':') + 1)}`,
+      address: ((a) => `${a.host}:${a.port}`)(clientAddress(config, t)),
       recording: t.recording,
     }));
     res.json({ targets });
@@ -35,8 +35,13 @@ export function targetsRouter(config: Config, signer: TokenSigner, tokenTtlMs: n
     if (!target) throw AppError.notFound(`no target ${name}`);
     const user = principalOf(res).subject;
     const token = await signer.connectionToken(user, target.name, tokenTtlMs);
-    const uri = connectionUri(config, target, user, token);
-    const body: ConnectionResponse = { uri, psql: `psql '${uri}'`, expiresAt: new Date(Date.now() + tokenTtlMs).toISOString() };
+    const expiresAt = new Date(Date.now() + tokenTtlMs).toISOString();
+    let body: ConnectionResponse;
+    if (target.protocol === 'ssh') body = { command: sshCommand(config, target), password: token, expiresAt };
+    else {
+      const uri = connectionUri(config, target, user, token);
+      body = { command: `psql '${uri}'`, uri, expiresAt };
+    }
     res.json(body);
   });
 

@@ -1,0 +1,220 @@
+// One SSH session channel of a client, bridged to a channel of the same kind on the target: the
+// pty, environment and window size the client asked for, then a shell, a command or a subsystem;
+// bytes both ways with flow control; window changes and signals passed on; the program's exit
+// status or signal, EOF and close back to the client in that order. What passes is recorded
+// beside the relay (TerminalRecorder, sftp/scp transfers), never changing what the client sees.
+import type { ClientChannel, Client as SshClient, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
+import type { EventData, EventType, MaskCounts } from '../../common/events/index.ts';
+import type { Logger } from '../../common/log.ts';
+import type { Masker } from '../masking/masker.ts';
+import { FileTransferRecorder } from './file-transfer-recorder.ts';
+import { TerminalRecorder } from './terminal-recorder.ts';
+
+export interface ChannelContext {
+  /** The channel's number in the session's recording. */
+  number: number;
+  /** The agent's login to the target (shared by the connection's channels). */
+  upstream(): Promise<SshClient>;
+  emit<T extends EventType>(type: T, data: EventData<T>, masked?: MaskCounts | null): void;
+  masker: Masker;
+  logger: Logger;
+  /** Counts bytes for session.end. */
+  countBytes(up: number, down: number): void;
+  /** A request the target's policy refuses (agent or X11 forwarding). */
+  denied(request: string, detail?: string): void;
+  /** The channel is open (it can be ended by `end`) / closed. */
+  opened(channel: OpenChannel): void;
+  closed(channel: OpenChannel): void;
+}
+
+/** A running channel the session can end (kill, revoke, shutdown). */
+export interface OpenChannel {
+  /** Writes the reason on the client's terminal, then ends the channel. */
+  end(message: string): void;
+}
+
+type Start = { kind: 'shell' } | { kind: 'exec'; command: string } | { kind: 'subsystem'; name: string };
+type Exit = { code: number } | { signal: string; coreDumped: boolean; description: string };
+
+const reply = (fn: (() => unknown) | undefined) => {
+  if (typeof fn === 'function') fn();
+};
+
+export function bridgeSession(session: Session, ctx: ChannelContext): void {
+  let pty: PseudoTtyInfo | undefined;
+  const env: Record<string, string> = {};
+  let up: ClientChannel | undefined;
+  let started = false;
+
+  session.on('pty', (accept, _reject, info) => {
+    pty = info;
+    reply(accept);
+  });
+  session.on('env', (accept, _reject, info) => {
+    // Passed to the target, whose sshd decides what it accepts (AcceptEnv).
+    if (Object.keys(env).length < 64) env[info.key] = info.val;
+    reply(accept);
+  });
+  session.on('window-change', (accept, _reject, info) => {
+    if (pty) pty = { ...pty, cols: info.cols, rows: info.rows, width: info.width, height: info.height };
+    up?.setWindow(info.rows, info.cols, info.height, info.width);
+    ctx.emit('term.resize', { channel: ctx.number, cols: info.cols, rows: info.rows });
+    reply(accept);
+  });
+  session.on('signal', (accept, _reject, info) => {
+    up?.signal(info.name);
+    reply(accept);
+  });
+  session.on('auth-agent', (_accept, reject) => {
+    ctx.denied('auth-agent', 'agent forwarding is not offered through Vigil');
+    reply(reject);
+  });
+  session.on('x11', (_accept, reject) => {
+    ctx.denied('x11', 'X11 forwarding is not offered through Vigil');
+    reply(reject);
+  });
+
+  const begin = (start: Start, accept: () => ServerChannel | undefined, reject: () => void) => {
+    if (started) return reply(reject);
+    started = true;
+    // Accepted at once: the client may send EOF right after its request (ssh with no input does),
+    // and a request not yet answered by then can no longer be accepted. What the client sends
+    // meanwhile waits in the channel until the target's side is open.
+    const down = accept();
+    if (!down) return;
+    void open(start, down).catch((err: Error) => {
+      ctx.logger.warn({ err: err.message }, 'ssh channel failed');
+      refuse(down, `the channel failed: ${err.message}`);
+    });
+  };
+  session.on('shell', (accept, reject) => begin({ kind: 'shell' }, accept, reject));
+  session.on('exec', (accept, reject, info) => begin({ kind: 'exec', command: info.command }, accept, reject));
+  session.on('subsystem', (accept, reject, info) => begin({ kind: 'subsystem', name: info.name }, accept, reject));
+
+  async function open(start: Start, down: ServerChannel): Promise<void> {
+    let client: SshClient;
+    try {
+      client = await ctx.upstream();
+    } catch (err) {
+      // The client sees why (a wrong host key, an unreachable host), then the channel closes.
+      refuse(down, (err as Error).message);
+      return;
+    }
+    const ptyOptions = pty ? { term: pty.term, cols: pty.cols, rows: pty.rows, width: pty.width, height: pty.height, modes: pty.modes } : undefined;
+    const opened = await new Promise<ClientChannel | Error>((resolve) => {
+      const done = (err: Error | undefined, channel: ClientChannel) => resolve(err ?? channel);
+      if (start.kind === 'shell') client.shell(ptyOptions ?? false, { env }, done);
+      else if (start.kind === 'exec') client.exec(start.command, { env, ...(ptyOptions ? { pty: ptyOptions } : {}) }, done);
+      else client.subsys(start.name, done);
+    });
+    if (opened instanceof Error) {
+      ctx.logger.info({ err: opened.message, request: start.kind }, 'the target refused a channel request');
+      refuse(down, `the target refused the ${start.kind} request: ${opened.message}`);
+      return;
+    }
+    up = opened;
+    relay(start, down, opened);
+  }
+
+  function relay(start: Start, down: ServerChannel, upstream: ClientChannel): void {
+    const n = ctx.number;
+    const ptyView = pty ? { term: pty.term, cols: pty.cols, rows: pty.rows } : undefined;
+    let terminal: TerminalRecorder | null = null;
+    let files: FileTransferRecorder | null = null;
+    if (start.kind === 'shell') {
+      ctx.emit('ssh.shell', { channel: n, ...(ptyView ? { pty: ptyView } : {}) });
+      terminal = new TerminalRecorder({ channel: n, masker: ctx.masker, events: terminalEvents(ctx) });
+    } else if (start.kind === 'exec') {
+      const command = ctx.masker.maskText(start.command);
+      ctx.emit('ssh.exec', { channel: n, command: command.text, ...(ptyView ? { pty: ptyView } : {}) }, command.counts);
+      files = FileTransferRecorder.forScp(start.command, n, ctx.emit);
+      if (!files) terminal = new TerminalRecorder({ channel: n, masker: ctx.masker, events: terminalEvents(ctx) });
+    } else {
+      ctx.emit('ssh.subsystem', { channel: n, name: start.name });
+      if (start.name === 'sftp') files = FileTransferRecorder.forSftp(n, ctx.emit);
+    }
+
+    let exit: Exit | undefined;
+    let ended = false;
+    const handle: OpenChannel = {
+      end: (message) => {
+        if (ended) return;
+        down.stderr.write(`\r\nvigil: ${message}\r\n`);
+        exit ??= { signal: 'TERM', coreDumped: false, description: message };
+        upstream.close();
+        finish();
+      },
+    };
+    ctx.opened(handle);
+
+    upstream.on('data', (chunk: Buffer) => {
+      ctx.countBytes(0, chunk.length);
+      terminal?.output(chunk);
+      files?.fromServer(chunk);
+    });
+    upstream.stderr.on('data', (chunk: Buffer) => {
+      ctx.countBytes(0, chunk.length);
+      terminal?.output(chunk, 'stderr');
+    });
+    down.on('data', (chunk: Buffer) => {
+      ctx.countBytes(chunk.length, 0);
+      terminal?.input(chunk);
+      files?.fromClient(chunk);
+    });
+    // Flow control both ways; EOF from the client is passed on (half-close), the rest on close.
+    upstream.pipe(down, { end: false });
+    upstream.stderr.pipe(down.stderr, { end: false });
+    down.pipe(upstream);
+
+    upstream.on('exit', (code: number | null, signal?: string, coreDumped?: boolean, description?: string) => {
+      // ssh2 names signals SIGTERM; on the wire and in the recording they are TERM.
+      exit = code !== null && code !== undefined ? { code } : { signal: (signal ?? 'KILL').replace(/^SIG/, ''), coreDumped: !!coreDumped, description: description ?? '' };
+    });
+    upstream.on('close', () => finish());
+    down.on('close', () => {
+      upstream.close();
+      finish();
+    });
+    upstream.on('error', (err: Error) => {
+      ctx.logger.warn({ err: err.message, channel: n }, 'upstream channel error');
+      finish();
+    });
+    down.on('error', (err: Error) => {
+      ctx.logger.warn({ err: err.message, channel: n }, 'client channel error');
+      upstream.close();
+      finish();
+    });
+
+    function finish(): void {
+      if (ended) return;
+      ended = true;
+      terminal?.close();
+      files?.close();
+      if (exit) ctx.emit('ssh.exit', 'code' in exit ? { channel: n, exitCode: exit.code } : { channel: n, signal: exit.signal });
+      // After everything already written: an empty write's callback runs once the writes before it
+      // went out, so the exit status follows the last output, then EOF and close.
+      const done = () => {
+        if (exit && 'code' in exit) down.exit(exit.code);
+        else if (exit) down.exit(exit.signal, exit.coreDumped, exit.description);
+        down.end();
+        ctx.closed(handle);
+      };
+      if (down.writable) down.write(Buffer.alloc(0), done);
+      else done();
+    }
+  }
+}
+
+/** Tells the client why its channel cannot run, then ends it as a failed program would. */
+function refuse(down: ServerChannel, message: string): void {
+  down.stderr.write(`vigil: ${message}\r\n`);
+  down.exit(255);
+  down.end();
+}
+
+function terminalEvents(ctx: ChannelContext) {
+  return {
+    output: (data: EventData<'term.output'>, masked: MaskCounts | null) => ctx.emit('term.output', data, masked),
+    input: (data: EventData<'term.input'>, masked: MaskCounts | null) => ctx.emit('term.input', data, masked),
+  };
+}

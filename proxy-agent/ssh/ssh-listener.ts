@@ -1,0 +1,49 @@
+// The agent's one SSH port: accepts clients for every SSH target (the SSH user name picks it) and
+// keeps track of their live sessions. A client that speaks garbage or breaks the protocol loses
+// its own connection; the listener and every other session go on.
+import type net from 'node:net';
+import ssh2 from 'ssh2';
+import { SshSession, type SshSessionContext } from './ssh-session.ts';
+
+const { Server } = ssh2;
+
+export type SshListenerContext = Omit<SshSessionContext, 'onClosed'>;
+
+export class SshListener {
+  private readonly server: InstanceType<typeof Server>;
+  readonly sessions = new Set<SshSession>();
+
+  constructor(private readonly ctx: SshListenerContext, hostKey: string) {
+    this.server = new Server({ hostKeys: [hostKey], ident: 'Vigil' }, (client, info) => {
+      try {
+        const session = new SshSession(client, `${info.ip}:${info.port}`, { ...this.ctx, onClosed: (s) => this.sessions.delete(s) });
+        this.sessions.add(session);
+      } catch (err) {
+        ctx.logger.error({ err: (err as Error).message }, 'could not start an ssh session');
+        client.end();
+      }
+    });
+    this.server.on('error', (err: Error) => ctx.logger.error({ err: err.message }, 'ssh listener error'));
+  }
+
+  listen(host: string, port: number): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(new Error(`cannot listen on ${host}:${port} for SSH: ${err.message}`));
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  /** Ends every live session that requires recording (the spool is full). */
+  endRecordingRequired(message: string): void {
+    for (const s of this.sessions) if (s.recordingRequired && s.isRelaying) s.fail('recording_unavailable', message);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sessions) s.fail('agent_shutdown', 'the Vigil agent is shutting down');
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,207 @@
+// One client's SSH connection to the agent: it logs in with a Vigil token (as the password, or
+// answering keyboard-interactive), the user name picks the target, the agent logs in to the target
+// with the target's own credentials, and each session channel is bridged (channel-bridge.ts).
+// The recording is one Vigil session per connection. Port forwarding is relayed only when the
+// target allows it; every refusal is recorded. Any failure ends this connection, never the agent.
+import crypto from 'node:crypto';
+import type { AuthContext, Client as SshClient, Connection, ServerChannel } from 'ssh2';
+import type { SessionEndReason } from '../../common/events/index.ts';
+import type { Logger } from '../../common/log.ts';
+import type { SshTarget } from '../../common/config/schema.ts';
+import { TokenError, type TokenVerifier } from '../../common/tokens.ts';
+import type { Masker } from '../masking/masker.ts';
+import { SessionEventSink, type RecordingOutlet } from '../recording/session-event-sink.ts';
+import { bridgeSession, type OpenChannel } from './channel-bridge.ts';
+import { parseLoginName } from './login-name.ts';
+import { connectUpstream, type SshUpstreamSettings } from './upstream-ssh.ts';
+
+export interface SshTargetRuntime {
+  config: SshTarget;
+  upstream: SshUpstreamSettings;
+  masker: Masker;
+}
+
+export interface SshSessionContext {
+  agentId: string;
+  targets: Map<string, SshTargetRuntime>;
+  verifier: TokenVerifier;
+  outlet: RecordingOutlet;
+  logger: Logger;
+  onClosed(session: SshSession): void;
+}
+
+const AUTH_METHODS: AuthContext['method'][] = ['password', 'keyboard-interactive'];
+/** A client that logs in and opens nothing is let go after this long. */
+const IDLE_LOGIN_MS = 60_000;
+
+export class SshSession {
+  readonly id = crypto.randomUUID();
+  private target: SshTargetRuntime | null = null;
+  private user = '';
+  private sink: SessionEventSink | null = null;
+  private upstream: Promise<SshClient> | null = null;
+  private upstreamClient: SshClient | null = null;
+  private readonly channels = new Set<OpenChannel>();
+  private channelCount = 0;
+  private readonly startedAt = Date.now();
+  private bytesUp = 0;
+  private bytesDown = 0;
+  private closed = false;
+  private readonly log: Logger;
+  private readonly idleTimer: NodeJS.Timeout;
+
+  constructor(private readonly client: Connection, private readonly clientAddress: string, private readonly ctx: SshSessionContext) {
+    this.log = ctx.logger.child({ session: this.id, client: clientAddress });
+    client.on('authentication', (auth) => this.authenticate(auth));
+    client.on('ready', () => this.ready());
+    client.on('error', (err: Error) => {
+      this.log.info({ err: err.message }, 'ssh client connection error');
+      this.close('client_disconnect', err.message);
+    });
+    client.on('close', () => this.close('client_disconnect'));
+    this.idleTimer = setTimeout(() => {
+      if (this.channelCount === 0) this.close('client_disconnect', 'no channel opened');
+    }, IDLE_LOGIN_MS);
+    this.idleTimer.unref();
+  }
+
+  get recordingRequired(): boolean {
+    return this.target?.config.recording === 'required';
+  }
+
+  get isRelaying(): boolean {
+    return this.sink !== null && !this.closed;
+  }
+
+  private authenticate(auth: AuthContext): void {
+    const login = parseLoginName(auth.username);
+    const target = this.ctx.targets.get(login.target);
+    if (!target) {
+      this.log.info({ username: auth.username }, 'ssh login for an unknown target');
+      auth.reject();
+      return;
+    }
+    const check = (token: string | undefined) => {
+      void this.verify(token ?? '', target, login.user).then((user) => {
+        if (!user) return auth.reject(AUTH_METHODS);
+        if (this.closed) return auth.reject();
+        this.target = target;
+        this.user = user;
+        auth.accept();
+      });
+    };
+    if (auth.method === 'password') check(auth.password);
+    else if (auth.method === 'keyboard-interactive') {
+      auth.prompt([{ prompt: 'Vigil token: ', echo: false }], 'Vigil', `Log in to ${target.config.name} with your Vigil token.`, (answers) => check(answers[0]));
+    } else auth.reject(AUTH_METHODS);
+  }
+
+  /** The token's user when it is valid for this target (and names the user given, if any). */
+  private async verify(token: string, target: SshTargetRuntime, wanted: string | undefined): Promise<string | null> {
+    try {
+      const claims = await this.ctx.verifier.verifyConnection(token.trim());
+      if (claims.target !== target.config.name) throw new TokenError(`the token is for target ${claims.target}, not ${target.config.name}`);
+      if (wanted !== undefined && wanted !== claims.user) throw new TokenError(`the token is ${claims.user}'s, not ${wanted}'s`);
+      return claims.user;
+    } catch (err) {
+      this.log.info({ err: (err as Error).message, target: target.config.name }, 'ssh login refused');
+      return null;
+    }
+  }
+
+  private ready(): void {
+    const target = this.target!;
+    if (this.recordingRequired && !this.ctx.outlet.hasRoom()) {
+      // Fail closed: no recording, no session. The client is told on its first channel.
+      this.upstream = Promise.reject(new Error('the recording pipeline is unavailable and this target requires recording'));
+      this.upstream.catch(() => undefined);
+    } else {
+      this.sink = new SessionEventSink(
+        { sessionId: this.id, user: this.user, target: target.config.name, protocol: 'ssh', connection: { client: this.clientAddress, agent: this.ctx.agentId } },
+        this.ctx.outlet,
+      );
+      this.sink.emit('session.start', { upstream: `${target.upstream.host}:${target.upstream.port}`, recording: target.config.recording, clientMasking: false });
+      this.upstream = connectUpstream(target.upstream);
+      this.upstream.then((up) => {
+        this.upstreamClient = up;
+        up.on('error', (err: Error) => this.close('upstream_error', err.message));
+        up.on('close', () => this.close('upstream_closed'));
+        if (this.closed) up.end();
+      }, (err: Error) => {
+        this.log.warn({ err: err.message }, 'upstream ssh login failed');
+        // The client reads the reason on its channel; the session ends once it is shown.
+        setTimeout(() => this.close('upstream_error', err.message), 2000).unref();
+      });
+    }
+    const upstream = this.upstream;
+
+    this.client.on('session', (accept) => {
+      this.channelCount++;
+      const number = this.channelCount - 1;
+      bridgeSession(accept(), {
+        number,
+        upstream: () => upstream,
+        emit: (type, data, masked) => this.sink?.emit(type, data, masked),
+        masker: target.masker,
+        logger: this.log.child({ channel: number }),
+        countBytes: (up, down) => {
+          this.bytesUp += up;
+          this.bytesDown += down;
+        },
+        denied: (request, detail) => this.denied(request, detail),
+        opened: (ch) => this.channels.add(ch),
+        closed: (ch) => this.channels.delete(ch),
+      });
+    });
+    this.client.on('tcpip', (accept, reject, info) => {
+      const where = `${info.destIP}:${info.destPort}`;
+      if (!target.config.allowPortForwarding) {
+        this.denied('direct-tcpip', `port forwarding to ${where} is not allowed for ${target.config.name}`);
+        return reject();
+      }
+      void upstream.then((up) => {
+        up.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort, (err, remote) => {
+          if (err) return reject();
+          const local: ServerChannel = accept();
+          local.pipe(remote).pipe(local);
+          local.on('error', () => remote.close());
+          remote.on('error', () => local.close());
+        });
+      }, () => reject());
+    });
+    this.client.on('request', (_accept, reject, name) => {
+      this.denied(name, name === 'tcpip-forward' ? 'remote port forwarding is not offered through Vigil' : undefined);
+      reject?.();
+    });
+  }
+
+  private denied(request: string, detail?: string): void {
+    this.log.info({ request, detail }, 'ssh request refused');
+    this.sink?.emit('ssh.denied', { request, ...(detail ? { detail } : {}) });
+  }
+
+  /** Ends the session: the reason is written on each open terminal, then everything closes. */
+  fail(reason: SessionEndReason, message: string): void {
+    for (const ch of [...this.channels]) ch.end(message);
+    // Let the channels' last words go out before the connection ends.
+    setTimeout(() => this.close(reason, message), 100).unref();
+  }
+
+  close(reason: SessionEndReason, message?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    this.upstreamClient?.end();
+    this.client.end();
+    if (this.sink) {
+      this.sink.emit('session.end', {
+        reason,
+        ...(message ? { message } : {}),
+        durationMs: Date.now() - this.startedAt,
+        bytesDown: this.bytesDown,
+        bytesUp: this.bytesUp,
+      });
+    }
+    this.ctx.onClosed(this);
+  }
+}

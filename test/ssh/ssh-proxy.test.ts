@@ -1,0 +1,125 @@
+// The SSH proxy with the real OpenSSH client and server: logins with a Vigil token, commands with
+// their exit codes, signals, file transfers with checksums, refused forwarding, a pinned host key
+// that does not match, and garbage on the SSH port. What the client sees is what sshd sent; the
+// recording holds what happened.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { VigilEvent } from '../../common/events/index.ts';
+import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
+
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+
+let h: SshHarness;
+beforeAll(async () => {
+  h = await startSshHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const ofType = <T extends VigilEvent['type']>(events: VigilEvent[], type: T) => events.filter((e): e is Extract<VigilEvent, { type: T }> => e.type === type);
+const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+describe('the SSH proxy', () => {
+  it('when a command runs through the agent, then the client gets its output and exit code, and the recording has both', async () => {
+    const marker = `hello-${crypto.randomUUID()}`;
+    const r = await h.ssh('box', [`echo ${marker}; echo oops >&2; exit 3`]);
+    expect(r.stdout).toBe(`${marker}\n`);
+    expect(r.stderr).toContain('oops');
+    expect(r.code).toBe(3);
+
+    const events = await h.sessionWhere((e) => e.type === 'ssh.exec' && e.data.command.includes(marker));
+    expect(events[0]).toMatchObject({ type: 'session.start', protocol: 'ssh', user: 'alice', target: 'box' });
+    expect(ofType(events, 'term.output').map((e) => e.data.text).join('')).toContain(marker);
+    expect(ofType(events, 'term.output').some((e) => e.data.stream === 'stderr' && e.data.text.includes('oops'))).toBe(true);
+    expect(ofType(events, 'ssh.exit')).toEqual([expect.objectContaining({ data: { channel: 0, exitCode: 3 } })]);
+    expect(events.at(-1)).toMatchObject({ type: 'session.end' });
+    // Nothing of the token or the target's key is in the recording.
+    const text = JSON.stringify(events);
+    expect(text).not.toContain(await h.token().then((t) => t.split('.')[2]));
+    expect(text).not.toContain(fs.readFileSync(h.sshd.clientKeyFile, 'utf8').split('\n')[1]);
+  });
+
+  it('when the user name is user+target, then the token must be that user\'s', async () => {
+    expect((await h.ssh('alice+box', ['true'])).code).toBe(0);
+    const wrong = await h.ssh('bob+box', ['true'], { password: await h.token('alice', 'box') });
+    expect(wrong.code).toBe(255);
+    expect(wrong.stderr).toMatch(/Permission denied/);
+  });
+
+  it('when the token is wrong, for another target or the target is unknown, then the login is refused', async () => {
+    expect((await h.ssh('box', ['true'], { password: 'not-a-token' })).code).toBe(255);
+    expect((await h.ssh('box', ['true'], { password: await h.token('alice', 'open-box') })).code).toBe(255);
+    expect((await h.ssh('no-such-box', ['true'], { password: await h.token('alice', 'box') })).code).toBe(255);
+  });
+
+  it('when the host shows a key other than the pinned one, then the session is refused with a message saying so', async () => {
+    const r = await h.ssh('evil-box', ['echo should-not-run']);
+    expect(r.code).toBe(255);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/not the one pinned/);
+  });
+
+  it('when files go up and down with scp, then they arrive intact and the recording names them without their content', async () => {
+    const local = path.join(h.dir, 'up.bin');
+    fs.writeFileSync(local, crypto.randomBytes(300_000));
+    const remote = path.join(h.sshd.dir, `remote-${crypto.randomUUID()}.bin`);
+    const back = path.join(h.dir, 'back.bin');
+    expect(await h.scp('box', [local, `REMOTE:${remote}`])).toMatchObject({ code: 0 });
+    expect(sha256(remote)).toBe(sha256(local));
+    expect(await h.scp('box', [`REMOTE:${remote}`, back])).toMatchObject({ code: 0 });
+    expect(sha256(back)).toBe(sha256(local));
+
+    const legacy = `${remote}.legacy`;
+    expect(await h.scp('box', ['-O', local, `REMOTE:${legacy}`])).toMatchObject({ code: 0 });
+    expect(sha256(legacy)).toBe(sha256(local));
+
+    const files = async () => (await h.sessions()).flatMap((s) => ofType(s.events, 'ssh.file').map((e) => e.data));
+    await expect.poll(files, { timeout: 20_000 }).toEqual(expect.arrayContaining([
+      expect.objectContaining({ protocol: 'sftp', direction: 'upload', path: remote, bytes: 300_000 }),
+      expect.objectContaining({ protocol: 'sftp', direction: 'download', path: remote, bytes: 300_000 }),
+      expect.objectContaining({ protocol: 'scp', direction: 'upload', path: legacy }),
+    ]));
+    const scpLegacy = (await files()).find((f) => f.protocol === 'scp')!;
+    expect(scpLegacy.bytes).toBeGreaterThanOrEqual(300_000);
+    // The content is not recorded.
+    const all = JSON.stringify(await h.sessions());
+    expect(all).not.toContain(fs.readFileSync(local).subarray(1000, 1040).toString('base64'));
+  });
+
+  it('when the client asks to forward ports and the target does not allow it, then it is refused and recorded', async () => {
+    const remoteForward = await h.ssh('box', ['true'], { options: ['-o', 'ExitOnForwardFailure=yes', '-R', '0:127.0.0.1:9'] });
+    expect(remoteForward.code).toBe(255);
+    expect(remoteForward.stderr).toMatch(/forwarding failed/i);
+
+    const local = await h.ssh('box', [`exec 3<>/dev/tcp/127.0.0.1/${h.sshd.port}; head -c 4 <&3`], { options: ['-W', `127.0.0.1:${h.sshd.port}`] });
+    expect(local.code).not.toBe(0);
+    const denied = async () => (await h.sessions()).flatMap((s) => ofType(s.events, 'ssh.denied').map((e) => e.data.request));
+    await expect.poll(denied, { timeout: 20_000 }).toEqual(expect.arrayContaining(['tcpip-forward', 'direct-tcpip']));
+  });
+
+  it('when the target allows port forwarding, then a forwarded connection reaches the host', async () => {
+    const r = await h.ssh('open-box', [], { options: ['-W', `127.0.0.1:${h.sshd.port}`] });
+    // -W connects stdin/stdout to the forwarded port: sshd's banner comes back.
+    expect(r.stdout).toMatch(/^SSH-2\.0-OpenSSH/);
+  });
+
+  it('when garbage arrives on the SSH port, then that connection closes and the agent serves the next client', async () => {
+    const garbage = net.connect(h.port, '127.0.0.1');
+    await new Promise<void>((resolve) => {
+      garbage.on('data', () => garbage.write(crypto.randomBytes(4096)));
+      garbage.on('close', () => resolve());
+      garbage.on('error', () => resolve());
+    });
+    const protocolViolation = net.connect(h.port, '127.0.0.1');
+    await new Promise<void>((resolve) => {
+      protocolViolation.on('data', () => protocolViolation.write('SSH-2.0-evil\r\n\x00\x00\x00\x0c\x0a\x14garbage-kex'));
+      protocolViolation.on('close', () => resolve());
+      protocolViolation.on('error', () => resolve());
+    });
+    expect((await h.ssh('box', ['echo still-here'])).stdout).toBe('still-here\n');
+  });
+});
