@@ -121,17 +121,22 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
     const ptyView = pty ? { term: pty.term, cols: pty.cols, rows: pty.rows } : undefined;
     let terminal: TerminalRecorder | null = null;
     let files: FileTransferRecorder | null = null;
+    // Paths are masked like everything else that is recorded (a home folder can be an address).
+    const emitFile = (data: EventData<'ssh.file'>) => {
+      const path = ctx.masker.maskText(data.path);
+      ctx.emit('ssh.file', { ...data, path: path.text }, path.counts);
+    };
     if (start.kind === 'shell') {
       ctx.emit('ssh.shell', { channel: n, ...(ptyView ? { pty: ptyView } : {}) });
       terminal = new TerminalRecorder({ channel: n, masker: ctx.masker, events: terminalEvents(ctx) });
     } else if (start.kind === 'exec') {
       const command = ctx.masker.maskText(start.command);
       ctx.emit('ssh.exec', { channel: n, command: command.text, ...(ptyView ? { pty: ptyView } : {}) }, command.counts);
-      files = FileTransferRecorder.forScp(start.command, n, ctx.emit);
+      files = FileTransferRecorder.forScp(start.command, n, emitFile);
       if (!files) terminal = new TerminalRecorder({ channel: n, masker: ctx.masker, events: terminalEvents(ctx) });
     } else {
       ctx.emit('ssh.subsystem', { channel: n, name: start.name });
-      if (start.name === 'sftp') files = FileTransferRecorder.forSftp(n, ctx.emit);
+      if (start.name === 'sftp') files = FileTransferRecorder.forSftp(n, emitFile);
     }
 
     let exit: Exit | undefined;

@@ -4,9 +4,9 @@
 // records the transfer. Only packet headers are kept; data is counted and skipped. Legacy scp
 // (`scp -O`, an exec of `scp -t PATH` or `scp -f PATH`) is recorded as one transfer of the bytes
 // sent that way. Malformed input stops the following, never the relay.
-import type { EventData, EventType, MaskCounts } from '../../common/events/index.ts';
+import type { EventData } from '../../common/events/index.ts';
 
-type Emit = <T extends EventType>(type: T, data: EventData<T>, masked?: MaskCounts | null) => void;
+type Emit = (data: EventData<'ssh.file'>) => void;
 
 const FXP = { OPEN: 3, CLOSE: 4, READ: 5, WRITE: 6, STATUS: 101, HANDLE: 102, DATA: 103 } as const;
 const FXF_WRITE = 0x02;
@@ -186,7 +186,7 @@ export class FileTransferRecorder {
   private record(file: OpenFile, protocol: 'sftp' | 'scp'): void {
     // Opening a file and reading nothing is a stat, not a transfer.
     if (!file.upload && file.bytes === 0) return;
-    this.emit('ssh.file', { channel: this.channel, protocol, direction: file.upload ? 'upload' : 'download', path: file.path, bytes: file.bytes });
+    this.emit({ channel: this.channel, protocol, direction: file.upload ? 'upload' : 'download', path: file.path, bytes: file.bytes });
   }
 
   private guard(fn: () => void): void {
