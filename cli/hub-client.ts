@@ -40,8 +40,8 @@ export class HubClient {
   }
 
   /** The export as a byte stream, exactly as the hub sends it. */
-  async exportJsonl(id: string): Promise<Readable> {
-    const res = await this.request(`/api/sessions/${encodeURIComponent(id)}/export?format=jsonl`);
+  async export(id: string, format: 'jsonl' | 'asciicast'): Promise<Readable> {
+    const res = await this.request(`/api/sessions/${encodeURIComponent(id)}/export?format=${format}`);
     return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
   }
 

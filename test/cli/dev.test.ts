@@ -115,9 +115,18 @@ describe('vigil dev, end to end with psql', () => {
       '-o', 'PubkeyAuthentication=no', '-p', String(sshPort), 'demo-shell@127.0.0.1', 'echo "in $PWD"',
     ], { env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' } });
     expect(stdout.trim()).toBe(`in ${path.join(env.VIGIL_DATA_DIR, 'demo-shell-home')}`);
+    let session: { id: string; target: string; endedAt: string | null } | undefined;
     await expect.poll(async () => {
-      const shown = await runVigil(['sessions', 'list'], env, { cwd: dir });
-      return shown.stdout;
-    }, { timeout: 60_000, interval: 500 }).toMatch(/demo-shell/);
+      session = (await storedSessions() as Array<{ id: string; target: string; endedAt: string | null }>).find((s) => s.target === 'demo-shell' && s.endedAt !== null);
+      return session !== undefined;
+    }, { timeout: 60_000, interval: 500 }).toBe(true);
+
+    // The same session as asciicast v2, as `asciinema play` takes it.
+    const cast = await runVigil(['export', session!.id, '--format', 'asciicast'], env, { cwd: dir });
+    expect(cast.code, cast.stderr).toBe(0);
+    const [header, ...frames] = cast.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(header).toMatchObject({ version: 2, width: 80, height: 24 });
+    expect(frames.filter((f) => f[1] === 'o').map((f) => f[2]).join('')).toContain('in ');
+    for (const [t] of frames) expect(t).toBeGreaterThanOrEqual(0);
   });
 });

@@ -1,12 +1,14 @@
 // Interactive terminals through the agent: the real OpenSSH client in a real terminal (tmux)
 // logs in to the demo shell of `vigil dev` (a shell in a pseudo-terminal behind an embedded SSH
 // server), types, resizes its window and answers a password prompt; the recording has the typed
-// line, the output, the new size, and not the password. Signals reach the program.
+// line, the output, the new size, and not the password; replayed, the recording shows the screen
+// the engineer saw. Signals reach the program.
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { VigilEvent } from '../../common/events/index.ts';
+import { HeadlessScreen } from '../../server/terminal/headless-screen.ts';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -29,6 +31,25 @@ afterAll(async () => {
 
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { env: tmuxEnv, encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-t', 't');
+const trimEnd = (lines: string[]) => {
+  const out = lines.map((l) => l.replace(/\s+$/, ''));
+  while (out.length && out.at(-1) === '') out.pop();
+  return out;
+};
+
+/** The screen a recording shows at its end: its output and resizes fed to a headless terminal. */
+async function replay(events: VigilEvent[]): Promise<string[]> {
+  const shell = events.find((e) => e.type === 'ssh.shell')!;
+  const screenOf = new HeadlessScreen(shell.data.pty!.cols, shell.data.pty!.rows);
+  for (const e of events) {
+    if (e.type === 'term.output') await screenOf.write(e.data.text);
+    if (e.type === 'term.resize') screenOf.resize(e.data.cols, e.data.rows);
+  }
+  const lines = trimEnd(screenOf.lines());
+  screenOf.dispose();
+  return lines;
+}
+
 const ofType = <T extends VigilEvent['type']>(events: VigilEvent[], type: T) => events.filter((e): e is Extract<VigilEvent, { type: T }> => e.type === type);
 
 describe('terminals through the agent', () => {
@@ -50,6 +71,13 @@ describe('terminals through the agent', () => {
     await expect.poll(screen, { timeout: 10_000 }).toContain('Password:');
     tmux('send-keys', '-t', 't', 'hunter2secret', 'Enter');
     await expect.poll(screen, { timeout: 10_000 }).toContain('got-13');
+
+    // The recording so far, replayed into a headless terminal, shows the screen tmux shows.
+    tmux('send-keys', '-t', 't', 'clear; printf "\\033[1;31mred\\033[0m %s\\n" one two three; ls -d /', 'Enter');
+    await expect.poll(screen, { timeout: 10_000 }).toContain('three');
+    await new Promise((r) => setTimeout(r, 500)); // the recorder emits output after a short pause
+    const live = (await h.sessions()).find((s) => s.events.some((e) => e.type === 'ssh.shell') && !s.events.some((e) => e.type === 'session.end'))!;
+    expect(await replay(live.events)).toEqual(trimEnd(screen().split('\n')));
 
     tmux('send-keys', '-t', 't', 'exit', 'Enter');
     const events = await h.sessionWhere((e) => e.type === 'ssh.shell');

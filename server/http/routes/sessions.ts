@@ -1,5 +1,6 @@
-// Recorded sessions: list, one summary, its events page by page, and a JSON Lines export whose
-// lines are the stored canonical bodies byte for byte (what a later hash chain signs).
+// Recorded sessions: list, one summary, its events page by page, and exports: JSON Lines whose
+// lines are the stored canonical bodies byte for byte (what a later hash chain signs), or a
+// terminal session as asciicast v2.
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { VigilEvent } from '../../../common/events/index.ts';
@@ -7,6 +8,7 @@ import type { RecordingStore, SessionSummary } from '../../store/recording-store
 import { decodeSessionCursor, encodeSessionCursor, LIST_LIMIT_MAX } from '../../store/session-filter.ts';
 import { READ_LIMIT_DEFAULT, READ_LIMIT_MAX } from '../../store/sql-recording-store.ts';
 import { seesAllSessions } from '../../../common/roles.ts';
+import { AsciicastWriter } from '../../export/asciicast.ts';
 import { allow, principalOf } from '../auth.ts';
 import { AppError } from '../errors.ts';
 import { parseInput } from '../validate.ts';
@@ -41,7 +43,7 @@ const EventsQuery = z.strictObject({
   limit: wholeNumber(1, READ_LIMIT_MAX).default(READ_LIMIT_DEFAULT),
 });
 
-const ExportQuery = z.strictObject({ format: z.literal('jsonl').default('jsonl') });
+const ExportQuery = z.strictObject({ format: z.enum(['jsonl', 'asciicast']).default('jsonl') });
 
 export interface SessionListResponse {
   sessions: SessionSummary[];
@@ -105,17 +107,22 @@ export function sessionsRouter(store: RecordingStore): Router {
 
   router.get('/:id/export', anyone, async (req, res) => {
     const session = await findSession(req.params, res);
-    parseInput(ExportQuery, req.query, 'query parameter');
+    const { format } = parseInput(ExportQuery, req.query, 'query parameter');
+    const name = `vigil-session-${session.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
     // attachment() derives a Content-Type from the file name: set ours after it.
-    res.attachment(`vigil-session-${session.id.replace(/[^A-Za-z0-9_-]/g, '_')}.jsonl`);
-    res.type('application/x-ndjson; charset=utf-8');
+    res.attachment(`${name}.${format === 'jsonl' ? 'jsonl' : 'cast'}`);
+    res.type(format === 'jsonl' ? 'application/x-ndjson; charset=utf-8' : 'application/x-asciicast; charset=utf-8');
+    const cast = format === 'asciicast' ? new AsciicastWriter(`Vigil session ${session.id}: ${session.user} on ${session.target}`) : null;
     let from = 1;
     for (;;) {
       const page = await store.readEvents(session.id, from, EXPORT_PAGE);
-      for (const { body } of page) await write(res, `${body}\n`);
+      const lines = cast ? page.flatMap((s) => cast.push(s.event)) : page.map((s) => s.body);
+      if (lines.length) await write(res, `${lines.join('\n')}\n`);
       if (page.length < EXPORT_PAGE) break;
       from = page[page.length - 1].event.seq + 1;
     }
+    const rest = cast?.end() ?? [];
+    if (rest.length) await write(res, `${rest.join('\n')}\n`);
     res.end();
   });
 

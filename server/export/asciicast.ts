@@ -1,0 +1,77 @@
+// A recorded terminal as asciicast v2 (what `asciinema play` and its web player take): a header
+// line with the terminal's size and start time, then one [seconds, code, data] line per output
+// ("o") and resize ("r"), timed from the session's start. One terminal per file: the session's
+// first channel that showed output or asked for a pty. Typed input is in the JSON export (where
+// hidden password answers are marked), not here: players show what the screen showed.
+import type { VigilEvent } from '../../common/events/index.ts';
+
+const DEFAULT_SIZE = { cols: 80, rows: 24 };
+
+export class AsciicastWriter {
+  private startMs: number | null = null;
+  private channel: number | null = null;
+  private size = DEFAULT_SIZE;
+  private term: string | undefined;
+  private headerWritten = false;
+  /** Lines held until the header (which needs the size) can be written. */
+  private held: string[] = [];
+
+  constructor(private readonly title: string) {}
+
+  /** The lines (without newlines) this event adds, in order. */
+  push(e: VigilEvent): string[] {
+    const t = Date.parse(e.time);
+    if (e.type === 'session.start') {
+      this.startMs = t;
+      return [];
+    }
+    this.startMs ??= t;
+    if ((e.type === 'ssh.shell' || e.type === 'ssh.exec') && this.channel === null) {
+      this.channel = e.data.channel;
+      if (e.data.pty) {
+        this.size = { cols: e.data.pty.cols || DEFAULT_SIZE.cols, rows: e.data.pty.rows || DEFAULT_SIZE.rows };
+        this.term = e.data.pty.term;
+      }
+      return this.header();
+    }
+    if (e.type === 'term.output') {
+      this.channel ??= e.data.channel;
+      if (e.data.channel !== this.channel) return [];
+      return this.line(t, 'o', e.data.text);
+    }
+    if (e.type === 'term.resize' && e.data.channel === this.channel) return this.line(t, 'r', `${e.data.cols}x${e.data.rows}`);
+    return [];
+  }
+
+  /** Whatever is still held (a session without any terminal gives a header alone). */
+  end(): string[] {
+    return this.header();
+  }
+
+  private line(t: number, code: 'o' | 'r', data: string): string[] {
+    const seconds = Math.max(0, (t - (this.startMs ?? t)) / 1000);
+    const text = JSON.stringify([Number(seconds.toFixed(3)), code, data]);
+    if (!this.headerWritten) {
+      this.held.push(text);
+      // Output before any channel said its size: the default size it is.
+      return code === 'o' && this.channel !== null ? this.header() : [];
+    }
+    return [text];
+  }
+
+  private header(): string[] {
+    if (this.headerWritten) return [];
+    this.headerWritten = true;
+    const header = {
+      version: 2,
+      width: this.size.cols,
+      height: this.size.rows,
+      timestamp: Math.floor((this.startMs ?? Date.now()) / 1000),
+      ...(this.term ? { env: { TERM: this.term } } : {}),
+      title: this.title,
+    };
+    const lines = [JSON.stringify(header), ...this.held];
+    this.held = [];
+    return lines;
+  }
+}
