@@ -8,6 +8,8 @@ export const WatchRequest = z.strictObject({
   sessionId: z.string().min(1).max(64),
   /** Resume after a reconnect: the first seq not yet received (default 1: the whole backlog). */
   fromSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  /** Terminal sessions: first send the current screen (`screen`), so a late joiner sees it at once. */
+  screen: z.boolean().optional(),
 });
 export type WatchRequest = z.infer<typeof WatchRequest>;
 
@@ -33,7 +35,19 @@ export interface LiveSessionView {
   viewers: Viewer[];
 }
 
+/** What a terminal shows after event `seq`: escape sequences that redraw it at cols x rows. */
+export interface ScreenSnapshot {
+  sessionId: string;
+  seq: number;
+  channel: number;
+  cols: number;
+  rows: number;
+  data: string;
+}
+
 export interface ServerToClient {
+  /** The current screen of a terminal session (after `watch` with `screen`), before its events. */
+  screen(payload: ScreenSnapshot): void;
   /** The sessions running now that this viewer may see (after `live:subscribe`, then on change). */
   live(payload: { sessions: LiveSessionView[] }): void;
   /** A session's events, in seq order, each exactly once per watch (gapless unless `gap` says). */

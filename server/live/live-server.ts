@@ -17,8 +17,9 @@ import {
 } from '../../common/live/contract.ts';
 import type { Logger } from '../../common/log.ts';
 import { isRole, seesAllSessions, type Role } from '../../common/roles.ts';
-import type { RecordingStore } from '../store/recording-store.ts';
+import type { RecordingStore, SessionSummary } from '../store/recording-store.ts';
 import { SessionTaps } from './session-taps.ts';
+import { TerminalMirrors } from './terminal-mirror.ts';
 import { ViewerFeed } from './viewer-feed.ts';
 
 export interface LiveServerOptions {
@@ -92,6 +93,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
 
   // Only this hub's sockets: every hub has its own tap of the session.
   const taps = new SessionTaps(opts.bus, log, (ids, sessionId, events) => io.local.to(ids).emit('events', { sessionId, events }));
+  const mirrors = new TerminalMirrors(opts.store, taps, log);
 
   /** Each person once, in name order. */
   const toViewers = (data: Iterable<SocketData | undefined>): Viewer[] => {
@@ -157,10 +159,11 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       return true;
     };
 
-    const mayWatch = async (sessionId: string): Promise<Ack> => {
+    /** The session's summary when this viewer may watch it (null: not stored yet), else a refusal. */
+    const mayWatch = async (sessionId: string): Promise<{ session: SessionSummary | null } | Ack> => {
       const session = await opts.store.getSession(sessionId);
       // A session may be live before its first event is stored: reviewers may wait for it.
-      if (seesAll(socket.data) || session?.user === socket.data.user) return { ok: true };
+      if (seesAll(socket.data) || session?.user === socket.data.user) return { session };
       return { ok: false, error: { code: 'not_found', message: `no session ${sessionId}` } };
     };
 
@@ -169,14 +172,21 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       void (async () => {
         const parsed = WatchRequest.safeParse(raw);
         if (!parsed.success) return reply(invalid(parsed.error.issues[0]?.message));
-        const { sessionId, fromSeq = 1 } = parsed.data;
+        const { sessionId, fromSeq = 1, screen } = parsed.data;
         const allowed = await mayWatch(sessionId);
-        if (!allowed.ok) return reply(allowed);
+        if ('ok' in allowed) return reply(allowed);
         stopWatching(sessionId);
+        // A late joiner of a terminal session gets the screen as it is now, and the terminal's
+        // output only after it (the rest of the backlog comes whole).
+        const snapshot = screen && fromSeq === 1 && allowed.session?.protocol === 'ssh' ? await mirrors.snapshot(sessionId) : null;
+        const shownUpTo = snapshot?.seq ?? 0;
         const feed = new ViewerFeed({
           fromSeq,
           readStored: async (from, limit) => (await opts.store.readEvents(sessionId, from, limit)).map((s) => s.event),
-          deliver: (events) => socket.emit('events', { sessionId, events }),
+          deliver: (events) => {
+            const wanted = shownUpTo ? events.filter((e) => e.seq > shownUpTo || e.type !== 'term.output') : events;
+            if (wanted.length) socket.emit('events', { sessionId, events: wanted });
+          },
           reportGap: (from, to) => socket.emit('gap', { sessionId, from, to }),
         });
         // Live first, then the backlog: what arrives meanwhile waits in the feed.
@@ -184,6 +194,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
         watching.set(sessionId, { feed, release });
         await socket.join(room(sessionId));
         reply({ ok: true });
+        if (snapshot) socket.emit('screen', snapshot);
         void presence(sessionId);
         await feed.start();
       })().catch((err: Error) => {
@@ -232,6 +243,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     viewers: () => io.of('/').sockets.size,
     async close() {
       clearInterval(listTimer);
+      mirrors.close();
       // Closes the sockets, not the HTTP server: the hub closes that.
       io.disconnectSockets(true);
       io.removeAllListeners();

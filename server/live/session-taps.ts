@@ -13,6 +13,8 @@ export type SendTogether = (viewerIds: string[], sessionId: string, events: Vigi
 
 interface Tap {
   feeds: Map<string, ViewerFeed>;
+  /** Feeds that must get every batch through offer() (no socket behind them: the terminal mirror). */
+  own: Set<string>;
   pending: VigilEvent[];
   subscribed: Promise<() => Promise<void>>;
 }
@@ -22,11 +24,14 @@ export class SessionTaps {
 
   constructor(private readonly bus: EventBus, private readonly log: Logger, private readonly sendTogether: SendTogether) {}
 
-  /** Starts offering the session's live events to the viewer's feed; resolves once subscribed. */
-  async acquire(sessionId: string, viewerId: string, feed: ViewerFeed): Promise<() => void> {
+  /**
+   * Starts offering the session's live events to the viewer's feed; resolves once subscribed.
+   * `shared: false` for a feed with no socket behind it: it always gets batches through offer().
+   */
+  async acquire(sessionId: string, viewerId: string, feed: ViewerFeed, shared = true): Promise<() => void> {
     let tap = this.taps.get(sessionId);
     if (!tap) {
-      const created: Tap = { feeds: new Map(), pending: [], subscribed: Promise.resolve(async () => undefined) };
+      const created: Tap = { feeds: new Map(), own: new Set(), pending: [], subscribed: Promise.resolve(async () => undefined) };
       created.subscribed = this.bus.subscribe(sessionId, (e) => {
         const decoded = decodeEvent(e.body);
         if (!decoded.ok || decoded.event.sessionId !== sessionId || decoded.event.seq !== e.seq) {
@@ -43,10 +48,14 @@ export class SessionTaps {
       });
     }
     tap.feeds.set(viewerId, feed);
+    if (!shared) tap.own.add(viewerId);
     await tap.subscribed;
     const mine = tap;
     return () => {
-      if (mine.feeds.get(viewerId) === feed) mine.feeds.delete(viewerId);
+      if (mine.feeds.get(viewerId) === feed) {
+        mine.feeds.delete(viewerId);
+        mine.own.delete(viewerId);
+      }
       if (mine.feeds.size > 0 || this.taps.get(sessionId) !== mine) return;
       this.taps.delete(sessionId);
       void mine.subscribed.then((unsubscribe) => unsubscribe()).catch(() => undefined);
@@ -58,7 +67,7 @@ export class SessionTaps {
     tap.pending = [];
     const together: string[] = [];
     for (const [viewerId, feed] of tap.feeds) {
-      if (feed.takeInOrder(batch)) together.push(viewerId);
+      if (!tap.own.has(viewerId) && feed.takeInOrder(batch)) together.push(viewerId);
       else feed.offer(batch);
     }
     if (together.length > 0) this.sendTogether(together, sessionId, batch);

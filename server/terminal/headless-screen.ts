@@ -32,8 +32,20 @@ export class HeadlessScreen {
     return new Promise((resolve) => this.term.write(text, resolve));
   }
 
-  resize(cols: number, rows: number): void {
-    this.term.resize(clamp(cols), clamp(rows));
+  /**
+   * Queues a resize after what was written before it. xterm parses writes later, in batches; a
+   * resize done at once would apply before output written earlier.
+   */
+  resize(cols: number, rows: number, done?: () => void): void {
+    this.term.write('', () => {
+      this.term.resize(clamp(cols), clamp(rows));
+      done?.();
+    });
+  }
+
+  /** Queues text; `done` runs right after xterm parsed it (before anything written later). */
+  enqueue(text: string, done: () => void): void {
+    this.term.write(text, done);
   }
 
   /** The visible screen, a string per row, trailing blanks removed. */

@@ -39,7 +39,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function storedSessions(): Promise<Array<{ id: string; endedAt: string | null; queryCount: number }>> {
+async function storedSessions(): Promise<Array<{ id: string; target: string; endedAt: string | null; queryCount: number }>> {
   const res = await runVigil(['sessions', 'list', '--json'], env, { cwd: dir });
   expect(res.code, res.stderr).toBe(0);
   return JSON.parse(res.stdout);
@@ -117,7 +117,7 @@ describe('vigil dev, end to end with psql', () => {
     expect(stdout.trim()).toBe(`in ${path.join(env.VIGIL_DATA_DIR, 'demo-shell-home')}`);
     let session: { id: string; target: string; endedAt: string | null } | undefined;
     await expect.poll(async () => {
-      session = (await storedSessions() as Array<{ id: string; target: string; endedAt: string | null }>).find((s) => s.target === 'demo-shell' && s.endedAt !== null);
+      session = (await storedSessions()).find((s) => s.target === 'demo-shell' && s.endedAt !== null);
       return session !== undefined;
     }, { timeout: 60_000, interval: 500 }).toBe(true);
 

@@ -64,3 +64,23 @@ export function fakeSession(opts: FakeSessionOptions = {}): { sessionId: string;
   }
   return { sessionId, events: events.map((event) => ({ event, body: encodeEvent(event) })) };
 }
+
+/** A terminal session built by hand: a shell with a pty, then one term.output per text given. */
+export function fakeTerminalSession(opts: { user?: string; cols: number; rows: number; outputs: string[] }): { sessionId: string; events: StoredEvent[]; more(texts: string[]): StoredEvent[] } {
+  const sessionId = crypto.randomUUID();
+  let seq = 0;
+  const make = (type: string, data: unknown): VigilEvent => {
+    seq += 1;
+    return {
+      v: 1, id: crypto.randomUUID(), sessionId, seq, time: new Date(Date.UTC(2025, 0, 1, 10) + seq * 10).toISOString(),
+      user: opts.user ?? 'bob', target: 'box', protocol: 'ssh', connection: { client: '127.0.0.1:50000', agent: 'agent-1' }, type, data,
+    } as VigilEvent;
+  };
+  const stored = (e: VigilEvent) => ({ event: e, body: encodeEvent(e) });
+  const events = [
+    make('session.start', { upstream: 'box:22', recording: 'required', clientMasking: false }),
+    make('ssh.shell', { channel: 0, pty: { term: 'xterm', cols: opts.cols, rows: opts.rows } }),
+    ...opts.outputs.map((text) => make('term.output', { channel: 0, text })),
+  ].map(stored);
+  return { sessionId, events, more: (texts) => texts.map((text) => stored(make('term.output', { channel: 0, text }))) };
+}

@@ -10,7 +10,7 @@ import type { EventBus } from '../../common/bus/event-bus.ts';
 import { createRedisBus } from '../../common/bus/redis-bus.ts';
 import { parseConfig } from '../../common/config/load-config.ts';
 import { encodeEvent, type VigilEvent } from '../../common/events/index.ts';
-import type { Ack, ClientToServer, LiveSessionView, ServerToClient, Viewer } from '../../common/live/contract.ts';
+import type { Ack, ClientToServer, LiveSessionView, ScreenSnapshot, ServerToClient, Viewer } from '../../common/live/contract.ts';
 import { silentLogger } from '../../common/log.ts';
 import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
@@ -19,7 +19,8 @@ import { createMemoryStore } from '../../server/store/create-store.ts';
 import type { RecordingStore, StoredEvent } from '../../server/store/recording-store.ts';
 import { freePort } from '../support/free-port.ts';
 import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
-import { fakeSession } from './event-fixtures.ts';
+import { fakeSession, fakeTerminalSession } from './event-fixtures.ts';
+import { HeadlessScreen } from '../../server/terminal/headless-screen.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 180_000 });
 
@@ -199,6 +200,34 @@ describe('watching sessions live', () => {
     await expect.poll(() => received.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(all.length);
     await new Promise((r) => setTimeout(r, 300));
     expect(received).toEqual(all.map((e) => e.seq));
+  });
+
+  it('when a reviewer joins a terminal session late, then they get its current screen at once and only the output after it', async () => {
+    const outputs = Array.from({ length: 300 }, (_, i) => `\x1b[1;3${i % 8}mline ${i}\x1b[0m\r\n`);
+    const session = fakeTerminalSession({ cols: 40, rows: 10, outputs: [...outputs, '\x1b[2J\x1b[Htop of a clear screen\r\n$ '] });
+    await buses[0].append(toBus(session.events));
+    await persisted(session.sessionId, session.events.length);
+
+    const rita = await viewer(hubs[1], 'rita');
+    const screens: ScreenSnapshot[] = [];
+    rita.socket.on('screen', (s) => screens.push(s));
+    expect(await rita.socket.timeout(10_000).emitWithAck('watch', { sessionId: session.sessionId, screen: true })).toEqual({ ok: true });
+    await expect.poll(() => screens.length, { timeout: 10_000 }).toBe(1);
+    const [shot] = screens;
+    expect(shot).toMatchObject({ sessionId: session.sessionId, seq: session.events.length, channel: 0, cols: 40, rows: 10 });
+    // The screen redraws as the engineer's screen showed it.
+    const redrawn = new HeadlessScreen(shot.cols, shot.rows);
+    await redrawn.write(shot.data);
+    expect(redrawn.lines()[0]).toBe('top of a clear screen');
+    expect(redrawn.lines()[1].trimEnd()).toBe('$');
+    redrawn.dispose();
+
+    // The rest of the backlog comes without the output the screen already shows; then the tail.
+    const tail = session.more(['ls\r\n']);
+    await buses[0].append(toBus(tail));
+    await expect.poll(() => seqs(rita.events).at(-1), { timeout: 10_000 }).toBe(tail[0].event.seq);
+    expect(rita.events.filter((e) => e.type === 'term.output').map((e) => e.seq)).toEqual([tail[0].event.seq]);
+    expect(rita.events.map((e) => e.type)).toEqual(['session.start', 'ssh.shell', 'term.output']);
   });
 
   it('when an engineer watches, then only their own sessions can be watched', async () => {
