@@ -44,7 +44,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const persister = new Persister({ bus, store, logger });
   persister.start();
 
-  const sessions = await createSessionStore(config.hub.auth.oidc ? config.redis.url : undefined, logger);
+  const sessions = await createSessionStore(config.hub.auth.oidc ? config.redis.url : undefined, logger, config.redis.keyPrefix);
   const server = http.createServer();
   let address: net.AddressInfo;
   let url: string;
@@ -83,7 +83,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     // listeners the server already has.
     server.on('request', app);
     live = webLogin
-      ? await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url })
+      ? await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url, redisKeyPrefix: config.redis.keyPrefix })
       : null;
   } catch (err) {
     await live?.close();

@@ -44,7 +44,7 @@ export function registerAgent(program: Command): void {
       const logger = createLogger(config.log.level);
       const resources = new Resources();
       try {
-        const bus = await createBus(config.redis.url, logger);
+        const bus = await createBus(config.redis.url, logger, config.redis.keyPrefix);
         resources.add('bus', () => bus.close());
         const agent = await startAgent({ config, bus, logger, hubPublicKeyPem }).catch((err) => { throw describeListenError(err); });
         resources.add('agent', () => agent.stop());

@@ -79,7 +79,7 @@ async function startDev(config: Config, logger: Logger, resources: Resources): P
 }
 
 async function startRest(config: Config, logger: Logger, resources: Resources, demoStarting: Promise<DemoDatabase | null>): Promise<Running> {
-  const bus = await createBus(config.redis.url, logger);
+  const bus = await createBus(config.redis.url, logger, config.redis.keyPrefix);
   resources.add('bus', () => bus.close());
   const store = await createStore({ databaseUrl: config.hub.databaseUrl, dataDir: config.dataDir, logger });
   resources.add('store', () => store.close());

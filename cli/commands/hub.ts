@@ -21,7 +21,7 @@ export function registerHub(program: Command): void {
       const logger = createLogger(config.log.level);
       const resources = new Resources();
       try {
-        const bus = await createBus(config.redis.url, logger);
+        const bus = await createBus(config.redis.url, logger, config.redis.keyPrefix);
         resources.add('bus', () => bus.close());
         const store = await createStore({ databaseUrl: config.hub.databaseUrl, dataDir: config.dataDir, logger });
         resources.add('store', () => store.close());

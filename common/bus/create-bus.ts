@@ -5,7 +5,7 @@ import type { EventBus } from './event-bus.ts';
 import { createInProcessBus } from './in-process-bus.ts';
 import { createRedisBus } from './redis-bus.ts';
 
-export async function createBus(redisUrl?: string, logger?: Logger): Promise<EventBus> {
-  if (redisUrl) return createRedisBus(redisUrl, { logger });
+export async function createBus(redisUrl?: string, logger?: Logger, keyPrefix?: string): Promise<EventBus> {
+  if (redisUrl) return createRedisBus(redisUrl, { logger, keyPrefix });
   return createInProcessBus();
 }

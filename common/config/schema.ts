@@ -152,7 +152,14 @@ export const Config = z
     /** Keys, the embedded store and other state. */
     dataDir: z.string().default('.vigil'),
     log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).strict().default({ level: 'info' }),
-    redis: z.object({ url: z.string().url().optional() }).strict().default({}),
+    redis: z
+      .object({
+        url: z.string().url().optional(),
+        /** Start of every Redis key and channel Vigil uses: deployments sharing a Redis differ here. */
+        keyPrefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . -').default('vigil:'),
+      })
+      .strict()
+      .default({ keyPrefix: 'vigil:' }),
     hub: z
       .object({
         listen: hostPort.default('127.0.0.1:8080'),

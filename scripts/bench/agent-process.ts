@@ -31,7 +31,7 @@ const logger = createLogger(config.log.level);
 const hubPublicKeyPem = fs.readFileSync(config.agent.hubPublicKeyFile ?? keyPaths(config.dataDir).publicKey, 'utf8');
 
 // BENCH_AGENT_BUS=null: the diagnostic bus that records nothing (see null-bus.ts).
-const bus = process.env.BENCH_AGENT_BUS === 'null' ? createNullBus() : await createBus(config.redis.url, logger);
+const bus = process.env.BENCH_AGENT_BUS === 'null' ? createNullBus() : await createBus(config.redis.url, logger, config.redis.keyPrefix);
 const agent = await startAgent({ config, bus, logger, hubPublicKeyPem });
 const say = (obj: unknown) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 say({ listening: Object.fromEntries([...agent.listeners].map(([name, a]) => [name, a.port])) });

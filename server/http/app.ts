@@ -3,7 +3,8 @@
 //   GET /api/sessions                    ?user&target&protocol&live&from&to&limit&before
 //   GET /api/sessions/:id
 //   GET /api/sessions/:id/events         ?from=1&limit=1000 -> { events, next }
-//   GET /api/sessions/:id/export         ?format=jsonl -> one canonical event body per line
+//   GET /api/sessions/:id/export         ?format=jsonl -> one canonical event body per line;
+//                                        ?format=asciicast -> a terminal session, asciicast v2
 //   GET /api/metrics                     admin only
 //   GET /api/me                          who is calling: user, roles, the CSRF token of a login
 //   GET /api/targets, POST /api/targets/:name/connection   (routes/targets.ts)
@@ -11,7 +12,10 @@
 //   /auth/login, /auth/callback, /auth/logout   dashboard login (web-login.ts), when configured
 // Every /api route needs an API token (`Authorization: Bearer`, common/tokens.ts) or a login.
 // The responses the dashboard reads are typed in common/api-contract.ts.
-import express, { type Express, type RequestHandler } from 'express';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
 import type { MeResponse } from '../../common/api-contract.ts';
@@ -46,7 +50,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.use(securityHeaders);
+  app.use(styleNonce, securityHeaders);
   app.use(baseHeaders);
   app.use(requestLog(opts.logger));
 
@@ -89,7 +93,15 @@ export function createApiApp(opts: ApiAppOptions): Express {
   if (opts.dashboardDir) {
     const dir = opts.dashboardDir;
     // The files carry no data: the page logs in and asks the API, which authorizes each call.
-    app.use(express.static(dir, { index: 'index.html', fallthrough: true, redirect: false }));
+    // The page itself carries the response's style nonce.
+    const page = (_req: Request, res: Response, next: NextFunction) => {
+      fs.readFile(path.join(dir, 'index.html'), 'utf8', (err, html) => {
+        if (err) return next();
+        res.type('html').send(html.replaceAll(NONCE_PLACEHOLDER, res.locals.styleNonce as string));
+      });
+    };
+    app.get(['/', '/index.html'], page);
+    app.use(express.static(dir, { index: false, fallthrough: true, redirect: false }));
     app.get('/', (_req, res) => {
       res.status(503).type('text/plain').send('The dashboard is not built yet: run `npm run build:web` (vigil dev does it by itself).');
     });
@@ -109,7 +121,9 @@ const securityHeaders = helmet({
     directives: {
       defaultSrc: ["'self'"],
       scriptSrc: ["'self'"],
-      styleSrc: ["'self'"],
+      // Plus the page's nonce: the terminal view (xterm.js) sizes and colours itself with <style>
+      // elements it creates; the page gives them this response's nonce (web/src/lib/style-nonce.ts).
+      styleSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.styleNonce}'`],
       imgSrc: ["'self'", 'data:'],
       fontSrc: ["'self'"],
       connectSrc: ["'self'"],
@@ -121,6 +135,15 @@ const securityHeaders = helmet({
   },
   crossOriginEmbedderPolicy: false,
 });
+
+/** In web/index.html; replaced with the response's style nonce. */
+const NONCE_PLACEHOLDER = '__VIGIL_STYLE_NONCE__';
+
+/** A fresh nonce per response for the <style> elements the page itself makes. */
+const styleNonce: RequestHandler = (_req, res, next) => {
+  res.locals.styleNonce = crypto.randomBytes(16).toString('base64');
+  next();
+};
 
 // Recordings are sensitive even masked: never cached, never sniffed into another type.
 const baseHeaders: RequestHandler = (_req, res, next) => {

@@ -11,7 +11,7 @@ export interface SessionStoreHandle {
   close(): Promise<void>;
 }
 
-export async function createSessionStore(redisUrl: string | undefined, logger: Logger): Promise<SessionStoreHandle> {
+export async function createSessionStore(redisUrl: string | undefined, logger: Logger, keyPrefix = 'vigil:'): Promise<SessionStoreHandle> {
   if (!redisUrl) return { close: async () => {} };
   const client = createClient({ url: redisUrl, socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 10), 1000) } });
   // Without a listener an error event would crash the hub; the store's calls fail meanwhile.
@@ -22,7 +22,7 @@ export async function createSessionStore(redisUrl: string | undefined, logger: L
     logger.warn({ err: (err as Error).message }, 'session store: redis not reachable yet; retrying in the background');
   }
   return {
-    store: new RedisStore({ client, prefix: 'vigil:login:' }),
+    store: new RedisStore({ client, prefix: `${keyPrefix}login:` }),
     async close() {
       try {
         await client.close();

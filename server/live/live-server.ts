@@ -33,6 +33,8 @@ export interface LiveServerOptions {
   origin: string;
   /** With Redis, hubs share rooms and presence (Socket.IO Redis adapter). */
   redisUrl?: string;
+  /** The deployment's Redis key prefix: hubs with the same one form one Socket.IO cluster. */
+  redisKeyPrefix?: string;
 }
 
 export interface LiveServer {
@@ -77,7 +79,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       redisClients.push(c);
     }
     await Promise.all([pub.connect(), sub.connect()]);
-    io.adapter(createAdapter(pub, sub, { key: 'vigil:socket.io' }));
+    io.adapter(createAdapter(pub, sub, { key: `${opts.redisKeyPrefix ?? 'vigil:'}socket.io` }));
   }
 
   io.engine.use(opts.sessionMiddleware);

@@ -44,7 +44,7 @@ beforeAll(async () => {
     buses.push(bus);
     const config = parseConfig({
       dataDir,
-      redis: { url: inject('redisUrl') },
+      redis: { url: inject('redisUrl'), keyPrefix },
       hub: { listen: `127.0.0.1:${port}`, auth: { oidc: { issuer: idp.issuer, clientId: CLIENT.clientId, roles: { map: DEMO_ROLE_MAP } } } },
     });
     hubs.push(await startHub({ config, bus, store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret }));

@@ -30,9 +30,11 @@ beforeAll(async () => {
   const ports = [await freePort(), await freePort()];
   idp = await startDevIdentityProvider({ port: 0, client: { ...CLIENT, redirectUris: ports.map((p) => `http://127.0.0.1:${p}/auth/callback`) } });
   store = await createMemoryStore();
+  // Its own key prefix: hubs of other test files on the same Redis stay out of this pair's cluster.
+  const keyPrefix = `two-hubs-${process.pid}-${Date.now()}:`;
   configFor = (port) => parseConfig({
     dataDir,
-    redis: { url: inject('redisUrl') },
+    redis: { url: inject('redisUrl'), keyPrefix },
     hub: { listen: `127.0.0.1:${port}`, auth: { oidc: { issuer: idp.issuer, clientId: CLIENT.clientId, roles: { map: DEMO_ROLE_MAP } } } },
   });
   for (const port of ports) hubs.push(await startHub({ config: configFor(port), bus, store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret }));

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../common/config/load-config.ts';
 import type { Config } from '../../common/config/schema.ts';
+import type { EventBus } from '../../common/bus/event-bus.ts';
 import { createInProcessBus } from '../../common/bus/in-process-bus.ts';
 import { createLogger, silentLogger } from '../../common/log.ts';
 import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
@@ -40,6 +41,7 @@ export interface SshRunOptions {
 export interface SshHarness extends Recordings {
   sshd: Sshd;
   agent: Agent;
+  bus: EventBus;
   store: RecordingStore;
   config: Config;
   /** The agent's SSH port. */
@@ -115,7 +117,7 @@ export async function startSshHarness(opts: { targets?: Record<string, unknown>[
   });
 
   return {
-    sshd, agent, store, config, port, dir, token, client,
+    sshd, agent, bus, store, config, port, dir, token, client,
     ...recordings(store),
     async ssh(target, command, o = {}) {
       const c = await client(target, o);

@@ -2,7 +2,7 @@
 // seq it has not received and, after a reconnect, watches again from there: nothing is missed and
 // nothing comes twice.
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServer, LiveSessionView, ServerToClient, Viewer } from '../../../common/live/contract.ts';
+import type { ClientToServer, LiveSessionView, ScreenSnapshot, ServerToClient, Viewer } from '../../../common/live/contract.ts';
 import type { VigilEvent } from '../../../common/events/schema.ts';
 
 type LiveSocket = Socket<ServerToClient, ClientToServer>;
@@ -14,6 +14,8 @@ function connection(): LiveSocket {
 }
 
 export interface WatchHandlers {
+  /** A terminal session's screen as it is when the watch starts (before the events after it). */
+  screen(snapshot: ScreenSnapshot): void;
   events(events: VigilEvent[]): void;
   presence(viewers: Viewer[]): void;
   gap(from: number, to: number): void;
@@ -31,6 +33,9 @@ export function watchSession(sessionId: string, handlers: WatchHandlers): () => 
     next = fresh[fresh.length - 1].seq + 1;
     handlers.events(fresh);
   };
+  const onScreen = (p: ScreenSnapshot) => {
+    if (p.sessionId === sessionId) handlers.screen(p);
+  };
   const onPresence = (p: { sessionId: string; viewers: Viewer[] }) => {
     if (p.sessionId === sessionId) handlers.presence(p.viewers);
   };
@@ -41,7 +46,8 @@ export function watchSession(sessionId: string, handlers: WatchHandlers): () => 
   };
   const watch = () => {
     handlers.connected(true);
-    s.emit('watch', { sessionId, fromSeq: next }, (ack) => {
+    // The screen only on the first watch: after a reconnect the events resume where they stopped.
+    s.emit('watch', { sessionId, fromSeq: next, screen: next === 1 }, (ack) => {
       if (!ack.ok) handlers.error(ack.error.message);
     });
   };
@@ -49,7 +55,7 @@ export function watchSession(sessionId: string, handlers: WatchHandlers): () => 
   const onConnectError = (err: Error) => handlers.error(`live connection failed: ${err.message}`);
   // The same list on and off, so nothing stays registered after the view goes.
   const listeners: Array<[string, (...args: never[]) => void]> = [
-    ['events', onEvents], ['presence', onPresence], ['gap', onGap],
+    ['screen', onScreen], ['events', onEvents], ['presence', onPresence], ['gap', onGap],
     ['connect', watch], ['disconnect', onDisconnect], ['connect_error', onConnectError],
   ];
   const loose = s as unknown as { on(name: string, fn: unknown): void; off(name: string, fn: unknown): void };
