@@ -1,12 +1,13 @@
 // npm run bench:ssh — the SSH proxy against a direct connection, in one run, interleaved: the real
-// OpenSSH client `cat`s a large file (direct to sshd, then through the agent with recording and
+// OpenSSH client `cat`s large files (direct to sshd, then through the agent with recording and
 // masking on), and a pty shell echoes single keystrokes (round trip from the keystroke to its
 // echo, measured with the ssh2 client). Prints throughput, latency percentiles and the ratios the
 // issue sets targets for. A benchmark, not a test: it prints PASS/MISS and exits 0 unless
 // something crashed.
 //
 // Settings (environment): BENCH_MB (100), BENCH_ROUNDS (3), BENCH_KEYS (300 keystrokes per
-// round), BENCH_QUICK=1 (20 MB, 1 round, 100 keystrokes).
+// round), BENCH_QUICK=1 (20 MB, 1 round, 100 keystrokes), BENCH_PROFILE=1 (the agent under
+// --cpu-prof, run from source under tsx; its hot spots printed at the end).
 //
 // Processes: a private sshd (Debian's openssh-server, its own config and keys), PostgreSQL and
 // Redis (private, free ports), the agent (bundled, its own process), the hub's persister in this
@@ -28,6 +29,7 @@ import { startPostgres, startRedis } from '../../test/support/services.ts';
 import { startSshd } from '../../test/support/sshd.ts';
 import { buildBundle } from '../build.ts';
 import { Cleanup, cpuSeconds, startChild } from './processes.ts';
+import { printProfileTop } from './cpu-profile.ts';
 import { median } from './report.ts';
 
 const env = process.env;
@@ -37,6 +39,7 @@ const ROUNDS = Number(env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
 const KEYS = Number(env.BENCH_KEYS ?? (QUICK ? 100 : 300));
 const THROUGHPUT_TARGET = 0.7;
 const ADDED_P99_TARGET_MS = 5;
+const PROFILE = env.BENCH_PROFILE === '1';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUNDLE_DIR = path.join(ROOT, 'dist', 'bench');
@@ -146,12 +149,26 @@ async function main(): Promise<void> {
   persister.start();
   cleanup.add('persister', () => persister.stop());
 
-  // The file: random bytes as base64 text, as logs and dumps are (terminal output is text).
-  const file = path.join(sshd.dir, 'big.txt');
-  const out = fs.openSync(file, 'w');
-  for (let written = 0; written < MB * 1024 * 1024; written += 4 * 1024 * 1024) fs.writeSync(out, crypto.randomBytes(3 * 1024 * 1024).toString('base64'));
-  fs.closeSync(out);
-  const bytes = fs.statSync(file).size;
+  // Two files of text (terminal output is text): application-log lines, as people cat most, and
+  // random bytes as base64 in lines of 76 (`base64` output), the masking detectors' worst case
+  // (dense letters and digits set off their prefilters everywhere).
+  const files = { log: path.join(sshd.dir, 'app.log'), base64: path.join(sshd.dir, 'random.b64') } as const;
+  const fill = (file: string, chunk: () => string) => {
+    const fd = fs.openSync(file, 'w');
+    for (let written = 0; written < MB * 1024 * 1024;) {
+      const text = chunk();
+      fs.writeSync(fd, text);
+      written += text.length;
+    }
+    fs.closeSync(fd);
+  };
+  let line = 0;
+  fill(files.log, () => Array.from({ length: 20_000 }, () => {
+    line++;
+    return `2026-11-25T10:${String(line % 60).padStart(2, '0')}:00.${String(line % 1000).padStart(3, '0')}Z INFO request id=${line} method=GET path=/api/v1/items/${line % 977} status=200 duration_ms=${line % 97} user=u${line % 311}\n`;
+  }).join(''));
+  fill(files.base64, () => `${crypto.randomBytes(3 * 1024 * 1024).toString('base64').replace(/.{76}/g, '$&\n')}\n`);
+  const bytes = fs.statSync(files.log).size;
 
   const dataDir = path.join(tmp, 'agent');
   const keys = ensureSigningKey(dataDir);
@@ -161,7 +178,11 @@ async function main(): Promise<void> {
     agent: { ssh: { listen: '127.0.0.1:0' } },
     targets: [{ name: 'box', protocol: 'ssh', recording: 'required', upstream: { host: '127.0.0.1', port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKeyFile, hostKey: sshd.hostKey } }],
   }));
-  const agent = startChild('agent', process.execPath, [path.join(BUNDLE_DIR, 'agent-process.mjs'), agentConfig], { cwd: ROOT, env: { ...env } }, cleanup);
+  const profileDir = PROFILE ? fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-ssh-profile-')) : null;
+  const agentArgs = profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', path.join(ROOT, 'scripts/bench/agent-process.ts'), agentConfig]
+    : [path.join(BUNDLE_DIR, 'agent-process.mjs'), agentConfig];
+  const agent = startChild('agent', process.execPath, agentArgs, { cwd: ROOT, env: { ...env } }, cleanup);
   const agentPort = Number(((await agent.nextMessage((m) => 'listening' in m)).listening as Record<string, number>).box);
   const token = await (await TokenSigner.fromPem(keys.privateKeyPem)).connectionToken('bench', 'box', 6 * 3600_000);
   const askpass = path.join(tmp, 'askpass.sh');
@@ -182,37 +203,41 @@ async function main(): Promise<void> {
       connect: { host: '127.0.0.1', port: agentPort, username: 'box', password: token },
     },
   ];
-  say(`${elapsed()} sshd :${sshd.port}, agent (pid ${agent.pid}) :${agentPort}, file ${(bytes / 1048576).toFixed(0)} MB; PostgreSQL :${postgres.port}, Redis :${redis.port}`);
+  say(`${elapsed()} sshd :${sshd.port}, agent (pid ${agent.pid}) :${agentPort}, files of ${(bytes / 1048576).toFixed(0)} MB; PostgreSQL :${postgres.port}, Redis :${redis.port}`);
 
   // Warm-up: logins, caches.
   for (const r of routes) await runSsh(r, 'true');
 
-  const rates: Record<string, number[]> = { direct: [], agent: [] };
+  const rates: Record<string, number[]> = {};
   const keystrokes: Record<string, number[]> = { direct: [], agent: [] };
-  let agentCpu = 0;
+  const agentCpu: Record<string, number> = { log: 0, base64: 0 };
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const r of routes) {
-      const cpu0 = cpuSeconds(agent.pid);
-      const run = await runSsh(r, `cat ${file}`);
-      if (run.code !== 0) throw new Error(`${r.name}: ssh cat failed (${run.code}): ${run.stderr}`);
-      const rate = bytes / 1048576 / run.seconds;
-      rates[r.name].push(rate);
-      if (r.name === 'agent') agentCpu += cpuSeconds(agent.pid) - cpu0;
-      say(`${elapsed()} round ${round}/${ROUNDS}  cat      ${r.name.padEnd(6)} ${rate.toFixed(1).padStart(7)} MB/s  (${run.seconds.toFixed(2)} s)`);
+    for (const [kind, file] of Object.entries(files)) {
+      for (const r of routes) {
+        const cpu0 = cpuSeconds(agent.pid);
+        const run = await runSsh(r, `cat ${file}`);
+        if (run.code !== 0) throw new Error(`${r.name}: ssh cat failed (${run.code}): ${run.stderr}`);
+        const size = fs.statSync(file).size;
+        const rate = size / 1048576 / run.seconds;
+        (rates[`${kind} ${r.name}`] ??= []).push(rate);
+        if (r.name === 'agent') agentCpu[kind] += (cpuSeconds(agent.pid) - cpu0) / (size / 1048576);
+        say(`${elapsed()} round ${round}/${ROUNDS}  cat ${kind.padEnd(6)} ${r.name.padEnd(6)} ${rate.toFixed(1).padStart(7)} MB/s  (${run.seconds.toFixed(2)} s)`);
+      }
     }
     for (const r of routes) {
       const samples = await keystrokeLatencies(r, KEYS);
       keystrokes[r.name].push(...samples);
-      say(`${elapsed()} round ${round}/${ROUNDS}  keys     ${r.name.padEnd(6)} p50 ${pct(samples, 50).toFixed(2)} ms  p99 ${pct(samples, 99).toFixed(2)} ms`);
+      say(`${elapsed()} round ${round}/${ROUNDS}  keys       ${r.name.padEnd(6)} p50 ${pct(samples, 50).toFixed(2)} ms  p99 ${pct(samples, 99).toFixed(2)} ms`);
     }
   }
 
-  const direct = median(rates.direct);
-  const proxied = median(rates.agent);
-  const ratio = proxied / direct;
   say();
-  say(`throughput (median MB/s): direct ${direct.toFixed(1)}, agent ${proxied.toFixed(1)}; agent/direct ${ratio.toFixed(2)} (target >= ${THROUGHPUT_TARGET}: ${ratio >= THROUGHPUT_TARGET ? 'PASS' : 'MISS'})`);
-  say(`  agent CPU: ${(agentCpu / (ROUNDS * MB)).toFixed(3)} s per MB relayed and recorded`);
+  for (const kind of Object.keys(files)) {
+    const direct = median(rates[`${kind} direct`]);
+    const proxied = median(rates[`${kind} agent`]);
+    const ratio = proxied / direct;
+    say(`cat ${kind} (median MB/s): direct ${direct.toFixed(1)}, agent ${proxied.toFixed(1)}; agent/direct ${ratio.toFixed(2)} (target >= ${THROUGHPUT_TARGET}: ${ratio >= THROUGHPUT_TARGET ? 'PASS' : 'MISS'}); agent CPU ${(1000 * agentCpu[kind] / ROUNDS).toFixed(1)} ms per MB relayed and recorded`);
+  }
   const p = (name: string, q: number) => pct(keystrokes[name], q);
   const added = p('agent', 99) - p('direct', 99);
   say(`keystroke round trip (ms): direct p50 ${p('direct', 50).toFixed(2)} p99 ${p('direct', 99).toFixed(2)}; agent p50 ${p('agent', 50).toFixed(2)} p99 ${p('agent', 99).toFixed(2)}`);
@@ -227,6 +252,12 @@ async function main(): Promise<void> {
   say(`recording: ${sessions.length} sessions, ${outputEvents} events stored, ${complete} complete; drained ${drained.drained ? `after ${String(drained.ms)} ms` : `NO (${String(drained.error)})`}`);
   say(`${elapsed()} cleaning up`);
   await cleanup.run();
+  if (profileDir) {
+    const files = fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profileDir, f));
+    const main = files.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+    if (main) printProfileTop(main, ROOT, say);
+    say(`profile kept in ${profileDir}`);
+  }
 }
 
 main().then(
