@@ -33,3 +33,12 @@ export interface LogoutResponse {
   /** Open this to end the session at the identity provider too (absent when it cannot). */
   redirect?: string;
 }
+
+/** A registered SSH public key (GET/POST /api/ssh-keys). */
+export interface SshKeyView {
+  fingerprint: string;
+  /** "type base64". */
+  publicKey: string;
+  name: string;
+  addedAt: string;
+}

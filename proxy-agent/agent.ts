@@ -6,6 +6,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import type { Config, PostgresTarget } from '../common/config/schema.ts';
 import type { EventBus } from '../common/bus/event-bus.ts';
+import type { SshKeyDirectory } from '../common/ssh-key-directory.ts';
 import type { Logger } from '../common/log.ts';
 import { TokenVerifier } from '../common/tokens.ts';
 import { Masker } from './masking/masker.ts';
@@ -28,6 +29,8 @@ export interface AgentOptions {
   upstreams?: Map<string, UpstreamSettings>;
   /** The same for SSH targets (the demo shell of `vigil dev`). */
   sshUpstreams?: Map<string, SshUpstreamSettings>;
+  /** Registered SSH public keys (the hub writes them); without it SSH logins take tokens only. */
+  sshKeys?: SshKeyDirectory;
 }
 
 export interface Agent {
@@ -96,7 +99,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
     if (sshTargets.size > 0) {
       const keyFile = hostKeyPath(config.dataDir, config.agent.ssh.hostKeyFile);
-      const ssh = new SshListener({ agentId: config.agent.id, targets: sshTargets, verifier, outlet: publisher, logger }, ensureHostKey(keyFile, !config.agent.ssh.hostKeyFile));
+      const ssh = new SshListener({ agentId: config.agent.id, targets: sshTargets, verifier, keys: opts.sshKeys, outlet: publisher, logger }, ensureHostKey(keyFile, !config.agent.ssh.hostKeyFile));
       const [host, port] = splitHostPort(config.agent.ssh.listen);
       const address = await ssh.listen(host, port);
       servers.push(ssh);

@@ -16,6 +16,8 @@ import { createWebLogin } from './http/web-login.ts';
 import { startLiveServer, type LiveServer } from './live/live-server.ts';
 import { Persister } from './persist/persister.ts';
 import type { RecordingStore } from './store/recording-store.ts';
+import { createMemoryKeyDirectory, createRedisKeyDirectory, type SshKeyDirectory } from '../common/ssh-key-directory.ts';
+import { syncKeyDirectory } from './http/routes/ssh-keys.ts';
 
 export interface HubOptions {
   config: Config;
@@ -26,6 +28,12 @@ export interface HubOptions {
   oidcClientSecret?: string;
   /** Where the dashboard's built files are (default: web/dist of this installation). */
   dashboardDir?: string;
+  /**
+   * Where agents look up registered SSH keys. Default: in Redis when configured (agents elsewhere
+   * read it there), else in this process's memory (an agent in the same process must be given
+   * the same one: `vigil dev`).
+   */
+  sshKeyDirectory?: SshKeyDirectory;
 }
 
 export interface Hub {
@@ -43,6 +51,11 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 
   const persister = new Persister({ bus, store, logger });
   persister.start();
+
+  const ownDirectory = opts.sshKeyDirectory ? null
+    : config.redis.url ? await createRedisKeyDirectory(config.redis.url, config.redis.keyPrefix, logger) : createMemoryKeyDirectory();
+  const keyDirectory = opts.sshKeyDirectory ?? ownDirectory!;
+  await syncKeyDirectory(store.sshKeys, keyDirectory);
 
   const sessions = await createSessionStore(config.hub.auth.oidc ? config.redis.url : undefined, logger, config.redis.keyPrefix);
   const server = http.createServer();
@@ -77,6 +90,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         backlog: () => bus.backlog(persister.group),
       }),
       webLogin,
+      sshKeyDirectory: keyDirectory,
       dashboardDir: webLogin ? (opts.dashboardDir ?? dashboardDir()) : undefined,
     });
     // The app first: Socket.IO takes over /socket.io/ and hands every other request to the
@@ -90,6 +104,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     server.close();
     await persister.stop();
     await sessions.close();
+    await ownDirectory?.close();
     throw err;
   }
   logger.info({ url, login: config.hub.auth.oidc ? config.hub.auth.oidc.issuer : 'API tokens only' }, 'hub listening');
@@ -107,6 +122,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         await closed;
         await persister.stop();
         await sessions.close();
+        await ownDirectory?.close();
       })();
       return stopping;
     },

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { createBus } from '../../common/bus/create-bus.ts';
+import { createRedisKeyDirectory } from '../../common/ssh-key-directory.ts';
 import type { Config } from '../../common/config/schema.ts';
 import { createLogger } from '../../common/log.ts';
 import { keyPaths } from '../../common/tokens.ts';
@@ -46,7 +47,10 @@ export function registerAgent(program: Command): void {
       try {
         const bus = await createBus(config.redis.url, logger, config.redis.keyPrefix);
         resources.add('bus', () => bus.close());
-        const agent = await startAgent({ config, bus, logger, hubPublicKeyPem }).catch((err) => { throw describeListenError(err); });
+        // The SSH keys people registered in the dashboard, as the hub writes them to Redis.
+        const sshKeys = config.targets.some((t) => t.protocol === 'ssh') ? await createRedisKeyDirectory(config.redis.url, config.redis.keyPrefix, logger) : undefined;
+        if (sshKeys) resources.add('ssh key directory', () => sshKeys.close());
+        const agent = await startAgent({ config, bus, logger, hubPublicKeyPem, sshKeys }).catch((err) => { throw describeListenError(err); });
         resources.add('agent', () => agent.stop());
         for (const [name, address] of agent.listeners) process.stdout.write(`vigil agent: target ${name} on ${address.address}:${address.port}\n`);
         await untilSignal(logger);

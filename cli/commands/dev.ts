@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { createBus } from '../../common/bus/create-bus.ts';
+import { createMemoryKeyDirectory, createRedisKeyDirectory } from '../../common/ssh-key-directory.ts';
 import { OidcSettings, type Config } from '../../common/config/schema.ts';
 import { listenAddress, sshCommand } from '../../common/connection-uri.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
@@ -86,7 +87,10 @@ async function startRest(config: Config, logger: Logger, resources: Resources, d
   const login = config.hub.auth.oidc ? null : await startDevLogin(config);
   await ensureDashboardBuilt();
   if (login) resources.add('identity provider', () => login.idp.stop());
-  const hub = await startHub({ config: login?.config ?? config, bus, store, logger, oidcClientSecret: login?.clientSecret });
+  // One directory of registered SSH keys for the hub (which writes it) and the agent (which reads it).
+  const sshKeys = config.redis.url ? await createRedisKeyDirectory(config.redis.url, config.redis.keyPrefix, logger) : createMemoryKeyDirectory();
+  resources.add('ssh key directory', () => sshKeys.close());
+  const hub = await startHub({ config: login?.config ?? config, bus, store, logger, oidcClientSecret: login?.clientSecret, sshKeyDirectory: sshKeys });
   resources.add('hub', () => hub.stop());
   const demo = await demoStarting;
 
@@ -100,7 +104,7 @@ async function startRest(config: Config, logger: Logger, resources: Resources, d
     for (const t of config.targets) if (t.protocol === 'ssh' && !t.upstream) sshUpstreams.set(t.name, shell.settings);
   }
   const { publicKeyPem } = ensureSigningKey(config.dataDir);
-  const started = await startAgent({ config, bus, logger, hubPublicKeyPem: publicKeyPem, upstreams, sshUpstreams })
+  const started = await startAgent({ config, bus, logger, hubPublicKeyPem: publicKeyPem, upstreams, sshUpstreams, sshKeys })
     .catch((err) => { throw describeListenError(err); });
   // Stopped early on shutdown (so sessions end while the hub still persists) and again by closeAll.
   let stopping: Promise<void> | null = null;

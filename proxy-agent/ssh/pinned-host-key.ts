@@ -1,16 +1,12 @@
 // The upstream host's key is pinned in the config, as a public key line ("ssh-ed25519 AAAA...")
 // or a fingerprint ("SHA256:..."). The agent logs in only when the host shows that key: anything
 // else may be someone in the middle, and the session is refused with a message that says so.
-import crypto from 'node:crypto';
+import { fingerprintOf } from '../../common/ssh-public-key.ts';
 
 export interface PinnedHostKey {
   matches(keyBlob: Buffer): boolean;
   /** As `ssh-keygen -l` prints it. */
   readonly fingerprint: string;
-}
-
-export function fingerprintOf(keyBlob: Buffer): string {
-  return `SHA256:${crypto.createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
 }
 
 export function pinnedHostKey(pinned: string): PinnedHostKey {

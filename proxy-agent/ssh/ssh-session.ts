@@ -1,10 +1,13 @@
 // One client's SSH connection to the agent: it logs in with a Vigil token (as the password, or
-// answering keyboard-interactive), the user name picks the target, the agent logs in to the target
+// answering keyboard-interactive) or with a public key its owner registered in the dashboard
+// (looked up in the key directory, the signature checked here), the user name picks the target, the agent logs in to the target
 // with the target's own credentials, and each session channel is bridged (channel-bridge.ts).
 // The recording is one Vigil session per connection. Port forwarding is relayed only when the
 // target allows it; every refusal is recorded. Any failure ends this connection, never the agent.
 import crypto from 'node:crypto';
-import type { AuthContext, Client as SshClient, Connection, ServerChannel } from 'ssh2';
+import ssh2, { type AuthContext, type Client as SshClient, type Connection, type PublicKeyAuthContext, type ServerChannel } from 'ssh2';
+import { fingerprintOf } from '../../common/ssh-public-key.ts';
+import type { SshKeyDirectory } from '../../common/ssh-key-directory.ts';
 import type { SessionEndReason } from '../../common/events/index.ts';
 import type { Logger } from '../../common/log.ts';
 import type { SshTarget } from '../../common/config/schema.ts';
@@ -25,12 +28,15 @@ export interface SshSessionContext {
   agentId: string;
   targets: Map<string, SshTargetRuntime>;
   verifier: TokenVerifier;
+  /** Registered public keys; without it only tokens log in. */
+  keys?: SshKeyDirectory;
   outlet: RecordingOutlet;
   logger: Logger;
   onClosed(session: SshSession): void;
 }
 
-const AUTH_METHODS: AuthContext['method'][] = ['password', 'keyboard-interactive'];
+const { utils } = ssh2;
+const AUTH_METHODS: AuthContext['method'][] = ['publickey', 'password', 'keyboard-interactive'];
 /** A client that logs in and opens nothing is let go after this long. */
 const IDLE_LOGIN_MS = 60_000;
 
@@ -90,7 +96,16 @@ export class SshSession {
         auth.accept();
       });
     };
-    if (auth.method === 'password') check(auth.password);
+    if (auth.method === 'publickey') {
+      void this.verifyKey(auth, target, login.user).then((user) => {
+        if (!user || this.closed) return auth.reject(AUTH_METHODS);
+        // Without a signature the client only asks whether the key would do.
+        if (!auth.signature) return auth.accept();
+        this.target = target;
+        this.user = user;
+        auth.accept();
+      }, () => auth.reject(AUTH_METHODS));
+    } else if (auth.method === 'password') check(auth.password);
     else if (auth.method === 'keyboard-interactive') {
       auth.prompt([{ prompt: 'Vigil token: ', echo: false }], 'Vigil', `Log in to ${target.config.name} with your Vigil token.`, (answers) => check(answers[0]));
     } else auth.reject(AUTH_METHODS);
@@ -107,6 +122,24 @@ export class SshSession {
       this.log.info({ err: (err as Error).message, target: target.config.name }, 'ssh login refused');
       return null;
     }
+  }
+
+  /** The key's owner when it is registered (and the signature, when given, is the key's). */
+  private async verifyKey(auth: PublicKeyAuthContext, target: SshTargetRuntime, wanted: string | undefined): Promise<string | null> {
+    const fingerprint = fingerprintOf(auth.key.data);
+    const user = await this.ctx.keys?.userOf(fingerprint);
+    if (!user || (wanted !== undefined && wanted !== user)) {
+      this.log.info({ fingerprint, target: target.config.name }, 'ssh key not registered (for this user)');
+      return null;
+    }
+    if (auth.signature && auth.blob) {
+      const key = utils.parseKey(auth.key.data);
+      if (key instanceof Error || Array.isArray(key) || key.verify(auth.blob, auth.signature, auth.hashAlgo) !== true) {
+        this.log.info({ fingerprint }, 'ssh key signature refused');
+        return null;
+      }
+    }
+    return user;
   }
 
   private ready(): void {

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import ssh2, { type Client as SshClient } from 'ssh2';
 import type { SshTarget } from '../../common/config/schema.ts';
-import { fingerprintOf, pinnedHostKey, type PinnedHostKey } from './pinned-host-key.ts';
+import { fingerprintOf } from '../../common/ssh-public-key.ts';
+import { pinnedHostKey, type PinnedHostKey } from './pinned-host-key.ts';
 
 const { Client } = ssh2;
 

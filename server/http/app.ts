@@ -8,6 +8,7 @@
 //   GET /api/metrics                     admin only
 //   GET /api/me                          who is calling: user, roles, the CSRF token of a login
 //   GET /api/targets, POST /api/targets/:name/connection   (routes/targets.ts)
+//   GET/POST /api/ssh-keys, DELETE /api/ssh-keys/:fingerprint   (routes/ssh-keys.ts)
 //   GET /metrics                         Prometheus, admin only (an admin API token as bearer)
 //   /auth/login, /auth/callback, /auth/logout   dashboard login (web-login.ts), when configured
 // Every /api route needs an API token (`Authorization: Bearer`, common/tokens.ts) or a login.
@@ -26,7 +27,9 @@ import type { RecordingStore } from '../store/recording-store.ts';
 import { allow, authenticate, principalOf } from './auth.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { sessionsRouter } from './routes/sessions.ts';
+import { sshKeysRouter } from './routes/ssh-keys.ts';
 import { targetsRouter } from './routes/targets.ts';
+import type { SshKeyDirectory } from '../../common/ssh-key-directory.ts';
 import type { WebLogin } from './web-login.ts';
 
 export interface ApiAppOptions {
@@ -43,6 +46,8 @@ export interface ApiAppOptions {
   metricsRegistry?: Registry;
   /** The dashboard's built files (web/dist), served at /. */
   dashboardDir?: string;
+  /** Where agents look up registered SSH keys (/api/ssh-keys writes there). */
+  sshKeyDirectory?: SshKeyDirectory;
 }
 
 
@@ -78,6 +83,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
   });
   api.use('/sessions', sessionsRouter(opts.store));
   if (opts.targets) api.use('/targets', targetsRouter(opts.targets.config, opts.targets.signer, opts.targets.tokenTtlMs));
+  if (opts.sshKeyDirectory) api.use('/ssh-keys', sshKeysRouter(opts.store.sshKeys, opts.sshKeyDirectory));
   api.get('/metrics', allow('admin'), (_req, res) => {
     res.json(opts.metrics?.() ?? {});
   });

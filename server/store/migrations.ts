@@ -54,6 +54,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 2,
+    name: 'ssh keys',
+    sql: `
+      -- Public keys people registered to log in through the agents' SSH port. A key is one
+      -- person's: its fingerprint (SHA256 of the key blob) is unique across everyone.
+      CREATE TABLE ssh_keys (
+        fingerprint text PRIMARY KEY,
+        user_name text NOT NULL,
+        public_key text NOT NULL,
+        name text NOT NULL,
+        added_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX ssh_keys_user_idx ON ssh_keys (user_name, added_at);
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every hub sharing a database.

@@ -48,6 +48,9 @@ export interface AppendResult {
   watermarks: Map<string, number>;
 }
 
+export type { SshKey, SshKeyStore } from './ssh-key-store.ts';
+import type { SshKeyStore } from './ssh-key-store.ts';
+
 export interface RecordingStore {
   /** Applies pending migrations; safe to call on every start. */
   migrate(): Promise<void>;
@@ -59,5 +62,7 @@ export interface RecordingStore {
   countLiveSessions(): Promise<number>;
   /** Events of a session with seq >= fromSeq, in order. */
   readEvents(sessionId: string, fromSeq?: number, limit?: number): Promise<StoredEvent[]>;
+  /** The SSH public keys people registered, in the same database. */
+  readonly sshKeys: SshKeyStore;
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import type { AppendResult, RecordingStore, SessionFilter, SessionSummary, Store
 import { normalizeSessionFilter, StoreInputError } from './session-filter.ts';
 import type { SqlClient } from './sql-client.ts';
 import { summarizeInserted, type SessionDelta } from './summary-deltas.ts';
+import { SqlSshKeyStore, type SshKeyStore } from './ssh-key-store.ts';
 
 /** Rows per INSERT: keeps one statement's arrays and RETURNING set bounded. */
 const INSERT_CHUNK = 1000;
@@ -88,11 +89,13 @@ const ADVANCE_WATERMARKS = `
 export class SqlRecordingStore implements RecordingStore {
   readonly #client: SqlClient;
   readonly #logger: Logger | undefined;
+  readonly sshKeys: SshKeyStore;
 
   /** Takes ownership of client: close() closes it. */
   constructor(client: SqlClient, opts: { logger?: Logger } = {}) {
     this.#client = client;
     this.#logger = opts.logger;
+    this.sshKeys = new SqlSshKeyStore(client);
   }
 
   async migrate(): Promise<void> {

@@ -64,7 +64,8 @@ afterAll(async () => {
 });
 
 // Expected status per caller: alice engineer, rita reviewer, aaron approver+engineer, ada admin.
-const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; expect: Record<Caller, number> }> = [
+const NO_KEY = `SHA256:${'A'.repeat(43)}`;
+const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string; expect: Record<Caller, number> }> = [
   { method: 'GET', path: '/api/me', expect: { nobody: 401, alice: 200, rita: 200, aaron: 200, ada: 200 } },
   { method: 'GET', path: '/api/sessions', expect: { nobody: 401, alice: 200, rita: 200, aaron: 200, ada: 200 } },
   { method: 'GET', path: '/api/sessions?user=bob', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
@@ -76,6 +77,10 @@ const ROUTES: Array<{ method: 'GET' | 'POST'; path: string; expect: Record<Calle
   { method: 'GET', path: '/metrics', expect: { nobody: 401, alice: 403, rita: 403, aaron: 403, ada: 200 } },
   { method: 'GET', path: '/api/targets', expect: { nobody: 401, alice: 200, rita: 403, aaron: 200, ada: 200 } },
   { method: 'POST', path: '/api/targets/demo/connection', expect: { nobody: 401, alice: 200, rita: 403, aaron: 200, ada: 200 } },
+  { method: 'GET', path: '/api/ssh-keys', expect: { nobody: 401, alice: 200, rita: 403, aaron: 200, ada: 200 } },
+  // Without a body: past authorization, refused as malformed.
+  { method: 'POST', path: '/api/ssh-keys', expect: { nobody: 401, alice: 400, rita: 403, aaron: 400, ada: 400 } },
+  { method: 'DELETE', path: `/api/ssh-keys/${NO_KEY}`, expect: { nobody: 401, alice: 404, rita: 403, aaron: 404, ada: 404 } },
 ];
 
 async function call(caller: Caller, method: string, route: string, withCsrf = true): Promise<number> {
@@ -90,7 +95,7 @@ async function call(caller: Caller, method: string, route: string, withCsrf = tr
 
 describe('authorization matrix: REST', () => {
   for (const route of ROUTES) {
-    it(`${route.method} ${route.path.replace(/[0-9a-f-]{36}/, ':id')}`, async () => {
+    it(`${route.method} ${route.path.replace(/[0-9a-f-]{36}/, ':id').replace(NO_KEY, ':fingerprint')}`, async () => {
       const got: Record<string, number> = {};
       for (const caller of CALLERS) got[caller] = await call(caller, route.method, route.path);
       expect(got).toEqual(route.expect);

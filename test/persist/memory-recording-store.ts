@@ -17,6 +17,11 @@ export class TestRecordingStore implements RecordingStore {
 
   async migrate(): Promise<void> {}
 
+  /** The persister never touches SSH keys. */
+  get sshKeys(): never {
+    throw new Error('TestRecordingStore keeps no SSH keys');
+  }
+
   async append(events: readonly StoredEvent[]): Promise<AppendResult> {
     this.appendCalls++;
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));

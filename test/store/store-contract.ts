@@ -19,6 +19,25 @@ export function describeRecordingStoreContract(name: string, make: () => Promise
 
     const seqs = (events: readonly StoredEvent[]) => events.map((e) => e.event.seq);
 
+    it('when people register SSH keys, then each key is one person\'s, listed, found and removed by its owner only', async () => {
+      const alice = uniqueName('alice');
+      const bob = uniqueName('bob');
+      const fp = (n: number) => `SHA256:${uniqueName('fp')}${n}`;
+      const [k1, k2] = [fp(1), fp(2)];
+      const added = await store.sshKeys.add({ fingerprint: k1, user: alice, publicKey: 'ssh-ed25519 AAAA1', name: 'laptop' });
+      expect(added).toMatchObject({ fingerprint: k1, user: alice, publicKey: 'ssh-ed25519 AAAA1', name: 'laptop' });
+      expect(Date.parse(added!.addedAt)).toBeGreaterThan(0);
+      await store.sshKeys.add({ fingerprint: k2, user: alice, publicKey: 'ssh-ed25519 AAAA2', name: 'desktop' });
+      // The same key for someone else is refused: a key names one person.
+      expect(await store.sshKeys.add({ fingerprint: k1, user: bob, publicKey: 'ssh-ed25519 AAAA1', name: 'mine' })).toBeNull();
+      expect((await store.sshKeys.list(alice)).map((k) => k.name)).toEqual(['laptop', 'desktop']);
+      expect(await store.sshKeys.list(bob)).toEqual([]);
+      expect((await store.sshKeys.find(k2))?.user).toBe(alice);
+      expect(await store.sshKeys.remove(bob, k1)).toBe(false);
+      expect(await store.sshKeys.remove(alice, k1)).toBe(true);
+      expect(await store.sshKeys.find(k1)).toBeNull();
+    });
+
     it('when events are appended out of order, then they read back in seq order with byte-exact bodies', async () => {
       const s = new SessionEvents();
       const tricky = ['quote " and \\ backslash', '{"a":[1,2]},', 'NULL', 'é ü 中文 🎉', 'line\nbreak\ttab', '\u2028\u2029', "it's"];

@@ -18,12 +18,13 @@ export function login(): never {
   throw new ApiError(401, 'redirecting to the login');
 }
 
-async function call<T>(method: string, path: string): Promise<T> {
+async function call<T>(method: string, path: string, json?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET') headers['x-csrf-token'] = csrfToken;
-  const res = await fetch(path, { method, headers, credentials: 'same-origin' });
+  if (json !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: json === undefined ? undefined : JSON.stringify(json) });
   if (res.status === 401) login();
-  const body = await res.json().catch(() => null);
+  const body = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) throw new ApiError(res.status, body?.error?.message ?? `${method} ${path} failed (${res.status})`);
   return body as T;
 }
@@ -35,7 +36,8 @@ export async function me(): Promise<Me> {
 }
 
 export const get = <T>(path: string) => call<T>('GET', path);
-export const post = <T>(path: string) => call<T>('POST', path);
+export const post = <T>(path: string, json?: unknown) => call<T>('POST', path, json);
+export const del = (path: string) => call<null>('DELETE', path);
 
 /** Ends the hub's session, then the provider's (else the next login would pass silently). */
 export async function logout(): Promise<void> {
