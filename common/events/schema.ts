@@ -213,6 +213,17 @@ export const SshFile = z.object({
   }),
 });
 
+export const SshForward = z.object({
+  ...meta,
+  type: z.literal('ssh.forward'),
+  /**
+   * A forwarding the target allows: `local` (ssh -L / -W: the client reaches host:port from the
+   * target), or `remote` (ssh -R: the target listens on host:port and connections come back to
+   * the client).
+   */
+  data: z.object({ direction: z.enum(['local', 'remote']), host: z.string(), port: z.number().int().nonnegative() }),
+});
+
 export const SshDenied = z.object({
   ...meta,
   type: z.literal('ssh.denied'),
@@ -257,6 +268,7 @@ export const VigilEvent = z.discriminatedUnion('type', [
   SshSubsystem,
   SshExit,
   SshFile,
+  SshForward,
   SshDenied,
   TermOutput,
   TermInput,

@@ -2,10 +2,10 @@
 // answering keyboard-interactive) or with a public key its owner registered in the dashboard
 // (looked up in the key directory, the signature checked here), the user name picks the target, the agent logs in to the target
 // with the target's own credentials, and each session channel is bridged (channel-bridge.ts).
-// The recording is one Vigil session per connection. Port forwarding is relayed only when the
-// target allows it; every refusal is recorded. Any failure ends this connection, never the agent.
+// The recording is one Vigil session per connection. Port forwarding (-L, -W, -R) is relayed only
+// when the target allows it; each forwarding and each refusal is recorded. Any failure ends this connection, never the agent.
 import crypto from 'node:crypto';
-import ssh2, { type AuthContext, type Client as SshClient, type Connection, type PublicKeyAuthContext, type ServerChannel } from 'ssh2';
+import ssh2, { type AuthContext, type ClientChannel, type Client as SshClient, type Connection, type PublicKeyAuthContext, type ServerChannel } from 'ssh2';
 import { fingerprintOf } from '../../common/ssh-public-key.ts';
 import type { SshKeyDirectory } from '../../common/ssh-key-directory.ts';
 import type { SessionEndReason } from '../../common/events/index.ts';
@@ -53,6 +53,7 @@ export class SshSession {
   private bytesUp = 0;
   private bytesDown = 0;
   private closed = false;
+  private remoteForwarding = false;
   private readonly log: Logger;
   private readonly idleTimer: NodeJS.Timeout;
 
@@ -195,17 +196,41 @@ export class SshSession {
       void upstream.then((up) => {
         up.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort, (err, remote) => {
           if (err) return reject();
-          const local: ServerChannel = accept();
-          local.pipe(remote).pipe(local);
-          local.on('error', () => remote.close());
-          remote.on('error', () => local.close());
+          this.sink?.emit('ssh.forward', { direction: 'local', host: info.destIP, port: info.destPort });
+          joinChannels(accept(), remote);
         });
       }, () => reject());
     });
-    this.client.on('request', (_accept, reject, name) => {
-      this.denied(name, name === 'tcpip-forward' ? 'remote port forwarding is not offered through Vigil' : undefined);
+    this.client.on('request', (accept, reject, name, info) => {
+      const bind = info as { bindAddr?: string; bindPort?: number };
+      if (name === 'tcpip-forward' && target.config.allowPortForwarding && bind.bindAddr !== undefined && bind.bindPort !== undefined) {
+        void this.forwardRemote(upstream, bind.bindAddr, bind.bindPort).then((port) => accept?.(port), () => reject?.());
+        return;
+      }
+      if (name === 'cancel-tcpip-forward' && target.config.allowPortForwarding) {
+        void upstream.then((up) => up.unforwardIn(bind.bindAddr ?? '', bind.bindPort ?? 0, (err) => (err ? reject?.() : accept?.())), () => reject?.());
+        return;
+      }
+      this.denied(name, name === 'tcpip-forward' ? `remote port forwarding is not allowed for ${target.config.name}` : undefined);
       reject?.();
     });
+  }
+
+  /** ssh -R: the target listens; each connection it gets is opened back to the client. */
+  private async forwardRemote(upstream: Promise<SshClient>, bindAddr: string, bindPort: number): Promise<number> {
+    const up = await upstream;
+    if (!this.remoteForwarding) {
+      this.remoteForwarding = true;
+      up.on('tcp connection', (details, acceptUp, rejectUp) => {
+        this.client.forwardOut(details.destIP, details.destPort, details.srcIP, details.srcPort, (err, local) => {
+          if (err) return rejectUp();
+          joinChannels(local, acceptUp());
+        });
+      });
+    }
+    const port = await new Promise<number>((resolve, reject) => up.forwardIn(bindAddr, bindPort, (err, chosen) => (err ? reject(err) : resolve(chosen || bindPort))));
+    this.sink?.emit('ssh.forward', { direction: 'remote', host: bindAddr, port });
+    return port;
   }
 
   private denied(request: string, detail?: string): void {
@@ -237,4 +262,11 @@ export class SshSession {
     }
     this.ctx.onClosed(this);
   }
+}
+
+/** Two forwarded channels joined both ways; an error on either closes both. */
+function joinChannels(a: ServerChannel | ClientChannel, b: ServerChannel | ClientChannel): void {
+  a.pipe(b).pipe(a);
+  a.on('error', () => b.close());
+  b.on('error', () => a.close());
 }

@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { VigilEvent } from '../../common/events/index.ts';
+import { freePort } from '../support/free-port.ts';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -101,10 +102,29 @@ describe('the SSH proxy', () => {
     await expect.poll(denied, { timeout: 20_000 }).toEqual(expect.arrayContaining(['tcpip-forward', 'direct-tcpip']));
   });
 
-  it('when the target allows port forwarding, then a forwarded connection reaches the host', async () => {
+  it('when the target allows port forwarding, then forwarded connections go both ways and are recorded', async () => {
     const r = await h.ssh('open-box', [], { options: ['-W', `127.0.0.1:${h.sshd.port}`] });
     // -W connects stdin/stdout to the forwarded port: sshd's banner comes back.
     expect(r.stdout).toMatch(/^SSH-2\.0-OpenSSH/);
+
+    // -R: the host listens, and what connects there reaches a server on the client's side.
+    const echo = net.createServer((s) => s.pipe(s));
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const echoPort = (echo.address() as net.AddressInfo).port;
+    const bindPort = await freePort();
+    try {
+      const remote = await h.ssh('open-box', [`exec 3<>/dev/tcp/127.0.0.1/${bindPort}; echo ping >&3; head -c 5 <&3`], {
+        options: ['-o', 'ExitOnForwardFailure=yes', '-R', `127.0.0.1:${bindPort}:127.0.0.1:${echoPort}`],
+      });
+      expect(remote.stdout).toBe('ping\n');
+    } finally {
+      echo.close();
+    }
+    const forwards = async () => (await h.sessions()).flatMap((s) => s.events.filter((e) => e.type === 'ssh.forward').map((e) => e.data));
+    await expect.poll(forwards, { timeout: 20_000 }).toEqual(expect.arrayContaining([
+      { direction: 'local', host: '127.0.0.1', port: h.sshd.port },
+      { direction: 'remote', host: '127.0.0.1', port: bindPort },
+    ]));
   });
 
   it('when garbage arrives on the SSH port, then that connection closes and the agent serves the next client', async () => {
