@@ -101,10 +101,13 @@ export const SshTarget = z
     upstream: SshUpstream.optional(),
     recording: z.enum(['required', 'best-effort']).default('required'),
     masking: Masking.default(Masking.parse({})),
-    /** Let clients forward ports (ssh -L/-R) to or from this host. */
+    /** Let clients forward ports (ssh -L, -W, -R) to or from this host. */
     allowPortForwarding: z.boolean().default(false),
-    /** Let clients forward their ssh-agent (ssh -A) to this host. */
-    allowAgentForwarding: z.boolean().default(false),
+    /**
+     * Mask what the client's terminal shows too, not only the recording (the masked text reaches
+     * the screen after a short pause in the output, ~30 ms). File transfers are never rewritten.
+     */
+    maskOutput: z.boolean().default(false),
   })
   .strict();
 export type SshTarget = z.infer<typeof SshTarget>;

@@ -17,6 +17,8 @@ export interface ChannelContext {
   upstream(): Promise<SshClient>;
   emit<T extends EventType>(type: T, data: EventData<T>, masked?: MaskCounts | null): void;
   masker: Masker;
+  /** The target masks what the client's terminal shows too (not only the recording). */
+  maskClientOutput: boolean;
   logger: Logger;
   /** Counts bytes for session.end. */
   countBytes(up: number, down: number): void;
@@ -121,6 +123,9 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
     const ptyView = pty ? { term: pty.term, cols: pty.cols, rows: pty.rows } : undefined;
     let terminal: TerminalRecorder | null = null;
     let files: FileTransferRecorder | null = null;
+    // With output masking the client gets the recorder's masked text instead of the target's bytes
+    // (terminals only: a file transfer's bytes are never rewritten).
+    const clientView = ctx.maskClientOutput ? down : null;
     // Paths are masked like everything else that is recorded (a home folder can be an address).
     const emitFile = (data: EventData<'ssh.file'>) => {
       const path = ctx.masker.maskText(data.path);
@@ -128,12 +133,12 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
     };
     if (start.kind === 'shell') {
       ctx.emit('ssh.shell', { channel: n, ...(ptyView ? { pty: ptyView } : {}) });
-      terminal = new TerminalRecorder({ channel: n, masker: ctx.masker, events: terminalEvents(ctx) });
+      terminal = new TerminalRecorder({ channel: n, masker: ctx.masker, events: terminalEvents(ctx, clientView) });
     } else if (start.kind === 'exec') {
       const command = ctx.masker.maskText(start.command);
       ctx.emit('ssh.exec', { channel: n, command: command.text, ...(ptyView ? { pty: ptyView } : {}) }, command.counts);
       files = FileTransferRecorder.forScp(start.command, n, emitFile);
-      if (!files) terminal = new TerminalRecorder({ channel: n, masker: ctx.masker, events: terminalEvents(ctx) });
+      if (!files) terminal = new TerminalRecorder({ channel: n, masker: ctx.masker, events: terminalEvents(ctx, clientView) });
     } else {
       ctx.emit('ssh.subsystem', { channel: n, name: start.name });
       if (start.name === 'sftp') files = FileTransferRecorder.forSftp(n, emitFile);
@@ -167,8 +172,19 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
       files?.fromClient(chunk);
     });
     // Flow control both ways; EOF from the client is passed on (half-close), the rest on close.
-    upstream.pipe(down, { end: false });
-    upstream.stderr.pipe(down.stderr, { end: false });
+    if (clientView && terminal) {
+      // Flow control by hand: the masked text is written as the recorder emits it.
+      const hold = () => {
+        if (!down.writableNeedDrain) return;
+        upstream.pause();
+        down.once('drain', () => upstream.resume());
+      };
+      upstream.on('data', hold);
+      upstream.stderr.on('data', hold);
+    } else {
+      upstream.pipe(down, { end: false });
+      upstream.stderr.pipe(down.stderr, { end: false });
+    }
     down.pipe(upstream);
 
     upstream.on('exit', (code: number | null, signal?: string, coreDumped?: boolean, description?: string) => {
@@ -217,9 +233,12 @@ function refuse(down: ServerChannel, message: string): void {
   down.end();
 }
 
-function terminalEvents(ctx: ChannelContext) {
+function terminalEvents(ctx: ChannelContext, client: ServerChannel | null) {
   return {
-    output: (data: EventData<'term.output'>, masked: MaskCounts | null) => ctx.emit('term.output', data, masked),
+    output: (data: EventData<'term.output'>, masked: MaskCounts | null) => {
+      if (client) (data.stream === 'stderr' ? client.stderr : client).write(data.text);
+      ctx.emit('term.output', data, masked);
+    },
     input: (data: EventData<'term.input'>, masked: MaskCounts | null) => ctx.emit('term.input', data, masked),
   };
 }

@@ -177,6 +177,7 @@ export class SshSession {
         upstream: () => upstream,
         emit: (type, data, masked) => this.sink?.emit(type, data, masked),
         masker: target.masker,
+        maskClientOutput: target.config.maskOutput,
         logger: this.log.child({ channel: number }),
         countBytes: (up, down) => {
           this.bytesUp += up;

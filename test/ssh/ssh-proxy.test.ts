@@ -44,6 +44,16 @@ describe('the SSH proxy', () => {
     expect(text).not.toContain(fs.readFileSync(h.sshd.clientKeyFile, 'utf8').split('\n')[1]);
   });
 
+  it('when a target masks output, then the client sees masked text too; otherwise it sees the target\'s bytes as they are', async () => {
+    const print = ['printf "mail alice@example.com\\n"; printf "card 4111 1111 1111 1111\\n" >&2'];
+    const plain = await h.ssh('box', print);
+    expect(plain.stdout).toBe('mail alice@example.com\n');
+    const masked = await h.ssh('masked-box', print);
+    expect(masked.stdout).toBe('mail [EMAIL]\n');
+    expect(masked.stderr).toContain('card [CARD]');
+    expect(masked.stderr).not.toContain('4111');
+  });
+
   it('when the user name is user+target, then the token must be that user\'s', async () => {
     expect((await h.ssh('alice+box', ['true'])).code).toBe(0);
     const wrong = await h.ssh('bob+box', ['true'], { password: await h.token('alice', 'box') });

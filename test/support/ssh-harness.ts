@@ -85,6 +85,7 @@ export async function startSshHarness(opts: { targets?: Record<string, unknown>[
       { name: 'box', protocol: 'ssh', upstream },
       { name: 'evil-box', protocol: 'ssh', upstream: { ...upstream, hostKey: otherHostKey } },
       { name: 'open-box', protocol: 'ssh', upstream, allowPortForwarding: true },
+      { name: 'masked-box', protocol: 'ssh', upstream, maskOutput: true },
       ...(opts.demoShell ? [{ name: 'demo-shell', protocol: 'ssh' }] : []),
       ...(opts.targets ?? []),
     ],
