@@ -352,15 +352,7 @@ export class ClientSession {
       }
       setTimeout(() => this.upstream?.destroy(), 1000).unref();
     }
-    if (this.sink) {
-      this.sink.emit('session.end', {
-        reason,
-        ...(message ? { message } : {}),
-        durationMs: Date.now() - this.startedAt,
-        bytesDown: this.bytesDown,
-        bytesUp: this.bytesUp,
-      });
-    }
+    this.sink?.end(reason, message, this.startedAt, { down: this.bytesDown, up: this.bytesUp });
     this.ctx.onClosed(this);
   }
 }

@@ -49,6 +49,17 @@ export class SessionEventSink {
     this.encoder = new SessionEventEncoder(identity);
   }
 
+  /** session.end, with the session's duration and byte counts. */
+  end(reason: EventData<'session.end'>['reason'], message: string | undefined, startedAt: number, bytes: { down: number; up: number }): void {
+    this.emit('session.end', {
+      reason,
+      ...(message ? { message } : {}),
+      durationMs: Date.now() - startedAt,
+      bytesDown: bytes.down,
+      bytesUp: bytes.up,
+    });
+  }
+
   /** Emits one event and returns its sequence number. */
   emit<T extends EventType>(type: T, data: EventData<T>, masked?: MaskCounts | null): number {
     const seq = ++this.seq;

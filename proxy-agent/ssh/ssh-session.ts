@@ -252,15 +252,7 @@ export class SshSession {
     clearTimeout(this.idleTimer);
     this.upstreamClient?.end();
     this.client.end();
-    if (this.sink) {
-      this.sink.emit('session.end', {
-        reason,
-        ...(message ? { message } : {}),
-        durationMs: Date.now() - this.startedAt,
-        bytesDown: this.bytesDown,
-        bytesUp: this.bytesUp,
-      });
-    }
+    this.sink?.end(reason, message, this.startedAt, { down: this.bytesDown, up: this.bytesUp });
     this.ctx.onClosed(this);
   }
 }

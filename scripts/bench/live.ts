@@ -24,10 +24,10 @@ import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
 import { startDevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { freePort } from '../../test/support/free-port.ts';
 import { browserLike, loginThroughProvider } from '../../test/support/oidc-login-client.ts';
-import { startPostgres, startRedis } from '../../test/support/services.ts';
 import { buildBundle } from '../build.ts';
+import { startDataServices } from './bench-services.ts';
 import { runPgbench, type Endpoint } from './pgbench.ts';
-import { Cleanup, cpuSeconds, rssMb, startChild, type Child } from './processes.ts';
+import { Cleanup, cpuSeconds, rssMb, startChild, type Child, runBenchmark } from './processes.ts';
 
 const env = process.env;
 const QUICK = env.BENCH_QUICK === '1';
@@ -91,16 +91,8 @@ async function main(): Promise<void> {
 
   await buildBundle({ outdir: BUNDLE_DIR, extra: { 'agent-process': 'scripts/bench/agent-process.ts', 'viewer-process': 'scripts/bench/viewer-process.ts' } });
 
-  const postgres = await startPostgres();
-  cleanup.add('postgres', () => postgres.stop());
-  const redis = await startRedis();
-  cleanup.add('redis', () => redis.stop());
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${DB}`);
-  await admin.query(`CREATE DATABASE ${STORE_DB}`);
-  await admin.end();
-  const storeUrl = postgres.url.replace(/\/[^/]*$/, `/${STORE_DB}`);
+  const { postgres, redis, urlOf } = await startDataServices(cleanup, [DB, STORE_DB]);
+  const storeUrl = urlOf(STORE_DB);
 
   // Hub and agent share a data dir: the agent verifies tokens with the hub's public key from it.
   const dataDir = path.join(tmp, 'data');
@@ -224,15 +216,4 @@ async function main(): Promise<void> {
   say(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-main().then(
-  () => process.exit(0),
-  async (err) => {
-    if (cleanup.interrupted) {
-      await cleanup.run();
-      process.exit(130);
-    }
-    process.stderr.write(`bench:live failed: ${(err as Error)?.stack ?? err}\n`);
-    await cleanup.run();
-    process.exit(1);
-  },
-);
+runBenchmark('bench:live', main, cleanup);

@@ -19,20 +19,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { createBus } from '../../common/bus/create-bus.ts';
-import { silentLogger } from '../../common/log.ts';
 import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
-import { Persister } from '../../server/persist/persister.ts';
-import { createStore } from '../../server/store/create-store.ts';
 import { freePort } from '../../test/support/free-port.ts';
-import { startPostgres, startRedis } from '../../test/support/services.ts';
 import { buildBundle } from '../build.ts';
+import { startDataServices, startPersister } from './bench-services.ts';
 import { printProfileTop } from './cpu-profile.ts';
 import { initPgbench, resetTables, runPgbench, WORKLOADS, type Endpoint, type RunResult } from './pgbench.ts';
 import { pgbouncerAvailable, PGBOUNCER_BIN, startPgbouncer } from './pgbouncer.ts';
 import { holdIdleSessions, printIdleMemory } from './idle-memory.ts';
-import { Cleanup, cpuSeconds, machineBusySeconds, rssMb, startChild, type Child } from './processes.ts';
+import { Cleanup, cpuSeconds, machineBusySeconds, rssMb, startChild, type Child, runBenchmark } from './processes.ts';
 import { printRecording, printResults, type Measurement } from './report.ts';
 
 const env = process.env;
@@ -107,31 +102,15 @@ async function main(): Promise<void> {
   // thread alone holds about 35 MB).
   await buildBundle({ outdir: BUNDLE_DIR, extra: { 'agent-process': 'scripts/bench/agent-process.ts', 'bare-relay': 'scripts/bench/bare-relay.ts' } });
 
-  const postgres = await startPostgres();
-  cleanup.add('postgres', () => postgres.stop());
-  const redis = await startRedis();
-  cleanup.add('redis', () => redis.stop());
+  const { postgres, redis, urlOf } = await startDataServices(cleanup, [DB, STORE_DB]);
   const redisPid = findRedisPid(redis.port);
-
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${DB}`);
-  await admin.query(`CREATE DATABASE ${STORE_DB}`);
-  await admin.end();
   const direct: Endpoint = { host: '127.0.0.1', port: postgres.port, user: 'postgres', database: DB };
   const t0 = Date.now();
   await initPgbench(direct, SCALE);
   say(`upstream: PostgreSQL on :${postgres.port}, pgbench tables at scale ${SCALE} in ${((Date.now() - t0) / 1000).toFixed(1)} s; Redis on :${redis.port}`);
 
   // The hub side: persister in this process, store in its own database.
-  const storeUrl = postgres.url.replace(/\/[^/]*$/, `/${STORE_DB}`);
-  const store = await createStore({ databaseUrl: storeUrl, dataDir: tmp });
-  cleanup.add('store', () => store.close());
-  const hubBus = await createBus(redis.url, silentLogger);
-  cleanup.add('hub bus', () => hubBus.close());
-  const persister = new Persister({ bus: hubBus, store, logger: silentLogger, blockMs: 200 });
-  persister.start();
-  cleanup.add('persister', () => persister.stop());
+  const { store, persister } = await startPersister(cleanup, redis.url, urlOf(STORE_DB), tmp);
 
   const targets: Target[] = [{ name: 'direct', endpoint: direct }];
   const want = (name: string) => !ONLY || ONLY.includes(name);
@@ -308,15 +287,4 @@ async function main(): Promise<void> {
   say(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-main().then(
-  () => process.exit(0),
-  async (err) => {
-    if (cleanup.interrupted) {
-      await cleanup.run();
-      process.exit(130);
-    }
-    process.stderr.write(`bench:pg failed: ${(err as Error)?.stack ?? err}\n`);
-    await cleanup.run();
-    process.exit(1);
-  },
-);
+runBenchmark('bench:pg', main, cleanup);

@@ -136,3 +136,19 @@ export function machineBusySeconds(): number {
   const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
   return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
 }
+
+/** Runs a benchmark's main: exit 0 when done, 130 when interrupted, 1 (with the stack) when it failed; cleaned up either way. */
+export function runBenchmark(name: string, main: () => Promise<void>, cleanup: Cleanup): void {
+  main().then(
+    () => process.exit(0),
+    async (err) => {
+      if (cleanup.interrupted) {
+        await cleanup.run();
+        process.exit(130);
+      }
+      process.stderr.write(`${name} failed: ${(err as Error)?.stack ?? err}\n`);
+      await cleanup.run();
+      process.exit(1);
+    },
+  );
+}

@@ -18,17 +18,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import ssh2, { type ClientChannel } from 'ssh2';
-import { createBus } from '../../common/bus/create-bus.ts';
-import { silentLogger } from '../../common/log.ts';
 import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
-import { Persister } from '../../server/persist/persister.ts';
-import { createStore } from '../../server/store/create-store.ts';
-import { startPostgres, startRedis } from '../../test/support/services.ts';
 import { startSshd } from '../../test/support/sshd.ts';
 import { buildBundle } from '../build.ts';
-import { Cleanup, cpuSeconds, startChild } from './processes.ts';
+import { startDataServices, startPersister } from './bench-services.ts';
+import { Cleanup, cpuSeconds, startChild, runBenchmark } from './processes.ts';
 import { printProfileTop } from './cpu-profile.ts';
 import { median } from './report.ts';
 
@@ -133,21 +128,8 @@ async function main(): Promise<void> {
 
   const sshd = await startSshd();
   cleanup.add('sshd', () => sshd.stop());
-  const postgres = await startPostgres();
-  cleanup.add('postgres', () => postgres.stop());
-  const redis = await startRedis();
-  cleanup.add('redis', () => redis.stop());
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  await admin.query('CREATE DATABASE vigil_store');
-  await admin.end();
-  const store = await createStore({ databaseUrl: postgres.url.replace(/\/[^/]*$/, '/vigil_store'), dataDir: tmp });
-  cleanup.add('store', () => store.close());
-  const hubBus = await createBus(redis.url, silentLogger);
-  cleanup.add('hub bus', () => hubBus.close());
-  const persister = new Persister({ bus: hubBus, store, logger: silentLogger, blockMs: 200 });
-  persister.start();
-  cleanup.add('persister', () => persister.stop());
+  const { postgres, redis, urlOf } = await startDataServices(cleanup, ['vigil_store']);
+  const { store } = await startPersister(cleanup, redis.url, urlOf('vigil_store'), tmp);
 
   // Two files of text (terminal output is text): application-log lines, as people cat most, and
   // random bytes as base64 in lines of 76 (`base64` output), the masking detectors' worst case
@@ -260,15 +242,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  async (err) => {
-    if (cleanup.interrupted) {
-      await cleanup.run();
-      process.exit(130);
-    }
-    process.stderr.write(`bench:ssh failed: ${(err as Error)?.stack ?? err}\n`);
-    await cleanup.run();
-    process.exit(1);
-  },
-);
+runBenchmark('bench:ssh', main, cleanup);
