@@ -68,6 +68,25 @@ export class StreamMasker {
   }
 
   /**
+   * On a pause in the stream: everything up to the last whitespace, masked, and never into a match
+   * that may still grow. What follows it (the start of a word, which may be the first part of a
+   * token whose rest has not arrived) stays held for `flush` after a longer deadline.
+   */
+  settle(): MaskResult {
+    const text = this.buf;
+    let cut = text.length;
+    while (cut > this.ctx && !isSpace(text.charCodeAt(cut - 1))) cut--;
+    if (cut <= this.ctx) return NOTHING;
+    const spans = this.masker.findSpans(text) ?? [];
+    cut = outsideSpans(spans, cut, text.length);
+    if (cut <= this.ctx) return NOTHING;
+    const counts: MaskCounts = {};
+    const out = this.masker.render(text, spans, counts, this.ctx, cut, this.continuing);
+    this.keepAfter(text, spans, cut);
+    return result(out, counts);
+  }
+
+  /**
    * Everything not yet emitted, masked. The stream can go on afterwards (e.g. a flush on a short
    * deadline for a quiet terminal): the emitted end is kept as context for the next chunk.
    */

@@ -96,4 +96,18 @@ describe('StreamMasker', () => {
   it('when holdBack is not a positive integer, then construction fails clearly', () => {
     expect(() => new StreamMasker(masker, { holdBack: 0 })).toThrow(/holdBack must be a positive integer/);
   });
+
+  it('when the stream pauses inside a token, then settle emits up to the last space and holds the token until its rest or a flush', () => {
+    const sm = new StreamMasker(masker);
+    const jwt = SECRETS.jwt;
+    expect(sm.push(`token: ${jwt.slice(0, 30)}`).text).toBe('');
+    expect(sm.settle().text).toBe('token: ');
+    sm.push(`${jwt.slice(30)} done\n`);
+    const rest = sm.settle();
+    expect(rest.text).toBe('[JWT] done\n');
+    expect(rest.counts).toEqual({ JWT: 1 });
+    sm.push('ls -la');
+    expect(sm.settle().text).toBe('ls ');
+    expect(sm.flush().text).toBe('-la');
+  });
 });

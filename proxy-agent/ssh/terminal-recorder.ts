@@ -4,8 +4,9 @@
 // Output: bytes are decoded as UTF-8 across chunk boundaries, masked as a stream (a secret split
 // between two reads is still caught: the masker holds a bounded tail back), and gathered into one
 // term.output event per burst: emitted when the program pauses (`idleMs`), when a burst runs long
-// (`maxDelayMs`), or when it grows large (`maxChars`). On a pause the masker's held tail is
-// flushed too, so what was printed last is never kept back for long.
+// (`maxDelayMs`), or when it grows large (`maxChars`). On a pause the held tail goes out up to its
+// last whitespace; a word still open at the end (perhaps the first part of a token printed in two
+// writes) waits for its rest, or for `settleMs` of quiet before it goes out as it is.
 //
 // Input: keystrokes are gathered per line (masking needs the whole line: a token typed key by key
 // never matches one key at a time) and recorded at Enter or after `inputIdleMs`. A line typed
@@ -27,6 +28,8 @@ export interface TerminalRecorderOptions {
   masker: Masker;
   events: TerminalEvents;
   idleMs?: number;
+  /** Quiet after which even an open word at the end is emitted (default 1 s). */
+  settleMs?: number;
   maxDelayMs?: number;
   maxChars?: number;
   inputIdleMs?: number;
@@ -46,6 +49,7 @@ class OutputStream {
   private counts: MaskCounts = {};
   private firstAt = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly rec: TerminalRecorder, masker: Masker, private readonly stream: 'stdout' | 'stderr') {
     this.masker = new StreamMasker(masker);
@@ -57,15 +61,26 @@ class OutputStream {
     this.take(this.masker.push(text));
     this.firstAt ||= Date.now();
     clearTimeout(this.idleTimer);
+    clearTimeout(this.settleTimer);
     if (this.pending.length >= this.rec.maxChars || Date.now() - this.firstAt >= this.rec.maxDelayMs) this.emit();
     this.idleTimer = setTimeout(() => this.pause(), this.rec.idleMs);
     this.idleTimer.unref?.();
+    this.settleTimer = setTimeout(() => this.quiet(), this.rec.settleMs);
+    this.settleTimer.unref?.();
     return text;
   }
 
-  /** The program paused: everything held back goes out. */
+  /** The program paused: what is held back goes out, but for an open word at the very end. */
   pause(): void {
     clearTimeout(this.idleTimer);
+    this.take(this.masker.settle());
+    this.emit();
+  }
+
+  /** Quiet for long enough: everything goes out. */
+  quiet(): void {
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.settleTimer);
     this.take(this.masker.flush());
     this.emit();
   }
@@ -73,7 +88,7 @@ class OutputStream {
   end(): void {
     const rest = this.decoder.end();
     if (rest) this.take(this.masker.push(rest));
-    this.pause();
+    this.quiet();
   }
 
   private take(r: { text: string; counts: MaskCounts | null }): void {
@@ -95,6 +110,7 @@ export class TerminalRecorder {
   readonly channel: number;
   readonly events: TerminalEvents;
   readonly idleMs: number;
+  readonly settleMs: number;
   readonly maxDelayMs: number;
   readonly maxChars: number;
   private readonly inputIdleMs: number;
@@ -116,6 +132,7 @@ export class TerminalRecorder {
     this.events = opts.events;
     this.masker = opts.masker;
     this.idleMs = opts.idleMs ?? 30;
+    this.settleMs = opts.settleMs ?? 1000;
     this.maxDelayMs = opts.maxDelayMs ?? 100;
     this.maxChars = opts.maxChars ?? 32 * 1024;
     this.inputIdleMs = opts.inputIdleMs ?? 1000;

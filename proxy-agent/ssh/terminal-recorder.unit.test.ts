@@ -31,13 +31,33 @@ describe('TerminalRecorder', () => {
     expect(outputs.at(-1)!.masked).toEqual({ JWT: 1 });
   });
 
+  it('when a program prints a secret in two writes with a pause between, then it is still masked', () => {
+    const { rec, text } = recorder();
+    const jwt = SAMPLE.jwt;
+    rec.output(b(`export TOKEN=${jwt.slice(0, 25)}`));
+    vi.advanceTimersByTime(300); // longer than a pause, shorter than the quiet deadline
+    expect(text()).toBe('export ');
+    rec.output(b(`${jwt.slice(25)}\n`));
+    vi.advanceTimersByTime(100);
+    expect(text()).toBe('export TOKEN=[JWT]\n');
+  });
+
+  it('when the terminal goes quiet on an open word, then it is recorded after the quiet deadline', () => {
+    const { rec, text } = recorder();
+    rec.output(b('$ ls -la'));
+    vi.advanceTimersByTime(100);
+    expect(text()).toBe('$ ls ');
+    vi.advanceTimersByTime(1000);
+    expect(text()).toBe('$ ls -la');
+  });
+
   it('when a multi-byte character is split between reads, then it is recorded whole', () => {
     const { rec, text } = recorder();
     const e = b('café ✓');
     rec.output(e.subarray(0, 4));
     rec.output(e.subarray(4, 8));
     rec.output(e.subarray(8));
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(1100); // the last word goes out after the quiet deadline
     expect(text()).toBe('café ✓');
   });
 

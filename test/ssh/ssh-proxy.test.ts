@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { VigilEvent } from '../../common/events/index.ts';
+import { SAMPLE } from '../../proxy-agent/masking/test-support.ts';
 import { freePort } from '../support/free-port.ts';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
@@ -42,6 +43,18 @@ describe('the SSH proxy', () => {
     const text = JSON.stringify(events);
     expect(text).not.toContain(await h.token().then((t) => t.split('.')[2]));
     expect(text).not.toContain(fs.readFileSync(h.sshd.clientKeyFile, 'utf8').split('\n')[1]);
+  });
+
+  it('when a program prints a secret in two writes with a pause between, then the recording has it masked', async () => {
+    const jwt = SAMPLE.jwt;
+    // The halves travel as \xHH escapes that printf decodes, so the command line holds neither.
+    const escaped = (s: string) => [...Buffer.from(s)].map((c) => `\\x${c.toString(16).padStart(2, '0')}`).join('');
+    const r = await h.ssh('box', [`printf 'session=%b' '${escaped(jwt.slice(0, 30))}'; sleep 0.3; printf '%b\\n' '${escaped(jwt.slice(30))}'; echo split-done`]);
+    expect(r.stdout).toBe(`session=${jwt}\nsplit-done\n`); // the client's screen is untouched
+    const events = await h.sessionWhere((e) => e.type === 'ssh.exec' && e.data.command.includes('split-done'));
+    const recorded = ofType(events, 'term.output').map((e) => e.data.text).join('');
+    expect(recorded).toBe('session=[JWT]\nsplit-done\n');
+    expect(JSON.stringify(events)).not.toContain(jwt.slice(0, 30));
   });
 
   it('when a target masks output, then the client sees masked text too; otherwise it sees the target\'s bytes as they are', async () => {
