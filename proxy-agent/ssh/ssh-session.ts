@@ -133,9 +133,9 @@ export class SshSession {
       this.log.info({ fingerprint, target: target.config.name }, 'ssh key not registered (for this user)');
       return null;
     }
-    if (auth.signature && auth.blob) {
+    if (auth.signature) {
       const key = utils.parseKey(auth.key.data);
-      if (key instanceof Error || Array.isArray(key) || key.verify(auth.blob, auth.signature, auth.hashAlgo) !== true) {
+      if (!auth.blob || key instanceof Error || Array.isArray(key) || key.verify(auth.blob, auth.signature, auth.hashAlgo) !== true) {
         this.log.info({ fingerprint }, 'ssh key signature refused');
         return null;
       }

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createMemoryKeyDirectory, createRedisKeyDirectory, type SshKeyDirectory } from '../../common/ssh-key-directory.ts';
 import { startHubWithLogin, type HubWithLogin } from '../support/dashboard-browser.ts';
@@ -80,6 +81,29 @@ describe('SSH keys registered in the dashboard', () => {
     expect((await bob('DELETE', `/api/ssh-keys/${encodeURIComponent(added.body.key.fingerprint)}`)).status).toBe(404);
     expect((await alice('DELETE', `/api/ssh-keys/${encodeURIComponent(added.body.key.fingerprint)}`)).status).toBe(204);
     expect((await sshWithKey(key.file)).code).toBe(255);
+  });
+
+  it('when a client shows a registered public key but signs with another key, then it is refused', async () => {
+    const alice = await loggedIn('alice');
+    const registered = keyPair('alice_shown');
+    const other = keyPair('mallory_signing');
+    expect((await alice('POST', '/api/ssh-keys', { publicKey: registered.pub })).status).toBe(201);
+    const shown = ssh2.utils.parseKey(registered.pub) as ssh2.ParsedKey;
+    const signer = ssh2.utils.parseKey(fs.readFileSync(other.file)) as ssh2.ParsedKey;
+    // A key object that presents alice's public key and signs with mallory's private key.
+    const forged = Object.assign(Object.create(Object.getPrototypeOf(signer)), signer, { getPublicSSH: () => shown.getPublicSSH() });
+    const conn = new ssh2.Client();
+    let tries = 0;
+    const outcome = await new Promise<string>((resolve) => {
+      conn.once('ready', () => resolve('logged in')).once('error', (err) => resolve(err.message));
+      conn.connect({
+        host: '127.0.0.1', port: h.port, username: 'box',
+        // Offered once; then no more methods (ssh2 would otherwise ask again).
+        authHandler: (_methods, _partial, next) => next((tries++ === 0 ? { type: 'publickey', username: 'box', key: forged } : false) as never),
+      });
+    });
+    conn.end();
+    expect(outcome).toMatch(/authentication methods failed/);
   });
 
   it('when the pasted text is not a public key, then it is refused with a reason', async () => {
