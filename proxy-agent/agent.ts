@@ -7,6 +7,8 @@ import tls from 'node:tls';
 import type { Config, PostgresTarget } from '../common/config/schema.ts';
 import type { EventBus } from '../common/bus/event-bus.ts';
 import type { SshKeyDirectory } from '../common/ssh-key-directory.ts';
+import type { ControlBus } from '../common/control/control-bus.ts';
+import { enforceControl, type ControlledSession } from './session-control.ts';
 import type { Logger } from '../common/log.ts';
 import { TokenVerifier } from '../common/tokens.ts';
 import { Masker } from './masking/masker.ts';
@@ -31,6 +33,8 @@ export interface AgentOptions {
   sshUpstreams?: Map<string, SshUpstreamSettings>;
   /** Registered SSH public keys (the hub writes them); without it SSH logins take tokens only. */
   sshKeys?: SshKeyDirectory;
+  /** The hub's decisions (kill orders); without it nothing can end a session from outside. */
+  control?: ControlBus;
 }
 
 export interface Agent {
@@ -112,11 +116,17 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     throw err;
   }
 
+  const liveSessions = function* (): Iterable<ControlledSession> {
+    for (const s of servers) yield* s.sessions;
+  };
+  const stopControl = opts.control ? await enforceControl({ control: opts.control, sessions: liveSessions, logger }) : null;
+
   return {
     listeners,
     publisher,
     sessionCount: () => servers.reduce((n, s) => n + s.sessions.size, 0),
     async stop() {
+      await stopControl?.();
       await Promise.all(servers.map((s) => s.close()));
       await publisher.flush(5000).catch(() => undefined);
       await publisher.close();

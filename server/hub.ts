@@ -18,6 +18,8 @@ import { Persister } from './persist/persister.ts';
 import type { RecordingStore } from './store/recording-store.ts';
 import { createMemoryKeyDirectory, createRedisKeyDirectory, type SshKeyDirectory } from '../common/ssh-key-directory.ts';
 import { syncKeyDirectory } from './http/routes/ssh-keys.ts';
+import type { ControlBus } from '../common/control/control-bus.ts';
+import { createControlBus } from '../common/control/redis-control-bus.ts';
 
 export interface HubOptions {
   config: Config;
@@ -34,6 +36,8 @@ export interface HubOptions {
    * the same one: `vigil dev`).
    */
   sshKeyDirectory?: SshKeyDirectory;
+  /** Decisions to the agents. Default: over Redis when configured, else in this process only. */
+  control?: ControlBus;
 }
 
 export interface Hub {
@@ -56,6 +60,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     : config.redis.url ? await createRedisKeyDirectory(config.redis.url, config.redis.keyPrefix, logger) : createMemoryKeyDirectory();
   const keyDirectory = opts.sshKeyDirectory ?? ownDirectory!;
   await syncKeyDirectory(store.sshKeys, keyDirectory);
+  const ownControl = opts.control ? null : await createControlBus(config.redis.url, config.redis.keyPrefix, logger);
+  const control = opts.control ?? ownControl!;
 
   const sessions = await createSessionStore(config.hub.auth.oidc ? config.redis.url : undefined, logger, config.redis.keyPrefix);
   const server = http.createServer();
@@ -91,6 +97,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       }),
       webLogin,
       sshKeyDirectory: keyDirectory,
+      control,
       dashboardDir: webLogin ? (opts.dashboardDir ?? dashboardDir()) : undefined,
     });
     // The app first: Socket.IO takes over /socket.io/ and hands every other request to the
@@ -105,6 +112,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     await persister.stop();
     await sessions.close();
     await ownDirectory?.close();
+    await ownControl?.close();
     throw err;
   }
   logger.info({ url, login: config.hub.auth.oidc ? config.hub.auth.oidc.issuer : 'API tokens only' }, 'hub listening');
@@ -123,6 +131,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         await persister.stop();
         await sessions.close();
         await ownDirectory?.close();
+        await ownControl?.close();
       })();
       return stopping;
     },

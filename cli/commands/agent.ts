@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { createBus } from '../../common/bus/create-bus.ts';
 import { createRedisKeyDirectory } from '../../common/ssh-key-directory.ts';
+import { createRedisControlBus } from '../../common/control/redis-control-bus.ts';
 import type { Config } from '../../common/config/schema.ts';
 import { createLogger } from '../../common/log.ts';
 import { keyPaths } from '../../common/tokens.ts';
@@ -50,7 +51,10 @@ export function registerAgent(program: Command): void {
         // The SSH keys people registered in the dashboard, as the hub writes them to Redis.
         const sshKeys = config.targets.some((t) => t.protocol === 'ssh') ? await createRedisKeyDirectory(config.redis.url, config.redis.keyPrefix, logger) : undefined;
         if (sshKeys) resources.add('ssh key directory', () => sshKeys.close());
-        const agent = await startAgent({ config, bus, logger, hubPublicKeyPem, sshKeys }).catch((err) => { throw describeListenError(err); });
+        // The hub's decisions (kill orders) reach this agent over Redis.
+        const control = await createRedisControlBus(config.redis.url, config.redis.keyPrefix, logger);
+        resources.add('control bus', () => control.close());
+        const agent = await startAgent({ config, bus, logger, hubPublicKeyPem, sshKeys, control }).catch((err) => { throw describeListenError(err); });
         resources.add('agent', () => agent.stop());
         for (const [name, address] of agent.listeners) process.stdout.write(`vigil agent: target ${name} on ${address.address}:${address.port}\n`);
         await untilSignal(logger);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { createBus } from '../../common/bus/create-bus.ts';
 import { createMemoryKeyDirectory, createRedisKeyDirectory } from '../../common/ssh-key-directory.ts';
+import { createControlBus } from '../../common/control/redis-control-bus.ts';
 import { OidcSettings, type Config } from '../../common/config/schema.ts';
 import { listenAddress, sshCommand } from '../../common/connection-uri.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
@@ -90,7 +91,10 @@ async function startRest(config: Config, logger: Logger, resources: Resources, d
   // One directory of registered SSH keys for the hub (which writes it) and the agent (which reads it).
   const sshKeys = config.redis.url ? await createRedisKeyDirectory(config.redis.url, config.redis.keyPrefix, logger) : createMemoryKeyDirectory();
   resources.add('ssh key directory', () => sshKeys.close());
-  const hub = await startHub({ config: login?.config ?? config, bus, store, logger, oidcClientSecret: login?.clientSecret, sshKeyDirectory: sshKeys });
+  // And one control bus: the hub's kill orders reach the agent.
+  const control = await createControlBus(config.redis.url, config.redis.keyPrefix, logger);
+  resources.add('control bus', () => control.close());
+  const hub = await startHub({ config: login?.config ?? config, bus, store, logger, oidcClientSecret: login?.clientSecret, sshKeyDirectory: sshKeys, control });
   resources.add('hub', () => hub.stop());
   const demo = await demoStarting;
 
@@ -104,7 +108,7 @@ async function startRest(config: Config, logger: Logger, resources: Resources, d
     for (const t of config.targets) if (t.protocol === 'ssh' && !t.upstream) sshUpstreams.set(t.name, shell.settings);
   }
   const { publicKeyPem } = ensureSigningKey(config.dataDir);
-  const started = await startAgent({ config, bus, logger, hubPublicKeyPem: publicKeyPem, upstreams, sshUpstreams, sshKeys })
+  const started = await startAgent({ config, bus, logger, hubPublicKeyPem: publicKeyPem, upstreams, sshUpstreams, sshKeys, control })
     .catch((err) => { throw describeListenError(err); });
   // Stopped early on shutdown (so sessions end while the hub still persists) and again by closeAll.
   let stopping: Promise<void> | null = null;

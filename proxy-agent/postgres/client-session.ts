@@ -324,6 +324,11 @@ export class ClientSession {
 
   // ---- ending -------------------------------------------------------------------------------
 
+  /** Ended by a person (a kill order): FATAL admin_shutdown with who and why, then close. */
+  kill(message: string): void {
+    this.fail('killed', '57P01', message);
+  }
+
   /** Ends the session with a FATAL message to the client. */
   fail(reason: SessionEndReason, sqlstate: string, message: string): void {
     if (this.phase === 'closed') return;

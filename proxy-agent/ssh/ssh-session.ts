@@ -239,6 +239,11 @@ export class SshSession {
     this.sink?.emit('ssh.denied', { request, ...(detail ? { detail } : {}) });
   }
 
+  /** Ended by a person (a kill order): the message on each terminal, then close. */
+  kill(message: string): void {
+    this.fail('killed', message);
+  }
+
   /** Ends the session: the reason is written on each open terminal, then everything closes. */
   fail(reason: SessionEndReason, message: string): void {
     for (const ch of [...this.channels]) ch.end(message);

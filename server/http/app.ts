@@ -3,6 +3,7 @@
 //   GET /api/sessions                    ?user&target&protocol&live&from&to&limit&before
 //   GET /api/sessions/:id
 //   GET /api/sessions/:id/events         ?from=1&limit=1000 -> { events, next }
+//   POST /api/sessions/:id/kill          { reason? } -> 202: the agent ends the live session (reviewers, admins)
 //   GET /api/sessions/:id/export         ?format=jsonl -> one canonical event body per line;
 //                                        ?format=asciicast -> a terminal session, asciicast v2
 //   GET /api/metrics                     admin only
@@ -30,6 +31,7 @@ import { sessionsRouter } from './routes/sessions.ts';
 import { sshKeysRouter } from './routes/ssh-keys.ts';
 import { targetsRouter } from './routes/targets.ts';
 import type { SshKeyDirectory } from '../../common/ssh-key-directory.ts';
+import type { ControlBus } from '../../common/control/control-bus.ts';
 import type { WebLogin } from './web-login.ts';
 
 export interface ApiAppOptions {
@@ -48,6 +50,8 @@ export interface ApiAppOptions {
   dashboardDir?: string;
   /** Where agents look up registered SSH keys (/api/ssh-keys writes there). */
   sshKeyDirectory?: SshKeyDirectory;
+  /** Decisions to the agents (kill). */
+  control?: ControlBus;
 }
 
 
@@ -81,7 +85,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
     };
     res.json(body);
   });
-  api.use('/sessions', sessionsRouter(opts.store));
+  api.use('/sessions', sessionsRouter(opts.store, opts.control));
   if (opts.targets) api.use('/targets', targetsRouter(opts.targets.config, opts.targets.signer, opts.targets.tokenTtlMs));
   if (opts.sshKeyDirectory) api.use('/ssh-keys', sshKeysRouter(opts.store.sshKeys, opts.sshKeyDirectory));
   api.get('/metrics', allow('admin'), (_req, res) => {

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { createInProcessControlBus } from '../../common/control/in-process-control-bus.ts';
 import { ensureDashboardBuilt } from '../../server/http/dashboard.ts';
 import type { Hub } from '../../server/hub.ts';
 import { startHarness, type Harness } from '../support/agent-harness.ts';
@@ -18,18 +19,21 @@ let web: HubWithLogin;
 let hub: Hub;
 let browser: Browser;
 let psql: ChildProcessWithoutNullStreams | undefined;
+// Hub and agent in one process here: they share the control bus in memory.
+const control = createInProcessControlBus();
 
 beforeAll(async () => {
   await ensureDashboardBuilt();
   harness = await startHarness({
     postgresUrl: inject('postgresUrl'),
     redisUrl: inject('redisUrl'),
+    control,
     seed: `CREATE TABLE people (id int, name text, email text);
            INSERT INTO people VALUES (1, 'Jo Doe', 'jo.doe@example.com');
            CREATE TABLE notes (body text);
            INSERT INTO notes VALUES ${HOSTILE.map((h) => `('${h.replace(/'/g, "''")}')`).join(', ')};`,
   });
-  web = await startHubWithLogin({ dataDir: harness.config.dataDir, redisUrl: inject('redisUrl'), keyPrefix: harness.keyPrefix, targets: harness.config.targets, bus: harness.bus, store: harness.store });
+  web = await startHubWithLogin({ dataDir: harness.config.dataDir, redisUrl: inject('redisUrl'), keyPrefix: harness.keyPrefix, targets: harness.config.targets, bus: harness.bus, store: harness.store, control });
   hub = web.hub;
   browser = await launchChromium();
 });
@@ -101,5 +105,24 @@ describe('the dashboard', () => {
     expect(text).toContain('\\u{1b}[31mred');
     expect(await rita.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await rita.locator('[data-testid=events] script, [data-testid=events] img').count()).toBe(0);
+  });
+
+  it('when a reviewer kills a live session from the watch view, then psql is cut off and the view says who ended it', async () => {
+    const send = await startPsql();
+    send('select 1 as before_kill;');
+    let stderr = '';
+    psql!.stderr.removeAllListeners('data');
+    psql!.stderr.on('data', (d) => (stderr += d));
+    const rita = await loggedInPage('Rita Reviewer');
+    const row = rita.getByTestId('live-sessions').getByRole('row').filter({ hasText: 'alice' });
+    await row.first().getByRole('link', { name: 'Watch' }).click();
+    await expect.poll(() => rita.getByTestId('sql').first().textContent(), { timeout: 30_000 }).toContain('before_kill');
+    // psql waits in a statement, so it sees the connection end at once.
+    send('select pg_sleep(60);');
+    rita.once('dialog', (d) => void d.accept('ending a test session'));
+    await rita.getByTestId('kill').click();
+    await expect.poll(() => stderr, { timeout: 30_000 }).toContain('this session was ended by rita: ending a test session');
+    await expect.poll(() => rita.getByTestId('events').textContent(), { timeout: 30_000 }).toContain('Session ended: killed — this session was ended by rita: ending a test session');
+    await expect.poll(() => rita.getByTestId('kill').count(), { timeout: 10_000 }).toBe(0);
   });
 });

@@ -77,6 +77,8 @@ const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string; expect: R
   { method: 'GET', path: '/metrics', expect: { nobody: 401, alice: 403, rita: 403, aaron: 403, ada: 200 } },
   { method: 'GET', path: '/api/targets', expect: { nobody: 401, alice: 200, rita: 403, aaron: 200, ada: 200 } },
   { method: 'POST', path: '/api/targets/demo/connection', expect: { nobody: 401, alice: 200, rita: 403, aaron: 200, ada: 200 } },
+  // Bob's session has ended: who may kill gets 409, the rest are refused before that.
+  { method: 'POST', path: `/api/sessions/${bobs.sessionId}/kill`, expect: { nobody: 401, alice: 403, rita: 409, aaron: 403, ada: 409 } },
   { method: 'GET', path: '/api/ssh-keys', expect: { nobody: 401, alice: 200, rita: 403, aaron: 200, ada: 200 } },
   // Without a body: past authorization, refused as malformed.
   { method: 'POST', path: '/api/ssh-keys', expect: { nobody: 401, alice: 400, rita: 403, aaron: 400, ada: 400 } },

@@ -9,7 +9,7 @@ import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createMemoryKeyDirectory, createRedisKeyDirectory, type SshKeyDirectory } from '../../common/ssh-key-directory.ts';
 import { startHubWithLogin, type HubWithLogin } from '../support/dashboard-browser.ts';
-import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
+import { apiAs } from '../support/oidc-login-client.ts';
 import { runProcess, startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
@@ -27,20 +27,7 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function loggedIn(user: string) {
-  const browser = browserLike();
-  await loginThroughProvider(browser, web.hub.url, user);
-  const me = (await (await browser.fetch(`${web.hub.url}/api/me`)).json()) as { csrfToken: string };
-  const call = async (method: string, route: string, body?: unknown) => {
-    const res = await browser.fetch(`${web.hub.url}${route}`, {
-      method,
-      headers: { 'x-csrf-token': me.csrfToken, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: res.status === 204 ? null : await res.json() };
-  };
-  return call;
-}
+const loggedIn = (user: string) => apiAs(web.hub.url, user);
 
 function keyPair(name: string): { file: string; pub: string } {
   const file = path.join(h.dir, name);

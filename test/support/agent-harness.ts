@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { Config } from '../../common/config/schema.ts';
 import { parseConfig } from '../../common/config/load-config.ts';
 import type { EventBus } from '../../common/bus/event-bus.ts';
+import type { ControlBus } from '../../common/control/control-bus.ts';
 import { createInProcessBus } from '../../common/bus/in-process-bus.ts';
 import { createRedisBus } from '../../common/bus/redis-bus.ts';
 import { createLogger, silentLogger } from '../../common/log.ts';
@@ -35,6 +36,8 @@ export interface HarnessOptions {
   store?: RecordingStore;
   /** The agent's spool limits (small ones to test a full spool). */
   spool?: { maxEvents: number; maxBytes: number };
+  /** The control bus the agent obeys (kill orders). */
+  control?: ControlBus;
 }
 
 export interface Harness extends Recordings {
@@ -91,7 +94,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const store = opts.store ?? (await createMemoryStore());
   const persister = new Persister({ bus, store, logger, blockMs: 200 });
   persister.start();
-  const agent = await startAgent({ config, bus, logger, hubPublicKeyPem: keys.publicKeyPem });
+  const agent = await startAgent({ config, bus, logger, hubPublicKeyPem: keys.publicKeyPem, control: opts.control });
   const signer = await TokenSigner.fromPem(keys.privateKeyPem);
   const port = agent.listeners.get('pg')!.port;
 

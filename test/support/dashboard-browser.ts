@@ -4,6 +4,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import type { SshKeyDirectory } from '../../common/ssh-key-directory.ts';
+import type { ControlBus } from '../../common/control/control-bus.ts';
 import { parseConfig } from '../../common/config/load-config.ts';
 import { silentLogger } from '../../common/log.ts';
 import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
@@ -31,7 +32,7 @@ export interface HubWithLogin {
 }
 
 /** A hub on a free port whose dashboard logs in through a dev identity provider. */
-export async function startHubWithLogin(opts: { dataDir: string; redisUrl?: string; keyPrefix?: string; targets: unknown[]; bus: EventBus; store: RecordingStore; sshKeyDirectory?: SshKeyDirectory }): Promise<HubWithLogin> {
+export async function startHubWithLogin(opts: { dataDir: string; redisUrl?: string; keyPrefix?: string; targets: unknown[]; bus: EventBus; store: RecordingStore; sshKeyDirectory?: SshKeyDirectory; control?: ControlBus }): Promise<HubWithLogin> {
   const port = await freePort();
   const hubUrl = `http://127.0.0.1:${port}`;
   const idp = await startDevIdentityProvider({ port: 0, client: { ...CLIENT, redirectUris: [`${hubUrl}/auth/callback`] } });
@@ -42,7 +43,7 @@ export async function startHubWithLogin(opts: { dataDir: string; redisUrl?: stri
     targets: opts.targets,
     hub: { listen: `127.0.0.1:${port}`, auth: { oidc: { issuer: idp.issuer, clientId: CLIENT.clientId, roles: { map: DEMO_ROLE_MAP } } } },
   });
-  const hub = await startHub({ config, bus: opts.bus, store: opts.store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret, sshKeyDirectory: opts.sshKeyDirectory });
+  const hub = await startHub({ config, bus: opts.bus, store: opts.store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret, sshKeyDirectory: opts.sshKeyDirectory, control: opts.control });
   return {
     hub, idp,
     async stop() {

@@ -83,3 +83,20 @@ export async function loginThroughProvider(browser: BrowserLike, hubUrl: string,
   }
   throw new Error(`login did not finish: ${visited.join(' -> ')}`);
 }
+
+export type ApiCall = (method: string, route: string, body?: unknown) => Promise<{ status: number; body: any }>;
+
+/** The hub's API as `user` logged in through the provider: the login cookie and the CSRF token. */
+export async function apiAs(hubUrl: string, user: string): Promise<ApiCall> {
+  const browser = browserLike();
+  await loginThroughProvider(browser, hubUrl, user);
+  const me = (await (await browser.fetch(`${hubUrl}/api/me`)).json()) as { csrfToken: string };
+  return async (method, route, body) => {
+    const res = await browser.fetch(`${hubUrl}${route}`, {
+      method,
+      headers: { 'x-csrf-token': me.csrfToken, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, body: res.status === 204 ? null : await res.json().catch(() => null) };
+  };
+}

@@ -11,6 +11,7 @@ import { parseConfig } from '../../common/config/load-config.ts';
 import type { Config } from '../../common/config/schema.ts';
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import type { SshKeyDirectory } from '../../common/ssh-key-directory.ts';
+import type { ControlBus } from '../../common/control/control-bus.ts';
 import { createInProcessBus } from '../../common/bus/in-process-bus.ts';
 import { createLogger, silentLogger } from '../../common/log.ts';
 import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
@@ -71,7 +72,7 @@ export function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, 
   });
 }
 
-export async function startSshHarness(opts: { targets?: Record<string, unknown>[]; demoShell?: boolean; sshKeys?: SshKeyDirectory } = {}): Promise<SshHarness> {
+export async function startSshHarness(opts: { targets?: Record<string, unknown>[]; demoShell?: boolean; sshKeys?: SshKeyDirectory; control?: ControlBus } = {}): Promise<SshHarness> {
   const sshd = await startSshd();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ssh-harness-'));
   const keys = ensureSigningKey(dir);
@@ -96,7 +97,7 @@ export async function startSshHarness(opts: { targets?: Record<string, unknown>[
   const store = await createMemoryStore();
   const persister = new Persister({ bus, store, logger, blockMs: 200 });
   persister.start();
-  const agent = await startAgent({ config, bus, logger, hubPublicKeyPem: keys.publicKeyPem, sshUpstreams, sshKeys: opts.sshKeys });
+  const agent = await startAgent({ config, bus, logger, hubPublicKeyPem: keys.publicKeyPem, sshUpstreams, sshKeys: opts.sshKeys, control: opts.control });
   const port = agent.listeners.get('box')!.port;
   const signer = await TokenSigner.fromPem(keys.privateKeyPem);
   const token = (user = 'alice', target = 'box', ttlMs = 60_000) => signer.connectionToken(user, target, ttlMs);

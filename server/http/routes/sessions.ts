@@ -1,7 +1,8 @@
 // Recorded sessions: list, one summary, its events page by page, and exports: JSON Lines whose
 // lines are the stored canonical bodies byte for byte (what a later hash chain signs), or a
 // terminal session as asciicast v2.
-import { Router, type Response } from 'express';
+import express, { Router, type Response } from 'express';
+import type { ControlBus } from '../../../common/control/control-bus.ts';
 import { z } from 'zod';
 import type { VigilEvent } from '../../../common/events/index.ts';
 import type { RecordingStore, SessionSummary } from '../../store/recording-store.ts';
@@ -59,7 +60,9 @@ export interface SessionEventsResponse {
 
 const EXPORT_PAGE = 1000;
 
-export function sessionsRouter(store: RecordingStore): Router {
+const KillBody = z.strictObject({ reason: z.string().trim().max(500).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters').optional() });
+
+export function sessionsRouter(store: RecordingStore, control?: ControlBus): Router {
   const router = Router();
   // Reviewers and admins see every session; everyone else (engineers, approvers) their own.
   const anyone = allow('admin', 'reviewer', 'approver', 'engineer');
@@ -103,6 +106,18 @@ export function sessionsRouter(store: RecordingStore): Router {
       next: stored.length === limit ? stored[stored.length - 1].event.seq + 1 : null,
     };
     res.json(body);
+  });
+
+  // Security on-call ends a live session: the agent holding it ends it within a second, telling
+  // the client who did and why (control bus; also kept for an agent that was away).
+  router.post('/:id/kill', allow('reviewer', 'admin'), express.json({ limit: '8kb' }), async (req, res) => {
+    const session = await findSession(req.params, res);
+    const body = KillBody.safeParse(req.body ?? {});
+    if (!body.success) throw AppError.badRequest(`invalid body: ${body.error.issues[0]?.message ?? 'expected { reason }'}`);
+    if (!control) throw AppError.unavailable('this hub has no control bus to reach the agents');
+    if (session.endedAt) throw new AppError(409, 'conflict', `session ${session.id} has ended already`);
+    await control.publish({ kind: 'kill', sessionId: session.id, by: principalOf(res).subject, ...(body.data.reason ? { reason: body.data.reason } : {}), at: new Date().toISOString() });
+    res.status(202).json({ killed: session.id });
   });
 
   router.get('/:id/export', anyone, async (req, res) => {
