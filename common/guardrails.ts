@@ -1,0 +1,44 @@
+// Guardrails as the config states them: statement rules per target, each with an action. A rule
+// matches SQL by what the statements do (kinds read by the PostgreSQL parser) or by a regular
+// expression on a statement's text, or an SSH command line by a regular expression.
+//   allow: let it through (an exception before broader rules)
+//   deny: the client gets an error, the session goes on
+//   approve: held until an approver decides (issue 5's approvals)
+// Rules are read in order; for each statement the first rule that matches decides, and a string of
+// several statements gets the strictest of their decisions (deny > approve > allow).
+import { z } from 'zod';
+
+export const STATEMENT_KINDS = [
+  'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'UPDATE_WITHOUT_WHERE', 'DELETE_WITHOUT_WHERE', 'MERGE',
+  'TRUNCATE', 'DROP', 'ALTER', 'CREATE', 'GRANT', 'REVOKE', 'COPY', 'DO', 'CALL', 'ROLE', 'OTHER',
+  'UNPARSEABLE',
+] as const;
+export type StatementKind = (typeof STATEMENT_KINDS)[number];
+
+const regex = z.string().min(1).max(1000).refine((s) => {
+  try {
+    new RegExp(s, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a valid regular expression');
+
+export const Guardrail = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'rule names are lower-case letters, digits, - and _'),
+    /** Statements that do any of these (PostgreSQL targets). */
+    statements: z.array(z.enum(STATEMENT_KINDS)).min(1).optional(),
+    /** A regular expression (case-insensitive) on a statement's text (PostgreSQL targets). */
+    sql: regex.optional(),
+    /** A regular expression (case-insensitive) on a command line run over SSH (`ssh host CMD`). */
+    command: regex.optional(),
+    action: z.enum(['allow', 'deny', 'approve']),
+    /** Shown to the client when the rule denies. */
+    message: z.string().max(500).optional(),
+  })
+  .strict()
+  .refine((g) => g.statements || g.sql || g.command, { message: 'a rule needs statements, sql or command to match' });
+export type Guardrail = z.infer<typeof Guardrail>;
+
+export type GuardrailAction = Guardrail['action'];

@@ -1,0 +1,77 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Guardrail } from '../../common/guardrails.ts';
+import { GuardrailPolicy } from './guardrail-policy.ts';
+import { classify, loadClassifier } from './statement-classifier.ts';
+
+beforeAll(async () => {
+  await loadClassifier();
+});
+
+const kinds = (sql: string) => classify(sql).map((s) => [...s.kinds].sort());
+
+describe('the statement classifier', () => {
+  it.each([
+    ['DROP TABLE accounts', ['DROP']],
+    ['truncate audit_log', ['TRUNCATE']],
+    ['ALTER TABLE t ADD COLUMN c int', ['ALTER']],
+    ['delete from t', ['DELETE', 'DELETE_WITHOUT_WHERE']],
+    ['delete from t where id = 1', ['DELETE']],
+    ['UPDATE t SET a = 1', ['UPDATE', 'UPDATE_WITHOUT_WHERE']],
+    ['grant select on t to bob', ['GRANT']],
+    ['select 1', ['SELECT']],
+  ])('when the SQL is %j, then it is %j', (sql, expected) => {
+    expect(kinds(sql)).toEqual([[...expected].sort()]);
+  });
+
+  it('when a statement hides in comments, quotes or odd spacing, then only what runs counts', () => {
+    expect(kinds("/* DROP TABLE x */ select 'DROP TABLE y' -- drop table z")).toEqual([['SELECT']]);
+    expect(kinds('dRoP\n\t  TABLE /* hi */ "x y"')).toEqual([['DROP']]);
+    expect(kinds("select $$; drop table q; $$")).toEqual([['SELECT']]);
+  });
+
+  it('when several statements share one string, then each is read, with its own text', () => {
+    const statements = classify('select 1; DROP TABLE accounts ;  delete from t where true');
+    expect(statements.map((s) => s.text)).toEqual(['select 1', 'DROP TABLE accounts', 'delete from t where true']);
+    expect(statements.map((s) => [...s.kinds].sort())).toEqual([['SELECT'], ['DROP'], ['DELETE']]);
+  });
+
+  it('when a data change hides inside a CTE or EXPLAIN ANALYZE, then it is seen', () => {
+    expect(kinds('WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d')[0]).toEqual(expect.arrayContaining(['DELETE', 'DELETE_WITHOUT_WHERE', 'SELECT']));
+    expect(kinds('EXPLAIN ANALYZE UPDATE t SET a = 2')[0]).toEqual(expect.arrayContaining(['UPDATE', 'UPDATE_WITHOUT_WHERE']));
+    expect(kinds("DO $$ BEGIN EXECUTE 'drop table x'; END $$")).toEqual([['DO']]);
+  });
+
+  it('when the text is not SQL, then it is UNPARSEABLE; non-ASCII text keeps statement boundaries', () => {
+    expect(kinds('selec 1 frm')).toEqual([['UNPARSEABLE']]);
+    expect(classify("select 'é✓'; drop table ü").map((s) => s.text)).toEqual(["select 'é✓'", 'drop table ü']);
+  });
+});
+
+describe('guardrail policies', () => {
+  const policy = new GuardrailPolicy([
+    { name: 'reads-of-audit-ok', sql: '\\baudit_log\\b', statements: undefined, action: 'allow' },
+    { name: 'no-drops', statements: ['DROP', 'TRUNCATE'], action: 'deny', message: 'ask the DBA' },
+    { name: 'wide-changes', statements: ['DELETE_WITHOUT_WHERE', 'UPDATE_WITHOUT_WHERE', 'ALTER'], action: 'approve' },
+    { name: 'no-shutdown', command: '^\\s*(sudo\\s+)?(shutdown|reboot)\\b', action: 'deny' },
+  ].map((g) => Guardrail.parse(g)));
+
+  it('when statements match rules, then the first matching rule decides each, and the strictest wins', () => {
+    expect(policy.checkSql('select * from accounts')).toEqual({ action: 'allow' });
+    expect(policy.checkSql('drop table accounts')).toMatchObject({ action: 'deny', rule: 'no-drops', message: 'ask the DBA', statement: 'drop table accounts' });
+    expect(policy.checkSql('delete from accounts')).toMatchObject({ action: 'approve', rule: 'wide-changes' });
+    expect(policy.checkSql('delete from accounts; drop table x')).toMatchObject({ action: 'deny', statement: 'drop table x' });
+    // The allow rule comes first for its table.
+    expect(policy.checkSql('truncate audit_log')).toMatchObject({ action: 'allow', rule: 'reads-of-audit-ok' });
+  });
+
+  it('when an SSH command line matches, then its rule decides', () => {
+    expect(policy.checkCommand('sudo reboot now')).toMatchObject({ action: 'deny', rule: 'no-shutdown' });
+    expect(policy.checkCommand('uptime')).toEqual({ action: 'allow' });
+  });
+
+  it('when a rule is malformed, then the config says so', () => {
+    expect(Guardrail.safeParse({ name: 'x', action: 'deny' }).success).toBe(false);
+    expect(Guardrail.safeParse({ name: 'x', sql: '(', action: 'deny' }).success).toBe(false);
+    expect(Guardrail.safeParse({ name: 'x', statements: ['NUKE'], action: 'deny' }).success).toBe(false);
+  });
+});
