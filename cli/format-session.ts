@@ -136,6 +136,8 @@ export function eventLines(e: VigilEvent): string[] {
       return [`${head} channel ${e.data.channel}: ${e.data.signal ? `killed by SIG${visible(e.data.signal, 32)}` : `exit ${e.data.exitCode ?? '?'}`}`];
     case 'ssh.file':
       return [`${head} channel ${e.data.channel}: ${e.data.protocol} ${e.data.direction} ${visible(e.data.path, 300)}  ${plural(e.data.bytes, 'byte')}`];
+    case 'guardrail.hit':
+      return [`${head} ${e.data.action} by rule ${visible(e.data.rule, 64)}: ${visible(e.data.statement, 200)}${masked(e)}`];
     case 'ssh.forward':
       return [`${head} ${e.data.direction} forwarding ${visible(e.data.host, 100)}:${e.data.port}`];
     case 'ssh.denied':

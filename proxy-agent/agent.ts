@@ -9,6 +9,8 @@ import type { EventBus } from '../common/bus/event-bus.ts';
 import type { SshKeyDirectory } from '../common/ssh-key-directory.ts';
 import type { ControlBus } from '../common/control/control-bus.ts';
 import { enforceControl, type ControlledSession } from './session-control.ts';
+import { GuardrailPolicy } from './guardrails/guardrail-policy.ts';
+import { loadClassifier } from './guardrails/statement-classifier.ts';
 import type { Logger } from '../common/log.ts';
 import { TokenVerifier } from '../common/tokens.ts';
 import { Masker } from './masking/masker.ts';
@@ -75,11 +77,13 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   });
 
   try {
+    // The SQL parser (WASM) is loaded once, before any session needs it.
+    if (config.targets.some((t) => t.protocol === 'postgres' && t.guardrails.length)) await loadClassifier();
     const sshTargets = new Map<string, SshTargetRuntime>();
     for (const target of config.targets) {
       if (target.protocol === 'ssh') {
         const upstream = opts.sshUpstreams?.get(target.name) ?? resolveSshUpstream(target);
-        sshTargets.set(target.name, { config: target, upstream, masker: new Masker(target.masking) });
+        sshTargets.set(target.name, { config: target, upstream, masker: new Masker(target.masking), guardrails: new GuardrailPolicy(target.guardrails) });
         continue;
       }
       const upstream = opts.upstreams?.get(target.name) ?? resolveUpstream(target);
@@ -89,6 +93,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
           config: target,
           upstream,
           masker: new Masker(target.masking),
+          guardrails: target.guardrails.length ? new GuardrailPolicy(target.guardrails) : null,
           tlsContext: target.tls ? tls.createSecureContext({ cert: fs.readFileSync(target.tls.certFile), key: fs.readFileSync(target.tls.keyFile) }) : undefined,
         },
         verifier,

@@ -2,6 +2,7 @@
 // be overridden from the environment (see load-config.ts); types are derived from here.
 import { z } from 'zod';
 import { ROLES } from '../roles.ts';
+import { Guardrail } from '../guardrails.ts';
 
 const hostPort = z
   .string()
@@ -37,6 +38,19 @@ export const Masking = z
   .strict();
 export type Masking = z.infer<typeof Masking>;
 
+/** A target's guardrails; `kind` says which matchers apply (SQL for PostgreSQL, commands for SSH). */
+const guardrails = (kind: 'sql' | 'command') => z
+  .array(Guardrail)
+  .default([])
+  .superRefine((rules, ctx) => {
+    rules.forEach((r, i) => {
+      if (kind === 'sql' && !r.statements && !r.sql) ctx.addIssue({ code: 'custom', path: [i], message: `rule ${r.name}: a PostgreSQL target matches statements or sql` });
+      if (kind === 'command' && !r.command) ctx.addIssue({ code: 'custom', path: [i], message: `rule ${r.name}: an SSH target matches command lines (command)` });
+      // Holding a statement for an approver comes with just-in-time approvals.
+      if (r.action === 'approve') ctx.addIssue({ code: 'custom', path: [i, 'action'], message: `rule ${r.name}: approve is not available yet; use deny or allow` });
+    });
+  });
+
 export const PostgresUpstream = z
   .object({
     host: z.string().min(1),
@@ -70,6 +84,8 @@ export const PostgresTarget = z
     /** COPY content kept per operation, in bytes. */
     maxCopyBytes: z.number().int().min(0).default(64 * 1024),
     masking: Masking.default(Masking.parse({})),
+    /** Statement rules: deny DROP, DELETE without WHERE... (read with the PostgreSQL parser). */
+    guardrails: guardrails('sql'),
   })
   .strict();
 export type PostgresTarget = z.infer<typeof PostgresTarget>;
@@ -108,6 +124,8 @@ export const SshTarget = z
      * the screen after a short pause in the output, ~30 ms). File transfers are never rewritten.
      */
     maskOutput: z.boolean().default(false),
+    /** Command-line rules for `ssh host COMMAND` (exec requests). */
+    guardrails: guardrails('command'),
   })
   .strict();
 export type SshTarget = z.infer<typeof SshTarget>;

@@ -254,6 +254,19 @@ export const TermResize = z.object({
   data: z.object({ channel, cols: z.number().int().nonnegative(), rows: z.number().int().nonnegative() }),
 });
 
+export const GuardrailHit = z.object({
+  ...meta,
+  type: z.literal('guardrail.hit'),
+  /** A guardrail decided about a statement or command: which rule, what it did, on what (masked). */
+  data: z.object({
+    rule: z.string(),
+    action: z.enum(['deny', 'approve']),
+    /** The db.query or ssh.exec it was about. */
+    querySeq: z.number().int().positive().optional(),
+    statement: z.string(),
+  }),
+});
+
 export const VigilEvent = z.discriminatedUnion('type', [
   SessionStart,
   SessionEnd,
@@ -273,6 +286,7 @@ export const VigilEvent = z.discriminatedUnion('type', [
   TermOutput,
   TermInput,
   TermResize,
+  GuardrailHit,
 ]);
 export type VigilEvent = z.infer<typeof VigilEvent>;
 export type EventType = VigilEvent['type'];

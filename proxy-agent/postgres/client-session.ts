@@ -3,7 +3,8 @@
 //               CancelRequest is mapped to the upstream key and forwarded, StartupMessage moves on;
 //   auth:       the client's password is a Vigil token, verified offline with the hub's key;
 //   connecting: the agent logs into the upstream with the target's own credentials;
-//   relay:      bytes flow both ways as they come, and the recorder builds events beside them.
+//   relay:      bytes flow both ways as they come, and the recorder builds events beside them
+//               (with guardrails, client messages are read before they go on: guardrail-gate.ts).
 // Any failure ends this connection only, with a FATAL ErrorResponse the client prints.
 import crypto from 'node:crypto';
 import net from 'node:net';
@@ -18,6 +19,8 @@ import { SessionEventSink, type RecordingOutlet } from '../recording/session-eve
 import { ClientParser } from './protocol/client-parser.ts';
 import { passwordText, type ClientMessage, type StartupPacket } from './protocol/client-messages.ts';
 import { BackendFramer } from './protocol/backend-framer.ts';
+import type { GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
+import { GuardrailGate } from './guardrail-gate.ts';
 import * as server from './protocol/server-messages.ts';
 import { PostgresRecorder } from './recording/postgres-recorder.ts';
 import { cancelUpstream, loginUpstream, UpstreamError, type UpstreamSettings } from './upstream-login.ts';
@@ -28,6 +31,8 @@ export interface PostgresTargetRuntime {
   upstream: UpstreamSettings;
   masker: Masker;
   tlsContext?: tls.SecureContext;
+  /** The target's guardrails (null: none, and the relay forwards bytes as they come). */
+  guardrails?: GuardrailPolicy | null;
 }
 
 export interface SessionContext {
@@ -51,6 +56,7 @@ export class ClientSession {
   private downstream: net.Socket;
   private upstream: net.Socket | null = null;
   private readonly parser = new ClientParser();
+  private readonly gate: GuardrailGate | null;
   private readonly framer = new BackendFramer();
   private recorder: PostgresRecorder | null = null;
   private sink: SessionEventSink | null = null;
@@ -67,6 +73,7 @@ export class ClientSession {
   readonly clientAddress: string;
 
   constructor(socket: net.Socket, private readonly ctx: SessionContext) {
+    this.gate = ctx.target.guardrails && !ctx.target.guardrails.empty ? new GuardrailGate(ctx.target.guardrails) : null;
     this.downstream = socket;
     this.clientAddress = `${socket.remoteAddress}:${socket.remotePort}`;
     this.log = ctx.logger.child({ session: this.id, target: ctx.target.config.name, client: this.clientAddress });
@@ -97,6 +104,7 @@ export class ClientSession {
   private readonly onDownstreamData = (chunk: Buffer): void => {
     if (this.phase === 'relay') {
       this.bytesUp += chunk.length;
+      if (this.gate) return this.gatedClientData(chunk);
       this.forward(this.downstream, this.upstream!, chunk);
       this.observeClient(chunk);
       return;
@@ -253,7 +261,7 @@ export class ClientSession {
 
   private readonly onUpstreamData = (chunk: Buffer): void => {
     this.bytesDown += chunk.length;
-    if (!this.ctx.target.config.masking.client) {
+    if (!this.ctx.target.config.masking.client && !this.gate) {
       this.forward(this.upstream!, this.downstream, chunk);
       this.observeServer(chunk);
       return;
@@ -271,6 +279,37 @@ export class ClientSession {
       from.pause();
       to.once('drain', () => from.resume());
     }
+  }
+
+  /**
+   * With guardrails: each message is read before it goes on, and a denied Query or Parse is
+   * replaced (guardrail-gate.ts). Forwarded in order, one write per chunk.
+   */
+  private gatedClientData(chunk: Buffer): void {
+    const out: Buffer[] = [];
+    try {
+      this.parser.feed(chunk, (msg, raw) => {
+        const client = msg as ClientMessage;
+        const denied = this.gate!.review(client);
+        // A copy: the parser may reuse what it handed out.
+        out.push(denied ? denied.replacement : Buffer.from(raw));
+        this.onClientFrame(client);
+        if (denied && this.sink) {
+          const statement = this.ctx.target.masker.maskText(denied.denial.decision.statement ?? denied.denial.sql);
+          this.sink.emit('guardrail.hit', {
+            rule: denied.denial.decision.rule ?? '',
+            action: 'deny',
+            ...(client.type === 'query' ? { querySeq: this.sink.lastSeq } : {}),
+            statement: statement.text,
+          }, statement.counts);
+          this.log.info({ rule: denied.denial.decision.rule }, 'statement denied by a guardrail');
+        }
+      });
+    } catch (err) {
+      this.fail('protocol_error', '08P01', `invalid message: ${(err as Error).message}`);
+      return;
+    }
+    if (out.length) this.forward(this.downstream, this.upstream!, out.length === 1 ? out[0] : Buffer.concat(out));
   }
 
   private observeClient(chunk: Buffer): void {
@@ -305,11 +344,13 @@ export class ClientSession {
   /** With client masking, `maskedOut` collects what to forward instead of the original chunk. */
   private maskedOut: Buffer[] | null = null;
 
-  private readonly onServerFrame = (code: number, message: Buffer): void => {
-    let replacement: Buffer | undefined;
+  private readonly onServerFrame = (code: number, original: Buffer): void => {
+    // The server's error for a denied statement says why, for the client and the recording alike.
+    const message = this.gate?.rewrite(code, original) ?? original;
+    let replacement: Buffer | undefined = message === original ? undefined : message;
     if (!this.recorderFailed) {
       try {
-        replacement = this.recorder!.onServerMessage(code, message);
+        replacement = this.recorder!.onServerMessage(code, message) ?? replacement;
       } catch (err) {
         this.recordingFailed(err);
       }

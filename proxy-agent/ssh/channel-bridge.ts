@@ -7,6 +7,7 @@ import type { ClientChannel, Client as SshClient, PseudoTtyInfo, ServerChannel, 
 import type { EventData, EventType, MaskCounts } from '../../common/events/index.ts';
 import type { Logger } from '../../common/log.ts';
 import type { Masker } from '../masking/masker.ts';
+import type { GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
 import { FileTransferRecorder } from './file-transfer-recorder.ts';
 import { TerminalRecorder } from './terminal-recorder.ts';
 
@@ -19,6 +20,8 @@ export interface ChannelContext {
   masker: Masker;
   /** The target masks what the client's terminal shows too (not only the recording). */
   maskClientOutput: boolean;
+  /** Rules on exec command lines. */
+  guardrails: GuardrailPolicy;
   logger: Logger;
   /** Counts bytes for session.end. */
   countBytes(up: number, down: number): void;
@@ -94,6 +97,16 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
   session.on('subsystem', (accept, reject, info) => begin({ kind: 'subsystem', name: info.name }, accept, reject));
 
   async function open(start: Start, down: ServerChannel): Promise<void> {
+    if (start.kind === 'exec') {
+      const decision = ctx.guardrails.checkCommand(start.command);
+      if (decision.action === 'deny') {
+        const command = ctx.masker.maskText(start.command);
+        ctx.emit('ssh.exec', { channel: ctx.number, command: command.text }, command.counts);
+        ctx.emit('guardrail.hit', { rule: decision.rule ?? '', action: 'deny', statement: command.text }, command.counts);
+        refuse(down, `guardrail ${decision.rule} denied this command${decision.message ? `: ${decision.message}` : ''}`, 1);
+        return;
+      }
+    }
     let client: SshClient;
     try {
       client = await ctx.upstream();
@@ -227,9 +240,9 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
 }
 
 /** Tells the client why its channel cannot run, then ends it as a failed program would. */
-function refuse(down: ServerChannel, message: string): void {
+function refuse(down: ServerChannel, message: string, exitCode = 255): void {
   down.stderr.write(`vigil: ${message}\r\n`);
-  down.exit(255);
+  down.exit(exitCode);
   down.end();
 }
 

@@ -13,6 +13,7 @@ import type { Logger } from '../../common/log.ts';
 import type { SshTarget } from '../../common/config/schema.ts';
 import { TokenError, type TokenVerifier } from '../../common/tokens.ts';
 import type { Masker } from '../masking/masker.ts';
+import type { GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
 import { SessionEventSink, type RecordingOutlet } from '../recording/session-event-sink.ts';
 import { bridgeSession, type OpenChannel } from './channel-bridge.ts';
 import { parseLoginName } from './login-name.ts';
@@ -22,6 +23,8 @@ export interface SshTargetRuntime {
   config: SshTarget;
   upstream: SshUpstreamSettings;
   masker: Masker;
+  /** Command-line rules for exec requests. */
+  guardrails: GuardrailPolicy;
 }
 
 export interface SshSessionContext {
@@ -177,6 +180,7 @@ export class SshSession {
         upstream: () => upstream,
         emit: (type, data, masked) => this.sink?.emit(type, data, masked),
         masker: target.masker,
+        guardrails: target.guardrails,
         maskClientOutput: target.config.maskOutput,
         logger: this.log.child({ channel: number }),
         countBytes: (up, down) => {

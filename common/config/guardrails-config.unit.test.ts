@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from './load-config.ts';
+
+const pgTarget = (guardrails: unknown[]) => ({ name: 'db', protocol: 'postgres', listen: '127.0.0.1:0', upstream: { host: 'h', database: 'd', user: 'u' }, guardrails });
+const sshTarget = (guardrails: unknown[]) => ({ name: 'box', protocol: 'ssh', upstream: { host: 'h', user: 'u', passwordEnv: 'P', hostKey: 'SHA256:abc' }, guardrails });
+
+describe('guardrails in the config', () => {
+  it('when rules fit their target, then the config loads', () => {
+    const config = parseConfig({
+      targets: [pgTarget([{ name: 'no-drops', statements: ['DROP'], action: 'deny' }]), sshTarget([{ name: 'no-reboot', command: 'reboot', action: 'deny' }])],
+    });
+    expect(config.targets.map((t) => t.guardrails.length)).toEqual([1, 1]);
+  });
+
+  it.each([
+    [pgTarget([{ name: 'x', command: 'rm', action: 'deny' }]), /matches statements or sql/],
+    [sshTarget([{ name: 'x', statements: ['DROP'], action: 'deny' }]), /matches command lines/],
+    [pgTarget([{ name: 'x', statements: ['DROP'], action: 'approve' }]), /approve is not available yet/],
+    [pgTarget([{ name: 'x', sql: '(', action: 'deny' }]), /not a valid regular expression/],
+  ])('when a rule does not fit (%#), then start-up says why', (target, message) => {
+    expect(() => parseConfig({ targets: [target] })).toThrow(message);
+  });
+});

@@ -1,0 +1,59 @@
+// Guardrails on a PostgreSQL session: the agent reads each Query and Parse before it goes on, and
+// a statement a rule denies never reaches the target as written. It is replaced by a statement the
+// server itself refuses at once (a table that cannot exist, named with this session's token), so
+// the server keeps the protocol's exact state: an error inside a transaction block aborts it,
+// messages pipelined after it are skipped until Sync, and ReadyForQuery comes when it should.
+// On the way back, the server's error for that name is rewritten into one that says which rule
+// denied the statement and why. A string of several statements is denied whole.
+import crypto from 'node:crypto';
+import type { GuardrailDecision, GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
+import { serialize } from './protocol/frontend-messages.ts';
+import type { ClientMessage } from './protocol/client-messages.ts';
+import { errorResponse } from './protocol/server-messages.ts';
+
+const ERROR_CODE = 0x45; // 'E'
+/** Denials awaiting their error, at most (the rest cannot be told apart any more). */
+const MAX_PENDING = 1000;
+
+export interface Denial {
+  decision: GuardrailDecision;
+  /** The client's message, in place of which the replacement went. */
+  sql: string;
+}
+
+export class GuardrailGate {
+  private readonly token = `vigil_denied_${crypto.randomBytes(6).toString('hex')}`;
+  private readonly tokenBytes = Buffer.from(this.token);
+  private count = 0;
+  private readonly pending = new Map<number, GuardrailDecision>();
+
+  constructor(private readonly policy: GuardrailPolicy) {}
+
+  /** For a Query or Parse a rule denies: what to send instead, and the decision. */
+  review(msg: ClientMessage): { replacement: Buffer; denial: Denial } | null {
+    if (msg.type !== 'query' && msg.type !== 'parse') return null;
+    const decision = this.policy.checkSql(msg.sql);
+    if (decision.action !== 'deny') return null;
+    const n = ++this.count;
+    this.pending.set(n, decision);
+    if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
+    const sql = `SELECT FROM "${this.token}_${n}"`;
+    const replacement = msg.type === 'query' ? serialize.query(sql) : serialize.parse({ name: msg.statement, text: sql, types: msg.paramTypes });
+    return { replacement, denial: { decision, sql: msg.sql } };
+  }
+
+  /** The server's error for a replaced statement, saying why instead; null for anything else. */
+  rewrite(code: number, message: Buffer): Buffer | null {
+    if (code !== ERROR_CODE || !message.includes(this.tokenBytes)) return null;
+    const m = new RegExp(`${this.token}_(\\d+)`).exec(message.toString('latin1'));
+    const n = m ? Number(m[1]) : 0;
+    const decision = this.pending.get(n);
+    this.pending.delete(n);
+    return errorResponse({
+      severity: 'ERROR',
+      code: '42501', // insufficient_privilege
+      message: `Vigil guardrail ${decision?.rule ?? ''} denied this statement${decision?.message ? `: ${decision.message}` : ''}`,
+      hint: 'The statement did not run. Ask an approver, or change the statement.',
+    });
+  }
+}

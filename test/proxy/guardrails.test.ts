@@ -1,0 +1,101 @@
+// Guardrails with the real psql and node-postgres (simple and extended protocol) and the real
+// OpenSSH client: a denied statement never runs (the table is still there), the client gets an
+// error naming the rule and the session goes on; inside a transaction block the denial aborts it
+// as a server error would; comments and multi-statement strings do not slip past; the recording
+// has the attempt and the guardrail hit. SSH command lines are checked the same way.
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import type { VigilEvent } from '../../common/events/index.ts';
+import { startHarness, type Harness } from '../support/agent-harness.ts';
+import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
+
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
+
+const GUARDRAILS = [
+  { name: 'no-drops', statements: ['DROP', 'TRUNCATE'], action: 'deny', message: 'ask the DBA' },
+  { name: 'no-wide-deletes', statements: ['DELETE_WITHOUT_WHERE'], action: 'deny' },
+];
+
+let h: Harness;
+let ssh: SshHarness;
+
+beforeAll(async () => {
+  h = await startHarness({
+    postgresUrl: inject('postgresUrl'),
+    seed: 'CREATE TABLE accounts (id int PRIMARY KEY, owner text); INSERT INTO accounts VALUES (1, \'ann\'), (2, \'bob\');',
+    target: { guardrails: GUARDRAILS },
+  });
+  ssh = await startSshHarness({ targets: [] });
+});
+afterAll(async () => {
+  await h?.stop();
+  await ssh?.stop();
+});
+
+const ofType = <T extends VigilEvent['type']>(events: VigilEvent[], type: T) => events.filter((e): e is Extract<VigilEvent, { type: T }> => e.type === type);
+
+async function tableRows(): Promise<number> {
+  const r = await h.psql(['-At', '-c', 'select count(*) from accounts']);
+  return Number(r.stdout.trim());
+}
+
+describe('guardrails on PostgreSQL', () => {
+  it('when psql sends a denied statement, then it gets an error naming the rule, nothing runs, and the session goes on', async () => {
+    const r = await h.psql(['-At', '-v', 'ON_ERROR_STOP=0', '-c', '/* harmless */ DROP TABLE accounts', '-c', 'select count(*) from accounts']);
+    expect(r.stderr).toContain('Vigil guardrail no-drops denied this statement: ask the DBA');
+    expect(r.stdout.trim()).toBe('2');
+    expect(await tableRows()).toBe(2);
+
+    const events = await h.sessionWhere((e) => e.type === 'guardrail.hit');
+    const hit = ofType(events, 'guardrail.hit')[0];
+    // The statement the rule matched (the parser reads past the comment); db.query has the whole text.
+    expect(hit.data).toMatchObject({ rule: 'no-drops', action: 'deny', statement: 'DROP TABLE accounts' });
+    // The attempt is recorded as it was sent, and the error the client saw.
+    expect(ofType(events, 'db.query').map((e) => e.data.sql)).toContain('/* harmless */ DROP TABLE accounts');
+    expect(ofType(events, 'db.error')[0].data).toMatchObject({ code: '42501', message: 'Vigil guardrail no-drops denied this statement: ask the DBA' });
+  });
+
+  it('when a denied statement hides after a harmless one in the same string, then the whole string is refused', async () => {
+    const r = await h.psql(['-At', '-c', "select 'ok'; delete from accounts"]);
+    expect(r.stderr).toContain('Vigil guardrail no-wide-deletes denied this statement');
+    expect(r.stdout).toBe('');
+    expect(await tableRows()).toBe(2);
+  });
+
+  it('when a driver uses the extended protocol, then a denied statement fails at once and the next one runs', async () => {
+    const client = await h.client('alice');
+    try {
+      await expect(client.query('TRUNCATE accounts')).rejects.toThrow(/Vigil guardrail no-drops denied this statement/);
+      await expect(client.query({ text: 'DROP TABLE accounts', values: [] })).rejects.toMatchObject({ code: '42501' });
+      const ok = await client.query('select owner from accounts where id = $1', [2]);
+      expect(ok.rows).toEqual([{ owner: 'bob' }]);
+      // Inside a transaction block the denial aborts it, as a server error would.
+      await client.query('BEGIN');
+      await expect(client.query('delete from accounts')).rejects.toMatchObject({ code: '42501' });
+      await expect(client.query('select 1')).rejects.toThrow(/current transaction is aborted/);
+      await client.query('ROLLBACK');
+      expect((await client.query('select count(*)::int as n from accounts')).rows).toEqual([{ n: 2 }]);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('guardrails on SSH', () => {
+  it('when a command line matches a deny rule, then it does not run and the client is told', async () => {
+    // The harness's sshd, with a target whose rules deny shutting the host down.
+    const up = { host: '127.0.0.1', port: ssh.sshd.port, user: ssh.sshd.user, privateKeyFile: ssh.sshd.clientKeyFile, hostKey: ssh.sshd.hostKey };
+    const h2 = await startSshHarness({
+      targets: [{ name: 'ruled-box', protocol: 'ssh', upstream: up, guardrails: [{ name: 'no-shutdown', command: '^\\s*(sudo\\s+)?(shutdown|reboot|poweroff)\\b', action: 'deny', message: 'not from here' }] }],
+    });
+    try {
+      const denied = await h2.ssh('ruled-box', ['reboot now']);
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toContain('vigil: guardrail no-shutdown denied this command: not from here');
+      expect((await h2.ssh('ruled-box', ['echo allowed'])).stdout).toBe('allowed\n');
+      const events = await h2.sessionWhere((e) => e.type === 'guardrail.hit');
+      expect(ofType(events, 'guardrail.hit')[0].data).toMatchObject({ rule: 'no-shutdown', action: 'deny', statement: 'reboot now' });
+    } finally {
+      await h2.stop();
+    }
+  });
+});
