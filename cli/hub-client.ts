@@ -45,14 +45,21 @@ export class HubClient {
     return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
   }
 
+  /** Ends a live session (the agent tells its user who and why). */
+  async killSession(id: string, reason?: string): Promise<void> {
+    await this.request(`/api/sessions/${encodeURIComponent(id)}/kill`, { method: 'POST', body: reason ? { reason } : {} });
+  }
+
   private async json<T>(path: string): Promise<T> {
     return (await (await this.request(path)).json()) as T;
   }
 
-  private async request(path: string): Promise<Response> {
+  private async request(path: string, opts: { method?: string; body?: unknown } = {}): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, { headers: { authorization: `Bearer ${this.token}` } });
+      const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+      if (opts.body !== undefined) headers['content-type'] = 'application/json';
+      res = await fetch(`${this.baseUrl}${path}`, { method: opts.method ?? 'GET', headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new CliError(`cannot reach the hub at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}): is \`vigil hub\` or \`vigil dev\` running? (--hub URL to point elsewhere)`);

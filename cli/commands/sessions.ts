@@ -1,4 +1,4 @@
-// vigil sessions list | show ID: recordings read from the hub's API.
+// vigil sessions list | show ID | kill ID: recordings read from the hub's API, and ending a live one.
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.ts';
 import { loadCliConfig } from '../cli-config.ts';
@@ -63,5 +63,19 @@ export function registerSessions(program: Command): void {
         // Flush per page: a long recording starts printing before it is all read.
         process.stdout.write(`${out.splice(0).join('\n')}\n`);
       }
+    });
+
+  sessions
+    .command('kill')
+    .description('end a live session now; its user is told it was ended by the operator, and why')
+    .argument('<id>', 'session id (from `vigil sessions list --live`)')
+    .option('--reason <text>', 'why (shown to the session\'s user and recorded)')
+    .option('--hub <url>', 'hub API base URL (default: http://hub.listen)')
+    .option('--config <file>', 'config file (default: the `vigil dev` defaults)')
+    .action(async (id: string, opts: { reason?: string; hub?: string; config?: string }) => {
+      const config = loadCliConfig(opts.config, { addDemoTarget: false });
+      const client = await HubClient.create(config, opts.hub);
+      await client.killSession(id, opts.reason);
+      process.stdout.write(`session ${id}: kill order sent\n`);
     });
 }

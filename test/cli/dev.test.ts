@@ -129,4 +129,23 @@ describe('vigil dev, end to end with psql', () => {
     expect(frames.filter((f) => f[1] === 'o').map((f) => f[2]).join('')).toContain('in ');
     for (const [t] of frames) expect(t).toBeGreaterThanOrEqual(0);
   });
+
+  it('when the operator kills a live session with vigil sessions kill, then psql is cut off with the reason', async () => {
+    const token = await runVigil(['token', '--user', 'alice', '--target', 'demo'], env, { cwd: dir });
+    const { spawn } = await import('node:child_process');
+    const psql = spawn('psql', ['-X', '-c', 'select pg_sleep(60)', token.stdout.trim()]);
+    let stderr = '';
+    psql.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<void>((resolve) => psql.on('close', () => resolve()));
+    let live: { id: string } | undefined;
+    await expect.poll(async () => {
+      const res = await runVigil(['sessions', 'list', '--live', '--json'], env, { cwd: dir });
+      live = (JSON.parse(res.stdout) as Array<{ id: string; target: string }>).find((s) => s.target === 'demo');
+      return live !== undefined;
+    }, { timeout: 60_000, interval: 500 }).toBe(true);
+    const killed = await runVigil(['sessions', 'kill', live!.id, '--reason', 'fire drill'], env, { cwd: dir });
+    expect(killed.code, killed.stderr).toBe(0);
+    await exited;
+    expect(stderr).toContain('this session was ended by vigil-cli: fire drill');
+  });
 });
