@@ -56,6 +56,10 @@ export function summarizeInserted(events: readonly VigilEvent[]): SessionDelta[]
       case 'ssh.exec':
         delta.queryCount += 1;
         break;
+      case 'term.input':
+        // A line entered at a terminal is a command (an answer typed in secret is not counted).
+        if (event.data.text !== undefined && /[\r\n]$/.test(event.data.text)) delta.queryCount += 1;
+        break;
       case 'db.error':
         delta.errorCount += 1;
         break;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { summarizeInserted } from '../../server/store/summary-deltas.ts';
+import type { VigilEvent } from '../../common/events/index.ts';
 import { SessionEvents } from './event-factory.ts';
 
 describe('summarizeInserted', () => {
@@ -29,5 +30,13 @@ describe('summarizeInserted', () => {
     const deltas = summarizeInserted(sessions.map((s) => s.start().event));
 
     expect(deltas.map((d) => d.id)).toEqual(sessions.map((s) => s.sessionId).sort());
+  });
+
+  it('when a terminal session has lines entered, then each counts as a statement, but not typing without Enter or a hidden answer', () => {
+    const s = new SessionEvents();
+    const start = s.start();
+    const typed = (data: object) => ({ ...s.notice('x').event, type: 'term.input', data: { channel: 0, ...data } }) as unknown as VigilEvent;
+    const events = [start.event, typed({ text: 'ls -la\r' }), typed({ text: 'partial' }), typed({ hidden: 8 }), typed({ text: 'exit\n' })];
+    expect(summarizeInserted(events)[0].queryCount).toBe(2);
   });
 });
