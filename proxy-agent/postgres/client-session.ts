@@ -248,12 +248,18 @@ export class ClientSession {
     this.downstream.write(Buffer.concat([server.authenticationOk(), ...greeting, server.backendKeyData(key.processId, key.secretKey), readyForQuery]));
     this.phase = 'relay';
     // What the client sent while the agent was logging in goes out now, in order.
-    const pending = [...this.early.map((e) => e.raw), this.parser.pendingBytes()];
     const early = this.early;
     this.early = [];
-    const out = Buffer.concat(pending);
-    if (out.length) upstream.write(out);
-    for (const { msg } of early) this.onClientFrame(msg);
+    if (this.gate) {
+      // Reviewed like everything after it. A message not complete yet stays in the parser and is
+      // reviewed whole when the rest arrives: nothing of it goes out before.
+      const out = early.map(({ msg, raw }) => this.reviewed(msg as ClientMessage, raw));
+      if (out.length) upstream.write(Buffer.concat(out));
+    } else {
+      const out = Buffer.concat([...early.map((e) => e.raw), this.parser.pendingBytes()]);
+      if (out.length) upstream.write(out);
+      for (const { msg } of early) this.onClientFrame(msg);
+    }
     if (leftover.length) this.onUpstreamData(leftover);
   }
 
@@ -288,28 +294,30 @@ export class ClientSession {
   private gatedClientData(chunk: Buffer): void {
     const out: Buffer[] = [];
     try {
-      this.parser.feed(chunk, (msg, raw) => {
-        const client = msg as ClientMessage;
-        const denied = this.gate!.review(client);
-        // A copy: the parser may reuse what it handed out.
-        out.push(denied ? denied.replacement : Buffer.from(raw));
-        this.onClientFrame(client);
-        if (denied && this.sink) {
-          const statement = this.ctx.target.masker.maskText(denied.denial.decision.statement ?? denied.denial.sql);
-          this.sink.emit('guardrail.hit', {
-            rule: denied.denial.decision.rule ?? '',
-            action: 'deny',
-            ...(client.type === 'query' ? { querySeq: this.sink.lastSeq } : {}),
-            statement: statement.text,
-          }, statement.counts);
-          this.log.info({ rule: denied.denial.decision.rule }, 'statement denied by a guardrail');
-        }
-      });
+      this.parser.feed(chunk, (msg, raw) => out.push(this.reviewed(msg as ClientMessage, raw)));
     } catch (err) {
       this.fail('protocol_error', '08P01', `invalid message: ${(err as Error).message}`);
       return;
     }
     if (out.length) this.forward(this.downstream, this.upstream!, out.length === 1 ? out[0] : Buffer.concat(out));
+  }
+
+  /** One client message past the guardrails: what to forward for it (recorded on the way). */
+  private reviewed(client: ClientMessage, raw: Buffer): Buffer {
+    const denied = this.gate!.review(client);
+    this.onClientFrame(client);
+    if (denied && this.sink) {
+      const statement = this.ctx.target.masker.maskText(denied.denial.decision.statement ?? denied.denial.sql);
+      this.sink.emit('guardrail.hit', {
+        rule: denied.denial.decision.rule ?? '',
+        action: 'deny',
+        ...(client.type === 'query' ? { querySeq: this.sink.lastSeq } : {}),
+        statement: statement.text,
+      }, statement.counts);
+      this.log.info({ rule: denied.denial.decision.rule }, 'statement denied by a guardrail');
+    }
+    // A copy: the parser may reuse what it handed out.
+    return denied ? denied.replacement : Buffer.from(raw);
   }
 
   private observeClient(chunk: Buffer): void {

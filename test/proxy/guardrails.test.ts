@@ -5,7 +5,9 @@
 // has the attempt and the guardrail hit. SSH command lines are checked the same way.
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { VigilEvent } from '../../common/events/index.ts';
+import { serialize } from 'pg-protocol';
 import { startHarness, type Harness } from '../support/agent-harness.ts';
+import { RawClient } from '../support/raw-client.ts';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
@@ -77,6 +79,41 @@ describe('guardrails on PostgreSQL', () => {
     } finally {
       await client.end();
     }
+  });
+});
+
+describe('guardrails against clients that pipeline', () => {
+  it('when a client sends a denied statement with its password, before the login completes, then it is still refused', async () => {
+    const c = await RawClient.connect(h.port);
+    c.socket.write(serialize.startup({ user: 'mallory', database: 'pg' }));
+    await c.waitFor((m) => m.name === 'authenticationCleartextPassword');
+    // The password and the statement in one write: the statement waits while the agent logs in.
+    c.write(serialize.password(await h.token('mallory')), serialize.query('DROP TABLE accounts'));
+    const [error] = await c.waitFor((m) => m.name === 'error');
+    expect(String(error.message)).toContain('Vigil guardrail no-drops denied this statement');
+    await c.waitFor((m) => m.name === 'readyForQuery', 2);
+    c.end();
+    expect(await tableRows()).toBe(2);
+  });
+
+  it('when a denied Parse sits in the middle of a pipeline, then what came before runs, the rest is skipped until Sync, and the next batch runs', async () => {
+    const c = await RawClient.login(h.port, 'carol', await h.token('carol'));
+    c.write(
+      serialize.parse({ text: 'select 1 as one' }), serialize.bind({}), serialize.describe({ type: 'P' }), serialize.execute({}),
+      serialize.parse({ text: 'truncate accounts' }), serialize.bind({}), serialize.execute({}),
+      serialize.parse({ text: 'select 3 as three' }), serialize.bind({}), serialize.describe({ type: 'P' }), serialize.execute({}),
+      serialize.sync(),
+      serialize.parse({ text: "select 'after' as four" }), serialize.bind({}), serialize.describe({ type: 'P' }), serialize.execute({}),
+      serialize.sync(),
+    );
+    await c.waitFor((m) => m.name === 'readyForQuery', 3);
+    c.end();
+    const names = c.messages.map((m) => m.name);
+    const rows = c.messages.filter((m) => m.name === 'dataRow').map((m) => (m as unknown as { fields: string[] }).fields);
+    expect(rows).toEqual([['1'], ['after']]);
+    expect(names.filter((n) => n === 'error')).toHaveLength(1);
+    expect(String(c.messages.find((m) => m.name === 'error')!.message)).toContain('no-drops');
+    expect(await tableRows()).toBe(2);
   });
 });
 
