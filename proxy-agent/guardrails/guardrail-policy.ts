@@ -48,6 +48,18 @@ export class GuardrailPolicy {
     return decision;
   }
 
+  /**
+   * The fastpath FunctionCall message (a function by OID, no SQL): it is a CALL, and matches
+   * rules on CALL or OTHER statements. Regular expressions have no text to read.
+   */
+  checkFunctionCall(functionOid: number): GuardrailDecision {
+    const statement: ClassifiedStatement = { kinds: new Set(['CALL', 'OTHER']), text: `(fastpath call of function ${functionOid})` };
+    for (const { rule } of this.rules) {
+      if (rule.statements?.some((k) => statement.kinds.has(k))) return decide(rule, statement.text);
+    }
+    return ALLOWED;
+  }
+
   checkCommand(command: string): GuardrailDecision {
     for (const { rule, command: re } of this.rules) {
       if (re?.test(command)) return decide(rule, command);

@@ -64,6 +64,12 @@ describe('guardrail policies', () => {
     expect(policy.checkSql('truncate audit_log')).toMatchObject({ action: 'allow', rule: 'reads-of-audit-ok' });
   });
 
+  it('when a fastpath function call comes, then it is a CALL: rules on CALL or OTHER decide, regexes do not', () => {
+    expect(policy.checkFunctionCall(1299)).toEqual({ action: 'allow' });
+    const strict = new GuardrailPolicy([Guardrail.parse({ name: 'no-calls', statements: ['CALL'], action: 'deny' })]);
+    expect(strict.checkFunctionCall(1299)).toMatchObject({ action: 'deny', rule: 'no-calls', statement: '(fastpath call of function 1299)' });
+  });
+
   it('when an SSH command line matches, then its rule decides', () => {
     expect(policy.checkCommand('sudo reboot now')).toMatchObject({ action: 'deny', rule: 'no-shutdown' });
     expect(policy.checkCommand('uptime')).toEqual({ action: 'allow' });

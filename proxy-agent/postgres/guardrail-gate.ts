@@ -4,7 +4,8 @@
 // the server keeps the protocol's exact state: an error inside a transaction block aborts it,
 // messages pipelined after it are skipped until Sync, and ReadyForQuery comes when it should.
 // On the way back, the server's error for that name is rewritten into one that says which rule
-// denied the statement and why. A string of several statements is denied whole.
+// denied the statement and why. A string of several statements is denied whole. A fastpath
+// FunctionCall (no SQL) counts as a CALL.
 import crypto from 'node:crypto';
 import type { GuardrailDecision, GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
 import { serialize } from './protocol/frontend-messages.ts';
@@ -29,17 +30,28 @@ export class GuardrailGate {
 
   constructor(private readonly policy: GuardrailPolicy) {}
 
-  /** For a Query or Parse a rule denies: what to send instead, and the decision. */
+  /**
+   * For a Query, Parse or fastpath FunctionCall a rule denies: what to send instead, and the
+   * decision. A FunctionCall is answered like a simple query (an error, then ReadyForQuery), so a
+   * failing Query stands in for it.
+   */
   review(msg: ClientMessage): { replacement: Buffer; denial: Denial } | null {
-    if (msg.type !== 'query' && msg.type !== 'parse') return null;
-    const decision = this.policy.checkSql(msg.sql);
+    let decision: GuardrailDecision;
+    let text: string;
+    if (msg.type === 'query' || msg.type === 'parse') {
+      decision = this.policy.checkSql(msg.sql);
+      text = msg.sql;
+    } else if (msg.type === 'function-call') {
+      decision = this.policy.checkFunctionCall(msg.functionOid);
+      text = decision.statement ?? '';
+    } else return null;
     if (decision.action !== 'deny') return null;
     const n = ++this.count;
     this.pending.set(n, decision);
     if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
     const sql = `SELECT FROM "${this.token}_${n}"`;
-    const replacement = msg.type === 'query' ? serialize.query(sql) : serialize.parse({ name: msg.statement, text: sql, types: msg.paramTypes });
-    return { replacement, denial: { decision, sql: msg.sql } };
+    const replacement = msg.type === 'parse' ? serialize.parse({ name: msg.statement, text: sql, types: msg.paramTypes }) : serialize.query(sql);
+    return { replacement, denial: { decision, sql: text } };
   }
 
   /** The server's error for a replaced statement, saying why instead; null for anything else. */

@@ -15,6 +15,7 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 const GUARDRAILS = [
   { name: 'no-drops', statements: ['DROP', 'TRUNCATE'], action: 'deny', message: 'ask the DBA' },
   { name: 'no-wide-deletes', statements: ['DELETE_WITHOUT_WHERE'], action: 'deny' },
+  { name: 'no-calls', statements: ['CALL'], action: 'deny' },
 ];
 
 let h: Harness;
@@ -94,6 +95,21 @@ describe('guardrails against clients that pipeline', () => {
     await c.waitFor((m) => m.name === 'readyForQuery', 2);
     c.end();
     expect(await tableRows()).toBe(2);
+  });
+
+  it('when a client makes a fastpath function call a rule denies, then it gets the rule\'s error and the session goes on', async () => {
+    const c = await RawClient.login(h.port, 'carol', await h.token('carol'));
+    // FunctionCall: now() (OID 1299), no arguments, text result.
+    const body = Buffer.alloc(4 + 2 + 2 + 2);
+    body.writeUInt32BE(1299, 0);
+    c.write(Buffer.concat([Buffer.from('F'), Buffer.from([0, 0, 0, 4 + body.length]), body]));
+    const [error] = await c.waitFor((m) => m.name === 'error');
+    expect(String(error.message)).toContain('Vigil guardrail no-calls denied this statement');
+    await c.waitFor((m) => m.name === 'readyForQuery', 2);
+    c.write(serialize.query('select 7 as seven'));
+    const rows = await c.waitFor((m) => m.name === 'dataRow');
+    expect((rows[0] as unknown as { fields: string[] }).fields).toEqual(['7']);
+    c.end();
   });
 
   it('when a denied Parse sits in the middle of a pipeline, then what came before runs, the rest is skipped until Sync, and the next batch runs', async () => {
