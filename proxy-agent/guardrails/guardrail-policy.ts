@@ -41,6 +41,8 @@ export class GuardrailPolicy {
     if (!this.rules.some((r) => r.rule.statements || r.sql)) return ALLOWED;
     let decision = ALLOWED;
     for (const statement of classify(sql)) {
+      // Rules read SQL as UTF-8: another client_encoding would let the server read other text.
+      if (statement.setsClientEncoding) return { action: 'deny', rule: 'utf8-only', message: 'client_encoding cannot be changed on a target with guardrails', statement: statement.text };
       const d = this.decideStatement(statement);
       // Stricter wins; at the same level, a rule's decision says more than the default.
       if (SEVERITY[d.action] > SEVERITY[decision.action] || (SEVERITY[d.action] === SEVERITY[decision.action] && !decision.rule && d.rule)) decision = d;

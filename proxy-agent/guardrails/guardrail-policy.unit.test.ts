@@ -70,6 +70,13 @@ describe('guardrail policies', () => {
     expect(strict.checkFunctionCall(1299)).toMatchObject({ action: 'deny', rule: 'no-calls', statement: '(fastpath call of function 1299)' });
   });
 
+  it('when a statement would change client_encoding, then it is denied (rules read SQL as UTF-8)', () => {
+    for (const sql of ["set client_encoding to 'SJIS'", "SET NAMES 'latin1'", 'reset client_encoding', "select set_config('client_encoding', 'GBK', false)", 'select set_config($1, $2, false)']) {
+      expect(policy.checkSql(sql), sql).toMatchObject({ action: 'deny', rule: 'utf8-only' });
+    }
+    expect(policy.checkSql("set search_path to public")).toEqual({ action: 'allow' });
+  });
+
   it('when an SSH command line matches, then its rule decides', () => {
     expect(policy.checkCommand('sudo reboot now')).toMatchObject({ action: 'deny', rule: 'no-shutdown' });
     expect(policy.checkCommand('uptime')).toEqual({ action: 'allow' });

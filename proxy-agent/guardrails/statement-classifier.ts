@@ -11,6 +11,11 @@ export interface ClassifiedStatement {
   kinds: Set<StatementKind>;
   /** The statement's own text within the string. */
   text: string;
+  /**
+   * It changes client_encoding (SET, RESET, SET NAMES, set_config): the server would then read the
+   * bytes that follow in another encoding than the one they are classified in.
+   */
+  setsClientEncoding?: boolean;
 }
 
 /** Parser node names -> kinds. Nodes not listed add nothing. */
@@ -85,15 +90,16 @@ export function classify(sql: string): ClassifiedStatement[] {
     const start = raw.stmt_location ?? 0;
     const text = bytes.subarray(start, raw.stmt_len ? start + raw.stmt_len : bytes.length).toString('utf8').trim();
     const kinds = new Set<StatementKind>();
-    collect(raw.stmt, kinds);
+    const flags = { encoding: false };
+    collect(raw.stmt, kinds, flags);
     if (kinds.size === 0) kinds.add('OTHER');
-    return { kinds, text };
+    return { kinds, text, ...(flags.encoding ? { setsClientEncoding: true } : {}) };
   });
 }
 
-function collect(node: unknown, kinds: Set<StatementKind>): void {
+function collect(node: unknown, kinds: Set<StatementKind>, flags: { encoding: boolean }): void {
   if (Array.isArray(node)) {
-    for (const child of node) collect(child, kinds);
+    for (const child of node) collect(child, kinds, flags);
     return;
   }
   if (node === null || typeof node !== 'object') return;
@@ -105,6 +111,17 @@ function collect(node: unknown, kinds: Set<StatementKind>): void {
       if (key === 'DeleteStmt' && !body.whereClause) kinds.add('DELETE_WITHOUT_WHERE');
       if (key === 'UpdateStmt' && !body.whereClause) kinds.add('UPDATE_WITHOUT_WHERE');
     }
-    collect(value, kinds);
+    if (key === 'VariableSetStmt' && (value as { name?: string }).name?.toLowerCase() === 'client_encoding') flags.encoding = true;
+    if (key === 'FuncCall' && isSetConfig(value)) flags.encoding = true;
+    collect(value, kinds, flags);
   }
+}
+
+/** set_config() whose setting is client_encoding, or not a plain string (then it may be). */
+function isSetConfig(call: unknown): boolean {
+  const c = call as { funcname?: Array<{ String?: { sval?: string } }>; args?: Array<{ A_Const?: { sval?: { sval?: string } } }> };
+  const name = c.funcname?.at(-1)?.String?.sval?.toLowerCase();
+  if (name !== 'set_config') return false;
+  const setting = c.args?.[0]?.A_Const?.sval?.sval;
+  return setting === undefined || setting.toLowerCase() === 'client_encoding';
 }

@@ -160,6 +160,10 @@ export class ClientSession {
       }
       case 'startup':
         if (!packet.params.user) return this.fail('auth_failed', '28000', 'no user name in the startup message');
+        // Guardrails read SQL as UTF-8: the server must read the same text.
+        if (this.gate && !utf8Session(packet.params)) {
+          return this.fail('protocol_error', '22023', 'this target has guardrails, which read SQL as UTF-8: connect with client_encoding UTF8');
+        }
         this.startupParams = packet.params;
         this.phase = 'auth';
         this.downstream.write(server.authenticationCleartextPassword());
@@ -412,3 +416,15 @@ export class ClientSession {
 }
 
 const TERMINATE = Buffer.from([0x58, 0, 0, 0, 4]); // X
+
+/**
+ * The client asks for no encoding but UTF-8. (Left to the server, the default is the database's
+ * encoding; the encodings that could hide SQL from a UTF-8 reader, SJIS, GBK, BIG5 and the like,
+ * exist only on the client side.)
+ */
+function utf8Session(params: Record<string, string>): boolean {
+  const encoding = params.client_encoding?.replace(/[-_]/g, '').toLowerCase();
+  if (encoding !== undefined && encoding !== 'utf8' && encoding !== 'unicode') return false;
+  // `options` may set it too (-c client_encoding=...).
+  return !/client[_-]encoding/i.test(params.options ?? '');
+}

@@ -83,6 +83,24 @@ describe('guardrails on PostgreSQL', () => {
   });
 });
 
+describe('guardrails and client encodings', () => {
+  it('when a client connects in another encoding or tries to switch, then it is refused (rules read SQL as UTF-8)', async () => {
+    const uri = await h.uri('alice');
+    const { spawn } = await import('node:child_process');
+    const run = (args: string[], env: NodeJS.ProcessEnv) => new Promise<{ code: number; stderr: string }>((resolve) => {
+      const p = spawn('psql', ['-X', uri, ...args], { env: { ...process.env, ...env } });
+      let stderr = '';
+      p.stderr.on('data', (d) => (stderr += d));
+      p.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+    });
+    const sjis = await run(['-c', 'select 1'], { PGCLIENTENCODING: 'SJIS' });
+    expect(sjis.code).not.toBe(0);
+    expect(sjis.stderr).toContain('connect with client_encoding UTF8');
+    const switched = await run(['-c', "set client_encoding to 'GBK'", '-c', 'show client_encoding'], {});
+    expect(switched.stderr).toContain('client_encoding cannot be changed on a target with guardrails');
+  });
+});
+
 describe('guardrails against clients that pipeline', () => {
   it('when a client sends a denied statement with its password, before the login completes, then it is still refused', async () => {
     const c = await RawClient.connect(h.port);
