@@ -40,7 +40,7 @@ export interface SshSessionContext {
 
 const { utils } = ssh2;
 const AUTH_METHODS: AuthContext['method'][] = ['publickey', 'password', 'keyboard-interactive'];
-/** A client that logs in and opens nothing is let go after this long. */
+/** A client that logs in and asks for nothing (no channel, no forwarding) is let go after this long. */
 const IDLE_LOGIN_MS = 60_000;
 
 export class SshSession {
@@ -52,6 +52,8 @@ export class SshSession {
   private upstreamClient: SshClient | null = null;
   private readonly channels = new Set<OpenChannel>();
   private channelCount = 0;
+  /** Something was asked for after login (a channel or a forwarding): not an idle connection. */
+  private used = false;
   private readonly startedAt = Date.now();
   private bytesUp = 0;
   private bytesDown = 0;
@@ -70,7 +72,7 @@ export class SshSession {
     });
     client.on('close', () => this.close('client_disconnect'));
     this.idleTimer = setTimeout(() => {
-      if (this.channelCount === 0) this.close('client_disconnect', 'no channel opened');
+      if (!this.used) this.close('client_disconnect', 'nothing asked for after login');
     }, IDLE_LOGIN_MS);
     this.idleTimer.unref();
   }
@@ -173,6 +175,7 @@ export class SshSession {
     const upstream = this.upstream;
 
     this.client.on('session', (accept) => {
+      this.used = true;
       this.channelCount++;
       const number = this.channelCount - 1;
       bridgeSession(accept(), {
@@ -193,6 +196,7 @@ export class SshSession {
       });
     });
     this.client.on('tcpip', (accept, reject, info) => {
+      this.used = true;
       const where = `${info.destIP}:${info.destPort}`;
       if (!target.config.allowPortForwarding) {
         this.denied('direct-tcpip', `port forwarding to ${where} is not allowed for ${target.config.name}`);
@@ -207,6 +211,7 @@ export class SshSession {
       }, () => reject());
     });
     this.client.on('request', (accept, reject, name, info) => {
+      this.used = true;
       const bind = info as { bindAddr?: string; bindPort?: number };
       if (name === 'tcpip-forward' && target.config.allowPortForwarding && bind.bindAddr !== undefined && bind.bindPort !== undefined) {
         void this.forwardRemote(upstream, bind.bindAddr, bind.bindPort).then((port) => accept?.(port), () => reject?.());
