@@ -26,27 +26,22 @@ function keygen(file: string): void {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'vigil-test', '-f', file]);
 }
 
+/** Whether an SSH server greets on the port (within a second: something silent there is not sshd). */
 function reachable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
-    s.once('data', (d) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
       s.destroy();
-      resolve(d.toString('latin1').startsWith('SSH-'));
-    });
-    s.once('error', () => resolve(false));
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 1000);
+    s.once('data', (d) => done(d.toString('latin1').startsWith('SSH-')));
+    s.once('error', () => done(false));
   });
 }
 
-export async function startSshd(): Promise<Sshd> {
-  if (!fs.existsSync(SSHD_BIN)) throw new Error(`${SSHD_BIN} is missing: apt-get install openssh-server`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-sshd-'));
-  keygen(path.join(dir, 'host_key'));
-  keygen(path.join(dir, 'client_key'));
-  fs.copyFileSync(path.join(dir, 'client_key.pub'), path.join(dir, 'authorized_keys'));
-  // sshd refuses to start without its privilege separation directory.
-  if (process.getuid?.() === 0) fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const port = await freePort();
-  const user = os.userInfo().username;
+function writeConfig(dir: string, port: number): void {
   fs.writeFileSync(path.join(dir, 'sshd_config'), [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
@@ -68,13 +63,39 @@ export async function startSshd(): Promise<Sshd> {
     (process.env.VIGIL_SSHD_LOG ? 'LogLevel DEBUG1' : 'LogLevel ERROR'),
     '',
   ].join('\n'));
-  const proc: ChildProcess = spawn(SSHD_BIN, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export async function startSshd(): Promise<Sshd> {
+  if (!fs.existsSync(SSHD_BIN)) throw new Error(`${SSHD_BIN} is missing: apt-get install openssh-server`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-sshd-'));
+  keygen(path.join(dir, 'host_key'));
+  keygen(path.join(dir, 'client_key'));
+  fs.copyFileSync(path.join(dir, 'client_key.pub'), path.join(dir, 'authorized_keys'));
+  // sshd refuses to start without its privilege separation directory.
+  if (process.getuid?.() === 0) fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const user = os.userInfo().username;
+  // A free port can be taken by someone else before sshd binds it: then try another.
+  let port = 0;
+  let proc: ChildProcess | undefined;
   let stderr = '';
-  proc.stderr!.on('data', (d) => { stderr += d; if (process.env.VIGIL_SSHD_LOG) process.stderr.write(d); });
-  for (let i = 0; !(await reachable(port)); i++) {
-    if (proc.exitCode !== null || i > 100) throw new Error(`sshd did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
+  for (let attempt = 1; !proc; attempt++) {
+    port = await freePort();
+    writeConfig(dir, port);
+    stderr = '';
+    const started: ChildProcess = spawn(SSHD_BIN, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    started.stderr!.on('data', (d) => { stderr += d; if (process.env.VIGIL_SSHD_LOG) process.stderr.write(d); });
+    for (let i = 0; i <= 100 && started.exitCode === null; i++) {
+      if (await reachable(port)) {
+        proc = started;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (proc) break;
+    started.kill('SIGKILL');
+    if (attempt === 3) throw new Error(`sshd did not start: ${stderr}`);
   }
+  const sshd = proc;
   return {
     port,
     user,
@@ -82,9 +103,9 @@ export async function startSshd(): Promise<Sshd> {
     clientKeyFile: path.join(dir, 'client_key'),
     dir,
     async stop() {
-      if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
-        await new Promise((r) => proc.once('exit', r));
+      if (sshd.exitCode === null) {
+        sshd.kill('SIGTERM');
+        await new Promise((r) => sshd.once('exit', r));
       }
       fs.rmSync(dir, { recursive: true, force: true });
     },
