@@ -30,3 +30,16 @@ export function parsePublicKeyLine(text: string): PublicKeyLine | Error {
   const blob = parsed.getPublicSSH();
   return { type: parsed.type, key: `${type} ${blob.toString('base64')}`, fingerprint: fingerprintOf(blob), comment: rest.join(' ') };
 }
+
+/**
+ * A new Ed25519 key pair in OpenSSH format. ssh2's generator writes a public key whose first byte
+ * is zero one byte short (about 1 key in 256), which nothing can read back: such a pair is made
+ * again.
+ */
+export function generateEd25519KeyPair(comment?: string): { private: string; public: string } {
+  for (;;) {
+    const pair = utils.generateKeyPairSync('ed25519', comment ? { comment } : {});
+    const parsed = utils.parseKey(pair.private);
+    if (!(parsed instanceof Error) && !Array.isArray(parsed) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+  }
+}

