@@ -3,7 +3,7 @@
 // logs in with it. Redis when configured (hubs and agents on several machines), in memory for one
 // process (`vigil dev`). The directory only says whose key it is; the agent still checks the
 // client's signature with the key.
-import { createClient } from 'redis';
+import { closeRedis, createRedisConnection } from './redis-connection.ts';
 import type { Logger } from './log.ts';
 
 export interface SshKeyDirectory {
@@ -28,8 +28,7 @@ export function createMemoryKeyDirectory(): SshKeyDirectory {
 }
 
 export async function createRedisKeyDirectory(url: string, keyPrefix: string, logger?: Logger): Promise<SshKeyDirectory> {
-  const client = createClient({ url, socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 10), 1000) } });
-  client.on('error', (err: Error) => logger?.debug({ err: err.message }, 'ssh key directory: redis error'));
+  const client = createRedisConnection(url, (err) => logger?.debug({ err: err.message }, 'ssh key directory: redis error'));
   await client.connect();
   const hash = `${keyPrefix}ssh-keys`;
   return {
@@ -46,12 +45,6 @@ export async function createRedisKeyDirectory(url: string, keyPrefix: string, lo
       await client.hSet(staging, Object.fromEntries(all));
       await client.rename(staging, hash);
     },
-    async close() {
-      try {
-        await client.close();
-      } catch {
-        client.destroy();
-      }
-    },
+    close: () => closeRedis(client),
   };
 }

@@ -13,6 +13,7 @@
 // their seq (entry-codec.ts) in order. A viewer that sees a seq jump fills the gap from the stream
 // or the store.
 import { createClient } from 'redis';
+import { closeRedis, reconnectDelay } from '../redis-connection.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type {
@@ -44,11 +45,6 @@ for i = 1, #ARGV, 2 do
 end
 return 0`;
 
-/** Backoff between reconnect attempts: quick at first, then once a second, forever. */
-function reconnectDelay(retries: number): number {
-  return Math.min(50 * 2 ** Math.min(retries, 10), 1000);
-}
-
 /** Resolves once the client is ready or its first attempt failed (it keeps retrying then). */
 function connectSoon(client: Client): Promise<void> {
   return new Promise((resolve) => {
@@ -63,15 +59,6 @@ function connectSoon(client: Client): Promise<void> {
   });
 }
 
-async function shutdown(client: Client | undefined, graceful: boolean): Promise<void> {
-  if (!client) return;
-  try {
-    if (graceful && client.isReady) await client.close();
-    else client.destroy();
-  } catch {
-    // already closed
-  }
-}
 
 export async function createRedisBus(url: string, opts: RedisBusOptions = {}): Promise<EventBus> {
   const log = (opts.logger ?? silentLogger).child({ component: 'redis-bus' });
@@ -338,7 +325,7 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
       if (closed) return;
       closed = true;
       statusListeners.clear();
-      await Promise.all([shutdown(blocking, false), shutdown(subscriber, false), shutdown(main, true)]);
+      await Promise.all([closeRedis(blocking, false), closeRedis(subscriber, false), closeRedis(main, true)]);
       setStatus('down');
     },
   };

@@ -1,17 +1,13 @@
 // The control bus over Redis: PUBLISH on `${prefix}control` for speed, and each kill order also
 // SET as `${prefix}kill:<session>` with an expiry, for agents that were away when it was sent.
-import { createClient } from 'redis';
 import type { Logger } from '../log.ts';
+import { closeRedis, createRedisConnection, type RedisConnection } from '../redis-connection.ts';
 import { KILL_KEPT_SECONDS, parseControlMessage, type ControlBus, type ControlMessage } from './control-bus.ts';
 
-type Client = ReturnType<typeof createClient>;
-
 export async function createRedisControlBus(url: string, keyPrefix: string, logger?: Logger): Promise<ControlBus> {
-  const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), 1000);
-  const main: Client = createClient({ url, socket: { reconnectStrategy } });
-  main.on('error', (err: Error) => logger?.debug({ err: err.message }, 'control bus: redis error'));
+  const main = createRedisConnection(url, (err) => logger?.debug({ err: err.message }, 'control bus: redis error'));
   await main.connect();
-  let subscriber: Client | null = null;
+  let subscriber: RedisConnection | null = null;
   const channel = `${keyPrefix}control`;
   const killKey = (id: string) => `${keyPrefix}kill:${id}`;
   return {
@@ -45,14 +41,8 @@ export async function createRedisControlBus(url: string, keyPrefix: string, logg
       });
     },
     async close() {
-      for (const c of [subscriber, main]) {
-        if (!c) continue;
-        try {
-          await c.close();
-        } catch {
-          c.destroy();
-        }
-      }
+      await closeRedis(subscriber);
+      await closeRedis(main);
     },
   };
 }

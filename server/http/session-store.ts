@@ -3,7 +3,7 @@
 // express-session's memory store otherwise (`vigil dev` without Redis: one process).
 import { RedisStore } from 'connect-redis';
 import type session from 'express-session';
-import { createClient } from 'redis';
+import { closeRedis, createRedisConnection } from '../../common/redis-connection.ts';
 import type { Logger } from '../../common/log.ts';
 
 export interface SessionStoreHandle {
@@ -13,9 +13,8 @@ export interface SessionStoreHandle {
 
 export async function createSessionStore(redisUrl: string | undefined, logger: Logger, keyPrefix = 'vigil:'): Promise<SessionStoreHandle> {
   if (!redisUrl) return { close: async () => {} };
-  const client = createClient({ url: redisUrl, socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 10), 1000) } });
-  // Without a listener an error event would crash the hub; the store's calls fail meanwhile.
-  client.on('error', (err: Error) => logger.debug({ err: err.message }, 'session store: redis error'));
+  // The store's calls fail while Redis is away; the connection comes back by itself.
+  const client = createRedisConnection(redisUrl, (err) => logger.debug({ err: err.message }, 'session store: redis error'));
   try {
     await client.connect();
   } catch (err) {
@@ -23,12 +22,6 @@ export async function createSessionStore(redisUrl: string | undefined, logger: L
   }
   return {
     store: new RedisStore({ client, prefix: `${keyPrefix}login:` }),
-    async close() {
-      try {
-        await client.close();
-      } catch {
-        client.destroy();
-      }
-    },
+    close: () => closeRedis(client),
   };
 }

@@ -9,7 +9,7 @@
 import type http from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { RequestHandler } from 'express';
-import { createClient } from 'redis';
+import { closeRedis, createRedisConnection, type RedisConnection } from '../../common/redis-connection.ts';
 import { Server, type Socket } from 'socket.io';
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import {
@@ -69,15 +69,12 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     },
   });
 
-  type Client = ReturnType<typeof createClient>;
-  const redisClients: Client[] = [];
+  const redisClients: RedisConnection[] = [];
   if (opts.redisUrl) {
-    const pub: Client = createClient({ url: opts.redisUrl });
-    const sub: Client = pub.duplicate();
-    for (const c of [pub, sub]) {
-      c.on('error', (err: Error) => log.debug({ err: err.message }, 'socket.io adapter: redis error'));
-      redisClients.push(c);
-    }
+    const onError = (err: Error) => log.debug({ err: err.message }, 'socket.io adapter: redis error');
+    const pub = createRedisConnection(opts.redisUrl, onError);
+    const sub = createRedisConnection(opts.redisUrl, onError);
+    redisClients.push(pub, sub);
     await Promise.all([pub.connect(), sub.connect()]);
     io.adapter(createAdapter(pub, sub, { key: `${opts.redisKeyPrefix ?? 'vigil:'}socket.io` }));
   }
@@ -249,7 +246,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       // Closes the sockets, not the HTTP server: the hub closes that.
       io.disconnectSockets(true);
       io.removeAllListeners();
-      await Promise.all(redisClients.map((c) => c.close().catch(() => c.destroy())));
+      await Promise.all(redisClients.map((c) => closeRedis(c)));
     },
   };
 }
