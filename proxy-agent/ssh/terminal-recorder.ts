@@ -41,6 +41,8 @@ const SECRET_PROMPT = /\b(pass(word|phrase|code)?|pin|token|secret|otp|verificat
 // eslint-disable-next-line no-control-regex
 const ESCAPES = /\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])/g;
 const TAIL_CHARS = 256;
+/** What the terminal showed since a line began, kept to tell echo from silence. */
+const ECHO_CHARS = 4 * TAIL_CHARS;
 
 class OutputStream {
   private readonly decoder = new StringDecoder('utf8');
@@ -143,9 +145,11 @@ export class TerminalRecorder {
   output(chunk: Buffer, stream: 'stdout' | 'stderr' = 'stdout'): void {
     const text = (stream === 'stderr' ? this.stderr : this.stdout).push(chunk);
     if (!text) return;
-    const plain = text.replace(ESCAPES, '');
+    // Prompts and echoes are looked for at the end of what is shown: a bulk output's last part is
+    // all that can matter, so only that is cleaned of escapes (not every byte of a large `cat`).
+    const plain = (text.length > ECHO_CHARS ? text.slice(-ECHO_CHARS) : text).replace(ESCAPES, '');
     this.shown = (this.shown + plain).slice(-TAIL_CHARS);
-    if (this.line) this.echoed = (this.echoed + plain).slice(-4 * TAIL_CHARS);
+    if (this.line) this.echoed = (this.echoed + plain).slice(-ECHO_CHARS);
   }
 
   input(chunk: Buffer): void {
