@@ -93,7 +93,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
           config: target,
           upstream,
           masker: new Masker(target.masking),
-          guardrails: target.guardrails.length ? new GuardrailPolicy(target.guardrails) : null,
+          guardrails: new GuardrailPolicy(target.guardrails),
           tlsContext: target.tls ? tls.createSecureContext({ cert: fs.readFileSync(target.tls.certFile), key: fs.readFileSync(target.tls.keyFile) }) : undefined,
         },
         verifier,

@@ -31,8 +31,8 @@ export interface PostgresTargetRuntime {
   upstream: UpstreamSettings;
   masker: Masker;
   tlsContext?: tls.SecureContext;
-  /** The target's guardrails (null: none, and the relay forwards bytes as they come). */
-  guardrails?: GuardrailPolicy | null;
+  /** The target's guardrails (without rules the relay forwards bytes as they come). */
+  guardrails?: GuardrailPolicy;
 }
 
 export interface SessionContext {
@@ -73,7 +73,7 @@ export class ClientSession {
   readonly clientAddress: string;
 
   constructor(socket: net.Socket, private readonly ctx: SessionContext) {
-    this.gate = ctx.target.guardrails && !ctx.target.guardrails.empty ? new GuardrailGate(ctx.target.guardrails) : null;
+    this.gate = ctx.target.guardrails?.empty === false ? new GuardrailGate(ctx.target.guardrails) : null;
     this.downstream = socket;
     this.clientAddress = `${socket.remoteAddress}:${socket.remotePort}`;
     this.log = ctx.logger.child({ session: this.id, target: ctx.target.config.name, client: this.clientAddress });

@@ -93,24 +93,18 @@ export class SshSession {
       auth.reject();
       return;
     }
-    const check = (token: string | undefined) => {
-      void this.verify(token ?? '', target, login.user).then((user) => {
-        if (!user) return auth.reject(AUTH_METHODS);
-        if (this.closed) return auth.reject();
+    /** In as `user` (null: refused); `probe`: the client only asks whether its key would do. */
+    const decide = (user: string | null, probe = false) => {
+      if (!user || this.closed) return auth.reject(AUTH_METHODS);
+      if (!probe) {
         this.target = target;
         this.user = user;
-        auth.accept();
-      });
+      }
+      auth.accept();
     };
+    const check = (token: string | undefined) => void this.verify(token ?? '', target, login.user).then((user) => decide(user));
     if (auth.method === 'publickey') {
-      void this.verifyKey(auth, target, login.user).then((user) => {
-        if (!user || this.closed) return auth.reject(AUTH_METHODS);
-        // Without a signature the client only asks whether the key would do.
-        if (!auth.signature) return auth.accept();
-        this.target = target;
-        this.user = user;
-        auth.accept();
-      }, () => auth.reject(AUTH_METHODS));
+      void this.verifyKey(auth, target, login.user).then((user) => decide(user, !auth.signature), () => decide(null));
     } else if (auth.method === 'password') check(auth.password);
     else if (auth.method === 'keyboard-interactive') {
       auth.prompt([{ prompt: 'Vigil token: ', echo: false }], 'Vigil', `Log in to ${target.config.name} with your Vigil token.`, (answers) => check(answers[0]));
