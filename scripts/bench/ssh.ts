@@ -25,7 +25,7 @@ import { buildBundle } from '../build.ts';
 import { startDataServices, startPersister } from './bench-services.ts';
 import { Cleanup, cpuSeconds, startChild, runBenchmark } from './processes.ts';
 import { printProfileTop } from './cpu-profile.ts';
-import { median } from './report.ts';
+import { median, percentile } from './report.ts';
 
 const env = process.env;
 const QUICK = env.BENCH_QUICK === '1';
@@ -113,10 +113,7 @@ async function keystrokeLatencies(route: Route, count: number): Promise<number[]
   }
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
+const pct = (xs: number[], p: number) => percentile([...xs].sort((a, b) => a - b), p);
 
 async function main(): Promise<void> {
   const started = Date.now();

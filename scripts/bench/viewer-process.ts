@@ -15,6 +15,7 @@
 import readline from 'node:readline';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { ClientToServer, ServerToClient } from '../../common/live/contract.ts';
+import { percentile } from './report.ts';
 
 type Client = Socket<ServerToClient, ClientToServer>;
 
@@ -58,11 +59,6 @@ async function watch(socket: Client, sessionId: string): Promise<void> {
   const ack = await socket.timeout(30_000).emitWithAck('watch', { sessionId });
   if (!ack.ok) throw new Error(`watch ${sessionId}: ${ack.error.message}`);
   nextSeq.get(socket)!.set(sessionId, 1);
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 async function handle(cmd: Record<string, unknown>): Promise<unknown> {

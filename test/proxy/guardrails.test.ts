@@ -4,10 +4,10 @@
 // as a server error would; comments and multi-statement strings do not slip past; the recording
 // has the attempt and the guardrail hit. SSH command lines are checked the same way.
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import type { VigilEvent } from '../../common/events/index.ts';
 import { serialize } from 'pg-protocol';
 import { startHarness, type Harness } from '../support/agent-harness.ts';
 import { RawClient } from '../support/raw-client.ts';
+import { ofType } from '../support/recordings.ts';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
@@ -34,7 +34,6 @@ afterAll(async () => {
   await ssh?.stop();
 });
 
-const ofType = <T extends VigilEvent['type']>(events: VigilEvent[], type: T) => events.filter((e): e is Extract<VigilEvent, { type: T }> => e.type === type);
 
 async function tableRows(): Promise<number> {
   const r = await h.psql(['-At', '-c', 'select count(*) from accounts']);

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { VigilEvent } from '../../common/events/index.ts';
 import { SAMPLE } from '../../proxy-agent/masking/test-support.ts';
 import { freePort } from '../support/free-port.ts';
+import { ofType } from '../support/recordings.ts';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -22,7 +22,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const ofType = <T extends VigilEvent['type']>(events: VigilEvent[], type: T) => events.filter((e): e is Extract<VigilEvent, { type: T }> => e.type === type);
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 describe('the SSH proxy', () => {

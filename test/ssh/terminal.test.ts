@@ -9,6 +9,7 @@ import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { VigilEvent } from '../../common/events/index.ts';
 import { HeadlessScreen } from '../../server/terminal/headless-screen.ts';
+import { ofType } from '../support/recordings.ts';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -50,7 +51,6 @@ async function replay(events: VigilEvent[]): Promise<string[]> {
   return lines;
 }
 
-const ofType = <T extends VigilEvent['type']>(events: VigilEvent[], type: T) => events.filter((e): e is Extract<VigilEvent, { type: T }> => e.type === type);
 
 describe('terminals through the agent', () => {
   it('when someone works in a shell, then what they type and see is recorded, with resizes, and a password they type is not', async () => {

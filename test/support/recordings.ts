@@ -3,6 +3,10 @@
 import type { VigilEvent } from '../../common/events/index.ts';
 import type { RecordingStore } from '../../server/store/recording-store.ts';
 
+/** The events of one type, typed as such. */
+export const ofType = <T extends VigilEvent['type']>(events: VigilEvent[], type: T) =>
+  events.filter((e): e is Extract<VigilEvent, { type: T }> => e.type === type);
+
 export interface RecordedSession {
   id: string;
   events: VigilEvent[];
