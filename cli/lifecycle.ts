@@ -2,26 +2,7 @@
 // in reverse order. A second signal during shutdown exits at once.
 import type { Logger } from '../common/log.ts';
 
-export type Closer = { name: string; close: () => Promise<unknown> };
-
-/** Resources to stop, added as they start; closeAll stops them newest first. */
-export class Resources {
-  private readonly closers: Closer[] = [];
-
-  add(name: string, close: () => Promise<unknown>): void {
-    this.closers.push({ name, close });
-  }
-
-  async closeAll(logger?: Logger): Promise<void> {
-    for (const { name, close } of this.closers.splice(0).reverse()) {
-      try {
-        await close();
-      } catch (err) {
-        logger?.warn({ err: (err as Error).message }, `stopping ${name} failed`);
-      }
-    }
-  }
-}
+export { Resources } from '../common/resources.ts';
 
 export function untilSignal(logger: Logger): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {

@@ -15,6 +15,7 @@ import { createSessionStore } from './http/session-store.ts';
 import { createWebLogin } from './http/web-login.ts';
 import { startLiveServer, type LiveServer } from './live/live-server.ts';
 import { Persister } from './persist/persister.ts';
+import { Resources } from '../common/resources.ts';
 import type { RecordingStore } from './store/recording-store.ts';
 import { createMemoryKeyDirectory, createRedisKeyDirectory, type SshKeyDirectory } from '../common/ssh-key-directory.ts';
 import { syncKeyDirectory } from './http/routes/ssh-keys.ts';
@@ -53,23 +54,39 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const { publicKeyPem, privateKeyPem } = ensureSigningKey(config.dataDir);
   const verifier = await TokenVerifier.fromPem(publicKeyPem);
 
+  // Everything this hub starts, stopped newest first on stop() or when start-up fails half-way.
+  const owned = new Resources();
   const persister = new Persister({ bus, store, logger });
   persister.start();
+  owned.add('persister', () => persister.stop());
 
-  const ownDirectory = opts.sshKeyDirectory ? null
-    : config.redis.url ? await createRedisKeyDirectory(config.redis.url, config.redis.keyPrefix, logger) : createMemoryKeyDirectory();
-  const keyDirectory = opts.sshKeyDirectory ?? ownDirectory!;
-  await syncKeyDirectory(store.sshKeys, keyDirectory);
-  const ownControl = opts.control ? null : await createControlBus(config.redis.url, config.redis.keyPrefix, logger);
-  const control = opts.control ?? ownControl!;
-
-  const sessions = await createSessionStore(config.hub.auth.oidc ? config.redis.url : undefined, logger, config.redis.keyPrefix);
   const server = http.createServer();
   let address: net.AddressInfo;
   let url: string;
   let live: LiveServer | null = null;
   try {
+    let keyDirectory = opts.sshKeyDirectory;
+    if (!keyDirectory) {
+      const own = config.redis.url ? await createRedisKeyDirectory(config.redis.url, config.redis.keyPrefix, logger) : createMemoryKeyDirectory();
+      owned.add('ssh key directory', () => own.close());
+      keyDirectory = own;
+    }
+    await syncKeyDirectory(store.sshKeys, keyDirectory);
+    let control = opts.control;
+    if (!control) {
+      const own = await createControlBus(config.redis.url, config.redis.keyPrefix, logger);
+      owned.add('control bus', () => own.close());
+      control = own;
+    }
+    const sessions = await createSessionStore(config.hub.auth.oidc ? config.redis.url : undefined, logger, config.redis.keyPrefix);
+    owned.add('login sessions', () => sessions.close());
+
     address = await listen(server, config.hub.listen);
+    owned.add('http server', async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    });
     url = `http://${urlHost(address)}:${address.port}`;
     const oidc = config.hub.auth.oidc;
     const publicUrl = config.hub.publicUrl ?? url;
@@ -103,16 +120,13 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     // The app first: Socket.IO takes over /socket.io/ and hands every other request to the
     // listeners the server already has.
     server.on('request', app);
-    live = webLogin
-      ? await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url, redisKeyPrefix: config.redis.keyPrefix })
-      : null;
+    if (webLogin) {
+      const started = await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url, redisKeyPrefix: config.redis.keyPrefix });
+      owned.add('live viewing', () => started.close());
+      live = started;
+    }
   } catch (err) {
-    await live?.close();
-    server.close();
-    await persister.stop();
-    await sessions.close();
-    await ownDirectory?.close();
-    await ownControl?.close();
+    await owned.closeAll(logger);
     throw err;
   }
   logger.info({ url, login: config.hub.auth.oidc ? config.hub.auth.oidc.issuer : 'API tokens only' }, 'hub listening');
@@ -123,16 +137,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     url,
     persister,
     stop() {
-      stopping ??= (async () => {
-        await live?.close();
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        await closed;
-        await persister.stop();
-        await sessions.close();
-        await ownDirectory?.close();
-        await ownControl?.close();
-      })();
+      stopping ??= owned.closeAll(logger);
       return stopping;
     },
   };
