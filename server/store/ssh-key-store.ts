@@ -17,7 +17,6 @@ export interface SshKeyStore {
   add(key: Omit<SshKey, 'addedAt'>): Promise<SshKey | null>;
   /** Removes one of user's keys; false when they have no such key. */
   remove(user: string, fingerprint: string): Promise<boolean>;
-  find(fingerprint: string): Promise<SshKey | null>;
 }
 
 type Row = { fingerprint: string; user_name: string; public_key: string; name: string; added_at: string };
@@ -46,10 +45,5 @@ export class SqlSshKeyStore implements SshKeyStore {
   async remove(user: string, fingerprint: string): Promise<boolean> {
     const r = await this.client.query('DELETE FROM ssh_keys WHERE user_name = $1 AND fingerprint = $2 RETURNING fingerprint', [user, fingerprint]);
     return r.rows.length > 0;
-  }
-
-  async find(fingerprint: string): Promise<SshKey | null> {
-    const r = await this.client.query<Row>(`SELECT ${COLUMNS} FROM ssh_keys WHERE fingerprint = $1`, [fingerprint]);
-    return r.rows[0] ? toKey(r.rows[0]) : null;
   }
 }
