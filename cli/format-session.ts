@@ -138,6 +138,8 @@ export function eventLines(e: VigilEvent): string[] {
       return [`${head} channel ${e.data.channel}: ${e.data.protocol} ${e.data.direction} ${visible(e.data.path, 300)}  ${plural(e.data.bytes, 'byte')}`];
     case 'guardrail.hit':
       return [`${head} ${e.data.action} by rule ${visible(e.data.rule, 64)}: ${visible(e.data.statement, 200)}${masked(e)}`];
+    case 'access':
+      return [`${head} ${accessLine(e.data)}`];
     case 'ssh.forward':
       return [`${head} ${e.data.direction} forwarding ${visible(e.data.host, 100)}:${e.data.port}`];
     case 'ssh.denied':
@@ -152,3 +154,8 @@ export function eventLines(e: VigilEvent): string[] {
 }
 
 const pty = (p: { term: string; cols: number; rows: number } | undefined) => (p ? `  (pty ${visible(p.term, 32)} ${p.cols}x${p.rows})` : '');
+
+/** An access event in words, e.g. "granted by aaron (request #4) until 12:30:00". */
+export function accessLine(d: { action: string; requestId: number; by?: string; reason?: string; expiresAt?: string }): string {
+  return `${d.action}${d.by ? ` by ${visible(d.by, 300)}` : ''} (request #${d.requestId})${d.expiresAt ? ` until ${d.expiresAt.slice(11, 19)} UTC` : ''}${d.reason ? `: ${visible(d.reason)}` : ''}`;
+}

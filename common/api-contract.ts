@@ -42,3 +42,57 @@ export interface SshKeyView {
   name: string;
   addedAt: string;
 }
+
+export type AccessStatus = 'pending' | 'granted' | 'denied' | 'expired' | 'revoked';
+
+/** One approver's decision on an access request. */
+export interface AccessDecisionView {
+  approver: string;
+  decision: 'approve' | 'deny';
+  comment: string;
+  at: string;
+}
+
+/** An access request (GET /api/access-requests, the Socket.IO inbox). A granted connect request is the grant. */
+export interface AccessRequestView {
+  id: number;
+  /** connect: access to a target for a while; statement: one held statement. */
+  scope: 'connect' | 'statement';
+  user: string;
+  target: string;
+  reason: string;
+  durationMs: number | null;
+  status: AccessStatus;
+  minApprovals: number;
+  /** dashboard, cli, connection (someone connected without a grant), statement (held). */
+  origin: string;
+  client: string | null;
+  sessionId: string | null;
+  /** A held statement (masked). */
+  statement: string | null;
+  rule: string | null;
+  createdAt: string;
+  pendingUntil: string;
+  decidedAt: string | null;
+  /** The grant's end. */
+  expiresAt: string | null;
+  endedBy: string | null;
+  endReason: string | null;
+  decisions: AccessDecisionView[];
+  /** For the caller: may they approve or deny it now; may they revoke it. */
+  canDecide: boolean;
+  canRevoke: boolean;
+}
+
+/** One line of the hub's audit log (GET /api/audit, admins). */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  requestId: number | null;
+  sessionId: string | null;
+  origin: string | null;
+  detail: Record<string, unknown>;
+}

@@ -9,6 +9,7 @@ import type { EventBus } from '../common/bus/event-bus.ts';
 import type { SshKeyDirectory } from '../common/ssh-key-directory.ts';
 import type { ControlBus } from '../common/control/control-bus.ts';
 import { enforceControl, type ControlledSession } from './session-control.ts';
+import { AccessGate } from './access/access-gate.ts';
 import { GuardrailPolicy } from './guardrails/guardrail-policy.ts';
 import { loadClassifier } from './guardrails/statement-classifier.ts';
 import type { Logger } from '../common/log.ts';
@@ -35,7 +36,10 @@ export interface AgentOptions {
   sshUpstreams?: Map<string, SshUpstreamSettings>;
   /** Registered SSH public keys (the hub writes them); without it SSH logins take tokens only. */
   sshKeys?: SshKeyDirectory;
-  /** The hub's decisions (kill orders); without it nothing can end a session from outside. */
+  /**
+   * The hub's decisions (kill orders, grants); without it nothing can end a session from outside
+   * and `jit` targets admit nobody.
+   */
   control?: ControlBus;
 }
 
@@ -66,6 +70,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const cancels = new CancelRegistry();
   const listeners = new Map<string, net.AddressInfo>();
   const servers: Array<PostgresListener | SshListener> = [];
+  const access = new AccessGate(opts.control, logger.child({ component: 'access' }));
+  await access.start();
 
   publisher.onCapacity((hasRoom) => {
     if (hasRoom) {
@@ -99,6 +105,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         verifier,
         outlet: publisher,
         cancels,
+        access,
         logger,
       });
       const [host, port] = splitHostPort(target.listen);
@@ -108,7 +115,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
     if (sshTargets.size > 0) {
       const keyFile = hostKeyPath(config.dataDir, config.agent.ssh.hostKeyFile);
-      const ssh = new SshListener({ agentId: config.agent.id, targets: sshTargets, verifier, keys: opts.sshKeys, outlet: publisher, logger }, ensureHostKey(keyFile, !config.agent.ssh.hostKeyFile));
+      const ssh = new SshListener({ agentId: config.agent.id, targets: sshTargets, verifier, keys: opts.sshKeys, access, outlet: publisher, logger }, ensureHostKey(keyFile, !config.agent.ssh.hostKeyFile));
       const [host, port] = splitHostPort(config.agent.ssh.listen);
       const address = await ssh.listen(host, port);
       servers.push(ssh);
@@ -117,6 +124,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()));
+    await access.stop();
     await publisher.close();
     throw err;
   }
@@ -132,6 +140,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     sessionCount: () => servers.reduce((n, s) => n + s.sessions.size, 0),
     async stop() {
       await stopControl?.();
+      await access.stop();
       await Promise.all(servers.map((s) => s.close()));
       await publisher.flush(5000).catch(() => undefined);
       await publisher.close();

@@ -1,20 +1,29 @@
 // The agent's side of the control bus: it enforces what the hub decided on the sessions it holds.
-// A kill order ends its session at once (the client is told why); the orders kept on the bus are
-// also checked every few seconds for every live session, so one sent while this agent was
-// disconnected from Redis still takes effect when it is back.
-import type { ControlBus, KillOrder } from '../common/control/control-bus.ts';
+// A kill order ends its session at once (the client is told why); so does the revocation or
+// expiry of the access grant a session runs under. The kept state on the bus is also checked
+// every few seconds for every live session, so a decision sent while this agent was disconnected
+// from Redis still takes effect when it is back; a grant's end is also watched locally, so a
+// session under it ends on time even with Redis away.
+import type { AccessState, ControlBus, KillOrder } from '../common/control/control-bus.ts';
+import type { SessionEndReason } from '../common/events/index.ts';
 import type { Logger } from '../common/log.ts';
+import { grantEndMessage, inForce, type Admission } from './access/access-gate.ts';
 
 /** A live session of any protocol, as the control path sees it. */
 export interface ControlledSession {
   readonly id: string;
+  /** The access grant it runs under (jit targets), once admitted. */
+  readonly grant: Admission | null;
   /** Ends the session now, telling the client why (PostgreSQL: FATAL; SSH: on the terminal). */
-  kill(message: string): void;
+  kill(message: string, reason?: SessionEndReason, access?: AccessState): void;
 }
 
 export function killMessage(order: KillOrder): string {
   return `this session was ended by ${order.by}${order.reason ? `: ${order.reason}` : ''}`;
 }
+
+/** How often a grant's end is looked for locally (cheap: a comparison per session). */
+const EXPIRY_CHECK_MS = 200;
 
 export async function enforceControl(opts: {
   control: ControlBus;
@@ -30,8 +39,18 @@ export async function enforceControl(opts: {
     log.info({ session: order.sessionId, by: order.by }, 'session killed');
     session.kill(killMessage(order));
   };
+  /** Ends every session under this request's grant unless the state keeps it in force. */
+  const applyAccess = (state: AccessState) => {
+    if (state.scope !== 'connect' || inForce(state)) return;
+    for (const session of opts.sessions()) {
+      if (session.grant?.requestId !== state.requestId) continue;
+      log.info({ session: session.id, request: state.requestId, status: state.status }, 'grant ended: session ended');
+      session.kill(grantEndMessage(state), state.status === 'revoked' ? 'revoked' : 'grant_expired', state);
+    }
+  };
   const unsubscribe = await opts.control.subscribe((message) => {
     if (message.kind === 'kill') apply(message);
+    else applyAccess(message);
   });
   let checking = false;
   const timer = setInterval(() => {
@@ -39,14 +58,27 @@ export async function enforceControl(opts: {
     const sessions = byId();
     if (sessions.size === 0) return;
     checking = true;
-    opts.control.killsFor([...sessions.keys()])
-      .then((orders) => orders.forEach((o) => apply(o, sessions)))
+    const grants = [...new Set([...sessions.values()].flatMap((s) => (s.grant ? [s.grant.requestId] : [])))];
+    Promise.all([
+      opts.control.killsFor([...sessions.keys()]).then((orders) => orders.forEach((o) => apply(o, sessions))),
+      opts.control.accessStates(grants).then((states) => states.forEach(applyAccess)),
+    ])
       .catch((err: Error) => log.debug({ err: err.message }, 'control check failed'))
       .finally(() => (checking = false));
   }, opts.checkEveryMs ?? 2000);
   timer.unref();
+  const expiry = setInterval(() => {
+    const now = Date.now();
+    for (const session of opts.sessions()) {
+      const grant = session.grant;
+      if (!grant || Date.parse(grant.expiresAt) > now) continue;
+      session.kill(grantEndMessage({ requestId: grant.requestId, status: 'expired', expiresAt: grant.expiresAt }), 'grant_expired');
+    }
+  }, EXPIRY_CHECK_MS);
+  expiry.unref();
   return async () => {
     clearInterval(timer);
+    clearInterval(expiry);
     await unsubscribe();
   };
 }

@@ -21,6 +21,7 @@ import { createMemoryKeyDirectory, createRedisKeyDirectory, type SshKeyDirectory
 import { syncKeyDirectory } from './http/routes/ssh-keys.ts';
 import type { ControlBus } from '../common/control/control-bus.ts';
 import { createControlBus } from '../common/control/redis-control-bus.ts';
+import { AccessService } from './access/access-service.ts';
 
 export interface HubOptions {
   config: Config;
@@ -78,6 +79,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       owned.add('control bus', () => own.close());
       control = own;
     }
+    const access = new AccessService({ config, store: store.access, control, logger: logger.child({ component: 'access' }) });
+    await access.start();
+    owned.add('access requests', () => access.stop());
     const sessions = await createSessionStore(config.hub.auth.oidc ? config.redis.url : undefined, logger, config.redis.keyPrefix);
     owned.add('login sessions', () => sessions.close());
 
@@ -115,6 +119,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       webLogin,
       sshKeyDirectory: keyDirectory,
       control,
+      access,
       dashboardDir: webLogin ? (opts.dashboardDir ?? dashboardDir()) : undefined,
     });
     // The app first: Socket.IO takes over /socket.io/ and hands every other request to the

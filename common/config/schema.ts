@@ -46,10 +46,39 @@ const guardrails = (kind: 'sql' | 'command') => z
     rules.forEach((r, i) => {
       if (kind === 'sql' && !r.statements && !r.sql) ctx.addIssue({ code: 'custom', path: [i], message: `rule ${r.name}: a PostgreSQL target matches statements or sql` });
       if (kind === 'command' && !r.command) ctx.addIssue({ code: 'custom', path: [i], message: `rule ${r.name}: an SSH target matches command lines (command)` });
-      // Holding a statement for an approver comes with just-in-time approvals.
-      if (r.action === 'approve') ctx.addIssue({ code: 'custom', path: [i, 'action'], message: `rule ${r.name}: approve is not available yet; use deny or allow` });
     });
   });
+
+/**
+ * Who decides a target's access requests and held statements, and the bounds of what they grant
+ * (used by `access: jit` targets and by `approve` guardrails).
+ */
+export const Approval = z
+  .object({
+    /**
+     * Identity-provider groups whose members (with the approver or admin role) decide requests
+     * for this target. Empty: anyone with the approver or admin role.
+     */
+    approverGroups: z.array(z.string().min(1).max(256)).default([]),
+    /** Distinct approvals a request needs; one denial ends it. */
+    minApprovals: z.number().int().min(1).max(10).default(1),
+    /** Longest grant anyone may ask for, and what a request without a duration gets. */
+    maxDuration: duration.default('8h'),
+    defaultDuration: duration.default('1h'),
+    reasonRequired: z.boolean().default(true),
+    /** Nobody approves their own request; an admin may, when this says so. */
+    adminSelfApproval: z.boolean().default(false),
+    /** A request nobody decided expires by itself after this long. */
+    pendingTtl: duration.default('1h'),
+    /** How long a held statement waits for a decision before it is refused. */
+    holdTimeout: duration.default('5m'),
+  })
+  .strict()
+  .refine((a) => parseDuration(a.defaultDuration) <= parseDuration(a.maxDuration), { message: 'defaultDuration is longer than maxDuration', path: ['defaultDuration'] });
+export type Approval = z.infer<typeof Approval>;
+
+const access = z.enum(['open', 'jit']).default('open');
+const approval = Approval.default(Approval.parse({}));
 
 export const PostgresUpstream = z
   .object({
@@ -86,6 +115,9 @@ export const PostgresTarget = z
     masking: Masking.default(Masking.parse({})),
     /** Statement rules: deny DROP, DELETE without WHERE... (read with the PostgreSQL parser). */
     guardrails: guardrails('sql'),
+    /** open: a valid token connects; jit: only under a grant an approver gave (just-in-time). */
+    access,
+    approval,
   })
   .strict();
 export type PostgresTarget = z.infer<typeof PostgresTarget>;
@@ -126,6 +158,8 @@ export const SshTarget = z
     maskOutput: z.boolean().default(false),
     /** Command-line rules for `ssh host COMMAND` (exec requests). */
     guardrails: guardrails('command'),
+    access,
+    approval,
   })
   .strict();
 export type SshTarget = z.infer<typeof SshTarget>;

@@ -1,22 +1,69 @@
-// Decisions travel hub -> agents on the control bus: the hub decides, the agents enforce. A kill
-// (and, next, a revoked grant) reaches every agent at once over pub/sub, and is also kept as state
-// for a while, so an agent that was disconnected when it was sent finds it when it looks again
-// (on reconnect and periodically): a missed message never leaves a session running.
+// The control path between the hub and the agents: the hub decides, the agents enforce.
+//  - Decisions (hub -> agents): a kill order, or the state of an access request (pending,
+//    granted, denied, expired, revoked). Each reaches every agent at once over pub/sub and is also
+//    kept as state for a while, so an agent that was disconnected when it was sent finds it when
+//    it looks again (on reconnect and periodically): a missed message never leaves a session
+//    running, and a grant is read from the state, never from memory of a message.
+//  - Access requests (agent -> hub): an agent asks a hub to open a request (someone connected to a
+//    `jit` target without a grant, or a statement was held) and waits a few seconds for its
+//    number. No hub answering means no request: the agent refuses the session (fail closed).
 // Two transports behind one interface, as for the event bus: Redis, and in-process.
 import { z } from 'zod';
+
+const name = z.string().min(1).max(256);
 
 export const KillOrder = z.strictObject({
   kind: z.literal('kill'),
   sessionId: z.string().min(1).max(64),
   /** Who decided (shown to the session's user and recorded). */
-  by: z.string().min(1).max(256),
+  by: name,
   reason: z.string().max(500).optional(),
   at: z.iso.datetime(),
 });
 export type KillOrder = z.infer<typeof KillOrder>;
 
-export const ControlMessage = z.discriminatedUnion('kind', [KillOrder]);
+export const ACCESS_STATUSES = ['pending', 'granted', 'denied', 'expired', 'revoked'] as const;
+export type AccessStatus = (typeof ACCESS_STATUSES)[number];
+
+/** An access request's state as the agents need it (the hub's store has the whole record). */
+export const AccessState = z.strictObject({
+  kind: z.literal('access'),
+  requestId: z.number().int().positive(),
+  /** `connect`: access to a target for a while; `statement`: one held statement. */
+  scope: z.enum(['connect', 'statement']),
+  user: name,
+  target: name,
+  status: z.enum(ACCESS_STATUSES),
+  /** Granted: until when (ISO time). */
+  expiresAt: z.iso.datetime().optional(),
+  /** Who made the last change (approvers, the revoker), for the message the client sees. */
+  by: name.optional(),
+  reason: z.string().max(500).optional(),
+  at: z.iso.datetime(),
+});
+export type AccessState = z.infer<typeof AccessState>;
+
+export const ControlMessage = z.discriminatedUnion('kind', [KillOrder, AccessState]);
 export type ControlMessage = z.infer<typeof ControlMessage>;
+
+/** What an agent asks a hub to open. */
+export const AccessDraft = z.strictObject({
+  scope: z.enum(['connect', 'statement']),
+  user: name,
+  target: name,
+  /** The live session that asked (a held statement's, or the SSH connection waiting). */
+  sessionId: z.string().min(1).max(64).optional(),
+  /** A held statement, masked as the recording has it. */
+  statement: z.string().max(10_000).optional(),
+  /** The guardrail that held it. */
+  rule: z.string().max(64).optional(),
+  /** Where the person connected from (audit). */
+  client: z.string().max(256).optional(),
+});
+export type AccessDraft = z.infer<typeof AccessDraft>;
+
+/** A hub's answer: the request's number and state (an open request is reused, not doubled). */
+export type AccessReceipt = { requestId: number; status: AccessStatus } | { error: string };
 
 export interface ControlBus {
   /** Sends a decision to every agent and keeps it for agents that look later. */
@@ -25,11 +72,34 @@ export interface ControlBus {
   subscribe(handler: (message: ControlMessage) => void): Promise<() => Promise<void>>;
   /** The kill orders kept for these sessions (what an agent checks for its live sessions). */
   killsFor(sessionIds: readonly string[]): Promise<KillOrder[]>;
+  /** The kept state of these requests (missing ones are left out). Throws when unreachable. */
+  accessStates(requestIds: readonly number[]): Promise<AccessState[]>;
+  /** The grant `user` holds for `target` now, if any. Throws when unreachable (fail closed). */
+  grantFor(user: string, target: string): Promise<AccessState | null>;
+  /** Agent side: asks a hub to open a request; throws when no hub answers within `timeoutMs`. */
+  requestAccess(draft: AccessDraft, timeoutMs?: number): Promise<AccessReceipt>;
+  /** Hub side: answers agents' requests until the returned function is called. */
+  serveAccessRequests(handler: (draft: AccessDraft) => Promise<AccessReceipt>): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
 /** How long a kill order is kept for agents that were away when it was sent. */
 export const KILL_KEPT_SECONDS = 24 * 3600;
+/** How long a request's final state is kept (a grant: until it expires, at least this). */
+export const ACCESS_KEPT_SECONDS = 24 * 3600;
+/** How long an agent waits for a hub to open a request. */
+export const ACCESS_REQUEST_TIMEOUT_MS = 5000;
+
+/** A grant that is in force at `now`. */
+export function inForce(state: AccessState | null | undefined, now = Date.now()): boolean {
+  return state?.status === 'granted' && state.expiresAt !== undefined && Date.parse(state.expiresAt) > now;
+}
+
+/** Seconds to keep a request's state: past its grant's end, and never less than a day. */
+export function keptSeconds(state: AccessState): number {
+  const untilEnd = state.expiresAt ? Math.ceil((Date.parse(state.expiresAt) - Date.now()) / 1000) : 0;
+  return Math.max(ACCESS_KEPT_SECONDS, untilEnd + 60);
+}
 
 export function parseControlMessage(text: string): ControlMessage | null {
   try {
@@ -38,4 +108,16 @@ export function parseControlMessage(text: string): ControlMessage | null {
   } catch {
     return null;
   }
+}
+
+/** Rejects after `ms`: a Redis command queued while disconnected would otherwise wait forever. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+      timer.unref();
+    }),
+  ]);
 }

@@ -1,12 +1,22 @@
 // The control bus inside one process (`vigil dev`, tests): hub and agent share it.
-import type { ControlBus, ControlMessage, KillOrder } from './control-bus.ts';
+import { inForce, type AccessReceipt, type AccessDraft, type AccessState, type ControlBus, type ControlMessage, type KillOrder } from './control-bus.ts';
 
 export function createInProcessControlBus(): ControlBus {
   const handlers = new Set<(m: ControlMessage) => void>();
   const kills = new Map<string, KillOrder>();
+  const states = new Map<number, AccessState>();
+  const grants = new Map<string, number>();
+  let intake: ((draft: AccessDraft) => Promise<AccessReceipt>) | null = null;
+  const grantKey = (target: string, user: string) => `${target}\u0000${user}`;
   return {
     async publish(message) {
       if (message.kind === 'kill') kills.set(message.sessionId, message);
+      else {
+        states.set(message.requestId, message);
+        const key = grantKey(message.target, message.user);
+        if (message.scope === 'connect' && message.status === 'granted') grants.set(key, message.requestId);
+        else if (grants.get(key) === message.requestId) grants.delete(key);
+      }
       // Delivered on a later tick, as over a network: the sender never runs the receiver's code.
       for (const h of [...handlers]) queueMicrotask(() => h(message));
     },
@@ -17,8 +27,27 @@ export function createInProcessControlBus(): ControlBus {
     async killsFor(ids) {
       return ids.map((id) => kills.get(id)).filter((k): k is KillOrder => k !== undefined);
     },
+    async accessStates(ids) {
+      return ids.map((id) => states.get(id)).filter((s): s is AccessState => s !== undefined);
+    },
+    async grantFor(user, target) {
+      const id = grants.get(grantKey(target, user));
+      const state = id === undefined ? undefined : states.get(id);
+      return state && inForce(state) ? state : null;
+    },
+    async requestAccess(draft) {
+      if (!intake) throw new Error('no hub is serving access requests');
+      return intake(draft);
+    },
+    async serveAccessRequests(handler) {
+      intake = handler;
+      return async () => {
+        if (intake === handler) intake = null;
+      };
+    },
     async close() {
       handlers.clear();
+      intake = null;
     },
   };
 }

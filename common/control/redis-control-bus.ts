@@ -1,20 +1,71 @@
-// The control bus over Redis: PUBLISH on `${prefix}control` for speed, and each kill order also
-// SET as `${prefix}kill:<session>` with an expiry, for agents that were away when it was sent.
+// The control bus over Redis: PUBLISH on `${prefix}control` for speed, and each decision also kept:
+// a kill order as `${prefix}kill:<session>`, a request's state as `${prefix}access:<id>` and a
+// person's grant for a target as `${prefix}grant:<target>:<user>` (the request id, expiring with
+// the grant), for agents that were away when it was sent. Agents ask hubs to open requests
+// through the list `${prefix}access-intake`; a hub answers on `${prefix}access-reply:<uuid>`.
+import crypto from 'node:crypto';
+import { z } from 'zod';
 import type { Logger } from '../log.ts';
 import { closeRedis, createRedisConnection, type RedisConnection } from '../redis-connection.ts';
-import { KILL_KEPT_SECONDS, parseControlMessage, type ControlBus, type ControlMessage } from './control-bus.ts';
+import {
+  ACCESS_REQUEST_TIMEOUT_MS, AccessDraft, inForce, keptSeconds, KILL_KEPT_SECONDS, parseControlMessage, withTimeout,
+  type AccessReceipt, type ControlBus, type ControlMessage,
+} from './control-bus.ts';
+
+/** Deletes the grant key only while it still names this request (a newer grant stays). */
+const DELETE_IF_SAME = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+/** How long a state read may take before the agent treats Redis as unreachable. */
+const READ_TIMEOUT_MS = 2000;
+
+const IntakeItem = z.strictObject({ reply: z.uuid(), deadline: z.number(), draft: AccessDraft });
 
 export async function createRedisControlBus(url: string, keyPrefix: string, logger?: Logger): Promise<ControlBus> {
   const main = createRedisConnection(url, (err) => logger?.debug({ err: err.message }, 'control bus: redis error'));
   await main.connect();
   let subscriber: RedisConnection | null = null;
+  const blocking = new Set<RedisConnection>();
   const channel = `${keyPrefix}control`;
+  const intakeKey = `${keyPrefix}access-intake`;
   const killKey = (id: string) => `${keyPrefix}kill:${id}`;
+  const accessKey = (id: number) => `${keyPrefix}access:${id}`;
+  const grantKey = (target: string, user: string) => `${keyPrefix}grant:${target}:${user}`;
+  const replyKey = (id: string) => `${keyPrefix}access-reply:${id}`;
+
+  /** Reads fail at once when Redis is down, rather than queue until it is back. */
+  const read = <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    if (!main.isReady) return Promise.reject(new Error('the control bus (Redis) is not connected'));
+    return withTimeout(run(), READ_TIMEOUT_MS, what);
+  };
+  const parseState = (text: string | null) => {
+    if (!text) return null;
+    const m = parseControlMessage(text);
+    return m?.kind === 'access' ? m : null;
+  };
+  /** A connection of its own for a blocking command (closed by close() if still waiting). */
+  const blockingConnection = async () => {
+    const conn = main.duplicate();
+    conn.on('error', (err: Error) => logger?.debug({ err: err.message }, 'control bus: blocking connection error'));
+    blocking.add(conn);
+    await conn.connect();
+    return conn;
+  };
+  const release = async (conn: RedisConnection) => {
+    blocking.delete(conn);
+    await closeRedis(conn, false);
+  };
+
   return {
     async publish(message: ControlMessage) {
       const text = JSON.stringify(message);
       // State first: an agent that checks right after the PUBLISH must find it.
       if (message.kind === 'kill') await main.set(killKey(message.sessionId), text, { EX: KILL_KEPT_SECONDS });
+      else {
+        await main.set(accessKey(message.requestId), text, { EX: keptSeconds(message) });
+        const key = grantKey(message.target, message.user);
+        if (message.scope === 'connect' && message.status === 'granted' && message.expiresAt) {
+          await main.set(key, String(message.requestId), { PXAT: Date.parse(message.expiresAt) });
+        } else await main.eval(DELETE_IF_SAME, { keys: [key], arguments: [String(message.requestId)] });
+      }
       await main.publish(channel, text);
     },
     async subscribe(handler) {
@@ -40,11 +91,81 @@ export async function createRedisControlBus(url: string, keyPrefix: string, logg
         return message?.kind === 'kill' ? [message] : [];
       });
     },
+    async accessStates(ids) {
+      if (ids.length === 0) return [];
+      const values = await read('reading access states', () => main.mGet(ids.map(accessKey)));
+      return values.flatMap((v) => parseState(v) ?? []);
+    },
+    async grantFor(user, target) {
+      return read('looking up a grant', async () => {
+        const id = await main.get(grantKey(target, user));
+        if (!id) return null;
+        const state = parseState(await main.get(accessKey(Number(id))));
+        return state && inForce(state) ? state : null;
+      });
+    },
+    async requestAccess(draft, timeoutMs = ACCESS_REQUEST_TIMEOUT_MS) {
+      if (!main.isReady) throw new Error('the control bus (Redis) is not connected');
+      const reply = crypto.randomUUID();
+      const conn = await withTimeout(blockingConnection(), timeoutMs, 'Redis');
+      try {
+        await main.rPush(intakeKey, JSON.stringify({ reply, deadline: Date.now() + timeoutMs, draft }));
+        const answer = await conn.blPop(replyKey(reply), Math.max(1, Math.ceil(timeoutMs / 1000)));
+        if (!answer) throw new Error(`no Vigil hub answered within ${timeoutMs} ms`);
+        return JSON.parse(answer.element) as AccessReceipt;
+      } finally {
+        await release(conn);
+      }
+    },
+    async serveAccessRequests(handler) {
+      const conn = await blockingConnection();
+      let serving = true;
+      const loop = (async () => {
+        while (serving) {
+          let text: string;
+          try {
+            const item = await conn.blPop(intakeKey, 1);
+            if (!item) continue;
+            text = item.element;
+          } catch (err) {
+            if (!serving) break;
+            logger?.debug({ err: (err as Error).message }, 'control bus: access intake read failed');
+            await new Promise((r) => setTimeout(r, 500));
+            continue;
+          }
+          const parsed = IntakeItem.safeParse(safeJson(text));
+          if (!parsed.success) {
+            logger?.warn('control bus: invalid access request dropped');
+            continue;
+          }
+          // The agent stopped waiting: opening it now would leave a request nobody asked for.
+          if (parsed.data.deadline < Date.now()) continue;
+          const receipt = await handler(parsed.data.draft).catch((err: Error): AccessReceipt => ({ error: err.message }));
+          const key = replyKey(parsed.data.reply);
+          await main.multi().rPush(key, JSON.stringify(receipt)).expire(key, 30).exec()
+            .catch((err: Error) => logger?.warn({ err: err.message }, 'control bus: access reply failed'));
+        }
+      })();
+      return async () => {
+        serving = false;
+        await release(conn);
+        await loop;
+      };
+    },
     async close() {
+      await Promise.all([...blocking].map(release));
       await closeRedis(subscriber);
       await closeRedis(main);
     },
   };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 /** Redis when a URL is configured, else in-process. */

@@ -56,6 +56,9 @@ export const SessionEndReason = z.enum([
   'recording_unavailable', // recording: required and the spool is full
   'protocol_error', // the client sent bytes that are not the protocol
   'killed', // ended by a person
+  'revoked', // the access grant it ran under was revoked
+  'grant_expired', // the access grant it ran under ended
+  'access_refused', // a jit target without a grant: not granted (denied, expired) or no way to ask
   'agent_shutdown',
 ]);
 export type SessionEndReason = z.infer<typeof SessionEndReason>;
@@ -267,6 +270,29 @@ export const GuardrailHit = z.object({
   }),
 });
 
+export const ACCESS_ACTIONS = ['requested', 'granted', 'held', 'approved', 'denied', 'expired', 'revoked'] as const;
+
+export const AccessEvent = z.object({
+  ...meta,
+  type: z.literal('access'),
+  /**
+   * Just-in-time access in this session: the grant it runs under (granted), the request it waits
+   * for (requested), or a statement held for approval and its outcome (held, approved, denied,
+   * expired); revoked just before the session ends.
+   */
+  data: z.object({
+    action: z.enum(ACCESS_ACTIONS),
+    requestId: z.number().int().positive(),
+    /** Approvers, the denier or the revoker. */
+    by: z.string().max(300).optional(),
+    reason: z.string().max(500).optional(),
+    /** The grant's end. */
+    expiresAt: z.iso.datetime().optional(),
+    /** The db.query a held statement came in. */
+    querySeq: z.number().int().positive().optional(),
+  }),
+});
+
 export const VigilEvent = z.discriminatedUnion('type', [
   SessionStart,
   SessionEnd,
@@ -287,6 +313,7 @@ export const VigilEvent = z.discriminatedUnion('type', [
   TermInput,
   TermResize,
   GuardrailHit,
+  AccessEvent,
 ]);
 export type VigilEvent = z.infer<typeof VigilEvent>;
 export type EventType = VigilEvent['type'];

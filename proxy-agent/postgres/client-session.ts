@@ -19,12 +19,15 @@ import { SessionEventSink, type RecordingOutlet } from '../recording/session-eve
 import { ClientParser } from './protocol/client-parser.ts';
 import { passwordText, type ClientMessage, type StartupPacket } from './protocol/client-messages.ts';
 import { BackendFramer } from './protocol/backend-framer.ts';
-import type { GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
+import type { GuardrailDecision, GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
+import { parseDuration } from '../../common/config/schema.ts';
 import { GuardrailGate } from './guardrail-gate.ts';
 import * as server from './protocol/server-messages.ts';
 import { PostgresRecorder } from './recording/postgres-recorder.ts';
 import { cancelUpstream, loginUpstream, UpstreamError, type UpstreamSettings } from './upstream-login.ts';
 import type { CancelRegistry } from './cancel-registry.ts';
+import type { AccessGate, Admission } from '../access/access-gate.ts';
+import type { AccessState } from '../../common/control/control-bus.ts';
 
 export interface PostgresTargetRuntime {
   config: PostgresTarget;
@@ -41,6 +44,8 @@ export interface SessionContext {
   verifier: TokenVerifier;
   outlet: RecordingOutlet;
   cancels: CancelRegistry;
+  /** Grants and requests for `access: jit` targets. */
+  access: AccessGate;
   logger: Logger;
   /** Called once when the session is over. */
   onClosed(session: ClientSession): void;
@@ -52,7 +57,17 @@ const STARTUP_TIMEOUT_MS = 30_000;
 
 export class ClientSession {
   readonly id = crypto.randomUUID();
+  /** The access grant this session runs under (jit targets). */
+  grant: Admission | null = null;
   private phase: Phase = 'startup';
+  /** Guarded sessions: client messages read and waiting to be reviewed and forwarded, in order. */
+  private readonly gated: { msg: ClientMessage; raw: Buffer }[] = [];
+  /** A statement is held for approval: the line waits. */
+  private holding = false;
+  private user = '';
+  private heldQuerySeq: number | undefined;
+  private readonly gone: Promise<void>;
+  private markGone!: () => void;
   private downstream: net.Socket;
   private upstream: net.Socket | null = null;
   private readonly parser = new ClientParser();
@@ -73,6 +88,7 @@ export class ClientSession {
   readonly clientAddress: string;
 
   constructor(socket: net.Socket, private readonly ctx: SessionContext) {
+    this.gone = new Promise((resolve) => (this.markGone = resolve));
     this.gate = ctx.target.guardrails?.empty === false ? new GuardrailGate(ctx.target.guardrails) : null;
     this.downstream = socket;
     this.clientAddress = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -199,6 +215,7 @@ export class ClientSession {
     if (this.recordingRequired && !this.ctx.outlet.hasRoom()) {
       return this.fail('recording_unavailable', '57P03', `target "${config.name}" requires recording and the recording pipeline is unavailable; try again later`);
     }
+    if (config.access === 'jit' && !(await this.admit(user))) return;
     try {
       const session = await loginUpstream(upstream, this.startupParams);
       if (this.phase === 'closed') {
@@ -221,8 +238,23 @@ export class ClientSession {
     }
   }
 
+  /** A jit target: in only under a grant in force; otherwise the client learns which request to wait for. */
+  private async admit(user: string): Promise<boolean> {
+    const name = this.ctx.target.config.name;
+    const check = await this.ctx.access.check(user, name, { client: this.clientAddress, sessionId: this.id });
+    if (this.phase === 'closed') return false;
+    if ('admitted' in check) {
+      this.grant = check.admitted;
+      return true;
+    }
+    if ('refused' in check) this.fail('access_refused', '57P03', check.refused);
+    else this.fail('access_refused', '28000', `access to ${name} needs approval: request #${check.pending} is waiting for an approver; connect again once it is granted`);
+    return false;
+  }
+
   private startRelay(user: string, greeting: Buffer[], readyForQuery: Buffer, key: { processId: number; secretKey: Buffer }, leftover: Buffer): void {
     clearTimeout(this.startupTimer);
+    this.user = user;
     const { config, masker } = this.ctx.target;
     this.sink = new SessionEventSink(
       { sessionId: this.id, user, target: config.name, protocol: 'postgres', connection: { client: this.clientAddress, agent: this.ctx.agentId } },
@@ -240,6 +272,7 @@ export class ClientSession {
       recording: config.recording,
       clientMasking: config.masking.client,
     });
+    if (this.grant) this.sink.emit('access', { action: 'granted', ...this.grant });
 
     const upstream = this.upstream!;
     upstream.on('data', this.onUpstreamData);
@@ -257,8 +290,8 @@ export class ClientSession {
     if (this.gate) {
       // Reviewed like everything after it. A message not complete yet stays in the parser and is
       // reviewed whole when the rest arrives: nothing of it goes out before.
-      const out = early.map(({ msg, raw }) => this.reviewed(msg as ClientMessage, raw));
-      if (out.length) upstream.write(Buffer.concat(out));
+      this.gated.push(...early.map(({ msg, raw }) => ({ msg: msg as ClientMessage, raw })));
+      this.pumpGated();
     } else {
       const out = Buffer.concat([...early.map((e) => e.raw), this.parser.pendingBytes()]);
       if (out.length) upstream.write(out);
@@ -293,35 +326,78 @@ export class ClientSession {
 
   /**
    * With guardrails: each message is read before it goes on, and a denied Query or Parse is
-   * replaced (guardrail-gate.ts). Forwarded in order, one write per chunk.
+   * replaced (guardrail-gate.ts). A held one stops the line: it and everything after it wait
+   * (the client's socket is paused) until approvers decide. Forwarded in order.
    */
   private gatedClientData(chunk: Buffer): void {
-    const out: Buffer[] = [];
     try {
-      this.parser.feed(chunk, (msg, raw) => out.push(this.reviewed(msg as ClientMessage, raw)));
+      // Copies: the parser may reuse what it handed out, and a held line waits.
+      this.parser.feed(chunk, (msg, raw) => this.gated.push({ msg: msg as ClientMessage, raw: Buffer.from(raw) }));
     } catch (err) {
       this.fail('protocol_error', '08P01', `invalid message: ${(err as Error).message}`);
       return;
     }
+    this.pumpGated();
+  }
+
+  private pumpGated(): void {
+    if (this.holding || this.phase !== 'relay') return;
+    const out: Buffer[] = [];
+    while (this.gated.length > 0) {
+      const { msg, raw } = this.gated.shift()!;
+      const passed = this.reviewed(msg, raw);
+      if (Buffer.isBuffer(passed)) {
+        out.push(passed);
+        continue;
+      }
+      this.holding = true;
+      this.downstream.pause();
+      void this.holdStatement(msg, raw, passed.hold).then((send) => {
+        this.holding = false;
+        if (this.phase !== 'relay') return;
+        this.upstream!.write(send);
+        this.downstream.resume();
+        this.pumpGated();
+      });
+      break;
+    }
     if (out.length) this.forward(this.downstream, this.upstream!, out.length === 1 ? out[0] : Buffer.concat(out));
   }
 
-  /** One client message past the guardrails: what to forward for it (recorded on the way). */
-  private reviewed(client: ClientMessage, raw: Buffer): Buffer {
-    const denied = this.gate!.review(client);
+  /** A statement an `approve` rule holds: what goes out once approvers decided (it, or a refusal). */
+  private async holdStatement(msg: ClientMessage, raw: Buffer, decision: GuardrailDecision & { sql: string }): Promise<Buffer> {
+    const { config, masker } = this.ctx.target;
+    const statement = masker.maskText(decision.statement ?? decision.sql);
+    const rule = decision.rule ?? '';
+    this.log.info({ rule }, 'statement held for approval');
+    const refusal = await this.ctx.access.hold(
+      { scope: 'statement', user: this.user, target: config.name, sessionId: this.id, statement: statement.text, rule, client: this.clientAddress },
+      parseDuration(config.approval.holdTimeout),
+      { record: (data) => this.sink?.emit('access', data), cancelled: this.gone, ...(msg.type === 'query' ? { querySeq: this.heldQuerySeq } : {}) },
+    );
+    if (refusal === null) return raw;
+    return this.gate!.refuse(msg, `Vigil guardrail ${rule} held this statement and it was not approved: ${refusal}`);
+  }
+
+  /** One client message past the guardrails: what to forward for it (recorded on the way), or hold it. */
+  private reviewed(client: ClientMessage, raw: Buffer): Buffer | { hold: GuardrailDecision & { sql: string } } {
+    const verdict = this.gate!.review(client);
     this.onClientFrame(client);
-    if (denied && this.sink) {
-      const statement = this.ctx.target.masker.maskText(denied.denial.decision.statement ?? denied.denial.sql);
+    if (!verdict) return raw;
+    const decision = verdict.kind === 'deny' ? verdict.denial.decision : verdict.decision;
+    const statement = this.ctx.target.masker.maskText(decision.statement ?? (verdict.kind === 'deny' ? verdict.denial.sql : verdict.sql));
+    if (this.sink) {
+      if (client.type === 'query') this.heldQuerySeq = this.sink.lastSeq;
       this.sink.emit('guardrail.hit', {
-        rule: denied.denial.decision.rule ?? '',
-        action: 'deny',
-        ...(client.type === 'query' ? { querySeq: this.sink.lastSeq } : {}),
+        rule: decision.rule ?? '',
+        action: verdict.kind === 'deny' ? 'deny' : 'approve',
+        ...(client.type === 'query' ? { querySeq: this.heldQuerySeq } : {}),
         statement: statement.text,
       }, statement.counts);
-      this.log.info({ rule: denied.denial.decision.rule }, 'statement denied by a guardrail');
     }
-    // A copy: the parser may reuse what it handed out.
-    return denied ? denied.replacement : Buffer.from(raw);
+    if (verdict.kind === 'hold') return { hold: { ...decision, sql: verdict.sql } };
+    this.log.info({ rule: decision.rule }, 'statement denied by a guardrail');
+    return verdict.replacement;
   }
 
   private observeClient(chunk: Buffer): void {
@@ -377,9 +453,13 @@ export class ClientSession {
 
   // ---- ending -------------------------------------------------------------------------------
 
-  /** Ended by a person (a kill order): FATAL admin_shutdown with who and why, then close. */
-  kill(message: string): void {
-    this.fail('killed', '57P01', message);
+  /** Ended from outside (a kill order, the grant's end): FATAL admin_shutdown with who and why, then close. */
+  kill(message: string, reason: SessionEndReason = 'killed', access?: AccessState): void {
+    if (this.phase === 'closed') return;
+    if (this.grant && (reason === 'revoked' || reason === 'grant_expired')) {
+      this.sink?.emit('access', { action: reason === 'revoked' ? 'revoked' : 'expired', requestId: this.grant.requestId, ...(access?.by ? { by: access.by } : {}), ...(access?.reason ? { reason: access.reason } : {}) });
+    }
+    this.fail(reason, '57P01', message);
   }
 
   /** Ends the session with a FATAL message to the client. */
@@ -394,6 +474,7 @@ export class ClientSession {
   close(reason: SessionEndReason, message?: string): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
+    this.markGone();
     // After the client's Terminate the upstream closes too; whichever socket closes first, the
     // client ended the session.
     if (this.clientTerminated && (reason === 'upstream_closed' || reason === 'client_disconnect')) reason = 'client_terminate';

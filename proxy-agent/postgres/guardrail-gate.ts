@@ -22,20 +22,28 @@ export interface Denial {
   sql: string;
 }
 
+/** What the gate says of one client message. */
+export type Verdict =
+  | { kind: 'deny'; replacement: Buffer; denial: Denial }
+  /** An `approve` rule: the message waits for approvers (then goes as is, or `refuse`). */
+  | { kind: 'hold'; decision: GuardrailDecision; sql: string }
+  | null;
+
 export class GuardrailGate {
   private readonly token = `vigil_denied_${crypto.randomBytes(6).toString('hex')}`;
   private readonly tokenBytes = Buffer.from(this.token);
   private count = 0;
-  private readonly pending = new Map<number, GuardrailDecision>();
+  /** The error message each replaced statement is to get. */
+  private readonly pending = new Map<number, string>();
 
   constructor(private readonly policy: GuardrailPolicy) {}
 
   /**
    * For a Query, Parse or fastpath FunctionCall a rule denies: what to send instead, and the
-   * decision. A FunctionCall is answered like a simple query (an error, then ReadyForQuery), so a
-   * failing Query stands in for it.
+   * decision; for one a rule holds, the decision. A FunctionCall is answered like a simple query
+   * (an error, then ReadyForQuery), so a failing Query stands in for it.
    */
-  review(msg: ClientMessage): { replacement: Buffer; denial: Denial } | null {
+  review(msg: ClientMessage): Verdict {
     let decision: GuardrailDecision;
     let text: string;
     if (msg.type === 'query' || msg.type === 'parse') {
@@ -45,13 +53,19 @@ export class GuardrailGate {
       decision = this.policy.checkFunctionCall(msg.functionOid);
       text = decision.statement ?? '';
     } else return null;
+    if (decision.action === 'approve') return { kind: 'hold', decision, sql: text };
     if (decision.action !== 'deny') return null;
+    const replacement = this.refuse(msg, `Vigil guardrail ${decision.rule ?? ''} denied this statement${decision.message ? `: ${decision.message}` : ''}`);
+    return { kind: 'deny', replacement, denial: { decision, sql: text } };
+  }
+
+  /** What to send instead of a statement that must not run; its error will say `message`. */
+  refuse(msg: ClientMessage, message: string): Buffer {
     const n = ++this.count;
-    this.pending.set(n, decision);
+    this.pending.set(n, message);
     if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
     const sql = `SELECT FROM "${this.token}_${n}"`;
-    const replacement = msg.type === 'parse' ? serialize.parse({ name: msg.statement, text: sql, types: msg.paramTypes }) : serialize.query(sql);
-    return { replacement, denial: { decision, sql: text } };
+    return msg.type === 'parse' ? serialize.parse({ name: msg.statement, text: sql, types: msg.paramTypes }) : serialize.query(sql);
   }
 
   /** The server's error for a replaced statement, saying why instead; null for anything else. */
@@ -59,12 +73,12 @@ export class GuardrailGate {
     if (code !== ERROR_CODE || !message.includes(this.tokenBytes)) return null;
     const m = new RegExp(`${this.token}_(\\d+)`).exec(message.toString('latin1'));
     const n = m ? Number(m[1]) : 0;
-    const decision = this.pending.get(n);
+    const text = this.pending.get(n);
     this.pending.delete(n);
     return errorResponse({
       severity: 'ERROR',
       code: '42501', // insufficient_privilege
-      message: `Vigil guardrail ${decision?.rule ?? ''} denied this statement${decision?.message ? `: ${decision.message}` : ''}`,
+      message: text ?? 'Vigil guardrail denied this statement',
       hint: 'The statement did not run. Ask an approver, or change the statement.',
     });
   }

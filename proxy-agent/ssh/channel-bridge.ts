@@ -27,6 +27,16 @@ export interface ChannelContext {
   countBytes(up: number, down: number): void;
   /** A request the target's policy refuses (agent or X11 forwarding). */
   denied(request: string, detail?: string): void;
+  /**
+   * Lines for the client while its channel waits for the target (access approval): each is
+   * written on the channel's stderr; the returned function stops them.
+   */
+  onNotice(write: (line: string) => void): () => void;
+  /**
+   * A command an `approve` guardrail holds: resolves when approvers decided, with null (it may
+   * run) or why not. `notice` shows the client what it waits for.
+   */
+  hold(command: string, rule: string, notice: (line: string) => void): Promise<string | null>;
   /** The channel is open (it can be ended by `end`) / closed. */
   opened(channel: OpenChannel): void;
   closed(channel: OpenChannel): void;
@@ -106,14 +116,27 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
         refuse(down, `guardrail ${decision.rule} denied this command${decision.message ? `: ${decision.message}` : ''}`, 1);
         return;
       }
+      if (decision.action === 'approve') {
+        const command = ctx.masker.maskText(start.command);
+        ctx.emit('guardrail.hit', { rule: decision.rule ?? '', action: 'approve', statement: command.text }, command.counts);
+        const refusal = await ctx.hold(command.text, decision.rule ?? '', (line) => down.stderr.write(`vigil: ${line}\r\n`));
+        if (refusal !== null) {
+          ctx.emit('ssh.exec', { channel: ctx.number, command: command.text }, command.counts);
+          refuse(down, refusal, 1);
+          return;
+        }
+      }
     }
     let client: SshClient;
+    const stopNotices = ctx.onNotice((line) => down.stderr.write(`vigil: ${line}\r\n`));
     try {
       client = await ctx.upstream();
     } catch (err) {
       // The client sees why (a wrong host key, an unreachable host), then the channel closes.
       refuse(down, (err as Error).message);
       return;
+    } finally {
+      stopNotices();
     }
     const ptyOptions = pty ? { term: pty.term, cols: pty.cols, rows: pty.rows, width: pty.width, height: pty.height, modes: pty.modes } : undefined;
     const opened = await new Promise<ClientChannel | Error>((resolve) => {

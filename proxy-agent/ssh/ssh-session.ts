@@ -18,6 +18,9 @@ import { SessionEventSink, type RecordingOutlet } from '../recording/session-eve
 import { bridgeSession, type OpenChannel } from './channel-bridge.ts';
 import { parseLoginName } from './login-name.ts';
 import { connectUpstream, type SshUpstreamSettings } from './upstream-ssh.ts';
+import { admissionOf, inForce, notGrantedMessage, recordOutcome, type AccessGate, type Admission, type WaitReport } from '../access/access-gate.ts';
+import { parseDuration } from '../../common/config/schema.ts';
+import type { AccessState } from '../../common/control/control-bus.ts';
 
 export interface SshTargetRuntime {
   config: SshTarget;
@@ -33,6 +36,8 @@ export interface SshSessionContext {
   verifier: TokenVerifier;
   /** Registered public keys; without it only tokens log in. */
   keys?: SshKeyDirectory;
+  /** Grants, requests and held commands for jit targets and `approve` guardrails. */
+  access: AccessGate;
   outlet: RecordingOutlet;
   logger: Logger;
   onClosed(session: SshSession): void;
@@ -40,12 +45,23 @@ export interface SshSessionContext {
 
 const { utils } = ssh2;
 const AUTH_METHODS: AuthContext['method'][] = ['publickey', 'password', 'keyboard-interactive'];
+/** The client was not admitted to a jit target (it is told why on its channel). */
+class AccessRefused extends Error {}
+
 /** A client that logs in and asks for nothing (no channel, no forwarding) is let go after this long. */
 const IDLE_LOGIN_MS = 60_000;
 
 export class SshSession {
   readonly id = crypto.randomUUID();
+  /** The access grant this session runs under (jit targets), once admitted. */
+  grant: Admission | null = null;
   private target: SshTargetRuntime | null = null;
+  /** What the client is told while its channels wait (access approval), and who listens. */
+  private readonly notices: string[] = [];
+  private readonly noticeWriters = new Set<(line: string) => void>();
+  private ending = false;
+  private readonly gone: Promise<void>;
+  private markGone!: () => void;
   private user = '';
   private sink: SessionEventSink | null = null;
   private upstream: Promise<SshClient> | null = null;
@@ -64,6 +80,7 @@ export class SshSession {
 
   constructor(private readonly client: Connection, private readonly clientAddress: string, private readonly ctx: SshSessionContext) {
     this.log = ctx.logger.child({ session: this.id, client: clientAddress });
+    this.gone = new Promise((resolve) => (this.markGone = resolve));
     client.on('authentication', (auth) => this.authenticate(auth));
     client.on('ready', () => this.ready());
     client.on('error', (err: Error) => {
@@ -154,16 +171,18 @@ export class SshSession {
         this.ctx.outlet,
       );
       this.sink.emit('session.start', { upstream: `${target.upstream.host}:${target.upstream.port}`, recording: target.config.recording, clientMasking: false });
-      this.upstream = connectUpstream(target.upstream);
+      const admitted = target.config.access === 'jit' ? this.admit(target) : Promise.resolve();
+      this.upstream = admitted.then(() => connectUpstream(target.upstream));
       this.upstream.then((up) => {
         this.upstreamClient = up;
         up.on('error', (err: Error) => this.close('upstream_error', err.message));
         up.on('close', () => this.close('upstream_closed'));
         if (this.closed) up.end();
       }, (err: Error) => {
-        this.log.warn({ err: err.message }, 'upstream ssh login failed');
+        const refused = err instanceof AccessRefused;
+        this.log[refused ? 'info' : 'warn']({ err: err.message }, refused ? 'ssh session not admitted' : 'upstream ssh login failed');
         // The client reads the reason on its channel; the session ends once it is shown.
-        setTimeout(() => this.close('upstream_error', err.message), 2000).unref();
+        setTimeout(() => this.close(refused ? 'access_refused' : 'upstream_error', err.message), 2000).unref();
       });
     }
     const upstream = this.upstream;
@@ -185,6 +204,16 @@ export class SshSession {
           this.bytesDown += down;
         },
         denied: (request, detail) => this.denied(request, detail),
+        onNotice: (write) => {
+          this.notices.forEach(write);
+          this.noticeWriters.add(write);
+          return () => this.noticeWriters.delete(write);
+        },
+        hold: (command, rule, notice) => this.ctx.access.hold(
+          { scope: 'statement', user: this.user, target: target.config.name, sessionId: this.id, statement: command, rule, client: this.clientAddress },
+          parseDuration(target.config.approval.holdTimeout),
+          { ...this.waitReport(), notice },
+        ),
         opened: (ch) => this.channels.add(ch),
         closed: (ch) => this.channels.delete(ch),
       });
@@ -220,6 +249,43 @@ export class SshSession {
     });
   }
 
+  /**
+   * A jit target: in under a grant in force; without one a request is opened and the client waits
+   * on its channel ("waiting for approval (request #N)") until approvers decide.
+   */
+  private async admit(target: SshTargetRuntime): Promise<void> {
+    const name = target.config.name;
+    const check = await this.ctx.access.check(this.user, name, { client: this.clientAddress, sessionId: this.id });
+    if ('refused' in check) throw new AccessRefused(check.refused);
+    if ('admitted' in check) return this.admitted(check.admitted);
+    const id = check.pending;
+    const report = this.waitReport();
+    report.record({ action: 'requested', requestId: id });
+    this.notice(`access to ${name} needs approval: waiting for approval (request #${id})`);
+    const state = await this.ctx.access.waitFor(id, parseDuration(target.config.approval.pendingTtl), this.gone);
+    if (this.closed) throw new AccessRefused('the client left while waiting for approval');
+    if (!state || !inForce(state)) {
+      recordOutcome(id, state, report);
+      throw new AccessRefused(notGrantedMessage(id, state));
+    }
+    this.notice(`request #${id} was granted by ${state.by ?? 'an approver'}`);
+    this.admitted(admissionOf(state));
+  }
+
+  private admitted(grant: Admission): void {
+    this.grant = grant;
+    this.sink?.emit('access', { action: 'granted', ...grant });
+  }
+
+  private waitReport(): WaitReport {
+    return { record: (data) => this.sink?.emit('access', data), cancelled: this.gone };
+  }
+
+  private notice(line: string): void {
+    this.notices.push(line);
+    for (const write of this.noticeWriters) write(line);
+  }
+
   /** ssh -R: the target listens; each connection it gets is opened back to the client. */
   private async forwardRemote(upstream: Promise<SshClient>, bindAddr: string, bindPort: number): Promise<number> {
     const up = await upstream;
@@ -242,13 +308,19 @@ export class SshSession {
     this.sink?.emit('ssh.denied', { request, ...(detail ? { detail } : {}) });
   }
 
-  /** Ended by a person (a kill order): the message on each terminal, then close. */
-  kill(message: string): void {
-    this.fail('killed', message);
+  /** Ended from outside (a kill order, the grant's end): the message on each terminal, then close. */
+  kill(message: string, reason: SessionEndReason = 'killed', access?: AccessState): void {
+    if (this.ending || this.closed) return;
+    if (this.grant && (reason === 'revoked' || reason === 'grant_expired')) {
+      this.sink?.emit('access', { action: reason === 'revoked' ? 'revoked' : 'expired', requestId: this.grant.requestId, ...(access?.by ? { by: access.by } : {}), ...(access?.reason ? { reason: access.reason } : {}) });
+    }
+    this.fail(reason, message);
   }
 
   /** Ends the session: the reason is written on each open terminal, then everything closes. */
   fail(reason: SessionEndReason, message: string): void {
+    if (this.ending || this.closed) return;
+    this.ending = true;
     for (const ch of [...this.channels]) ch.end(message);
     // Let the channels' last words go out before the connection ends.
     setTimeout(() => this.close(reason, message), 100).unref();
@@ -257,6 +329,7 @@ export class SshSession {
   close(reason: SessionEndReason, message?: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.markGone();
     clearTimeout(this.idleTimer);
     this.upstreamClient?.end();
     this.client.end();

@@ -6,6 +6,7 @@
 //   POST /api/sessions/:id/kill          { reason? } -> 202: the agent ends the live session (reviewers, admins)
 //   GET /api/sessions/:id/export         ?format=jsonl -> one canonical event body per line;
 //                                        ?format=asciicast -> a terminal session, asciicast v2
+//   /api/access-requests, GET /api/audit  just-in-time access and the audit log (routes/access.ts)
 //   GET /api/metrics                     admin only
 //   GET /api/me                          who is calling: user, roles, the CSRF token of a login
 //   GET /api/targets, POST /api/targets/:name/connection   (routes/targets.ts)
@@ -28,6 +29,8 @@ import type { RecordingStore } from '../store/recording-store.ts';
 import { allow, authenticate, principalOf } from './auth.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { sessionsRouter } from './routes/sessions.ts';
+import { accessRouter, auditRouter } from './routes/access.ts';
+import type { AccessService } from '../access/access-service.ts';
 import { sshKeysRouter } from './routes/ssh-keys.ts';
 import { targetsRouter } from './routes/targets.ts';
 import type { SshKeyDirectory } from '../../common/ssh-key-directory.ts';
@@ -52,6 +55,8 @@ export interface ApiAppOptions {
   sshKeyDirectory?: SshKeyDirectory;
   /** Decisions to the agents (kill). */
   control?: ControlBus;
+  /** Just-in-time access requests and grants. */
+  access?: AccessService;
 }
 
 
@@ -86,6 +91,8 @@ export function createApiApp(opts: ApiAppOptions): Express {
     res.json(body);
   });
   api.use('/sessions', sessionsRouter(opts.store, opts.control));
+  if (opts.access) api.use('/access-requests', accessRouter(opts.access));
+  api.use('/audit', auditRouter(opts.store.access));
   if (opts.targets) api.use('/targets', targetsRouter(opts.targets.config, opts.targets.signer, opts.targets.tokenTtlMs));
   if (opts.sshKeyDirectory) api.use('/ssh-keys', sshKeysRouter(opts.store.sshKeys, opts.sshKeyDirectory));
   api.get('/metrics', allow('admin'), (_req, res) => {

@@ -20,6 +20,8 @@ export interface Principal {
   /** The Vigil username: what recordings and connection tokens name. */
   subject: string;
   roles: Role[];
+  /** The identity provider's groups (logins only; per-target approver groups read them). */
+  groups: string[];
   via: 'token' | 'login';
 }
 
@@ -29,6 +31,8 @@ export interface LoginSession {
   name?: string;
   email?: string;
   roles: Role[];
+  /** The provider's groups, as the roles claim listed them. */
+  groups?: string[];
   csrfToken: string;
   loggedInAt: string;
   /** The provider's ID token, kept server-side only, as the hint for logging out at the provider. */
@@ -67,14 +71,14 @@ export function authenticate(verifier: TokenVerifier): RequestHandler {
         throw AppError.unauthorized('the API token is invalid or has expired');
       }
       if (!isRole(claims.role)) throw AppError.forbidden('the API token carries no known role');
-      res.locals.principal = { subject: claims.subject, roles: [claims.role], via: 'token' };
+      res.locals.principal = { subject: claims.subject, roles: [claims.role], groups: [], via: 'token' };
       next();
       return;
     }
     const login = req.session?.login;
     if (!login) throw AppError.unauthorized('log in first (or send an API token: Authorization: Bearer <token>)');
     if (!SAFE_METHODS.has(req.method)) checkCsrf(req, login);
-    res.locals.principal = { subject: login.subject, roles: login.roles.filter(isRole), via: 'login' };
+    res.locals.principal = { subject: login.subject, roles: login.roles.filter(isRole), groups: login.groups ?? [], via: 'login' };
     next();
   };
 }

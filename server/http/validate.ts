@@ -3,7 +3,7 @@
 import type { z } from 'zod';
 import { AppError } from './errors.ts';
 
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: 'query parameter' | 'path parameter'): z.output<S> {
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: 'query parameter' | 'path parameter' | 'body field'): z.output<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

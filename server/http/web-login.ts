@@ -224,6 +224,7 @@ async function verifyLogin(
       name: stringClaim(claims.name),
       email: stringClaim(claims.email),
       roles,
+      groups: groupList(claims[oidc.roles.claim]),
       csrfToken: crypto.randomBytes(24).toString('base64url'),
       loggedInAt: new Date().toISOString(),
       idToken,
@@ -235,12 +236,17 @@ function stringClaim(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 && value.length <= 256 ? value : undefined;
 }
 
+/** The groups claim (an array of strings or one string) as a list of names. */
+export function groupList(groups: unknown): string[] {
+  const list = Array.isArray(groups) ? groups : groups === undefined ? [] : [groups];
+  return list.filter((g): g is string => typeof g === 'string' && g.length > 0 && g.length <= 256).slice(0, 200);
+}
+
 /** Groups (an array of strings or one string) to Vigil roles, in ROLES order, each once. */
 export function mapRoles(groups: unknown, map: Record<string, Role[]>): Role[] {
-  const list = Array.isArray(groups) ? groups : groups === undefined ? [] : [groups];
   const granted = new Set<Role>();
-  for (const group of list) {
-    if (typeof group !== 'string' || !Object.hasOwn(map, group)) continue;
+  for (const group of groupList(groups)) {
+    if (!Object.hasOwn(map, group)) continue;
     for (const role of map[group]) granted.add(role);
   }
   return ROLES.filter((r) => granted.has(r));

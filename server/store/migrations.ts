@@ -70,6 +70,66 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ssh_keys_user_idx ON ssh_keys (user_name, added_at);
     `,
   },
+  {
+    id: 3,
+    name: 'access requests and audit log',
+    sql: `
+      -- Just-in-time access: a request for a target (scope connect) or for one held statement
+      -- (scope statement). A granted connect request is the grant: its id is the grant's number.
+      CREATE TABLE access_requests (
+        id bigserial PRIMARY KEY,
+        scope text NOT NULL,
+        user_name text NOT NULL,
+        target text NOT NULL,
+        reason text NOT NULL DEFAULT '',
+        duration_ms bigint,
+        -- pending, granted, denied, expired, revoked
+        status text NOT NULL,
+        min_approvals integer NOT NULL,
+        origin text NOT NULL,
+        client text,
+        session_id text,
+        statement text,
+        rule text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        -- A pending request expires by itself then.
+        pending_until timestamptz NOT NULL,
+        decided_at timestamptz,
+        -- The grant's end (connect scope).
+        expires_at timestamptz,
+        -- Who ended it (the denier, the revoker) and why.
+        ended_by text,
+        end_reason text
+      );
+      CREATE INDEX access_requests_status_idx ON access_requests (status, id DESC);
+      CREATE INDEX access_requests_user_idx ON access_requests (user_name, id DESC);
+      -- One open connect request per person and target: asking again finds the open one.
+      CREATE UNIQUE INDEX access_requests_one_pending_idx ON access_requests (user_name, target) WHERE status = 'pending' AND scope = 'connect';
+
+      CREATE TABLE access_decisions (
+        request_id bigint NOT NULL REFERENCES access_requests (id),
+        approver text NOT NULL,
+        decision text NOT NULL,
+        comment text NOT NULL DEFAULT '',
+        decided_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (request_id, approver)
+      );
+
+      -- Append-only: who did what, when, from where. Nothing updates or deletes rows here.
+      CREATE TABLE audit_log (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now(),
+        actor text NOT NULL,
+        action text NOT NULL,
+        target text,
+        request_id bigint,
+        session_id text,
+        origin text,
+        detail text NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX audit_log_request_idx ON audit_log (request_id) WHERE request_id IS NOT NULL;
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every hub sharing a database.

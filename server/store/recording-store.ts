@@ -50,6 +50,7 @@ export interface AppendResult {
 
 export type { SshKey, SshKeyStore } from './ssh-key-store.ts';
 import type { SshKeyStore } from './ssh-key-store.ts';
+import type { AccessStore } from './access-store.ts';
 
 export interface RecordingStore {
   /** Applies pending migrations; safe to call on every start. */
@@ -64,5 +65,7 @@ export interface RecordingStore {
   readEvents(sessionId: string, fromSeq?: number, limit?: number): Promise<StoredEvent[]>;
   /** The SSH public keys people registered, in the same database. */
   readonly sshKeys: SshKeyStore;
+  /** Access requests, grants and the audit log, in the same database. */
+  readonly access: AccessStore;
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import type { AppendResult, RecordingStore, SessionFilter, SessionSummary, Store
 import { normalizeSessionFilter, StoreInputError } from './session-filter.ts';
 import type { SqlClient } from './sql-client.ts';
 import { summarizeInserted, type SessionDelta } from './summary-deltas.ts';
+import { SqlAccessStore, type AccessStore } from './access-store.ts';
 import { SqlSshKeyStore, type SshKeyStore } from './ssh-key-store.ts';
 
 /** Rows per INSERT: keeps one statement's arrays and RETURNING set bounded. */
@@ -90,12 +91,14 @@ export class SqlRecordingStore implements RecordingStore {
   readonly #client: SqlClient;
   readonly #logger: Logger | undefined;
   readonly sshKeys: SshKeyStore;
+  readonly access: AccessStore;
 
   /** Takes ownership of client: close() closes it. */
   constructor(client: SqlClient, opts: { logger?: Logger } = {}) {
     this.#client = client;
     this.#logger = opts.logger;
     this.sshKeys = new SqlSshKeyStore(client);
+    this.access = new SqlAccessStore(client);
   }
 
   async migrate(): Promise<void> {

@@ -22,6 +22,11 @@ export class TestRecordingStore implements RecordingStore {
     throw new Error('TestRecordingStore keeps no SSH keys');
   }
 
+  /** Nor access requests. */
+  get access(): never {
+    throw new Error('TestRecordingStore keeps no access requests');
+  }
+
   async append(events: readonly StoredEvent[]): Promise<AppendResult> {
     this.appendCalls++;
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));

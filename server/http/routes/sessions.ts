@@ -116,7 +116,9 @@ export function sessionsRouter(store: RecordingStore, control?: ControlBus): Rou
     if (!body.success) throw AppError.badRequest(`invalid body: ${body.error.issues[0]?.message ?? 'expected { reason }'}`);
     if (!control) throw AppError.unavailable('this hub has no control bus to reach the agents');
     if (session.endedAt) throw new AppError(409, 'conflict', `session ${session.id} has ended already`);
-    await control.publish({ kind: 'kill', sessionId: session.id, by: principalOf(res).subject, ...(body.data.reason ? { reason: body.data.reason } : {}), at: new Date().toISOString() });
+    const by = principalOf(res).subject;
+    await control.publish({ kind: 'kill', sessionId: session.id, by, ...(body.data.reason ? { reason: body.data.reason } : {}), at: new Date().toISOString() });
+    await store.access.audit({ actor: by, action: 'session.killed', target: session.target, requestId: null, sessionId: session.id, origin: req.ip ?? null, detail: { user: session.user, ...(body.data.reason ? { reason: body.data.reason } : {}) } });
     res.status(202).json({ killed: session.id });
   });
 

@@ -1,0 +1,43 @@
+// Who may do what with an access request, from the target's `approval` settings. Pure: the
+// service asks, the routes and the inbox show the answers (canDecide, canRevoke).
+import type { Approval } from '../../common/config/schema.ts';
+import type { Role } from '../../common/roles.ts';
+import type { AccessRequest } from '../store/access-store.ts';
+
+export interface Actor {
+  subject: string;
+  roles: readonly Role[];
+  groups: readonly string[];
+}
+
+/** An approver or admin, and in one of the target's approver groups when it names any. */
+export function isApproverFor(actor: Actor, approval: Approval): boolean {
+  if (!actor.roles.includes('approver') && !actor.roles.includes('admin')) return false;
+  if (approval.approverGroups.length === 0) return true;
+  return actor.groups.some((g) => approval.approverGroups.includes(g));
+}
+
+/** Why the actor may not decide this request now, or null when they may. */
+export function whyNotDecide(actor: Actor, request: AccessRequest, approval: Approval | undefined): string | null {
+  if (!approval) return `target ${request.target} is not in this hub's configuration`;
+  if (!isApproverFor(actor, approval)) return `you are not an approver for ${request.target}`;
+  if (request.user === actor.subject && !(approval.adminSelfApproval && actor.roles.includes('admin'))) {
+    return 'you cannot approve or deny your own request';
+  }
+  if (request.status !== 'pending') return `request #${request.id} is ${request.status}, not pending`;
+  if (request.decisions.some((d) => d.approver === actor.subject)) return `you have decided request #${request.id} already`;
+  return null;
+}
+
+/** Approvers of the target end a grant; so may its holder (giving it up early). */
+export function mayRevoke(actor: Actor, request: AccessRequest, approval: Approval | undefined): boolean {
+  if (request.scope !== 'connect' || request.status !== 'granted') return false;
+  return request.user === actor.subject || (approval !== undefined && isApproverFor(actor, approval));
+}
+
+/** The requester, the target's approvers, reviewers and admins see a request. */
+export function maySee(actor: Actor, request: AccessRequest, approval: Approval | undefined): boolean {
+  if (request.user === actor.subject) return true;
+  if (actor.roles.includes('admin') || actor.roles.includes('reviewer')) return true;
+  return approval !== undefined && isApproverFor(actor, approval);
+}

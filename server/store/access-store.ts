@@ -1,0 +1,181 @@
+// Access requests, their decisions and the audit log, in the hub's database beside the
+// recordings. The store makes each change of state atomic (two hubs deciding at once, or a
+// decision racing the expiry sweep, change a request once); who may make it is the access
+// service's business (server/access/).
+import type { AccessDecisionView, AccessRequestView, AccessStatus, AuditEntry } from '../../common/api-contract.ts';
+import type { SqlClient } from './sql-client.ts';
+
+/** A request as stored; the caller-specific flags (canDecide, canRevoke) come later. */
+export type AccessRequest = Omit<AccessRequestView, 'canDecide' | 'canRevoke'>;
+
+export interface NewAccessRequest {
+  scope: 'connect' | 'statement';
+  user: string;
+  target: string;
+  reason: string;
+  durationMs: number | null;
+  minApprovals: number;
+  origin: string;
+  client?: string;
+  sessionId?: string;
+  statement?: string;
+  rule?: string;
+  pendingMs: number;
+}
+
+export interface AccessRequestFilter {
+  user?: string;
+  statuses?: readonly AccessStatus[];
+  /** Only requests with id above this (what a client has not seen). */
+  limit?: number;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
+
+export interface AccessStore {
+  /** Opens a request; an open connect request of the same person for the target is returned instead. */
+  open(request: NewAccessRequest): Promise<{ request: AccessRequest; created: boolean }>;
+  get(id: number): Promise<AccessRequest | null>;
+  list(filter?: AccessRequestFilter): Promise<AccessRequest[]>;
+  /**
+   * Records one approver's decision on a pending request and moves it on: a denial denies, the
+   * last approval needed grants (until now + duration). Null when it was not pending any more
+   * or this approver had decided already.
+   */
+  decide(id: number, approver: string, decision: 'approve' | 'deny', comment: string): Promise<AccessRequest | null>;
+  /** Ends a grant early; null when it was not in force. */
+  revoke(id: number, by: string, reason: string): Promise<AccessRequest | null>;
+  /** Pending requests past their time, and grants past their end, become expired; returns them. */
+  expireDue(): Promise<AccessRequest[]>;
+  /** Connect grants in force now (for the hub to restate to agents at start). */
+  grantsInForce(): Promise<AccessRequest[]>;
+  audit(entry: NewAuditEntry): Promise<void>;
+  auditLog(filter?: { requestId?: number; limit?: number; before?: number }): Promise<AuditEntry[]>;
+}
+
+type Row = {
+  id: number; scope: 'connect' | 'statement'; user_name: string; target: string; reason: string; duration_ms: number | null;
+  status: AccessStatus; min_approvals: number; origin: string; client: string | null; session_id: string | null;
+  statement: string | null; rule: string | null; created_at: string; pending_until: string; decided_at: string | null;
+  expires_at: string | null; ended_by: string | null; end_reason: string | null; decisions: string;
+};
+
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const COLUMNS = `r.id, r.scope, r.user_name, r.target, r.reason, r.duration_ms, r.status, r.min_approvals, r.origin, r.client,
+  r.session_id, r.statement, r.rule, ${iso('r.created_at')} AS created_at, ${iso('r.pending_until')} AS pending_until,
+  ${iso('r.decided_at')} AS decided_at, ${iso('r.expires_at')} AS expires_at, r.ended_by, r.end_reason,
+  COALESCE((SELECT json_agg(json_build_object('approver', d.approver, 'decision', d.decision, 'comment', d.comment,
+    'at', ${iso('d.decided_at')}) ORDER BY d.decided_at, d.approver)::text FROM access_decisions d WHERE d.request_id = r.id), '[]') AS decisions`;
+
+const toRequest = (r: Row): AccessRequest => ({
+  id: Number(r.id), scope: r.scope, user: r.user_name, target: r.target, reason: r.reason,
+  durationMs: r.duration_ms === null ? null : Number(r.duration_ms), status: r.status, minApprovals: r.min_approvals,
+  origin: r.origin, client: r.client, sessionId: r.session_id, statement: r.statement, rule: r.rule,
+  createdAt: r.created_at, pendingUntil: r.pending_until, decidedAt: r.decided_at, expiresAt: r.expires_at,
+  endedBy: r.ended_by, endReason: r.end_reason, decisions: JSON.parse(r.decisions) as AccessDecisionView[],
+});
+
+export class SqlAccessStore implements AccessStore {
+  constructor(private readonly client: SqlClient) {}
+
+  async open(n: NewAccessRequest): Promise<{ request: AccessRequest; created: boolean }> {
+    return this.client.transaction(async (tx) => {
+      // A stale open request would block a new one: let it expire first.
+      await tx.query(`UPDATE access_requests SET status = 'expired', decided_at = now()
+        WHERE status = 'pending' AND scope = 'connect' AND user_name = $1 AND target = $2 AND pending_until <= now()`, [n.user, n.target]);
+      const inserted = await tx.query<{ id: number }>(
+        `INSERT INTO access_requests (scope, user_name, target, reason, duration_ms, status, min_approvals, origin, client, session_id, statement, rule, pending_until)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, now() + $12 * interval '1 millisecond')
+         ON CONFLICT (user_name, target) WHERE status = 'pending' AND scope = 'connect' DO NOTHING RETURNING id`,
+        [n.scope, n.user, n.target, n.reason, n.durationMs, n.minApprovals, n.origin, n.client ?? null, n.sessionId ?? null, n.statement ?? null, n.rule ?? null, n.pendingMs],
+      );
+      if (inserted.rows[0]) return { request: (await this.one(tx, 'r.id = $1', [inserted.rows[0].id]))!, created: true };
+      const open = await this.one(tx, `r.status = 'pending' AND r.scope = 'connect' AND r.user_name = $1 AND r.target = $2`, [n.user, n.target]);
+      return { request: open!, created: false };
+    });
+  }
+
+  get(id: number): Promise<AccessRequest | null> {
+    return this.one(this.client, 'r.id = $1', [id]);
+  }
+
+  async list(filter: AccessRequestFilter = {}): Promise<AccessRequest[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.user !== undefined) where.push(`r.user_name = $${params.push(filter.user)}`);
+    if (filter.statuses?.length) where.push(`r.status = ANY($${params.push([...filter.statuses])}::text[])`);
+    const limit = Math.min(filter.limit ?? 100, 500);
+    const { rows } = await this.client.query<Row>(
+      `SELECT ${COLUMNS} FROM access_requests r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ${limit}`, params);
+    return rows.map(toRequest);
+  }
+
+  async decide(id: number, approver: string, decision: 'approve' | 'deny', comment: string): Promise<AccessRequest | null> {
+    return this.client.transaction(async (tx) => {
+      const { rows } = await tx.query<{ status: string; min_approvals: number; due: boolean }>(
+        'SELECT status, min_approvals, pending_until <= now() AS due FROM access_requests WHERE id = $1 FOR UPDATE', [id]);
+      const row = rows[0];
+      if (!row || row.status !== 'pending' || row.due) return null;
+      const added = await tx.query('INSERT INTO access_decisions (request_id, approver, decision, comment) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING approver', [id, approver, decision, comment]);
+      if (added.rows.length === 0) return null;
+      if (decision === 'deny') {
+        await tx.query(`UPDATE access_requests SET status = 'denied', decided_at = now(), ended_by = $2, end_reason = $3 WHERE id = $1`, [id, approver, comment]);
+      } else {
+        const count = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_decisions WHERE request_id = $1 AND decision = 'approve'`, [id]);
+        if (count.rows[0].n >= row.min_approvals) {
+          await tx.query(`UPDATE access_requests SET status = 'granted', decided_at = now(),
+            expires_at = CASE WHEN duration_ms IS NULL THEN NULL ELSE now() + duration_ms * interval '1 millisecond' END WHERE id = $1`, [id]);
+        }
+      }
+      return this.one(tx, 'r.id = $1', [id]);
+    });
+  }
+
+  async revoke(id: number, by: string, reason: string): Promise<AccessRequest | null> {
+    const { rows } = await this.client.query<{ id: number }>(
+      `UPDATE access_requests SET status = 'revoked', ended_by = $2, end_reason = $3, expires_at = LEAST(expires_at, now())
+       WHERE id = $1 AND status = 'granted' AND scope = 'connect' AND expires_at > now() RETURNING id`, [id, by, reason]);
+    return rows[0] ? this.get(id) : null;
+  }
+
+  async expireDue(): Promise<AccessRequest[]> {
+    const { rows } = await this.client.query<{ id: number }>(
+      `UPDATE access_requests SET status = 'expired', decided_at = COALESCE(decided_at, now())
+       WHERE (status = 'pending' AND pending_until <= now()) OR (status = 'granted' AND expires_at <= now()) RETURNING id`);
+    if (rows.length === 0) return [];
+    return (await this.client.query<Row>(`SELECT ${COLUMNS} FROM access_requests r WHERE r.id = ANY($1::bigint[]) ORDER BY r.id`, [rows.map((r) => r.id)])).rows.map(toRequest);
+  }
+
+  async grantsInForce(): Promise<AccessRequest[]> {
+    const { rows } = await this.client.query<Row>(`SELECT ${COLUMNS} FROM access_requests r WHERE r.status = 'granted' AND r.scope = 'connect' AND r.expires_at > now() ORDER BY r.id`);
+    return rows.map(toRequest);
+  }
+
+  async audit(e: NewAuditEntry): Promise<void> {
+    await this.client.query(
+      'INSERT INTO audit_log (actor, action, target, request_id, session_id, origin, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [e.actor, e.action, e.target, e.requestId, e.sessionId, e.origin, JSON.stringify(e.detail)],
+    );
+  }
+
+  async auditLog(filter: { requestId?: number; limit?: number; before?: number } = {}): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.requestId !== undefined) where.push(`request_id = $${params.push(filter.requestId)}`);
+    if (filter.before !== undefined) where.push(`id < $${params.push(filter.before)}`);
+    const limit = Math.min(filter.limit ?? 100, 1000);
+    const { rows } = await this.client.query<{ id: number; at: string; actor: string; action: string; target: string | null; request_id: number | null; session_id: string | null; origin: string | null; detail: string }>(
+      `SELECT id, ${iso('at')} AS at, actor, action, target, request_id, session_id, origin, detail FROM audit_log
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`, params);
+    return rows.map((r) => ({
+      id: Number(r.id), at: r.at, actor: r.actor, action: r.action, target: r.target,
+      requestId: r.request_id === null ? null : Number(r.request_id), sessionId: r.session_id, origin: r.origin,
+      detail: JSON.parse(r.detail) as Record<string, unknown>,
+    }));
+  }
+
+  private async one(client: SqlClient, where: string, params: unknown[]): Promise<AccessRequest | null> {
+    const { rows } = await client.query<Row>(`SELECT ${COLUMNS} FROM access_requests r WHERE ${where}`, params);
+    return rows[0] ? toRequest(rows[0]) : null;
+  }
+}
