@@ -149,7 +149,11 @@ export class AccessService {
   private async open(user: string, target: Target, fields: Omit<Parameters<AccessStore['open']>[0], 'user' | 'target' | 'minApprovals' | 'pendingMs'>, origin: Origin): Promise<AccessRequest> {
     const approval = target.approval;
     const pendingMs = parseDuration(fields.scope === 'statement' ? approval.holdTimeout : approval.pendingTtl);
-    const { request, created } = await this.opts.store.open({ ...fields, user, target: target.name, minApprovals: approval.minApprovals, pendingMs });
+    const { request, created, updated } = await this.opts.store.open({ ...fields, user, target: target.name, minApprovals: approval.minApprovals, pendingMs });
+    if (updated) {
+      await this.audit(user, 'access.request_updated', request, origin, { reason: request.reason, durationMs: request.durationMs });
+      await this.opts.control.publish(stateOf(request));
+    }
     if (created) {
       await this.audit(user, fields.scope === 'statement' ? 'access.statement_held' : 'access.requested', request, origin,
         { reason: request.reason, ...(request.durationMs !== null ? { durationMs: request.durationMs } : {}), ...(request.statement ? { statement: request.statement } : {}) });

@@ -33,8 +33,11 @@ export interface AccessRequestFilter {
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
 
 export interface AccessStore {
-  /** Opens a request; an open connect request of the same person for the target is returned instead. */
-  open(request: NewAccessRequest): Promise<{ request: AccessRequest; created: boolean }>;
+  /**
+   * Opens a request; an open connect request of the same person for the target is returned
+   * instead (updated with a reason and duration when it was opened by connecting and undecided).
+   */
+  open(request: NewAccessRequest): Promise<{ request: AccessRequest; created: boolean; updated: boolean }>;
   get(id: number): Promise<AccessRequest | null>;
   list(filter?: AccessRequestFilter): Promise<AccessRequest[]>;
   /**
@@ -78,7 +81,7 @@ const toRequest = (r: Row): AccessRequest => ({
 export class SqlAccessStore implements AccessStore {
   constructor(private readonly client: SqlClient) {}
 
-  async open(n: NewAccessRequest): Promise<{ request: AccessRequest; created: boolean }> {
+  async open(n: NewAccessRequest): Promise<{ request: AccessRequest; created: boolean; updated: boolean }> {
     return this.client.transaction(async (tx) => {
       // A stale open request would block a new one: let it expire first.
       await tx.query(`UPDATE access_requests SET status = 'expired', decided_at = now()
@@ -89,9 +92,15 @@ export class SqlAccessStore implements AccessStore {
          ON CONFLICT (user_name, target) WHERE status = 'pending' AND scope = 'connect' DO NOTHING RETURNING id`,
         [n.scope, n.user, n.target, n.reason, n.durationMs, n.minApprovals, n.origin, n.client ?? null, n.sessionId ?? null, n.statement ?? null, n.rule ?? null, n.pendingMs],
       );
-      if (inserted.rows[0]) return { request: (await this.one(tx, 'r.id = $1', [inserted.rows[0].id]))!, created: true };
-      const open = await this.one(tx, `r.status = 'pending' AND r.scope = 'connect' AND r.user_name = $1 AND r.target = $2`, [n.user, n.target]);
-      return { request: open!, created: false };
+      if (inserted.rows[0]) return { request: (await this.one(tx, 'r.id = $1', [inserted.rows[0].id]))!, created: true, updated: false };
+      const open = (await this.one(tx, `r.status = 'pending' AND r.scope = 'connect' AND r.user_name = $1 AND r.target = $2`, [n.user, n.target]))!;
+      // One opened by connecting (no reason, the default duration) takes the person's own words,
+      // as long as no approver has looked at it yet.
+      if (open.origin === 'connection' && n.origin !== 'connection' && open.decisions.length === 0) {
+        await tx.query('UPDATE access_requests SET reason = $2, duration_ms = $3, origin = $4 WHERE id = $1', [open.id, n.reason, n.durationMs, n.origin]);
+        return { request: (await this.one(tx, 'r.id = $1', [open.id]))!, created: false, updated: true };
+      }
+      return { request: open, created: false, updated: false };
     });
   }
 

@@ -72,7 +72,7 @@ export function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, 
   });
 }
 
-export async function startSshHarness(opts: { targets?: Record<string, unknown>[]; demoShell?: boolean; sshKeys?: SshKeyDirectory; control?: ControlBus } = {}): Promise<SshHarness> {
+export async function startSshHarness(opts: { targets?: Record<string, unknown>[]; /** The demo shell as a target (true, or its extra settings). */ demoShell?: boolean | Record<string, unknown>; sshKeys?: SshKeyDirectory; control?: ControlBus } = {}): Promise<SshHarness> {
   const sshd = await startSshd();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ssh-harness-'));
   const keys = ensureSigningKey(dir);
@@ -87,7 +87,7 @@ export async function startSshHarness(opts: { targets?: Record<string, unknown>[
       { name: 'evil-box', protocol: 'ssh', upstream: { ...upstream, hostKey: otherHostKey } },
       { name: 'open-box', protocol: 'ssh', upstream, allowPortForwarding: true },
       { name: 'masked-box', protocol: 'ssh', upstream, maskOutput: true },
-      ...(opts.demoShell ? [{ name: 'demo-shell', protocol: 'ssh' }] : []),
+      ...(opts.demoShell ? [{ name: 'demo-shell', protocol: 'ssh', ...(opts.demoShell === true ? {} : opts.demoShell) }] : []),
       ...(opts.targets ?? []),
     ],
   });

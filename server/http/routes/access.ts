@@ -27,7 +27,7 @@ const ListQuery = z.strictObject({
 const RequestBody = z.strictObject({
   target: z.string().min(1).max(64),
   reason: text(1000).default(''),
-  duration: z.string().regex(/^\d{1,6}(m|h)$/, 'expected minutes or hours, e.g. 30m or 2h').optional(),
+  duration: z.string().regex(/^\d{1,6}(s|m|h)$/, 'expected a duration such as 90s, 30m or 2h').optional(),
   origin: z.enum(['dashboard', 'cli']).default('dashboard'),
 });
 const IdParams = z.strictObject({ id });
