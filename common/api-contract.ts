@@ -17,6 +17,8 @@ export interface TargetView {
   /** host:port of the agent's listener for this target, as clients reach it. */
   address: string;
   recording: 'required' | 'best-effort';
+  /** jit: connecting needs an approved access request (POST /api/access-requests). */
+  access: 'open' | 'jit';
 }
 
 export interface ConnectionResponse {

@@ -126,7 +126,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     // listeners the server already has.
     server.on('request', app);
     if (webLogin) {
-      const started = await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url, redisKeyPrefix: config.redis.keyPrefix });
+      const started = await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url, redisKeyPrefix: config.redis.keyPrefix, access: { service: access, control } });
       owned.add('live viewing', () => started.close());
       live = started;
     }

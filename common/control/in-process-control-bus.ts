@@ -1,5 +1,5 @@
 // The control bus inside one process (`vigil dev`, tests): hub and agent share it.
-import { inForce, type AccessReceipt, type AccessDraft, type AccessState, type ControlBus, type ControlMessage, type KillOrder } from './control-bus.ts';
+import { ACCESS_REQUEST_TIMEOUT_MS, inForce, withTimeout, type AccessReceipt, type AccessDraft, type AccessState, type ControlBus, type ControlMessage, type KillOrder } from './control-bus.ts';
 
 export function createInProcessControlBus(): ControlBus {
   const handlers = new Set<(m: ControlMessage) => void>();
@@ -35,9 +35,11 @@ export function createInProcessControlBus(): ControlBus {
       const state = id === undefined ? undefined : states.get(id);
       return state && inForce(state) ? state : null;
     },
-    async requestAccess(draft) {
+    async requestAccess(draft, timeoutMs = ACCESS_REQUEST_TIMEOUT_MS) {
       if (!intake) throw new Error('no hub is serving access requests');
-      return intake(draft);
+      // As over Redis: a failing hub answers with an error, a stuck one is not waited for.
+      const answer = intake(draft).catch((err: Error): AccessReceipt => ({ error: err.message }));
+      return withTimeout(answer, timeoutMs, 'the Vigil hub');
     },
     async serveAccessRequests(handler) {
       intake = handler;

@@ -110,7 +110,8 @@ export async function createRedisControlBus(url: string, keyPrefix: string, logg
       const conn = await withTimeout(blockingConnection(), timeoutMs, 'Redis');
       try {
         await main.rPush(intakeKey, JSON.stringify({ reply, deadline: Date.now() + timeoutMs, draft }));
-        const answer = await conn.blPop(replyKey(reply), Math.max(1, Math.ceil(timeoutMs / 1000)));
+        // BLPOP takes fractions of a second.
+        const answer = await conn.blPop(replyKey(reply), timeoutMs / 1000);
         if (!answer) throw new Error(`no Vigil hub answered within ${timeoutMs} ms`);
         return JSON.parse(answer.element) as AccessReceipt;
       } finally {

@@ -3,6 +3,7 @@
 // sends are contract events (common/events), which the dashboard renders as text only.
 import { z } from 'zod';
 import type { VigilEvent } from '../events/index.ts';
+import type { AccessRequestView } from '../api-contract.ts';
 
 export const WatchRequest = z.strictObject({
   sessionId: z.string().min(1).max(64),
@@ -56,11 +57,17 @@ export interface ServerToClient {
   gap(payload: { sessionId: string; from: number; to: number }): void;
   /** Everyone watching the session now, on any hub. */
   presence(payload: { sessionId: string; viewers: Viewer[] }): void;
+  /** The access requests this person may see, newest first (after `access:subscribe`). */
+  'access:requests'(payload: { requests: AccessRequestView[] }): void;
+  /** One of them, new or changed (a request, a decision, a grant, its end), on any hub. */
+  'access:request'(payload: { request: AccessRequestView }): void;
 }
 
 export interface ClientToServer {
   'live:subscribe'(ack: (result: Ack) => void): void;
   'live:unsubscribe'(ack: (result: Ack) => void): void;
+  'access:subscribe'(ack: (result: Ack) => void): void;
+  'access:unsubscribe'(ack: (result: Ack) => void): void;
   watch(request: WatchRequest, ack: (result: Ack) => void): void;
   unwatch(request: UnwatchRequest, ack: (result: Ack) => void): void;
 }

@@ -9,7 +9,7 @@ import type { AccessDraft, AccessReceipt, AccessState, ControlBus } from '../../
 import type { Logger } from '../../common/log.ts';
 import { AppError } from '../http/errors.ts';
 import type { AccessRequest, AccessStore } from '../store/access-store.ts';
-import { maySee, mayRevoke, whyNotDecide, type Actor } from './access-policy.ts';
+import { isApproverFor, maySee, mayRevoke, whyNotDecide, type Actor } from './access-policy.ts';
 
 export interface RequestInput {
   target: string;
@@ -55,6 +55,16 @@ export class AccessService {
     return this.targets.get(target)?.approval;
   }
 
+  /**
+   * The actor approves for this target (it is jit or holds statements for approval): they may
+   * watch its sessions, to decide with the session in view and revoke from there.
+   */
+  approves(actor: Actor, target: string): boolean {
+    const t = this.targets.get(target);
+    if (!t || (t.access !== 'jit' && !t.guardrails.some((g) => g.action === 'approve'))) return false;
+    return isApproverFor(actor, t.approval);
+  }
+
   view(actor: Actor, request: AccessRequest): AccessRequestView {
     const approval = this.approvalOf(request.target);
     return { ...request, canDecide: whyNotDecide(actor, request, approval) === null, canRevoke: mayRevoke(actor, request, approval) };
@@ -68,6 +78,11 @@ export class AccessService {
   async list(actor: Actor, filter: { mine?: boolean; statuses?: AccessRequest['status'][]; limit?: number } = {}): Promise<AccessRequestView[]> {
     const all = await this.opts.store.list({ user: filter.mine ? actor.subject : undefined, statuses: filter.statuses, limit: filter.limit });
     return all.filter((r) => this.maySee(actor, r)).map((r) => this.view(actor, r));
+  }
+
+  /** A request, whoever asks (the caller checks maySee). */
+  find(id: number): Promise<AccessRequest | null> {
+    return this.opts.store.get(id);
   }
 
   async get(actor: Actor, id: number): Promise<AccessRequest> {
@@ -89,6 +104,7 @@ export class AccessService {
     const durationMs = input.durationMs ?? parseDuration(approval.defaultDuration);
     const max = parseDuration(approval.maxDuration);
     if (durationMs > max) throw AppError.badRequest(`target ${target.name} grants at most ${approval.maxDuration}`);
+    if (durationMs < 1000) throw AppError.badRequest('a grant lasts at least one second');
     return this.open(actor.subject, target, { scope: 'connect', reason, durationMs, origin: input.origin }, origin);
   }
 
@@ -135,10 +151,7 @@ export class AccessService {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      for (const request of await this.opts.store.expireDue()) {
-        await this.opts.control.publish(stateOf(request));
-        await this.audit(SYSTEM, request.expiresAt ? 'access.grant_expired' : 'access.request_expired', request, { from: 'hub' }, {});
-      }
+      for (const request of await this.opts.store.expireDue()) await this.expired(request);
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message }, 'access: expiry sweep failed');
     } finally {
@@ -146,10 +159,16 @@ export class AccessService {
     }
   }
 
+  private async expired(request: AccessRequest): Promise<void> {
+    await this.opts.control.publish(stateOf(request));
+    await this.audit(SYSTEM, request.expiresAt ? 'access.grant_expired' : 'access.request_expired', request, { from: 'hub' }, {});
+  }
+
   private async open(user: string, target: Target, fields: Omit<Parameters<AccessStore['open']>[0], 'user' | 'target' | 'minApprovals' | 'pendingMs'>, origin: Origin): Promise<AccessRequest> {
     const approval = target.approval;
     const pendingMs = parseDuration(fields.scope === 'statement' ? approval.holdTimeout : approval.pendingTtl);
-    const { request, created, updated } = await this.opts.store.open({ ...fields, user, target: target.name, minApprovals: approval.minApprovals, pendingMs });
+    const { request, created, updated, expired } = await this.opts.store.open({ ...fields, user, target: target.name, minApprovals: approval.minApprovals, pendingMs });
+    if (expired) await this.expired(expired);
     if (updated) {
       await this.audit(user, 'access.request_updated', request, origin, { reason: request.reason, durationMs: request.durationMs });
       await this.opts.control.publish(stateOf(request));

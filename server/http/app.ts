@@ -90,8 +90,9 @@ export function createApiApp(opts: ApiAppOptions): Express {
     };
     res.json(body);
   });
-  api.use('/sessions', sessionsRouter(opts.store, opts.control));
-  if (opts.access) api.use('/access-requests', accessRouter(opts.access));
+  const access = opts.access;
+  api.use('/sessions', sessionsRouter(opts.store, opts.control, access && ((p, target) => access.approves({ subject: p.subject, roles: p.roles, groups: p.groups }, target))));
+  if (access) api.use('/access-requests', accessRouter(access));
   api.use('/audit', auditRouter(opts.store.access));
   if (opts.targets) api.use('/targets', targetsRouter(opts.targets.config, opts.targets.signer, opts.targets.tokenTtlMs));
   if (opts.sshKeyDirectory) api.use('/ssh-keys', sshKeysRouter(opts.store.sshKeys, opts.sshKeyDirectory));

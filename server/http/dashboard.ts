@@ -35,7 +35,8 @@ export async function ensureDashboardBuilt(): Promise<string> {
   const base = root();
   const out = dashboardDir();
   const index = path.join(out, 'index.html');
-  const sources = [path.join(base, 'web', 'src'), path.join(base, 'common', 'live')];
+  // Everything the dashboard imports: its own sources and the shared contracts in common/.
+  const sources = [path.join(base, 'web', 'src'), path.join(base, 'common')];
   const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
   const newest = Math.max(...sources.filter((d) => fs.existsSync(d)).map(newestMtime), fs.statSync(path.join(base, 'web', 'index.html')).mtimeMs);
   if (built > newest) return out;

@@ -21,6 +21,8 @@ import type { RecordingStore, SessionSummary } from '../store/recording-store.ts
 import { SessionTaps } from './session-taps.ts';
 import { TerminalMirrors } from './terminal-mirror.ts';
 import { ViewerFeed } from './viewer-feed.ts';
+import type { AccessService } from '../access/access-service.ts';
+import type { ControlBus } from '../../common/control/control-bus.ts';
 
 export interface LiveServerOptions {
   httpServer: http.Server;
@@ -35,6 +37,8 @@ export interface LiveServerOptions {
   redisUrl?: string;
   /** The deployment's Redis key prefix: hubs with the same one form one Socket.IO cluster. */
   redisKeyPrefix?: string;
+  /** Access requests for the inbox (`access:subscribe`), and the control bus their changes travel on. */
+  access?: { service: AccessService; control: ControlBus };
 }
 
 export interface LiveServer {
@@ -46,6 +50,7 @@ interface SocketData {
   user: string;
   name?: string;
   roles: Role[];
+  groups: string[];
 }
 
 type LiveSocket = Socket<ClientToServer, ServerToClient, Record<string, never>, SocketData>;
@@ -55,8 +60,12 @@ const room = (sessionId: string) => `session:${sessionId}`;
 const LIVE_LIST = 'live-list';
 const LIVE_LIST_EVERY_MS = 1000;
 const LIVE_LIST_MAX = 200;
+/** Sockets that follow access requests (the inbox, the requester's page). */
+const ACCESS_FOLLOWERS = 'access';
+const ACCESS_LIST_MAX = 200;
 
 const seesAll = (data: SocketData) => seesAllSessions(data.roles);
+const actorOf = (data: SocketData) => ({ subject: data.user, roles: data.roles, groups: data.groups });
 
 export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServer> {
   const log = opts.logger.child({ component: 'live' });
@@ -81,12 +90,12 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
 
   io.engine.use(opts.sessionMiddleware);
   io.use((socket, next) => {
-    const login = (socket.request as http.IncomingMessage & { session?: { login?: { subject: string; name?: string; roles: string[] } } }).session?.login;
+    const login = (socket.request as http.IncomingMessage & { session?: { login?: { subject: string; name?: string; roles: string[]; groups?: string[] } } }).session?.login;
     if (!login) {
       next(new Error('unauthorized: log in first'));
       return;
     }
-    socket.data = { user: login.subject, name: login.name, roles: login.roles.filter(isRole) };
+    socket.data = { user: login.subject, name: login.name, roles: login.roles.filter(isRole), groups: login.groups ?? [] };
     next();
   });
 
@@ -126,7 +135,9 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       queryCount: s.queryCount, errorCount: s.errorCount, viewers: await viewersOf(s.id),
     })));
   };
-  const visibleTo = (data: SocketData, sessions: LiveSessionView[]) => (seesAll(data) ? sessions : sessions.filter((s) => s.user === data.user));
+  const visibleTo = (data: SocketData, sessions: LiveSessionView[]) => (seesAll(data)
+    ? sessions
+    : sessions.filter((s) => s.user === data.user || opts.access?.service.approves(actorOf(data), s.target)));
   const sendList = async (only?: LiveSocket) => {
     const followers = only ? [only] : [...(io.of('/').adapter.rooms.get(LIVE_LIST) ?? [])].map((id) => io.of('/').sockets.get(id)).filter((s): s is LiveSocket => !!s);
     if (followers.length === 0) return;
@@ -146,6 +157,22 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
   }, LIVE_LIST_EVERY_MS);
   listTimer.unref();
 
+  // Access requests: every change is published on the control bus (by whichever hub made it);
+  // each hub reads the request once and pushes it to its own followers who may see it.
+  const access = opts.access;
+  const unsubscribeAccess = access ? await access.control.subscribe((message) => {
+    if (message.kind !== 'access') return;
+    const followers = [...(io.of('/').adapter.rooms.get(ACCESS_FOLLOWERS) ?? [])].map((id) => io.of('/').sockets.get(id)).filter((s): s is LiveSocket => !!s);
+    if (followers.length === 0) return;
+    access.service.find(message.requestId).then((request) => {
+      if (!request) return;
+      for (const socket of followers) {
+        const actor = actorOf(socket.data);
+        if (access.service.maySee(actor, request)) socket.emit('access:request', { request: access.service.view(actor, request) });
+      }
+    }, (err: Error) => log.warn({ err: err.message }, 'access update failed'));
+  }) : null;
+
   io.on('connection', (socket: LiveSocket) => {
     const watching = new Map<string, { feed: ViewerFeed; release: () => void }>();
 
@@ -163,6 +190,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       const session = await opts.store.getSession(sessionId);
       // A session may be live before its first event is stored: reviewers may wait for it.
       if (seesAll(socket.data) || session?.user === socket.data.user) return { session };
+      if (session && access?.service.approves(actorOf(socket.data), session.target)) return { session };
       return { ok: false, error: { code: 'not_found', message: `no session ${sessionId}` } };
     };
 
@@ -229,6 +257,25 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       if (typeof ack === 'function') ack({ ok: true });
     });
 
+    socket.on('access:subscribe', (ack) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      if (!access) return reply({ ok: false, error: { code: 'unavailable', message: 'this hub has no access requests' } });
+      // Joined first: a change while the list is read is pushed after it (the page keeps the newest).
+      void socket.join(ACCESS_FOLLOWERS);
+      access.service.list(actorOf(socket.data), { limit: ACCESS_LIST_MAX }).then((requests) => {
+        socket.emit('access:requests', { requests });
+        reply({ ok: true });
+      }, (err: Error) => {
+        log.warn({ err: err.message }, 'access list failed');
+        reply({ ok: false, error: { code: 'unavailable', message: 'access requests cannot be read right now' } });
+      });
+    });
+
+    socket.on('access:unsubscribe', (ack) => {
+      void socket.leave(ACCESS_FOLLOWERS);
+      if (typeof ack === 'function') ack({ ok: true });
+    });
+
     socket.on('disconnect', () => {
       lastList.delete(socket.id);
       for (const sessionId of [...watching.keys()]) {
@@ -242,6 +289,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     viewers: () => io.of('/').sockets.size,
     async close() {
       clearInterval(listTimer);
+      await unsubscribeAccess?.();
       mirrors.close();
       // Closes the sockets, not the HTTP server: the hub closes that.
       io.disconnectSockets(true);

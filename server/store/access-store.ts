@@ -30,14 +30,22 @@ export interface AccessRequestFilter {
   limit?: number;
 }
 
+export interface Opened {
+  request: AccessRequest;
+  created: boolean;
+  updated: boolean;
+  expired: AccessRequest | null;
+}
+
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
 
 export interface AccessStore {
   /**
    * Opens a request; an open connect request of the same person for the target is returned
    * instead (updated with a reason and duration when it was opened by connecting and undecided).
+   * A stale open one (past its time, not swept yet) expires first and comes back as `expired`.
    */
-  open(request: NewAccessRequest): Promise<{ request: AccessRequest; created: boolean; updated: boolean }>;
+  open(request: NewAccessRequest): Promise<Opened>;
   get(id: number): Promise<AccessRequest | null>;
   list(filter?: AccessRequestFilter): Promise<AccessRequest[]>;
   /**
@@ -81,26 +89,27 @@ const toRequest = (r: Row): AccessRequest => ({
 export class SqlAccessStore implements AccessStore {
   constructor(private readonly client: SqlClient) {}
 
-  async open(n: NewAccessRequest): Promise<{ request: AccessRequest; created: boolean; updated: boolean }> {
+  async open(n: NewAccessRequest): Promise<Opened> {
     return this.client.transaction(async (tx) => {
       // A stale open request would block a new one: let it expire first.
-      await tx.query(`UPDATE access_requests SET status = 'expired', decided_at = now()
-        WHERE status = 'pending' AND scope = 'connect' AND user_name = $1 AND target = $2 AND pending_until <= now()`, [n.user, n.target]);
+      const stale = await tx.query<{ id: number }>(`UPDATE access_requests SET status = 'expired', decided_at = now()
+        WHERE status = 'pending' AND scope = 'connect' AND user_name = $1 AND target = $2 AND pending_until <= now() RETURNING id`, [n.user, n.target]);
+      const expired = stale.rows.length ? (await this.one(tx, 'r.id = $1', [stale.rows[0].id]))! : null;
       const inserted = await tx.query<{ id: number }>(
         `INSERT INTO access_requests (scope, user_name, target, reason, duration_ms, status, min_approvals, origin, client, session_id, statement, rule, pending_until)
          VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, now() + $12 * interval '1 millisecond')
          ON CONFLICT (user_name, target) WHERE status = 'pending' AND scope = 'connect' DO NOTHING RETURNING id`,
         [n.scope, n.user, n.target, n.reason, n.durationMs, n.minApprovals, n.origin, n.client ?? null, n.sessionId ?? null, n.statement ?? null, n.rule ?? null, n.pendingMs],
       );
-      if (inserted.rows[0]) return { request: (await this.one(tx, 'r.id = $1', [inserted.rows[0].id]))!, created: true, updated: false };
+      if (inserted.rows[0]) return { request: (await this.one(tx, 'r.id = $1', [inserted.rows[0].id]))!, created: true, updated: false, expired };
       const open = (await this.one(tx, `r.status = 'pending' AND r.scope = 'connect' AND r.user_name = $1 AND r.target = $2`, [n.user, n.target]))!;
       // One opened by connecting (no reason, the default duration) takes the person's own words,
       // as long as no approver has looked at it yet.
       if (open.origin === 'connection' && n.origin !== 'connection' && open.decisions.length === 0) {
         await tx.query('UPDATE access_requests SET reason = $2, duration_ms = $3, origin = $4 WHERE id = $1', [open.id, n.reason, n.durationMs, n.origin]);
-        return { request: (await this.one(tx, 'r.id = $1', [open.id]))!, created: false, updated: true };
+        return { request: (await this.one(tx, 'r.id = $1', [open.id]))!, created: false, updated: true, expired };
       }
-      return { request: open, created: false, updated: false };
+      return { request: open, created: false, updated: false, expired };
     });
   }
 

@@ -33,6 +33,7 @@ const bus = createInProcessBus();
 const alices = fakeSession({ user: 'alice', queries: 1 });
 const bobs = fakeSession({ user: 'bob', queries: 1 });
 const logins = new Map<Caller, { cookie: string; csrf: string }>();
+let alicesRequest = 0;
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-matrix-'));
@@ -42,7 +43,7 @@ beforeAll(async () => {
   await store.append([...alices.events, ...bobs.events]);
   const config = parseConfig({
     dataDir,
-    targets: [{ name: 'demo', protocol: 'postgres', listen: '127.0.0.1:15432' }],
+    targets: [{ name: 'demo', protocol: 'postgres', listen: '127.0.0.1:15432' }, { name: 'vault', protocol: 'postgres', listen: '127.0.0.1:15433', access: 'jit' }],
     hub: { listen: `127.0.0.1:${port}`, auth: { oidc: { issuer: idp.issuer, clientId: CLIENT.clientId, roles: { map: DEMO_ROLE_MAP } } } },
   });
   hub = await startHub({ config, bus, store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret });
@@ -53,6 +54,13 @@ beforeAll(async () => {
     const me = await (await fetch(`${hub.url}/api/me`, { headers: { cookie } })).json() as { csrfToken: string };
     logins.set(user, { cookie, csrf: me.csrfToken });
   }
+  const alice = logins.get('alice')!;
+  const asked = await fetch(`${hub.url}/api/access-requests`, {
+    method: 'POST',
+    headers: { cookie: alice.cookie, 'x-csrf-token': alice.csrf, 'content-type': 'application/json' },
+    body: JSON.stringify({ target: 'vault', reason: 'matrix' }),
+  });
+  alicesRequest = ((await asked.json()) as { request: { id: number } }).request.id;
 });
 
 afterAll(async () => {
@@ -65,7 +73,7 @@ afterAll(async () => {
 
 // Expected status per caller: alice engineer, rita reviewer, aaron approver+engineer, ada admin.
 const NO_KEY = `SHA256:${'A'.repeat(43)}`;
-const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string; expect: Record<Caller, number> }> = [
+const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string | (() => string); expect: Record<Caller, number> }> = [
   { method: 'GET', path: '/api/me', expect: { nobody: 401, alice: 200, rita: 200, aaron: 200, ada: 200 } },
   { method: 'GET', path: '/api/sessions', expect: { nobody: 401, alice: 200, rita: 200, aaron: 200, ada: 200 } },
   { method: 'GET', path: '/api/sessions?user=bob', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
@@ -83,6 +91,15 @@ const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string; expect: R
   // Without a body: past authorization, refused as malformed.
   { method: 'POST', path: '/api/ssh-keys', expect: { nobody: 401, alice: 400, rita: 403, aaron: 400, ada: 400 } },
   { method: 'DELETE', path: `/api/ssh-keys/${NO_KEY}`, expect: { nobody: 401, alice: 404, rita: 403, aaron: 404, ada: 404 } },
+  { method: 'GET', path: '/api/access-requests', expect: { nobody: 401, alice: 200, rita: 200, aaron: 200, ada: 200 } },
+  { method: 'POST', path: '/api/access-requests', expect: { nobody: 401, alice: 400, rita: 403, aaron: 400, ada: 400 } },
+  { method: 'GET', path: '/api/access-requests/999999', expect: { nobody: 401, alice: 404, rita: 404, aaron: 404, ada: 404 } },
+  { method: 'POST', path: '/api/access-requests/999999/approve', expect: { nobody: 401, alice: 403, rita: 403, aaron: 404, ada: 404 } },
+  { method: 'POST', path: '/api/access-requests/999999/revoke', expect: { nobody: 401, alice: 404, rita: 404, aaron: 404, ada: 404 } },
+  { method: 'GET', path: () => `/api/access-requests/${alicesRequest}`, expect: { nobody: 401, alice: 200, rita: 200, aaron: 200, ada: 200 } },
+  // alice may not approve her own (nor as an engineer at all); aaron grants it; then it is no longer pending.
+  { method: 'POST', path: () => `/api/access-requests/${alicesRequest}/approve`, expect: { nobody: 401, alice: 403, rita: 403, aaron: 200, ada: 409 } },
+  { method: 'GET', path: '/api/audit', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
 ];
 
 async function call(caller: Caller, method: string, route: string, withCsrf = true): Promise<number> {
@@ -97,9 +114,11 @@ async function call(caller: Caller, method: string, route: string, withCsrf = tr
 
 describe('authorization matrix: REST', () => {
   for (const route of ROUTES) {
-    it(`${route.method} ${route.path.replace(/[0-9a-f-]{36}/, ':id').replace(NO_KEY, ':fingerprint')}`, async () => {
+    const shown = typeof route.path === 'string' ? route.path : route.path.toString().replace(/^\(\) => `|`$/g, '');
+    it(`${route.method} ${shown.replace(/[0-9a-f-]{36}/, ':id').replace(NO_KEY, ':fingerprint')}`, async () => {
       const got: Record<string, number> = {};
-      for (const caller of CALLERS) got[caller] = await call(caller, route.method, route.path);
+      const path = typeof route.path === 'string' ? route.path : route.path();
+      for (const caller of CALLERS) got[caller] = await call(caller, route.method, path);
       expect(got).toEqual(route.expect);
     });
   }
@@ -140,6 +159,20 @@ describe('authorization matrix: socket events', () => {
       };
       expect(`alice:${await result(alices.sessionId)} bob:${await result(bobs.sessionId)}`, caller).toBe(expected[caller]);
       expect(await socket.timeout(10_000).emitWithAck('unwatch', { sessionId: alices.sessionId })).toEqual({ ok: true });
+    }
+  });
+
+  it('when each caller follows access requests, then they get only those they may see', async () => {
+    const expected: Record<Caller, string> = { nobody: 'refused', alice: 'mine', rita: 'mine', aaron: 'mine', ada: 'mine' };
+    for (const caller of CALLERS) {
+      const socket = await socketOf(caller);
+      if (socket instanceof Error) {
+        expect(expected[caller]).toBe('refused');
+        continue;
+      }
+      const list = new Promise<number[]>((resolve) => socket.once('access:requests', (p) => resolve(p.requests.map((r) => r.id))));
+      expect(await socket.timeout(10_000).emitWithAck('access:subscribe')).toEqual({ ok: true });
+      expect(await list, caller).toEqual([alicesRequest]);
     }
   });
 });

@@ -1,6 +1,6 @@
 // Targets a person may connect to, and a ready connection string for the logged-in person, so that
 // nobody types credentials: the password is a short-lived Vigil token issued to them.
-//   GET  /api/targets                       -> { targets: [{ name, protocol, address, recording }] }
+//   GET  /api/targets                       -> { targets: [{ name, protocol, address, recording, access }] }
 //   POST /api/targets/:name/connection      -> { command, uri | password, expiresAt }   (engineers, admins)
 // Just-in-time access (issue 5) will narrow both to the targets a person holds a grant for.
 import { Router } from 'express';
@@ -25,6 +25,7 @@ export function targetsRouter(config: Config, signer: TokenSigner, tokenTtlMs: n
       protocol: t.protocol,
       address: ((a) => `${a.host}:${a.port}`)(clientAddress(config, t)),
       recording: t.recording,
+      access: t.access,
     }));
     res.json({ targets });
   });

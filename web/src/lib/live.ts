@@ -4,6 +4,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServer, LiveSessionView, ScreenSnapshot, ServerToClient, Viewer } from '../../../common/live/contract.ts';
 import type { VigilEvent } from '../../../common/events/schema.ts';
+import type { AccessRequestView } from '../../../common/api-contract.ts';
 
 type LiveSocket = Socket<ServerToClient, ClientToServer>;
 let socket: LiveSocket | null = null;
@@ -86,5 +87,31 @@ export function followLiveSessions(handlers: { sessions(list: LiveSessionView[])
     s.off('connect', subscribe);
     s.off('connect_error', onConnectError);
     if (s.connected) s.emit('live:unsubscribe', () => undefined);
+  };
+}
+
+/** Access requests this person may see: the whole list, then each change as it happens (on any hub). */
+export function followAccessRequests(handlers: { list(requests: AccessRequestView[]): void; changed(request: AccessRequestView): void; error(message: string): void }): () => void {
+  const s = connection();
+  const onList = (p: { requests: AccessRequestView[] }) => handlers.list(p.requests);
+  const onChange = (p: { request: AccessRequestView }) => handlers.changed(p.request);
+  // Again after a reconnect: what changed while away comes with the list.
+  const subscribe = () => {
+    s.emit('access:subscribe', (ack) => {
+      if (!ack.ok) handlers.error(ack.error.message);
+    });
+  };
+  const onConnectError = (err: Error) => handlers.error(`live connection failed: ${err.message}`);
+  s.on('access:requests', onList);
+  s.on('access:request', onChange);
+  s.on('connect', subscribe);
+  s.on('connect_error', onConnectError);
+  if (s.connected) subscribe();
+  return () => {
+    s.off('access:requests', onList);
+    s.off('access:request', onChange);
+    s.off('connect', subscribe);
+    s.off('connect_error', onConnectError);
+    if (s.connected) s.emit('access:unsubscribe', () => undefined);
   };
 }
