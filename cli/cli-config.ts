@@ -3,10 +3,10 @@
 // `vigil dev` serves them, so `vigil token` agrees with `vigil dev` for the same file.
 import { loadConfig, parseConfig } from '../common/config/load-config.ts';
 import type { Config } from '../common/config/schema.ts';
-import { DEMO_SHELL_TARGET, DEMO_TARGET, devDefaults } from './dev-defaults.ts';
+import { demoTargets, devDefaults } from './dev-defaults.ts';
 
 export function loadCliConfig(file: string | undefined, opts: { addDemoTarget: boolean }, env: NodeJS.ProcessEnv = process.env): Config {
   const config = loadConfig(file, env, devDefaults());
   if (!opts.addDemoTarget || config.targets.length > 0) return config;
-  return parseConfig({ ...config, targets: [{ ...DEMO_TARGET }, { ...DEMO_SHELL_TARGET }] }, file);
+  return parseConfig({ ...config, targets: demoTargets() }, file);
 }

@@ -11,6 +11,24 @@ export const DEMO_TARGET = {
   recording: 'required',
 } as const;
 
+/**
+ * The demo just-in-time target: the same demo database, but only under a grant an approver gave
+ * (request it as alice on the dashboard's Access page or with `vigil request payments`, approve it
+ * as aaron), and a DROP or TRUNCATE waits for an approver even then.
+ */
+export const DEMO_JIT_TARGET = {
+  name: 'payments',
+  protocol: 'postgres',
+  listen: '127.0.0.1:15433',
+  recording: 'required',
+  access: 'jit',
+  approval: { defaultDuration: '30m', maxDuration: '4h', pendingTtl: '30m', holdTimeout: '5m' },
+  guardrails: [
+    { name: 'drops-need-approval', statements: ['DROP', 'TRUNCATE'], action: 'approve' },
+    { name: 'no-unbounded-writes', statements: ['DELETE_WITHOUT_WHERE', 'UPDATE_WITHOUT_WHERE'], action: 'deny', message: 'add a WHERE clause' },
+  ],
+} as const;
+
 /** The demo SSH target: no upstream, so `vigil dev` serves a shell in a pseudo-terminal behind it. */
 export const DEMO_SHELL_TARGET = {
   name: 'demo-shell',
@@ -27,6 +45,11 @@ export function devDefaults(): Record<string, unknown> {
     dataDir: '.vigil',
     hub: { listen: '127.0.0.1:8080' },
     agent: { ssh: { listen: '127.0.0.1:2222' } },
-    targets: [{ ...DEMO_TARGET }, { ...DEMO_SHELL_TARGET }],
+    targets: demoTargets(),
   };
+}
+
+/** The demo targets, fresh copies. */
+export function demoTargets(): Record<string, unknown>[] {
+  return [{ ...DEMO_TARGET }, { ...DEMO_JIT_TARGET }, { ...DEMO_SHELL_TARGET }];
 }

@@ -7,11 +7,14 @@ import { keyPaths, TokenSigner } from '../common/tokens.ts';
 import type { SessionSummary } from '../server/store/recording-store.ts';
 import type { SessionEventsResponse, SessionListResponse } from '../server/http/routes/sessions.ts';
 import { CliError } from './cli-error.ts';
+import type { AccessRequestView } from '../common/api-contract.ts';
+import type { Role } from '../common/roles.ts';
 
 export class HubClient {
   private constructor(readonly baseUrl: string, private readonly token: string) {}
 
-  static async create(config: Config, hubUrl?: string): Promise<HubClient> {
+  /** As the hub's operator (an admin token), or as `as` (someone's own requests: `vigil request`). */
+  static async create(config: Config, hubUrl?: string, as: { user: string; role: Role } = { user: 'vigil-cli', role: 'admin' }): Promise<HubClient> {
     const base = (hubUrl ?? `http://${loopback(config.hub.listen)}`).replace(/\/+$/, '');
     if (!/^https?:\/\/[^/]+$/.test(base)) throw new CliError(`--hub expects a URL such as http://127.0.0.1:8080, got ${base}`);
     const keyFile = keyPaths(config.dataDir).privateKey;
@@ -22,7 +25,7 @@ export class HubClient {
       throw new CliError(`no hub key at ${keyFile}: run this on the hub's host with its dataDir (--config or VIGIL_DATA_DIR)`);
     }
     const signer = await TokenSigner.fromPem(pem);
-    return new HubClient(base, await signer.apiToken('vigil-cli', 'admin', 60_000));
+    return new HubClient(base, await signer.apiToken(as.user, as.role, 60_000));
   }
 
   listSessions(query: Record<string, string | undefined>): Promise<SessionListResponse> {
@@ -48,6 +51,16 @@ export class HubClient {
   /** Ends a live session (the agent tells its user who and why). */
   async killSession(id: string, reason?: string): Promise<void> {
     await this.request(`/api/sessions/${encodeURIComponent(id)}/kill`, { method: 'POST', body: reason ? { reason } : {} });
+  }
+
+  /** Asks for just-in-time access to a target, as the client's user. */
+  async requestAccess(target: string, reason: string, duration?: string): Promise<AccessRequestView> {
+    const res = await this.request('/api/access-requests', { method: 'POST', body: { target, reason, origin: 'cli', ...(duration ? { duration } : {}) } });
+    return ((await res.json()) as { request: AccessRequestView }).request;
+  }
+
+  async accessRequest(id: number): Promise<AccessRequestView> {
+    return (await this.json<{ request: AccessRequestView }>(`/api/access-requests/${id}`)).request;
   }
 
   private async json<T>(path: string): Promise<T> {

@@ -8,6 +8,7 @@ import { registerExport } from './commands/export.ts';
 import { registerHub } from './commands/hub.ts';
 import { registerSessions } from './commands/sessions.ts';
 import { registerToken } from './commands/token.ts';
+import { registerRequest } from './commands/request.ts';
 
 const program = new Command('vigil')
   .description('Records privileged sessions: a PostgreSQL proxy that masks and records, and a hub that keeps the recordings.')
@@ -17,6 +18,7 @@ registerDev(program);
 registerHub(program);
 registerAgent(program);
 registerToken(program);
+registerRequest(program);
 registerSessions(program);
 registerExport(program);
 

@@ -168,6 +168,16 @@ async function banner(config: Config, { hub, agent, demo, idp }: Running): Promi
       '',
     );
   }
+  const jit = config.targets.find((t) => t.access === 'jit');
+  if (jit) {
+    lines.push(
+      `Just-in-time access: ${jit.name} admits ${DEMO_USER} only while an approver allows it. Ask (or on the dashboard, Access, as ${DEMO_USER}):`,
+      `  ${vigil} request ${jit.name} --for 30m --reason "INC-1: check refunds" --wait`,
+      `then approve it as aaron (dashboard, Access), and connect with \`${vigil} token --user ${DEMO_USER} --target ${jit.name}\`.`,
+    );
+    if (jit.guardrails.some((g) => g.action === 'approve')) lines.push('There a DROP or TRUNCATE waits for an approver too; aaron can revoke the grant and the session ends at once.');
+    lines.push('');
+  }
   lines.push(
     'Then read the recording (masked):',
     `  ${vigil} sessions list`,

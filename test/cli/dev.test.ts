@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_CUSTOMERS } from '../../proxy-agent/demo/demo-seed.ts';
 import { freePort } from '../support/free-port.ts';
-import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
-import { runVigil, startVigil, type VigilProcess } from './run-vigil.ts';
+import { apiAs, browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
+import { cleanEnv, REPO, runVigil, startVigil, type VigilProcess } from './run-vigil.ts';
 
 const run = promisify(execFile);
 // Every step starts a Node process through tsx; on a loaded 2-core machine that takes a while.
@@ -17,12 +17,15 @@ let dir: string;
 let env: Record<string, string>;
 let demoPort: number;
 let sshPort: number;
+let paymentsPort: number;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-dev-'));
   demoPort = await freePort();
   sshPort = await freePort();
+  paymentsPort = await freePort();
   env = {
+    VIGIL__TARGETS__PAYMENTS__LISTEN: `127.0.0.1:${paymentsPort}`,
     VIGIL__AGENT__SSH__LISTEN: `127.0.0.1:${sshPort}`,
     VIGIL_DATA_DIR: path.join(dir, 'data'),
     VIGIL__HUB__LISTEN: `127.0.0.1:${await freePort()}`,
@@ -130,6 +133,43 @@ describe('vigil dev, end to end with psql', () => {
     for (const [t] of frames) expect(t).toBeGreaterThanOrEqual(0);
   });
 
+  it('when alice asks for the payments target with vigil request and aaron approves on the dashboard, then she connects; his revoke cuts her off', async () => {
+    expect(dev.stdout()).toContain('request payments --for 30m');
+    const token = await runVigil(['token', '--user', 'alice', '--target', 'payments'], env, { cwd: dir });
+    const uri = token.stdout.trim();
+    // Without a grant: refused, naming the request it opened.
+    await expect(run('psql', ['-X', '-At', uri, '-c', 'select 1'])).rejects.toThrow(/request #\d+ is waiting for an approver/);
+
+    const { spawn } = await import('node:child_process');
+    const asking = spawn(process.execPath, [path.join(REPO, 'bin/vigil.mjs'), 'request', 'payments', '--for', '30m', '--reason', 'INC-1: check refunds', '--wait'], { cwd: dir, env: cleanEnv(env) });
+    let said = '';
+    asking.stdout.on('data', (d) => (said += d));
+    const decided = new Promise<number>((resolve) => asking.on('close', (code) => resolve(code ?? -1)));
+    await expect.poll(() => said, { timeout: 60_000 }).toMatch(/request #\d+ for payments: pending/);
+    const id = Number(/request #(\d+)/.exec(said)![1]);
+
+    const aaron = await apiAs(`http://${env.VIGIL__HUB__LISTEN}`, 'aaron');
+    const approved = await aaron('POST', `/api/access-requests/${id}/approve`, {});
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(await decided).toBe(0);
+    expect(said).toContain(`request #${id} for payments: granted`);
+
+    // An open psql (the demo database serves one statement at a time: nothing long-running here).
+    const psql = spawn('psql', ['-X', '-At', uri]);
+    let stdout = '';
+    let stderr = '';
+    psql.stdout.on('data', (d) => (stdout += d));
+    psql.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<void>((resolve) => psql.on('close', () => resolve()));
+    psql.stdin.write('select 40 + 2;\n');
+    await expect.poll(() => stdout || stderr, { timeout: 60_000 }).toBe('42\n');
+    expect((await aaron('POST', `/api/access-requests/${id}/revoke`, { reason: 'refunds checked' })).status).toBe(200);
+    // psql reads the server's last words when it next talks to it.
+    await new Promise((r) => setTimeout(r, 1000));
+    psql.stdin.end('select 1;\n');
+    await exited;
+    expect(stderr).toContain(`access grant #${id} was revoked by aaron: refunds checked`);
+  });
   it('when the operator kills a live session with vigil sessions kill, then psql is cut off with the reason', async () => {
     const token = await runVigil(['token', '--user', 'alice', '--target', 'demo'], env, { cwd: dir });
     const { spawn } = await import('node:child_process');
@@ -148,4 +188,5 @@ describe('vigil dev, end to end with psql', () => {
     await exited;
     expect(stderr).toContain('this session was ended by vigil-cli: fire drill');
   });
+
 });
