@@ -3,6 +3,7 @@
 // decision racing the expiry sweep, change a request once); who may make it is the access
 // service's business (server/access/).
 import type { AccessDecisionView, AccessRequestView, AccessStatus, AuditEntry } from '../../common/api-contract.ts';
+import type { VigilEvent } from '../../common/events/index.ts';
 import type { SqlClient } from './sql-client.ts';
 
 /** A request as stored; the caller-specific flags (canDecide, canRevoke) come later. */
@@ -195,5 +196,20 @@ export class SqlAccessStore implements AccessStore {
   private async one(client: SqlClient, where: string, params: unknown[]): Promise<AccessRequest | null> {
     const { rows } = await client.query<Row>(`SELECT ${COLUMNS} FROM access_requests r WHERE ${where}`, params);
     return rows[0] ? toRequest(rows[0]) : null;
+  }
+}
+
+/**
+ * Guardrail hits stored in a recording go to the audit log too, in the same transaction as the
+ * events (so each once: an event stored again is not inserted again).
+ */
+export async function auditGuardrailHits(tx: SqlClient, events: readonly VigilEvent[]): Promise<void> {
+  for (const e of events) {
+    if (e.type !== 'guardrail.hit') continue;
+    await tx.query(
+      `INSERT INTO audit_log (at, actor, action, target, session_id, origin, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [e.time, e.user, `guardrail.${e.data.action === 'deny' ? 'denied' : 'held'}`, e.target, e.sessionId, `${e.connection.agent} ${e.connection.client}`,
+        JSON.stringify({ rule: e.data.rule, statement: e.data.statement, seq: e.seq })],
+    );
   }
 }

@@ -8,7 +8,7 @@ import type { AppendResult, RecordingStore, SessionFilter, SessionSummary, Store
 import { normalizeSessionFilter, StoreInputError } from './session-filter.ts';
 import type { SqlClient } from './sql-client.ts';
 import { summarizeInserted, type SessionDelta } from './summary-deltas.ts';
-import { SqlAccessStore, type AccessStore } from './access-store.ts';
+import { auditGuardrailHits, SqlAccessStore, type AccessStore } from './access-store.ts';
 import { SqlSshKeyStore, type SshKeyStore } from './ssh-key-store.ts';
 
 /** Rows per INSERT: keeps one statement's arrays and RETURNING set bounded. */
@@ -123,6 +123,7 @@ export class SqlRecordingStore implements RecordingStore {
         await upsertSessions(tx, deltas);
         await advanceWatermarks(tx, deltas.map((d) => d.id));
       }
+      await auditGuardrailHits(tx, inserted.map((e) => e.event));
       const { rows } = await tx.query<{ id: string; persisted_seq: number }>(
         'SELECT id, persisted_seq FROM sessions WHERE id = ANY($1::text[])', [sessionIds]);
       const found = new Map(rows.map((r) => [r.id, r.persisted_seq]));

@@ -44,7 +44,7 @@ beforeAll(async () => {
   });
   pgWeb = await startHubWithLogin({ dataDir: pgh.config.dataDir, targets: pgh.config.targets, bus: pgh.bus, store: pgh.store, control: await control(pgPrefix) });
   const sshPrefix = `jit-ssh-${run}:`;
-  sshh = await startSshHarness({ demoShell: { access: 'jit' }, control: await control(sshPrefix) });
+  sshh = await startSshHarness({ demoShell: { access: 'jit', guardrails: [{ name: 'rm-needs-approval', command: '^rm ', action: 'approve' }] }, control: await control(sshPrefix) });
   sshWeb = await startHubWithLogin({ dataDir: sshh.dir, targets: sshh.config.targets, bus: sshh.bus, store: sshh.store, control: await control(sshPrefix) });
   [alice, aaron, sshAlice, sshAaron] = await Promise.all([apiAs(pgWeb.hub.url, 'alice'), apiAs(pgWeb.hub.url, 'aaron'), apiAs(sshWeb.hub.url, 'alice'), apiAs(sshWeb.hub.url, 'aaron')]);
 });
@@ -170,6 +170,10 @@ describe('just-in-time access to PostgreSQL', () => {
     const session = await pgh.sessionWhere((e) => e.type === 'access' && e.data.action === 'held');
     expect(ofType(session, 'access').map((e) => e.data.action)).toEqual(['granted', 'held', 'approved', 'held', 'denied']);
     expect(ofType(session, 'guardrail.hit').map((e) => e.data)).toMatchObject([{ action: 'approve', rule: 'drops-need-approval' }, { action: 'approve' }]);
+    // The hits are in the audit log too, with the statements as recorded.
+    const audited = (await pgh.store.access.auditLog({ limit: 1000 })).filter((a) => a.action === 'guardrail.held');
+    expect(audited.map((a) => a.detail.statement).reverse()).toEqual(['drop table held_t', 'drop table kept_t']);
+    expect(audited[0]).toMatchObject({ actor: 'alice', target: 'pg' });
     await aaron('POST', `/api/access-requests/${id}/revoke`, {});
   });
 });
@@ -198,5 +202,45 @@ describe('just-in-time access over SSH', () => {
     expect((await sshAaron('POST', `/api/access-requests/${id}/revoke`, { reason: 'done' })).status).toBe(200);
     await closed;
     expect(shown).toContain(`vigil: access grant #${id} was revoked by aaron: done`);
+  });
+
+  it('when a command an approve rule holds is run, then the client waits with the request number and the command runs once approved', async () => {
+    const asked = await sshAlice('POST', '/api/access-requests', { target: 'demo-shell', reason: 'cleanup' });
+    expect((await sshAaron('POST', `/api/access-requests/${asked.body.request.id}/approve`, {})).status).toBe(200);
+    const conn = new ssh2.Client();
+    await new Promise<void>((resolve, reject) => {
+      conn.once('ready', () => resolve()).once('error', reject);
+      void sshh.token('alice', 'demo-shell').then((password) => conn.connect({ host: '127.0.0.1', port: sshh.port, username: 'demo-shell', password }));
+    });
+    try {
+      const stream = await new Promise<ClientChannel>((resolve, reject) => conn.exec('rm -f no-such-file && echo removed', (err, s) => (err ? reject(err) : resolve(s))));
+      let out = '';
+      let err = '';
+      stream.on('data', (d: Buffer) => (out += d));
+      stream.stderr.on('data', (d: Buffer) => (err += d));
+      const code = new Promise<number>((resolve) => stream.on('exit', (c: number) => resolve(c)));
+      await expect.poll(() => err, { timeout: 10_000 }).toMatch(/guardrail rm-needs-approval holds this for approval: waiting for approval \(request #\d+\)/);
+      const id = Number(/request #(\d+)/.exec(err)![1]);
+      expect(out).toBe('');
+      expect((await sshAaron('POST', `/api/access-requests/${id}/approve`, {})).status).toBe(200);
+      expect(await code).toBe(0);
+      expect(out).toBe('removed\n');
+    } finally {
+      conn.end();
+    }
+  });
+});
+
+describe('failing closed', () => {
+  it('when no hub answers the agent, then a connection to a jit target is refused with a message saying so', async () => {
+    // An agent whose control bus no hub serves (a prefix of its own).
+    const lonely = await startHarness({ postgresUrl: inject('postgresUrl'), control: await control(`jit-lonely-${run}:`), target: { access: 'jit' } });
+    try {
+      const res = await lonely.psql(['-c', 'select 1']);
+      expect(res.code).not.toBe(0);
+      expect(res.stderr).toContain('no access request could be opened (no Vigil hub answered');
+    } finally {
+      await lonely.stop();
+    }
   });
 });
