@@ -1,7 +1,7 @@
 // Just-in-time access in real Chromium: alice asks for a jit target on her Access page; aaron's
 // inbox shows the request without a reload; he approves it with one click and alice's page shows
 // the grant in place; alice connects; aaron revokes the grant from the session's watch view and
-// her connection ends at once. The control path between hub and agent is the in-process bus.
+// her connection ends at once; the admin reads it all in the audit log. The control path between hub and agent is the in-process bus.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createInProcessControlBus } from '../../common/control/in-process-control-bus.ts';
@@ -70,5 +70,12 @@ describe('the Access page', () => {
     await ended;
     expect(errors.join()).toMatch(/access grant #\d+ was revoked by aaron: done for today/);
     await expect.poll(() => alice.getByTestId('access-past').getByTestId('access-request').getAttribute('data-status'), { timeout: 20_000 }).toBe('revoked');
+
+    // The admin reads it all in the audit log.
+    const ada = await loggedInPage(browser, web.hub.url, 'Ada', '#/audit');
+    await expect.poll(() => ada.getByTestId('audit').innerText(), { timeout: 20_000 }).toContain('access.revoked');
+    const log = await ada.getByTestId('audit').innerText();
+    for (const action of ['access.requested', 'access.approved', 'access.granted']) expect(log).toContain(action);
+    expect(log).toContain('reason: done for today');
   });
 });
