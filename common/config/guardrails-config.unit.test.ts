@@ -7,15 +7,22 @@ const sshTarget = (guardrails: unknown[]) => ({ name: 'box', protocol: 'ssh', up
 describe('guardrails in the config', () => {
   it('when rules fit their target, then the config loads', () => {
     const config = parseConfig({
-      targets: [pgTarget([{ name: 'no-drops', statements: ['DROP'], action: 'deny' }]), sshTarget([{ name: 'no-reboot', command: 'reboot', action: 'deny' }])],
+      targets: [
+        pgTarget([{ name: 'no-drops', statements: ['DROP'], action: 'deny' }, { name: 'held', statements: ['TRUNCATE'], action: 'approve' }]),
+        sshTarget([{ name: 'no-reboot', command: 'reboot', action: 'deny' }]),
+      ],
     });
-    expect(config.targets.map((t) => t.guardrails.length)).toEqual([1, 1]);
+    expect(config.targets.map((t) => t.guardrails.length)).toEqual([2, 1]);
+    // Open access and one approval from anyone with the role, unless the target says otherwise.
+    expect(config.targets[0]).toMatchObject({ access: 'open', approval: { minApprovals: 1, approverGroups: [], reasonRequired: true, adminSelfApproval: false } });
   });
 
   it.each([
     [pgTarget([{ name: 'x', command: 'rm', action: 'deny' }]), /matches statements or sql/],
     [sshTarget([{ name: 'x', statements: ['DROP'], action: 'deny' }]), /matches command lines/],
-    [pgTarget([{ name: 'x', statements: ['DROP'], action: 'approve' }]), /approve is not available yet/],
+    [{ ...pgTarget([]), access: 'jit', approval: { defaultDuration: '2h', maxDuration: '1h' } }, /defaultDuration is longer than maxDuration/],
+    [{ ...pgTarget([]), access: 'sometimes' }, /access/],
+    [{ ...pgTarget([]), approval: { minApprovals: 0 } }, /minApprovals/],
     [pgTarget([{ name: 'x', sql: '(', action: 'deny' }]), /not a valid regular expression/],
   ])('when a rule does not fit (%#), then start-up says why', (target, message) => {
     expect(() => parseConfig({ targets: [target] })).toThrow(message);
