@@ -57,16 +57,18 @@ export async function createRedisControlBus(url: string, keyPrefix: string, logg
   return {
     async publish(message: ControlMessage) {
       const text = JSON.stringify(message);
-      // State first: an agent that checks right after the PUBLISH must find it.
-      if (message.kind === 'kill') await main.set(killKey(message.sessionId), text, { EX: KILL_KEPT_SECONDS });
+      // State first, in one transaction with the PUBLISH (one round trip): an agent that checks
+      // right after the message must find it.
+      const tx = main.multi();
+      if (message.kind === 'kill') tx.set(killKey(message.sessionId), text, { EX: KILL_KEPT_SECONDS });
       else {
-        await main.set(accessKey(message.requestId), text, { EX: keptSeconds(message) });
+        tx.set(accessKey(message.requestId), text, { EX: keptSeconds(message) });
         const key = grantKey(message.target, message.user);
         if (message.scope === 'connect' && message.status === 'granted' && message.expiresAt) {
-          await main.set(key, String(message.requestId), { PXAT: Date.parse(message.expiresAt) });
-        } else await main.eval(DELETE_IF_SAME, { keys: [key], arguments: [String(message.requestId)] });
+          tx.set(key, String(message.requestId), { PXAT: Date.parse(message.expiresAt) });
+        } else tx.eval(DELETE_IF_SAME, { keys: [key], arguments: [String(message.requestId)] });
       }
-      await main.publish(channel, text);
+      await tx.publish(channel, text).exec();
     },
     async subscribe(handler) {
       subscriber ??= main.duplicate();

@@ -65,6 +65,8 @@ export class ClientSession {
   /** A statement is held for approval: the line waits. */
   private holding = false;
   private user = '';
+  /** Cancels the statement the target is running for this session (CancelRequest). */
+  private cancelRunning: (() => Promise<void>) | null = null;
   private heldQuerySeq: number | undefined;
   private readonly gone: Promise<void>;
   private markGone!: () => void;
@@ -224,11 +226,11 @@ export class ClientSession {
       }
       this.upstream = session.socket;
       const upstreamKey = session.key;
-      const registration = this.ctx.cancels.register({
-        cancel: async () => {
-          if (upstreamKey) await cancelUpstream(upstream, upstreamKey);
-        },
-      });
+      const cancel = async () => {
+        if (upstreamKey) await cancelUpstream(upstream, upstreamKey);
+      };
+      this.cancelRunning = cancel;
+      const registration = this.ctx.cancels.register({ cancel });
       this.releaseCancelKey = registration.release;
       this.startRelay(user, session.greeting, session.readyForQuery, registration.key, session.leftover);
     } catch (err) {
@@ -459,6 +461,9 @@ export class ClientSession {
     if (this.grant && (reason === 'revoked' || reason === 'grant_expired')) {
       this.sink?.emit('access', { action: reason === 'revoked' ? 'revoked' : 'expired', requestId: this.grant.requestId, ...(access?.by ? { by: access.by } : {}), ...(access?.reason ? { reason: access.reason } : {}) });
     }
+    // A statement begun before the decision must not run on to its end (and commit) after it: the
+    // target stops reading the socket while it runs, so the Terminate alone would come too late.
+    this.cancelRunning?.().catch((err: Error) => this.log.warn({ err: err.message }, 'cancelling the running statement failed'));
     this.fail(reason, '57P01', message);
   }
 
@@ -484,6 +489,8 @@ export class ClientSession {
     this.downstream.destroySoon?.();
     setTimeout(() => this.downstream.destroy(), 1000).unref();
     if (this.upstream) {
+      // Nothing more goes to the client or the recording (a cancelled statement's error, say).
+      this.upstream.off('data', this.onUpstreamData);
       if (!this.upstream.destroyed) {
         // The client's own Terminate was already relayed; otherwise say goodbye for it.
         if (this.clientTerminated) this.upstream.end();

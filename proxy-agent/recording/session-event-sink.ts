@@ -40,6 +40,7 @@ function isoNow(): string {
 export class SessionEventSink {
   private seq = 0;
   private droppedCount = 0;
+  private ended = false;
   private readonly encoder: SessionEventEncoder;
 
   constructor(
@@ -51,6 +52,7 @@ export class SessionEventSink {
 
   /** session.end, with the session's duration and byte counts. */
   end(reason: EventData<'session.end'>['reason'], message: string | undefined, startedAt: number, bytes: { down: number; up: number }): void {
+    if (this.ended) return;
     this.emit('session.end', {
       reason,
       ...(message ? { message } : {}),
@@ -60,8 +62,13 @@ export class SessionEventSink {
     });
   }
 
-  /** Emits one event and returns its sequence number. */
+  /**
+   * Emits one event and returns its sequence number. session.end is the last: what a socket still
+   * delivers after it (the target's answer to a cancel, say) is not part of the recording.
+   */
   emit<T extends EventType>(type: T, data: EventData<T>, masked?: MaskCounts | null): number {
+    if (this.ended) return this.seq;
+    if (type === 'session.end') this.ended = true;
     const seq = ++this.seq;
     const body = this.encoder.encode({ type, id: crypto.randomUUID(), seq, time: isoNow(), data, masked });
     if (!this.outlet.publish({ sessionId: this.identity.sessionId, seq, body })) this.droppedCount++;

@@ -151,10 +151,12 @@ export class SqlAccessStore implements AccessStore {
   }
 
   async revoke(id: number, by: string, reason: string): Promise<AccessRequest | null> {
-    const { rows } = await this.client.query<{ id: number }>(
-      `UPDATE access_requests SET status = 'revoked', ended_by = $2, end_reason = $3, expires_at = LEAST(expires_at, now())
-       WHERE id = $1 AND status = 'granted' AND scope = 'connect' AND expires_at > now() RETURNING id`, [id, by, reason]);
-    return rows[0] ? this.get(id) : null;
+    // One round trip: the change and the row as it is now.
+    const { rows } = await this.client.query<Row>(
+      `WITH r AS (UPDATE access_requests SET status = 'revoked', ended_by = $2, end_reason = $3, expires_at = LEAST(expires_at, now())
+       WHERE id = $1 AND status = 'granted' AND scope = 'connect' AND expires_at > now() RETURNING *)
+       SELECT ${COLUMNS} FROM r`, [id, by, reason]);
+    return rows[0] ? toRequest(rows[0]) : null;
   }
 
   async expireDue(): Promise<AccessRequest[]> {

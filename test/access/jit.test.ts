@@ -117,6 +117,14 @@ describe('just-in-time access to PostgreSQL', () => {
     expect(revoked.status).toBe(200);
     expect(await exited).not.toBe(0);
     expect(stderr).toContain(`access grant #${id} was revoked by aaron: incident closed`);
+    // The statement it was running is cancelled on the target too, not left to run on.
+    const direct = new pg.Client({ connectionString: pgh.directUrl });
+    await direct.connect();
+    try {
+      await expect.poll(async () => (await direct.query(`select count(*)::int as n from pg_stat_activity where query = 'select pg_sleep(60)' and state = 'active'`)).rows[0].n, { timeout: 3_000 }).toBe(0);
+    } finally {
+      await direct.end();
+    }
     const end = await pgh.sessionWhere((e) => e.type === 'session.end' && e.sessionId === sessionId);
     expect(end.at(-1)).toMatchObject({ data: { reason: 'revoked' } });
     // Revoked means no new sessions either.
