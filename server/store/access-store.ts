@@ -96,6 +96,9 @@ export class SqlAccessStore implements AccessStore {
       const stale = await tx.query<{ id: number }>(`UPDATE access_requests SET status = 'expired', decided_at = now()
         WHERE status = 'pending' AND scope = 'connect' AND user_name = $1 AND target = $2 AND pending_until <= now() RETURNING id`, [n.user, n.target]);
       const expired = stale.rows.length ? (await this.one(tx, 'r.id = $1', [stale.rows[0].id]))! : null;
+      // The open one first: an INSERT that conflicts would still use up a request number.
+      const existing = await this.one(tx, `r.status = 'pending' AND r.scope = 'connect' AND r.user_name = $1 AND r.target = $2`, [n.user, n.target]);
+      if (n.scope === 'connect' && existing) return this.reuse(tx, existing, n, expired);
       const inserted = await tx.query<{ id: number }>(
         `INSERT INTO access_requests (scope, user_name, target, reason, duration_ms, status, min_approvals, origin, client, session_id, statement, rule, pending_until)
          VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, now() + $12 * interval '1 millisecond')
@@ -103,15 +106,22 @@ export class SqlAccessStore implements AccessStore {
         [n.scope, n.user, n.target, n.reason, n.durationMs, n.minApprovals, n.origin, n.client ?? null, n.sessionId ?? null, n.statement ?? null, n.rule ?? null, n.pendingMs],
       );
       if (inserted.rows[0]) return { request: (await this.one(tx, 'r.id = $1', [inserted.rows[0].id]))!, created: true, updated: false, expired };
+      // Opened meanwhile by someone else's transaction.
       const open = (await this.one(tx, `r.status = 'pending' AND r.scope = 'connect' AND r.user_name = $1 AND r.target = $2`, [n.user, n.target]))!;
-      // One opened by connecting (no reason, the default duration) takes the person's own words,
-      // as long as no approver has looked at it yet.
-      if (open.origin === 'connection' && n.origin !== 'connection' && open.decisions.length === 0) {
-        await tx.query('UPDATE access_requests SET reason = $2, duration_ms = $3, origin = $4 WHERE id = $1', [open.id, n.reason, n.durationMs, n.origin]);
-        return { request: (await this.one(tx, 'r.id = $1', [open.id]))!, created: false, updated: true, expired };
-      }
-      return { request: open, created: false, updated: false, expired };
+      return this.reuse(tx, open, n, expired);
     });
+  }
+
+  /**
+   * An open request asked for again: one opened by connecting (no reason, the default duration)
+   * takes the person's own words, as long as no approver has looked at it yet.
+   */
+  private async reuse(tx: SqlClient, open: AccessRequest, n: NewAccessRequest, expired: AccessRequest | null): Promise<Opened> {
+    if (open.origin === 'connection' && n.origin !== 'connection' && open.decisions.length === 0) {
+      await tx.query('UPDATE access_requests SET reason = $2, duration_ms = $3, origin = $4 WHERE id = $1', [open.id, n.reason, n.durationMs, n.origin]);
+      return { request: (await this.one(tx, 'r.id = $1', [open.id]))!, created: false, updated: true, expired };
+    }
+    return { request: open, created: false, updated: false, expired };
   }
 
   get(id: number): Promise<AccessRequest | null> {
