@@ -463,7 +463,9 @@ export class ClientSession {
     }
     // A statement begun before the decision must not run on to its end (and commit) after it: the
     // target stops reading the socket while it runs, so the Terminate alone would come too late.
-    this.cancelRunning?.().catch((err: Error) => this.log.warn({ err: err.message }, 'cancelling the running statement failed'));
+    // (Only when something may be running: a cancel costs the target a connection of its own.)
+    const idle = !this.recorderFailed && this.recorder?.idle === true;
+    if (!idle) this.cancelRunning?.().catch((err: Error) => this.log.warn({ err: err.message }, 'cancelling the running statement failed'));
     this.fail(reason, '57P01', message);
   }
 

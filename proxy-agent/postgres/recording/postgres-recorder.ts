@@ -334,6 +334,11 @@ export class PostgresRecorder {
     else head.result = this.newResult(r.querySeq, r.statementIndex + 1, EMPTY_COLUMNS);
   }
 
+  /** Nothing sent is unanswered: the target is not running anything for this session. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.copy === null;
+  }
+
   private onReadyForQuery(): void {
     // Everything up to and including the answered Sync (or simple Query) is done.
     const i = this.queue.findIndex((e) => e.kind === 'sync' || e.kind === 'query');
