@@ -54,6 +54,8 @@ export interface SessionContext {
 type Phase = 'startup' | 'auth' | 'connecting' | 'relay' | 'closed';
 
 const STARTUP_TIMEOUT_MS = 30_000;
+/** What a client may send behind a held statement before its socket is paused (read again after). */
+const HELD_BUFFER_MAX = 8 * 1024 * 1024;
 
 export class ClientSession {
   readonly id = crypto.randomUUID();
@@ -64,6 +66,7 @@ export class ClientSession {
   private readonly gated: { msg: ClientMessage; raw: Buffer }[] = [];
   /** A statement is held for approval: the line waits. */
   private holding = false;
+  private gatedBytes = 0;
   private user = '';
   /** Cancels the statement the target is running for this session (CancelRequest). */
   private cancelRunning: (() => Promise<void>) | null = null;
@@ -328,17 +331,22 @@ export class ClientSession {
 
   /**
    * With guardrails: each message is read before it goes on, and a denied Query or Parse is
-   * replaced (guardrail-gate.ts). A held one stops the line: it and everything after it wait
-   * (the client's socket is paused) until approvers decide. Forwarded in order.
+   * replaced (guardrail-gate.ts). A held one stops the line: it and everything after it wait in
+   * order until approvers decide. The client is still read meanwhile, into the line; only past
+   * HELD_BUFFER_MAX bytes waiting is its socket paused.
    */
   private gatedClientData(chunk: Buffer): void {
     try {
       // Copies: the parser may reuse what it handed out, and a held line waits.
-      this.parser.feed(chunk, (msg, raw) => this.gated.push({ msg: msg as ClientMessage, raw: Buffer.from(raw) }));
+      this.parser.feed(chunk, (msg, raw) => {
+        this.gated.push({ msg: msg as ClientMessage, raw: Buffer.from(raw) });
+        this.gatedBytes += raw.length;
+      });
     } catch (err) {
       this.fail('protocol_error', '08P01', `invalid message: ${(err as Error).message}`);
       return;
     }
+    if (this.holding && this.gatedBytes > HELD_BUFFER_MAX) this.downstream.pause();
     this.pumpGated();
   }
 
@@ -347,18 +355,18 @@ export class ClientSession {
     const out: Buffer[] = [];
     while (this.gated.length > 0) {
       const { msg, raw } = this.gated.shift()!;
+      this.gatedBytes -= raw.length;
       const passed = this.reviewed(msg, raw);
       if (Buffer.isBuffer(passed)) {
         out.push(passed);
         continue;
       }
       this.holding = true;
-      this.downstream.pause();
       void this.holdStatement(msg, raw, passed.hold).then((send) => {
         this.holding = false;
         if (this.phase !== 'relay') return;
         this.upstream!.write(send);
-        this.downstream.resume();
+        if (this.downstream.isPaused()) this.downstream.resume();
         this.pumpGated();
       });
       break;

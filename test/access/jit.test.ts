@@ -186,6 +186,30 @@ describe('just-in-time access to PostgreSQL', () => {
   });
 });
 
+describe('held statements and the client going away', () => {
+  it('when the client leaves while its statement is held, then the session ends at once and the statement never runs', async () => {
+    const id = await grantFor(alice, aaron);
+    const client = await pgh.client('alice');
+    client.on('error', () => undefined);
+    void client.query('drop table kept_t').catch(() => undefined);
+    await expect.poll(async () => (await pending(aaron, 'statement')).length, { timeout: 10_000 }).toBe(1);
+    const sessionId = (await pgh.store.listSessions({ user: 'alice', live: true }))[0].id;
+    // It says goodbye (Terminate) and closes its side, mid-wait: read at once, not after the decision.
+    (client as unknown as { connection: { stream: { end(b: Buffer): void } } }).connection.stream.end(Buffer.from([0x58, 0, 0, 0, 4]));
+    const end = await pgh.sessionWhere((e) => e.type === 'session.end' && e.sessionId === sessionId, 10_000);
+    expect(end.at(-1)?.type).toBe('session.end');
+    // Approving it now runs nothing: the session is gone.
+    const [held] = await pending(aaron, 'statement');
+    await aaron('POST', `/api/access-requests/${held.id}/approve`, {});
+    const direct = new pg.Client({ connectionString: pgh.directUrl });
+    await direct.connect();
+    const left = (await direct.query(`select count(*)::int as n from information_schema.tables where table_name = 'kept_t'`)).rows[0].n;
+    await direct.end();
+    expect(left).toBe(1);
+    await aaron('POST', `/api/access-requests/${id}/revoke`, {});
+  });
+});
+
 describe('just-in-time access over SSH', () => {
   it('when alice opens a shell without a grant, then she reads "waiting for approval (request #N)", goes on once approved, and is cut off when revoked', async () => {
     const conn = new ssh2.Client();
