@@ -115,9 +115,14 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     toViewers((await io.in(room(sessionId)).fetchSockets()).map((s) => s.data));
 
 
+  let closing = false;
   const presence = async (sessionId: string) => {
+    // Closing: the sockets leaving now would broadcast through a Redis adapter being closed.
+    if (closing) return;
     try {
-      io.to(room(sessionId)).emit('presence', { sessionId, viewers: await viewersOf(sessionId) });
+      const viewers = await viewersOf(sessionId);
+      if (closing) return;
+      io.to(room(sessionId)).emit('presence', { sessionId, viewers });
     } catch (err) {
       log.warn({ err: (err as Error).message, sessionId }, 'presence update failed');
     }
@@ -288,6 +293,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
   return {
     viewers: () => io.of('/').sockets.size,
     async close() {
+      closing = true;
       clearInterval(listTimer);
       await unsubscribeAccess?.();
       mirrors.close();
