@@ -12,7 +12,7 @@ import { createRedisControlBus } from '../../common/control/redis-control-bus.ts
 import { startHarness, type Harness } from '../support/agent-harness.ts';
 import { startHubWithLogin, type HubWithLogin } from '../support/dashboard-browser.ts';
 import { apiAs, type ApiCall } from '../support/oidc-login-client.ts';
-import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
+import { openShellThroughAgent, startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 import { ofType } from '../support/recordings.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
@@ -212,28 +212,18 @@ describe('held statements and the client going away', () => {
 
 describe('just-in-time access over SSH', () => {
   it('when alice opens a shell without a grant, then she reads "waiting for approval (request #N)", goes on once approved, and is cut off when revoked', async () => {
-    const conn = new ssh2.Client();
-    const password = await sshh.token('alice', 'demo-shell');
-    await new Promise<void>((resolve, reject) => {
-      conn.once('ready', () => resolve()).once('error', reject);
-      conn.connect({ host: '127.0.0.1', port: sshh.port, username: 'demo-shell', password });
-    });
-    const closed = new Promise<void>((resolve) => conn.once('close', () => resolve()));
-    const stream = await new Promise<ClientChannel>((resolve, reject) => conn.shell({ term: 'xterm', cols: 80, rows: 24 }, (err, s) => (err ? reject(err) : resolve(s))));
-    let shown = '';
-    stream.on('data', (d: Buffer) => (shown += d));
-    stream.stderr.on('data', (d: Buffer) => (shown += d));
-    await expect.poll(() => shown, { timeout: 10_000 }).toMatch(/waiting for approval \(request #\d+\)/);
-    const id = Number(/request #(\d+)/.exec(shown)![1]);
+    const { stream, closed, shown } = await openShellThroughAgent(sshh, 'alice', 'demo-shell');
+    await expect.poll(shown, { timeout: 10_000 }).toMatch(/waiting for approval \(request #\d+\)/);
+    const id = Number(/request #(\d+)/.exec(shown())![1]);
     expect((await sshAaron('POST', `/api/access-requests/${id}/approve`, {})).status).toBe(200);
-    await expect.poll(() => shown, { timeout: 10_000 }).toContain(`request #${id} was granted by aaron`);
+    await expect.poll(shown, { timeout: 10_000 }).toContain(`request #${id} was granted by aaron`);
     stream.write('echo working-$((6*7))\r');
-    await expect.poll(() => shown, { timeout: 10_000 }).toContain('working-42');
+    await expect.poll(shown, { timeout: 10_000 }).toContain('working-42');
 
     expect((await sshAlice('POST', `/api/access-requests/${id}/approve`, {})).status).toBe(403);
     expect((await sshAaron('POST', `/api/access-requests/${id}/revoke`, { reason: 'done' })).status).toBe(200);
     await closed;
-    expect(shown).toContain(`vigil: access grant #${id} was revoked by aaron: done`);
+    expect(shown()).toContain(`vigil: access grant #${id} was revoked by aaron: done`);
   });
 
   it('when a command an approve rule holds is run, then the client waits with the request number and the command runs once approved', async () => {

@@ -6,7 +6,6 @@
 import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createClient } from 'redis';
-import ssh2, { type ClientChannel } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { ControlBus, ControlMessage } from '../../common/control/control-bus.ts';
 import { createInProcessControlBus } from '../../common/control/in-process-control-bus.ts';
@@ -14,7 +13,7 @@ import { createRedisControlBus } from '../../common/control/redis-control-bus.ts
 import { startHarness, type Harness } from '../support/agent-harness.ts';
 import { startHubWithLogin, type HubWithLogin } from '../support/dashboard-browser.ts';
 import { apiAs } from '../support/oidc-login-client.ts';
-import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
+import { openShellThroughAgent, startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
@@ -80,25 +79,15 @@ describe('killing a live session', () => {
   });
 
   it('when a reviewer kills an SSH shell, then the terminal shows who ended it and the connection closes', async () => {
-    const conn = new ssh2.Client();
-    const password = await sshh.token('alice', 'demo-shell');
-    await new Promise<void>((resolve, reject) => {
-      conn.once('ready', () => resolve()).once('error', reject);
-      conn.connect({ host: '127.0.0.1', port: sshh.port, username: 'demo-shell', password });
-    });
-    const closed = new Promise<void>((resolve) => conn.once('close', () => resolve()));
-    const stream = await new Promise<ClientChannel>((resolve, reject) => conn.shell({ term: 'xterm', cols: 80, rows: 24 }, (err, s) => (err ? reject(err) : resolve(s))));
-    let shown = '';
-    stream.on('data', (d: Buffer) => (shown += d));
-    stream.stderr.on('data', (d: Buffer) => (shown += d));
+    const { stream, closed, shown } = await openShellThroughAgent(sshh, 'alice', 'demo-shell');
     stream.write('echo working\r');
-    await expect.poll(() => shown, { timeout: 10_000 }).toContain('working');
+    await expect.poll(shown, { timeout: 10_000 }).toContain('working');
 
     const sessionId = await liveSessionOf(sshh.store, 'alice');
     const ada = await apiAs(sshWeb.hub.url, 'ada');
     expect((await ada('POST', `/api/sessions/${sessionId}/kill`)).status).toBe(202);
     await closed;
-    expect(shown).toContain('vigil: this session was ended by ada');
+    expect(shown()).toContain('vigil: this session was ended by ada');
   });
 
   it('when the agent missed the order (sent while it was away), then its periodic check still ends the session', async () => {

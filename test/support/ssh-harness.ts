@@ -22,6 +22,7 @@ import { createMemoryStore } from '../../server/store/create-store.ts';
 import type { RecordingStore } from '../../server/store/recording-store.ts';
 import { recordings, type Recordings } from './recordings.ts';
 import { startSshd, type Sshd } from './sshd.ts';
+import ssh2, { type ClientChannel } from 'ssh2';
 
 const logger = process.env.VIGIL_TEST_LOG ? createLogger(process.env.VIGIL_TEST_LOG) : silentLogger;
 
@@ -140,4 +141,28 @@ export async function startSshHarness(opts: { targets?: Record<string, unknown>[
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A shell opened through the agent with ssh2 (a pty), and everything it showed (stdout and stderr). */
+export interface ShellThroughAgent {
+  conn: ssh2.Client;
+  stream: ClientChannel;
+  /** Resolves when the connection closes. */
+  closed: Promise<void>;
+  shown(): string;
+}
+
+export async function openShellThroughAgent(h: SshHarness, user: string, target: string): Promise<ShellThroughAgent> {
+  const conn = new ssh2.Client();
+  const password = await h.token(user, target);
+  await new Promise<void>((resolve, reject) => {
+    conn.once('ready', () => resolve()).once('error', reject);
+    conn.connect({ host: '127.0.0.1', port: h.port, username: target, password });
+  });
+  const closed = new Promise<void>((resolve) => conn.once('close', () => resolve()));
+  const stream = await new Promise<ClientChannel>((resolve, reject) => conn.shell({ term: 'xterm', cols: 80, rows: 24 }, (err, s) => (err ? reject(err) : resolve(s))));
+  let shown = '';
+  stream.on('data', (d: Buffer) => (shown += d));
+  stream.stderr.on('data', (d: Buffer) => (shown += d));
+  return { conn, stream, closed, shown: () => shown };
 }

@@ -68,50 +68,37 @@ export function watchSession(sessionId: string, handlers: WatchHandlers): () => 
   };
 }
 
-/** The sessions running now, pushed by the hub when they change (again after a reconnect). */
-export function followLiveSessions(handlers: { sessions(list: LiveSessionView[]): void; error(message: string): void }): () => void {
+/**
+ * A subscription the hub keeps per socket (`<topic>:subscribe` / `:unsubscribe`), made again after
+ * every reconnect (the hub then sends the whole state again), with the events it pushes.
+ */
+function follow(topic: 'live' | 'access', events: Array<[keyof ServerToClient, (payload: never) => void]>, error: (message: string) => void): () => void {
   const s = connection();
-  const onLive = (p: { sessions: LiveSessionView[] }) => handlers.sessions(p.sessions);
+  const loose = s as unknown as { on(name: string, fn: unknown): void; off(name: string, fn: unknown): void; emit(name: string, ack: (a: { ok: boolean; error?: { message: string } }) => void): void };
   const subscribe = () => {
-    s.emit('live:subscribe', (ack) => {
-      if (!ack.ok) handlers.error(ack.error.message);
+    loose.emit(`${topic}:subscribe`, (ack) => {
+      if (!ack.ok) error(ack.error?.message ?? 'refused');
     });
   };
-  const onConnectError = (err: Error) => handlers.error(`live connection failed: ${err.message}`);
-  s.on('live', onLive);
-  s.on('connect', subscribe);
-  s.on('connect_error', onConnectError);
+  const onConnectError = (err: Error) => error(`live connection failed: ${err.message}`);
+  const listeners: Array<[string, unknown]> = [...events, ['connect', subscribe], ['connect_error', onConnectError]];
+  for (const [name, fn] of listeners) loose.on(name, fn);
   if (s.connected) subscribe();
   return () => {
-    s.off('live', onLive);
-    s.off('connect', subscribe);
-    s.off('connect_error', onConnectError);
-    if (s.connected) s.emit('live:unsubscribe', () => undefined);
+    for (const [name, fn] of listeners) loose.off(name, fn);
+    if (s.connected) loose.emit(`${topic}:unsubscribe`, () => undefined);
   };
+}
+
+/** The sessions running now, pushed by the hub when they change (again after a reconnect). */
+export function followLiveSessions(handlers: { sessions(list: LiveSessionView[]): void; error(message: string): void }): () => void {
+  return follow('live', [['live', (p: { sessions: LiveSessionView[] }) => handlers.sessions(p.sessions)]], handlers.error);
 }
 
 /** Access requests this person may see: the whole list, then each change as it happens (on any hub). */
 export function followAccessRequests(handlers: { list(requests: AccessRequestView[]): void; changed(request: AccessRequestView): void; error(message: string): void }): () => void {
-  const s = connection();
-  const onList = (p: { requests: AccessRequestView[] }) => handlers.list(p.requests);
-  const onChange = (p: { request: AccessRequestView }) => handlers.changed(p.request);
-  // Again after a reconnect: what changed while away comes with the list.
-  const subscribe = () => {
-    s.emit('access:subscribe', (ack) => {
-      if (!ack.ok) handlers.error(ack.error.message);
-    });
-  };
-  const onConnectError = (err: Error) => handlers.error(`live connection failed: ${err.message}`);
-  s.on('access:requests', onList);
-  s.on('access:request', onChange);
-  s.on('connect', subscribe);
-  s.on('connect_error', onConnectError);
-  if (s.connected) subscribe();
-  return () => {
-    s.off('access:requests', onList);
-    s.off('access:request', onChange);
-    s.off('connect', subscribe);
-    s.off('connect_error', onConnectError);
-    if (s.connected) s.emit('access:unsubscribe', () => undefined);
-  };
+  return follow('access', [
+    ['access:requests', (p: { requests: AccessRequestView[] }) => handlers.list(p.requests)],
+    ['access:request', (p: { request: AccessRequestView }) => handlers.changed(p.request)],
+  ], handlers.error);
 }
