@@ -295,7 +295,10 @@ export class ClientSession {
     if (this.gate) {
       // Reviewed like everything after it. A message not complete yet stays in the parser and is
       // reviewed whole when the rest arrives: nothing of it goes out before.
-      this.gated.push(...early.map(({ msg, raw }) => ({ msg: msg as ClientMessage, raw })));
+      for (const { msg, raw } of early) {
+        this.gated.push({ msg: msg as ClientMessage, raw });
+        this.gatedBytes += raw.length;
+      }
       this.pumpGated();
     } else {
       const out = Buffer.concat([...early.map((e) => e.raw), this.parser.pendingBytes()]);
