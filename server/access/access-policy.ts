@@ -1,7 +1,7 @@
 // Who may do what with an access request, from the target's `approval` settings. Pure: the
 // service asks, the routes and the inbox show the answers (canDecide, canRevoke).
 import type { Approval } from '../../common/config/schema.ts';
-import type { Role } from '../../common/roles.ts';
+import { seesAllSessions, type Role } from '../../common/roles.ts';
 import type { AccessRequest } from '../store/access-store.ts';
 
 export interface Actor {
@@ -40,4 +40,15 @@ export function maySee(actor: Actor, request: AccessRequest, approval: Approval 
   if (request.user === actor.subject) return true;
   if (actor.roles.includes('admin') || actor.roles.includes('reviewer')) return true;
   return approval !== undefined && isApproverFor(actor, approval);
+}
+
+/** Whether the actor approves for a target (see AccessService.approves). */
+export type ApprovesFor = (actor: Actor, target: string) => boolean;
+
+/**
+ * Who sees a recorded session, in the API and live alike: reviewers and admins every one, its user
+ * their own, the approvers of its target that target's.
+ */
+export function maySeeSession(actor: Actor, session: { user: string; target: string }, approves?: ApprovesFor): boolean {
+  return seesAllSessions(actor.roles) || session.user === actor.subject || approves?.(actor, session.target) === true;
 }

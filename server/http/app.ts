@@ -91,7 +91,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
     res.json(body);
   });
   const access = opts.access;
-  api.use('/sessions', sessionsRouter(opts.store, opts.control, access && ((p, target) => access.approves({ subject: p.subject, roles: p.roles, groups: p.groups }, target))));
+  api.use('/sessions', sessionsRouter(opts.store, opts.control, access && ((actor, target) => access.approves(actor, target))));
   if (access) api.use('/access-requests', accessRouter(access));
   api.use('/audit', auditRouter(opts.store.access));
   if (opts.targets) api.use('/targets', targetsRouter(opts.targets.config, opts.targets.signer, opts.targets.tokenTtlMs));

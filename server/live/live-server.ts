@@ -22,6 +22,7 @@ import { SessionTaps } from './session-taps.ts';
 import { TerminalMirrors } from './terminal-mirror.ts';
 import { ViewerFeed } from './viewer-feed.ts';
 import type { AccessService } from '../access/access-service.ts';
+import { maySeeSession, type Actor } from '../access/access-policy.ts';
 import type { ControlBus } from '../../common/control/control-bus.ts';
 
 export interface LiveServerOptions {
@@ -103,6 +104,10 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
   const taps = new SessionTaps(opts.bus, log, (ids, sessionId, events) => io.local.to(ids).emit('events', { sessionId, events }));
   const mirrors = new TerminalMirrors(opts.store, taps, log);
 
+  /** This hub's sockets in a room (each hub pushes to its own). */
+  const localMembers = (name: string): LiveSocket[] =>
+    [...(io.of('/').adapter.rooms.get(name) ?? [])].map((id) => io.of('/').sockets.get(id)).filter((s): s is LiveSocket => !!s);
+
   /** Each person once, in name order. */
   const toViewers = (data: Iterable<SocketData | undefined>): Viewer[] => {
     const byUser = new Map<string, Viewer>();
@@ -140,11 +145,11 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       queryCount: s.queryCount, errorCount: s.errorCount, viewers: await viewersOf(s.id),
     })));
   };
-  const visibleTo = (data: SocketData, sessions: LiveSessionView[]) => (seesAll(data)
-    ? sessions
-    : sessions.filter((s) => s.user === data.user || opts.access?.service.approves(actorOf(data), s.target)));
+  const accessService = opts.access?.service;
+  const approves = accessService && ((actor: Actor, target: string) => accessService.approves(actor, target));
+  const visibleTo = (data: SocketData, sessions: LiveSessionView[]) => sessions.filter((s) => maySeeSession(actorOf(data), s, approves));
   const sendList = async (only?: LiveSocket) => {
-    const followers = only ? [only] : [...(io.of('/').adapter.rooms.get(LIVE_LIST) ?? [])].map((id) => io.of('/').sockets.get(id)).filter((s): s is LiveSocket => !!s);
+    const followers = only ? [only] : localMembers(LIVE_LIST);
     if (followers.length === 0) return;
     const sessions = await liveList();
     for (const socket of followers) {
@@ -167,7 +172,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
   const access = opts.access;
   const unsubscribeAccess = access ? await access.control.subscribe((message) => {
     if (message.kind !== 'access') return;
-    const followers = [...(io.of('/').adapter.rooms.get(ACCESS_FOLLOWERS) ?? [])].map((id) => io.of('/').sockets.get(id)).filter((s): s is LiveSocket => !!s);
+    const followers = localMembers(ACCESS_FOLLOWERS);
     if (followers.length === 0) return;
     access.service.find(message.requestId).then((request) => {
       if (!request) return;
@@ -194,8 +199,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     const mayWatch = async (sessionId: string): Promise<{ session: SessionSummary | null } | Ack> => {
       const session = await opts.store.getSession(sessionId);
       // A session may be live before its first event is stored: reviewers may wait for it.
-      if (seesAll(socket.data) || session?.user === socket.data.user) return { session };
-      if (session && access?.service.approves(actorOf(socket.data), session.target)) return { session };
+      if (seesAll(socket.data) || (session && maySeeSession(actorOf(socket.data), session, approves))) return { session };
       return { ok: false, error: { code: 'not_found', message: `no session ${sessionId}` } };
     };
 

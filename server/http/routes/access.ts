@@ -6,12 +6,11 @@
 //   POST /api/access-requests/:id/deny     { comment? }
 //   POST /api/access-requests/:id/revoke   { reason? }    (approvers, or the grant's holder)
 //   GET  /api/audit                      ?requestId&before&limit -> { entries }  (admins, reviewers)
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import { ACCESS_STATUSES } from '../../../common/control/control-bus.ts';
 import { parseDuration } from '../../../common/config/schema.ts';
 import type { AccessService, Origin } from '../../access/access-service.ts';
-import type { Actor } from '../../access/access-policy.ts';
 import type { AccessStore } from '../../store/access-store.ts';
 import { allow, principalOf } from '../auth.ts';
 import { parseInput } from '../validate.ts';
@@ -39,11 +38,6 @@ const AuditQuery = z.strictObject({
   limit: z.string().regex(/^\d{1,4}$/).transform(Number).pipe(z.number().min(1).max(1000)).optional(),
 });
 
-export function actorOf(res: Response): Actor {
-  const p = principalOf(res);
-  return { subject: p.subject, roles: p.roles, groups: p.groups };
-}
-
 const originOf = (req: Request): Origin => ({ from: req.ip ?? req.socket.remoteAddress ?? 'unknown' });
 const json = express.json({ limit: '16kb' });
 
@@ -53,37 +47,37 @@ export function accessRouter(access: AccessService): Router {
 
   router.get('/', anyone, async (req, res) => {
     const q = parseInput(ListQuery, req.query, 'query parameter');
-    res.json({ requests: await access.list(actorOf(res), { mine: q.mine, statuses: q.status, limit: q.limit }) });
+    res.json({ requests: await access.list(principalOf(res), { mine: q.mine, statuses: q.status, limit: q.limit }) });
   });
 
   router.post('/', allow('engineer', 'admin'), json, async (req, res) => {
     const body = parseInput(RequestBody, req.body ?? {}, 'body field');
-    const request = await access.request(actorOf(res), {
+    const request = await access.request(principalOf(res), {
       target: body.target, reason: body.reason, origin: body.origin,
       ...(body.duration ? { durationMs: parseDuration(body.duration) } : {}),
     }, originOf(req));
-    res.status(201).json({ request: access.view(actorOf(res), request) });
+    res.status(201).json({ request: access.view(principalOf(res), request) });
   });
 
   router.get('/:id', anyone, async (req, res) => {
     const { id } = parseInput(IdParams, req.params, 'path parameter');
-    res.json({ request: access.view(actorOf(res), await access.get(actorOf(res), id)) });
+    res.json({ request: access.view(principalOf(res), await access.get(principalOf(res), id)) });
   });
 
   for (const decision of ['approve', 'deny'] as const) {
     router.post(`/:id/${decision}`, allow('approver', 'admin'), json, async (req, res) => {
       const { id } = parseInput(IdParams, req.params, 'path parameter');
       const { comment } = parseInput(DecisionBody, req.body ?? {}, 'body field');
-      const request = await access.decide(actorOf(res), id, decision, comment, originOf(req));
-      res.json({ request: access.view(actorOf(res), request) });
+      const request = await access.decide(principalOf(res), id, decision, comment, originOf(req));
+      res.json({ request: access.view(principalOf(res), request) });
     });
   }
 
   router.post('/:id/revoke', anyone, json, async (req, res) => {
     const { id } = parseInput(IdParams, req.params, 'path parameter');
     const { reason } = parseInput(RevokeBody, req.body ?? {}, 'body field');
-    const request = await access.revoke(actorOf(res), id, reason, originOf(req));
-    res.json({ request: access.view(actorOf(res), request) });
+    const request = await access.revoke(principalOf(res), id, reason, originOf(req));
+    res.json({ request: access.view(principalOf(res), request) });
   });
 
   return router;

@@ -10,7 +10,8 @@ import { decodeSessionCursor, encodeSessionCursor, LIST_LIMIT_MAX } from '../../
 import { READ_LIMIT_DEFAULT, READ_LIMIT_MAX } from '../../store/sql-recording-store.ts';
 import { seesAllSessions } from '../../../common/roles.ts';
 import { AsciicastWriter } from '../../export/asciicast.ts';
-import { allow, principalOf, type Principal } from '../auth.ts';
+import { allow, principalOf } from '../auth.ts';
+import { maySeeSession, type ApprovesFor } from '../../access/access-policy.ts';
 import { AppError } from '../errors.ts';
 import { parseInput } from '../validate.ts';
 
@@ -62,9 +63,6 @@ const EXPORT_PAGE = 1000;
 
 const KillBody = z.strictObject({ reason: z.string().trim().max(500).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters').optional() });
 
-/** Whether the caller approves for a target (and so may see its sessions). */
-export type ApprovesFor = (principal: Principal, target: string) => boolean;
-
 export function sessionsRouter(store: RecordingStore, control?: ControlBus, approves?: ApprovesFor): Router {
   const router = Router();
   // Reviewers and admins see every session; the approvers of a target its sessions; everyone
@@ -75,10 +73,8 @@ export function sessionsRouter(store: RecordingStore, control?: ControlBus, appr
   const findSession = async (params: unknown, res: Response): Promise<SessionSummary> => {
     const { id } = parseInput(SessionParams, params, 'path parameter');
     const session = await store.getSession(id);
-    const principal = principalOf(res);
-    const visible = session && (seesAll(res) || session.user === principal.subject || approves?.(principal, session.target));
     // Someone else's session is "not found", as if it did not exist: its id reveals nothing.
-    if (!visible) throw AppError.notFound(`no session ${id}`);
+    if (!session || !maySeeSession(principalOf(res), session, approves)) throw AppError.notFound(`no session ${id}`);
     return session;
   };
 
