@@ -4,10 +4,10 @@
 // every few seconds for every live session, so a decision sent while this agent was disconnected
 // from Redis still takes effect when it is back; a grant's end is also watched locally, so a
 // session under it ends on time even with Redis away.
-import type { AccessState, ControlBus, KillOrder } from '../common/control/control-bus.ts';
+import { inForce, type AccessState, type ControlBus, type KillOrder } from '../common/control/control-bus.ts';
 import type { SessionEndReason } from '../common/events/index.ts';
 import type { Logger } from '../common/log.ts';
-import { grantEndMessage, inForce, type Admission } from './access/access-gate.ts';
+import { grantEndMessage, type Admission } from './access/access-gate.ts';
 
 /** A live session of any protocol, as the control path sees it. */
 export interface ControlledSession {
@@ -41,7 +41,7 @@ export async function enforceControl(opts: {
   };
   /** Ends every session under this request's grant unless the state keeps it in force. */
   const applyAccess = (state: AccessState) => {
-    if (state.scope !== 'connect' || inForce(state)) return;
+    if (state.scope !== 'connect' || state.status === 'pending' || inForce(state)) return;
     for (const session of opts.sessions()) {
       if (session.grant?.requestId !== state.requestId) continue;
       log.info({ session: session.id, request: state.requestId, status: state.status }, 'grant ended: session ended');

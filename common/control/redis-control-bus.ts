@@ -63,10 +63,12 @@ export async function createRedisControlBus(url: string, keyPrefix: string, logg
       if (message.kind === 'kill') tx.set(killKey(message.sessionId), text, { EX: KILL_KEPT_SECONDS });
       else {
         tx.set(accessKey(message.requestId), text, { EX: keptSeconds(message) });
-        const key = grantKey(message.target, message.user);
-        if (message.scope === 'connect' && message.status === 'granted' && message.expiresAt) {
-          tx.set(key, String(message.requestId), { PXAT: Date.parse(message.expiresAt) });
-        } else tx.eval(DELETE_IF_SAME, { keys: [key], arguments: [String(message.requestId)] });
+        // Only a connect request is a grant (a held statement's decision has none to keep).
+        if (message.scope === 'connect') {
+          const key = grantKey(message.target, message.user);
+          if (message.status === 'granted' && message.expiresAt) tx.set(key, String(message.requestId), { PXAT: Date.parse(message.expiresAt) });
+          else tx.eval(DELETE_IF_SAME, { keys: [key], arguments: [String(message.requestId)] });
+        }
       }
       await tx.publish(channel, text).exec();
     },

@@ -5,7 +5,7 @@
 // its grant, a held statement), by message and by polling the kept state, so a decision sent
 // while this agent was away is still seen.
 import { inForce, type AccessDraft, type AccessState, type ControlBus } from '../../common/control/control-bus.ts';
-import type { EventData } from '../../common/events/index.ts';
+import type { EventData, SessionEndReason } from '../../common/events/index.ts';
 import type { Logger } from '../../common/log.ts';
 
 /** The grant a session runs under. */
@@ -143,10 +143,15 @@ export function admissionOf(state: AccessState): Admission {
   return { requestId: state.requestId, expiresAt: state.expiresAt!, ...(state.by ? { by: state.by } : {}) };
 }
 
+/** The `access` event a session records when it ends for its grant (revoked or expired); null otherwise. */
+export function grantEndEvent(grant: Admission | null, reason: SessionEndReason, state?: AccessState): EventData<'access'> | null {
+  if (!grant || (reason !== 'revoked' && reason !== 'grant_expired')) return null;
+  return { action: reason === 'revoked' ? 'revoked' : 'expired', requestId: grant.requestId, ...(state?.by ? { by: state.by } : {}), ...(state?.reason ? { reason: state.reason } : {}) };
+}
+
 /** What the client is told when its grant ends. */
 export function grantEndMessage(state: Pick<AccessState, 'requestId' | 'status' | 'by' | 'reason' | 'expiresAt'>): string {
   if (state.status === 'revoked') return `access grant #${state.requestId} was revoked by ${state.by ?? 'an approver'}${state.reason ? `: ${state.reason}` : ''}`;
   return `access grant #${state.requestId} expired${state.expiresAt ? ` at ${state.expiresAt.slice(11, 19)} UTC` : ''}`;
 }
 
-export { inForce };

@@ -26,7 +26,7 @@ import * as server from './protocol/server-messages.ts';
 import { PostgresRecorder } from './recording/postgres-recorder.ts';
 import { cancelUpstream, loginUpstream, UpstreamError, type UpstreamSettings } from './upstream-login.ts';
 import type { CancelRegistry } from './cancel-registry.ts';
-import type { AccessGate, Admission } from '../access/access-gate.ts';
+import { grantEndEvent, type AccessGate, type Admission } from '../access/access-gate.ts';
 import type { AccessState } from '../../common/control/control-bus.ts';
 
 export interface PostgresTargetRuntime {
@@ -469,9 +469,8 @@ export class ClientSession {
   /** Ended from outside (a kill order, the grant's end): FATAL admin_shutdown with who and why, then close. */
   kill(message: string, reason: SessionEndReason = 'killed', access?: AccessState): void {
     if (this.phase === 'closed') return;
-    if (this.grant && (reason === 'revoked' || reason === 'grant_expired')) {
-      this.sink?.emit('access', { action: reason === 'revoked' ? 'revoked' : 'expired', requestId: this.grant.requestId, ...(access?.by ? { by: access.by } : {}), ...(access?.reason ? { reason: access.reason } : {}) });
-    }
+    const ended = grantEndEvent(this.grant, reason, access);
+    if (ended) this.sink?.emit('access', ended);
     // A statement begun before the decision must not run on to its end (and commit) after it: the
     // target stops reading the socket while it runs, so the Terminate alone would come too late.
     // (Only when something may be running: a cancel costs the target a connection of its own.)

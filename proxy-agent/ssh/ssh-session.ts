@@ -18,9 +18,9 @@ import { SessionEventSink, type RecordingOutlet } from '../recording/session-eve
 import { bridgeSession, type OpenChannel } from './channel-bridge.ts';
 import { parseLoginName } from './login-name.ts';
 import { connectUpstream, type SshUpstreamSettings } from './upstream-ssh.ts';
-import { admissionOf, inForce, notGrantedMessage, recordOutcome, type AccessGate, type Admission, type WaitReport } from '../access/access-gate.ts';
+import { admissionOf, grantEndEvent, notGrantedMessage, recordOutcome, type AccessGate, type Admission, type WaitReport } from '../access/access-gate.ts';
 import { parseDuration } from '../../common/config/schema.ts';
-import type { AccessState } from '../../common/control/control-bus.ts';
+import { inForce, type AccessState } from '../../common/control/control-bus.ts';
 
 export interface SshTargetRuntime {
   config: SshTarget;
@@ -311,9 +311,8 @@ export class SshSession {
   /** Ended from outside (a kill order, the grant's end): the message on each terminal, then close. */
   kill(message: string, reason: SessionEndReason = 'killed', access?: AccessState): void {
     if (this.ending || this.closed) return;
-    if (this.grant && (reason === 'revoked' || reason === 'grant_expired')) {
-      this.sink?.emit('access', { action: reason === 'revoked' ? 'revoked' : 'expired', requestId: this.grant.requestId, ...(access?.by ? { by: access.by } : {}), ...(access?.reason ? { reason: access.reason } : {}) });
-    }
+    const ended = grantEndEvent(this.grant, reason, access);
+    if (ended) this.sink?.emit('access', ended);
     this.fail(reason, message);
   }
 

@@ -27,7 +27,7 @@ export interface NewAccessRequest {
 export interface AccessRequestFilter {
   user?: string;
   statuses?: readonly AccessStatus[];
-  /** Only requests with id above this (what a client has not seen). */
+  /** At most this many, newest first (default 100, at most 500). */
   limit?: number;
 }
 
