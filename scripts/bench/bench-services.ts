@@ -1,5 +1,7 @@
 // What every benchmark starts the same way: a private PostgreSQL with the databases it needs and a
 // private Redis (free ports, registered for clean-up), and the hub's persister into a store.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createBus } from '../../common/bus/create-bus.ts';
 import { silentLogger } from '../../common/log.ts';
@@ -8,6 +10,13 @@ import { createStore } from '../../server/store/create-store.ts';
 import type { RecordingStore } from '../../server/store/recording-store.ts';
 import { startPostgres, startRedis, type PostgresInstance, type RedisInstance } from '../../test/support/services.ts';
 import type { Cleanup } from './processes.ts';
+
+/** The repository, where the benchmarks bundle the `vigil` command to (as `npm run build` ships it). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BUNDLE_DIR = path.join(ROOT, 'dist', 'bench');
+/** The databases the benchmarks create: the target's, and the hub's store. */
+export const DB = 'bench';
+export const STORE_DB = 'vigil_store';
 
 export interface DataServices {
   postgres: PostgresInstance;

@@ -17,7 +17,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
 import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
@@ -25,7 +24,7 @@ import { startDevIdentityProvider } from '../../server/dev-idp/dev-identity-prov
 import { freePort } from '../../test/support/free-port.ts';
 import { browserLike, loginThroughProvider } from '../../test/support/oidc-login-client.ts';
 import { buildBundle } from '../build.ts';
-import { startDataServices } from './bench-services.ts';
+import { BUNDLE_DIR, DB, ROOT, startDataServices, STORE_DB } from './bench-services.ts';
 import { runPgbench, type Endpoint } from './pgbench.ts';
 import { Cleanup, cpuSeconds, rssMb, startChild, type Child, runBenchmark } from './processes.ts';
 
@@ -41,10 +40,6 @@ const WATCH_ALL = env.BENCH_WATCH === 'all';
 const P99_TARGET_MS = 50;
 const RSS_TARGET_MB = 300;
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BUNDLE_DIR = path.join(ROOT, 'dist', 'bench');
-const DB = 'bench';
-const STORE_DB = 'vigil_store';
 const TOKEN_USER = 'bench';
 const CLIENT = { clientId: 'vigil-bench', clientSecret: 'bench-secret' };
 /** A statement whose result is a small table, as people's queries mostly are. */

@@ -18,11 +18,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
 import { freePort } from '../../test/support/free-port.ts';
 import { buildBundle } from '../build.ts';
-import { startDataServices, startPersister } from './bench-services.ts';
+import { BUNDLE_DIR, DB, ROOT, startDataServices, startPersister, STORE_DB } from './bench-services.ts';
 import { printProfileTop } from './cpu-profile.ts';
 import { initPgbench, resetTables, runPgbench, WORKLOADS, type Endpoint, type RunResult } from './pgbench.ts';
 import { pgbouncerAvailable, PGBOUNCER_BIN, startPgbouncer } from './pgbouncer.ts';
@@ -46,17 +45,11 @@ const HUB_DEFERRED = env.BENCH_HUB === 'deferred';
 const ONLY = env.BENCH_TARGETS?.split(',').map((s) => s.trim());
 const RSS_TARGET_MB = 150;
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const DB = 'bench';
-const STORE_DB = 'vigil_store';
 const TOKEN_USER = 'bench';
 
 const cleanup = new Cleanup();
 cleanup.installSignalHandlers();
 const say = (line = '') => process.stdout.write(`${line}\n`);
-
-/** Where the proxies' scripts are bundled to plain JavaScript, as `npm run build` ships the agent. */
-const BUNDLE_DIR = path.join(ROOT, 'dist', 'bench');
 
 /**
  * A script of this folder, from its bundle, in its own process (no TypeScript loader in it). With

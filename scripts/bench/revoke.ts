@@ -26,14 +26,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { parseConfig } from '../../common/config/load-config.ts';
 import { createRedisControlBus } from '../../common/control/redis-control-bus.ts';
 import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
 import { freePort } from '../../test/support/free-port.ts';
 import { buildBundle } from '../build.ts';
-import { startDataServices } from './bench-services.ts';
+import { BUNDLE_DIR, DB, ROOT, startDataServices, STORE_DB } from './bench-services.ts';
 import { Cleanup, cpuSeconds, machineBusySeconds, runBenchmark, startChild, type Child } from './processes.ts';
 import { median, percentile } from './report.ts';
 
@@ -48,10 +47,6 @@ const P99_TARGET_MS = 200;
 /** A session still open this long after its grant's revoke call: revocation failed. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BUNDLE_DIR = path.join(ROOT, 'dist', 'bench');
-const DB = 'bench';
-const STORE_DB = 'vigil_store';
 const TARGET = 'pg';
 const SLEEP = 'select pg_sleep(60)';
 const APPROVER = 'approver-1';
