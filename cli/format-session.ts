@@ -78,7 +78,9 @@ export function eventLines(e: VigilEvent): string[] {
     }
     case 'session.end': {
       const d = e.data;
-      return [`${head} ${d.reason}${d.message ? `: ${visible(d.message)}` : ''}  after ${duration(d.durationMs)}  ${d.bytesUp} bytes up, ${d.bytesDown} bytes down`];
+      const bytes = d.bytesUp !== undefined && d.bytesDown !== undefined ? `  ${d.bytesUp} bytes up, ${d.bytesDown} bytes down` : '';
+      const gap = d.missing ? `  (${d.missing} events never arrived)` : '';
+      return [`${head} ${d.reason}${d.message ? `: ${visible(d.message)}` : ''}  after ${duration(d.durationMs)}${bytes}${gap}`];
     }
     case 'db.query': {
       const d = e.data;

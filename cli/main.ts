@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { describeFailure } from './cli-error.ts';
 import { registerAgent } from './commands/agent.ts';
+import { registerConfig } from './commands/config.ts';
 import { registerDev } from './commands/dev.ts';
 import { registerExport } from './commands/export.ts';
 import { registerHub } from './commands/hub.ts';
@@ -21,6 +22,7 @@ registerToken(program);
 registerRequest(program);
 registerSessions(program);
 registerExport(program);
+registerConfig(program);
 
 try {
   await program.parseAsync(process.argv);

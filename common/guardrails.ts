@@ -7,6 +7,7 @@
 // Rules are read in order; for each statement the first rule that matches decides, and a string of
 // several statements gets the strictest of their decisions (deny > approve > allow).
 import { z } from 'zod';
+import { regexError } from './config/regex.ts';
 
 export const STATEMENT_KINDS = [
   'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'UPDATE_WITHOUT_WHERE', 'DELETE_WITHOUT_WHERE', 'MERGE',
@@ -15,14 +16,11 @@ export const STATEMENT_KINDS = [
 ] as const;
 export type StatementKind = (typeof STATEMENT_KINDS)[number];
 
-const regex = z.string().min(1).max(1000).refine((s) => {
-  try {
-    new RegExp(s, 'i');
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not a valid regular expression');
+// Compiled as guardrail-policy.ts compiles them (case-insensitive).
+const regex = z.string().min(1).max(1000).superRefine((s, ctx) => {
+  const error = regexError(s, 'i');
+  if (error) ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${error}` });
+});
 
 export const Guardrail = z
   .object({

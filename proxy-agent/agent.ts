@@ -3,12 +3,15 @@
 // public key.
 import fs from 'node:fs';
 import type net from 'node:net';
+import path from 'node:path';
 import tls from 'node:tls';
 import type { Config, PostgresTarget } from '../common/config/schema.ts';
+import { readSecret, upstreamPassword } from '../common/config/secrets.ts';
 import type { EventBus } from '../common/bus/event-bus.ts';
 import type { SshKeyDirectory } from '../common/ssh-key-directory.ts';
 import type { ControlBus } from '../common/control/control-bus.ts';
 import { enforceControl, type ControlledSession } from './session-control.ts';
+import { keepLease } from './lease/agent-lease.ts';
 import { AccessGate } from './access/access-gate.ts';
 import { GuardrailPolicy } from './guardrails/guardrail-policy.ts';
 import { loadClassifier } from './guardrails/statement-classifier.ts';
@@ -16,6 +19,9 @@ import type { Logger } from '../common/log.ts';
 import { TokenVerifier } from '../common/tokens.ts';
 import { Masker } from './masking/masker.ts';
 import { EventPublisher } from './publish/event-publisher.ts';
+import { Outbox, readOutbox } from './publish/outbox.ts';
+import { recoverOutbox } from './publish/outbox-recovery.ts';
+import { withTimeout } from '../common/control/control-bus.ts';
 import { CancelRegistry } from './postgres/cancel-registry.ts';
 import { PostgresListener } from './postgres/postgres-listener.ts';
 import type { UpstreamSettings } from './postgres/upstream-login.ts';
@@ -55,18 +61,21 @@ export interface Agent {
 export function resolveUpstream(target: PostgresTarget, env: NodeJS.ProcessEnv = process.env): UpstreamSettings {
   const u = target.upstream;
   if (!u) throw new Error(`target ${target.name} has no upstream`);
-  let password = u.password;
-  if (u.passwordEnv) {
-    password = env[u.passwordEnv];
-    if (password === undefined) throw new Error(`target ${target.name}: environment variable ${u.passwordEnv} (upstream.passwordEnv) is not set`);
-  }
+  const fromEnv = upstreamPassword(target);
+  const password = fromEnv ? readSecret(fromEnv, env) : u.password;
   return { host: u.host, port: u.port, database: u.database, user: u.user, password, tls: u.tls, caFile: u.caFile };
 }
 
 export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const { config, bus, logger } = opts;
   const verifier = await TokenVerifier.fromPem(opts.hubPublicKeyPem);
-  const publisher = new EventPublisher(bus, { ...config.agent.spool, logger });
+  // What an earlier run left unsent goes out first, and its open sessions end, before serving.
+  const outboxDir = config.agent.outbox.dir ?? path.join(config.dataDir, 'outbox', config.agent.id);
+  const earlier = readOutbox(outboxDir, logger);
+  const outbox = new Outbox({ dir: outboxDir, logger });
+  const publisher = new EventPublisher(bus, { ...config.agent.spool, logger, outbox });
+  await republishEarlierRun(publisher, bus, earlier, logger);
+  outbox.dropEarlierRun();
   const cancels = new CancelRegistry();
   const listeners = new Map<string, net.AddressInfo>();
   const servers: Array<PostgresListener | SshListener> = [];
@@ -133,12 +142,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     for (const s of servers) yield* s.sessions;
   };
   const stopControl = opts.control ? await enforceControl({ control: opts.control, sessions: liveSessions, logger }) : null;
+  const lease = opts.control ? keepLease({ control: opts.control, agentId: config.agent.id, sessions: liveSessions, logger }) : null;
 
   return {
     listeners,
     publisher,
     sessionCount: () => servers.reduce((n, s) => n + s.sessions.size, 0),
     async stop() {
+      await lease?.stop();
       await stopControl?.();
       await access.stop();
       await Promise.all(servers.map((s) => s.close()));
@@ -146,6 +157,21 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       await publisher.close();
     },
   };
+}
+
+/** Sends what the outbox of an earlier run holds and ends its open sessions (outbox-recovery.ts). */
+async function republishEarlierRun(publisher: EventPublisher, bus: EventBus, bodies: string[], logger: Logger): Promise<void> {
+  if (bodies.length === 0) return;
+  const sessions = new Set<string>();
+  for (const b of bodies) {
+    const m = /"sessionId":"([^"]{1,64})"/.exec(b);
+    if (m) sessions.add(m[1]);
+  }
+  // Persisted ones are not sent again; with the bus away, everything is (duplicates are harmless).
+  const marks = await withTimeout(bus.watermarks([...sessions]), 2000, 'the bus').catch(() => new Map<string, number>());
+  const recovery = recoverOutbox(bodies, marks);
+  for (const e of recovery.events) publisher.publish(e, true);
+  logger.warn({ events: recovery.events.length, ended: recovery.ended.length, unreadable: recovery.unreadable }, 'the outbox of an earlier run was sent again; its open sessions were ended (agent_restarted)');
 }
 
 export function splitHostPort(hostPort: string): [string, number] {

@@ -12,6 +12,8 @@ import { grantEndMessage, type Admission } from './access/access-gate.ts';
 /** A live session of any protocol, as the control path sees it. */
 export interface ControlledSession {
   readonly id: string;
+  /** The last seq its recording has emitted (0 before it has one). */
+  readonly lastSeq: number;
   /** The access grant it runs under (jit targets), once admitted. */
   readonly grant: Admission | null;
   /** Ends the session now, telling the client why (PostgreSQL: FATAL; SSH: on the terminal). */

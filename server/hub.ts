@@ -5,9 +5,11 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { EventBus } from '../common/bus/event-bus.ts';
 import { parseDuration, type Config } from '../common/config/schema.ts';
+import { oidcClientSecret, readSecret, sessionSecretOf } from '../common/config/secrets.ts';
 import type { Logger } from '../common/log.ts';
 import { ensureSigningKey, TokenSigner, TokenVerifier } from '../common/tokens.ts';
 import { createApiApp } from './http/app.ts';
+import { readinessChecks } from './http/readiness.ts';
 import { dashboardDir } from './http/dashboard.ts';
 import { createMetricsRegistry } from './http/metrics.ts';
 import { sessionSecret } from './http/session-secret.ts';
@@ -22,6 +24,7 @@ import { syncKeyDirectory } from './http/routes/ssh-keys.ts';
 import type { ControlBus } from '../common/control/control-bus.ts';
 import { createControlBus } from '../common/control/redis-control-bus.ts';
 import { AccessService } from './access/access-service.ts';
+import { SessionReaper } from './liveness/session-reaper.ts';
 
 export interface HubOptions {
   config: Config;
@@ -40,6 +43,8 @@ export interface HubOptions {
   sshKeyDirectory?: SshKeyDirectory;
   /** Decisions to the agents. Default: over Redis when configured, else in this process only. */
   control?: ControlBus;
+  /** How often sessions are checked against their agents' leases (default 1 s). */
+  reaperEveryMs?: number;
 }
 
 export interface Hub {
@@ -79,6 +84,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       owned.add('control bus', () => own.close());
       control = own;
     }
+    // Sessions whose agent died or restarted end in the recording, with a reason.
+    const reaper = new SessionReaper({ store, bus, control, logger, everyMs: opts.reaperEveryMs });
+    reaper.start();
+    owned.add('session reaper', () => reaper.stop());
     const access = new AccessService({ config, store: store.access, control, logger: logger.child({ component: 'access' }) });
     await access.start();
     owned.add('access requests', () => access.stop());
@@ -96,9 +105,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const publicUrl = config.hub.publicUrl ?? url;
     const webLogin = oidc && createWebLogin({
       oidc,
-      clientSecret: oidcClientSecret(oidc.clientSecretEnv, opts.oidcClientSecret),
+      clientSecret: opts.oidcClientSecret ?? readSecret(oidcClientSecret(oidc)),
       publicUrl,
-      sessionSecret: sessionSecret(config.dataDir, config.hub.auth.sessionSecretEnv),
+      sessionSecret: sessionSecret(config.dataDir, sessionSecretOf(config.hub.auth)),
       sessionTtlMs: parseDuration(config.hub.auth.sessionTtl),
       store: sessions.store,
       logger,
@@ -107,26 +116,30 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       store,
       verifier,
       logger: logger.child({ component: 'api' }),
-      metrics: () => ({ persister: persister.metrics(), bus: bus.status() }),
+      metrics: () => ({ persister: persister.metrics(), bus: bus.status(), live: live?.outbound() }),
       targets: { config, signer: await TokenSigner.fromPem(privateKeyPem), tokenTtlMs: parseDuration(config.hub.tokenTtl) },
       metricsRegistry: createMetricsRegistry({
         persister: () => persister.metrics(),
         busUp: () => bus.status() === 'up',
         liveSessions: () => store.countLiveSessions(),
         viewers: () => live?.viewers() ?? 0,
+        viewersOutbound: () => live?.outbound() ?? { bufferedBytes: 0, dropped: 0 },
         backlog: () => bus.backlog(persister.group),
       }),
       webLogin,
       sshKeyDirectory: keyDirectory,
       control,
       access,
+      reaper,
       dashboardDir: webLogin ? (opts.dashboardDir ?? dashboardDir()) : undefined,
+      readiness: readinessChecks({ store, redisBus: config.redis.url ? bus : undefined, idp: webLogin ? webLogin.idpReachable : undefined }),
+      rateLimits: config.hub.rateLimits,
     });
     // The app first: Socket.IO takes over /socket.io/ and hands every other request to the
     // listeners the server already has.
     server.on('request', app);
     if (webLogin) {
-      const started = await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url, redisKeyPrefix: config.redis.keyPrefix, access: { service: access, control } });
+      const started = await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url, redisKeyPrefix: config.redis.keyPrefix, access: { service: access, control }, limits: config.hub.live });
       owned.add('live viewing', () => started.close());
       live = started;
     }
@@ -146,12 +159,6 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       return stopping;
     },
   };
-}
-
-function oidcClientSecret(envName: string, given: string | undefined): string {
-  const secret = given ?? process.env[envName];
-  if (!secret) throw new Error(`hub.auth.oidc is configured but ${envName} holds no client secret`);
-  return secret;
 }
 
 function listen(server: http.Server, hostPort: string): Promise<net.AddressInfo> {

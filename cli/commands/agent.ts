@@ -1,6 +1,7 @@
 // vigil agent --config FILE: the recording proxy for the config's targets, publishing to Redis.
 import fs from 'node:fs';
 import type { Command } from 'commander';
+import { checkSecrets } from '../../common/config/secrets.ts';
 import { createBus } from '../../common/bus/create-bus.ts';
 import { createRedisKeyDirectory } from '../../common/ssh-key-directory.ts';
 import { createRedisControlBus } from '../../common/control/redis-control-bus.ts';
@@ -36,6 +37,7 @@ export function registerAgent(program: Command): void {
     .option('--config <file>', 'config file (settings may also come from the environment)')
     .action(async (opts: { config?: string }) => {
       const config = loadCliConfig(opts.config, { addDemoTarget: false });
+      checkSecrets(config, opts.config ?? '(defaults)', 'agent');
       if (!config.redis.url) {
         throw new CliError('vigil agent sends recordings to the hub through Redis: set redis.url in the config or REDIS_URL (the in-process bus of `vigil dev` cannot cross processes)');
       }

@@ -1,5 +1,6 @@
 // vigil hub --config FILE: the persister and the HTTP API, fed by agents through Redis.
 import type { Command } from 'commander';
+import { checkSecrets } from '../../common/config/secrets.ts';
 import { createBus } from '../../common/bus/create-bus.ts';
 import { createLogger } from '../../common/log.ts';
 import { startHub } from '../../server/hub.ts';
@@ -15,6 +16,7 @@ export function registerHub(program: Command): void {
     .option('--config <file>', 'config file (settings may also come from the environment)')
     .action(async (opts: { config?: string }) => {
       const config = loadCliConfig(opts.config, { addDemoTarget: false });
+      checkSecrets(config, opts.config ?? '(defaults)', 'hub');
       if (!config.redis.url) {
         throw new CliError('vigil hub receives recordings through Redis: set redis.url in the config or REDIS_URL (or run `vigil dev` for everything in one process)');
       }

@@ -113,6 +113,8 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
   let subscriber: Client | undefined;
   let subscriberReady: Promise<void> | undefined;
   const handlers = new Map<string, Set<(e: BusEvent) => void>>();
+  /** The one node-redis listener of each subscribed channel (it hands each message to the handlers). */
+  const redisListeners = new Map<string, (message: string) => void>();
 
   const send = <T = unknown>(client: Client, args: Array<string | Buffer>): Promise<T> => client.sendCommand<T>(args);
 
@@ -278,25 +280,28 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
         set = new Set();
         handlers.set(channel, set);
         const listeners = set;
-        try {
-          await sub.subscribe(channel, (message: string) => {
-            const items = unpackLive(message);
-            if (!items) {
-              log.warn({ channel }, 'malformed live message dropped');
-              return;
-            }
-            for (const { seq, body } of items) {
-              for (const fn of listeners) {
-                try {
-                  fn({ sessionId, seq, body });
-                } catch (err) {
-                  log.error({ err }, 'live subscriber failed');
-                }
+        const listener = (message: string) => {
+          const items = unpackLive(message);
+          if (!items) {
+            log.warn({ channel }, 'malformed live message dropped');
+            return;
+          }
+          for (const { seq, body } of items) {
+            for (const fn of listeners) {
+              try {
+                fn({ sessionId, seq, body });
+              } catch (err) {
+                log.error({ err }, 'live subscriber failed');
               }
             }
-          });
+          }
+        };
+        redisListeners.set(channel, listener);
+        try {
+          await sub.subscribe(channel, listener);
         } catch (err) {
           handlers.delete(channel);
+          redisListeners.delete(channel);
           throw err;
         }
       }
@@ -306,8 +311,13 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
         mine.delete(onEvent);
         if (mine.size > 0 || handlers.get(channel) !== mine) return;
         handlers.delete(channel);
+        const listener = redisListeners.get(channel);
+        redisListeners.delete(channel);
         try {
-          await sub.unsubscribe(channel);
+          // With its listener: node-redis then knows the channel is being left, and a subscribe to
+          // it meanwhile (a viewer arriving as the last one leaves) subscribes anew. Without it,
+          // that subscribe is taken as already done and the UNSUBSCRIBE's reply ends it too.
+          await sub.unsubscribe(channel, listener);
         } catch {
           // offline: the subscription is gone with the connection anyway
         }

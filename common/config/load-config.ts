@@ -6,7 +6,8 @@
 //   VIGIL_LOG_LEVEL -> log.level, and any setting as VIGIL__PATH__TO__KEY (double underscores
 //   between segments, case-insensitive; targets are addressed by name), e.g.
 //   VIGIL__HUB__LISTEN=0.0.0.0:8080, VIGIL__TARGETS__DEMO__UPSTREAM__PASSWORD=s3cret.
-//   Values are read as YAML scalars, so numbers and booleans keep their type.
+//   Values are read as YAML, so numbers and booleans keep their type. A value that is not YAML,
+//   or that the schema refuses, is reported with the variable's name: env is where it is fixed.
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
@@ -14,6 +15,17 @@ import { Config } from './schema.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** Several problems as one error, a line each (start-up stops with it; `vigil config check` lists them). */
+export function configProblems(source: string, problems: readonly string[]): ConfigError {
+  return new ConfigError(`invalid config ${source}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+}
+
+/** Where an environment variable put its value, list items by index as the schema reports them. */
+export interface Override {
+  variable: string;
+  path: Array<string | number>;
 }
 
 const ALIASES: Record<string, string[]> = {
@@ -54,56 +66,82 @@ function knownKeys(schema: z.ZodType, into = new Map<string, string>()): Map<str
   return into;
 }
 
-function setPath(root: Obj, path: string[], value: unknown, source: string): void {
+function setPath(root: Obj, path: string[], value: unknown, source: string, overrides: Override[]): void {
   let node: unknown = root;
+  const at: Array<string | number> = [];
   for (let i = 0; i < path.length; i++) {
     const key = path[i];
     const last = i === path.length - 1;
     if (Array.isArray(node)) {
       // Arrays of named things (targets) are addressed by name.
-      let item = node.find((el) => isObj(el) && String(el.name).toLowerCase() === key.toLowerCase());
-      if (!item) {
-        if (last) throw new ConfigError(`${source}: cannot replace a whole list item`);
-        item = { name: key.toLowerCase() };
-        node.push(item);
+      if (last) throw new ConfigError(`${source}: cannot replace a whole list item`);
+      let index = node.findIndex((el) => isObj(el) && String(el.name).toLowerCase() === key.toLowerCase());
+      if (index < 0) {
+        index = node.push({ name: key.toLowerCase() }) - 1;
+        // What the new item lacks (its protocol...) is then this variable's doing.
+        overrides.push({ variable: source, path: [...at, index] });
       }
-      node = item;
+      node = node[index];
+      at.push(index);
       continue;
     }
     if (!isObj(node)) throw new ConfigError(`${source}: ${path.slice(0, i).join('.')} is not an object`);
+    at.push(key);
     if (last) node[key] = value;
     else {
       if (node[key] === undefined) node[key] = key === 'targets' ? [] : {};
       node = node[key];
     }
   }
+  overrides.push({ variable: source, path: at });
 }
 
-export function applyEnv(raw: Obj, env: NodeJS.ProcessEnv): Obj {
+/**
+ * Puts the environment's settings into `raw`. Returns where each variable landed, so a schema
+ * issue there can name it, and the variables that could not be applied.
+ */
+function overlayEnv(raw: Obj, env: NodeJS.ProcessEnv): { overrides: Override[]; problems: string[] } {
   const keys = knownKeys(Config);
+  const overrides: Override[] = [];
+  const problems: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || value === '') continue;
-    if (ALIASES[name]) {
-      setPath(raw, ALIASES[name], value, name);
-    } else if (name.startsWith('VIGIL__')) {
-      const path = name.slice('VIGIL__'.length).split('__').map((seg) => keys.get(seg.toLowerCase()) ?? seg.toLowerCase());
-      setPath(raw, path, YAML.parse(value), name);
+    try {
+      if (ALIASES[name]) {
+        setPath(raw, ALIASES[name], value, name, overrides);
+      } else if (name.startsWith('VIGIL__')) {
+        const path = name.slice('VIGIL__'.length).split('__').map((seg) => keys.get(seg.toLowerCase()) ?? seg.toLowerCase());
+        setPath(raw, path, parseValue(name, value), name, overrides);
+      }
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(err.message);
     }
   }
-  return raw;
+  return { overrides, problems };
 }
 
-function formatIssues(error: z.ZodError, file: string): string {
-  return error.issues
-    .map((issue) => `  ${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('\n')
-    .replace(/^/, `invalid config ${file}:\n`);
+function parseValue(variable: string, value: string): unknown {
+  try {
+    return YAML.parse(value);
+  } catch (err) {
+    // The YAML library adds a code frame on further lines; one line per problem reads better.
+    throw new ConfigError(`${variable}: not valid YAML: ${(err as Error).message.split('\n')[0].replace(/:$/, '')}`);
+  }
 }
 
-/** Validates a raw config object (already merged with the environment). */
-export function parseConfig(raw: unknown, source = '(config)'): Config {
+function describeIssue(issue: z.core.$ZodIssue, overrides: readonly Override[]): string {
+  const where = issue.path.length ? issue.path.join('.') : '(root)';
+  const from = overrides
+    .filter((o) => o.path.length <= issue.path.length && o.path.every((seg, i) => String(seg) === String(issue.path[i])))
+    .reduce<Override | undefined>((best, o) => (!best || o.path.length > best.path.length ? o : best), undefined);
+  return `${where}: ${issue.message}${from ? ` (from ${from.variable})` : ''}`;
+}
+
+/** Validates a raw config object (already merged with the environment: `overrides` says where). */
+export function parseConfig(raw: unknown, source = '(config)', overrides: readonly Override[] = []): Config {
   const parsed = Config.safeParse(raw ?? {});
-  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, source));
+  if (!parsed.success) throw configProblems(source, parsed.error.issues.map((issue) => describeIssue(issue, overrides)));
   return parsed.data;
 }
 
@@ -124,5 +162,8 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     }
     if (!isObj(raw)) throw new ConfigError(`config ${file}: expected a mapping at the top level`);
   }
-  return parseConfig(applyEnv(raw as Obj, env), file ?? '(defaults)');
+  const source = file ?? '(defaults)';
+  const { overrides, problems } = overlayEnv(raw as Obj, env);
+  if (problems.length) throw configProblems(source, problems);
+  return parseConfig(raw, source, overrides);
 }

@@ -3,21 +3,44 @@
 import { z } from 'zod';
 import { ROLES } from '../roles.ts';
 import { Guardrail } from '../guardrails.ts';
+import { regexError } from './regex.ts';
 
+const HOST_PORT = /^[^\s:]+:(\d{1,5})$|^\[[0-9a-fA-F:]+\]:(\d{1,5})$/;
+
+/** An address to listen on: port 0 asks the OS for a free port (tests, `vigil dev` on a busy host). */
 const hostPort = z
   .string()
-  .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:15432');
+  .regex(HOST_PORT, 'expected host:port, e.g. 127.0.0.1:15432')
+  .superRefine((text, ctx) => {
+    const m = HOST_PORT.exec(text);
+    const port = m && Number(m[1] ?? m[2]);
+    if (port !== null && port > 65535) ctx.addIssue({ code: 'custom', message: `port ${port} is out of range: expected 0 (any free port) to 65535` });
+  });
+
+/** The name of an environment variable that holds a secret (common/config/secrets.ts reads it). */
+const envName = z.string().min(1, 'empty: name the environment variable that holds the secret');
 
 const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 500ms, 30s, 15m or 1h');
 
-export const MaskRule = z.object({
-  /** Marker name: a match is replaced by `[NAME]`. */
-  name: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'rule names are UPPER_SNAKE_CASE'),
-  pattern: z.string().min(1),
-  flags: z.string().regex(/^[imsu]*$/).default(''),
-});
+const MASK_FLAGS = /^[imsu]*$/;
+
+export const MaskRule = z
+  .object({
+    /** Marker name: a match is replaced by `[NAME]`. */
+    name: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'rule names are UPPER_SNAKE_CASE'),
+    pattern: z.string().min(1),
+    flags: z.string().regex(MASK_FLAGS, 'flags are some of i, m, s and u').default(''),
+  })
+  .superRefine((rule, ctx) => {
+    // Flags outside the allowed set already have their own issue; the pattern is judged with valid ones.
+    if (!MASK_FLAGS.test(rule.flags)) return;
+    const flagsError = regexError('', rule.flags);
+    if (flagsError) return ctx.addIssue({ code: 'custom', path: ['flags'], message: flagsError });
+    const error = regexError(rule.pattern, rule.flags);
+    if (error) ctx.addIssue({ code: 'custom', path: ['pattern'], message: `not a valid regular expression: ${error}` });
+  });
 export type MaskRule = z.infer<typeof MaskRule>;
 
 export const BUILTIN_DETECTORS = [
@@ -87,8 +110,8 @@ export const PostgresUpstream = z
     database: z.string().min(1),
     user: z.string().min(1),
     /** Prefer passwordEnv in files; the password is never recorded or logged. */
-    password: z.string().optional(),
-    passwordEnv: z.string().optional(),
+    password: z.string().min(1, 'empty: omit it when the upstream needs no password').optional(),
+    passwordEnv: envName.optional(),
     tls: z.enum(['disable', 'prefer', 'require', 'verify-full']).default('disable'),
     /** PEM file of the CA for verify-full. */
     caFile: z.string().optional(),
@@ -96,6 +119,16 @@ export const PostgresUpstream = z
   .strict();
 
 export const TlsListener = z.object({ certFile: z.string(), keyFile: z.string() }).strict();
+
+/**
+ * What a client may set at startup unless the target says otherwise: the usual client settings.
+ * (client_encoding is always accepted: a client needs it to read text.)
+ */
+export const DEFAULT_STARTUP_SETTINGS = [
+  'application_name', 'DateStyle', 'TimeZone', 'IntervalStyle', 'extra_float_digits',
+  'search_path', 'statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout',
+  'client_min_messages', 'default_transaction_isolation', 'default_transaction_read_only', 'bytea_output',
+] as const;
 
 export const PostgresTarget = z
   .object({
@@ -112,6 +145,17 @@ export const PostgresTarget = z
     maxRows: z.number().int().min(0).max(100_000).default(100),
     /** COPY content kept per operation, in bytes. */
     maxCopyBytes: z.number().int().min(0).default(64 * 1024),
+    /**
+     * Bytes of one value the recording keeps (a statement's text, a parameter, a result cell); a
+     * longer one keeps its masked start and `[TRUNCATED <size> bytes sha256:<hex>]`.
+     */
+    maxValueBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+    /**
+     * Settings a client may give at startup, in its startup packet or as `options=-c name=value`
+     * (case-insensitive); they go to the target's own startup packet. Any other is refused with an
+     * error naming it.
+     */
+    startupSettings: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'expected a setting name such as statement_timeout')).default([...DEFAULT_STARTUP_SETTINGS]),
     masking: Masking.default(Masking.parse({})),
     /** Statement rules: deny DROP, DELETE without WHERE... (read with the PostgreSQL parser). */
     guardrails: guardrails('sql'),
@@ -131,7 +175,7 @@ export const SshUpstream = z
     /** The agent's private key for the host (OpenSSH or PEM format). */
     privateKeyFile: z.string().optional(),
     /** Or a password, from the environment; never recorded or logged. */
-    passwordEnv: z.string().optional(),
+    passwordEnv: envName.optional(),
     /**
      * The host's public key, pinned: as in known_hosts or a .pub file ("ssh-ed25519 AAAA..."), or
      * its fingerprint as `ssh-keygen -l` prints it ("SHA256:..."). Any other key refuses the session.
@@ -202,6 +246,36 @@ export const HubAuth = z
   .strict();
 export type HubAuth = z.infer<typeof HubAuth>;
 
+const perMinute = z.number().int().positive().max(1_000_000);
+
+/**
+ * Per source address, each a budget per minute (spent at once if need be, earned back evenly).
+ * The defaults leave a person or a test suite plenty and stop a script hammering the hub.
+ */
+export const HubRateLimits = z
+  .object({
+    /** Dashboard logins: requests to /auth/login, and to /auth/callback (each its own budget). */
+    loginsPerMinute: perMinute.default(60),
+    /** Connection tokens issued (POST /api/targets/:name/connection). */
+    tokensPerMinute: perMinute.default(60),
+    /** API requests with a bad or expired token; past it the address is refused (429) for a while. */
+    failedAuthPerMinute: perMinute.default(30),
+  })
+  .strict();
+export type HubRateLimits = z.infer<typeof HubRateLimits>;
+
+/** Bounds on what one dashboard connection may cost the hub (docs/ARCHITECTURE.md, Live viewing). */
+export const HubLive = z
+  .object({
+    /** Sessions one connection watches at once; each costs a bus subscription and a feed. */
+    maxWatchesPerSocket: z.number().int().positive().max(10_000).default(50),
+    /** Bytes the hub holds for one connection that it has not read yet; beyond it the viewer is
+     * dropped (`slow_consumer`) and resumes from the store when it comes back. */
+    maxBufferedBytesPerSocket: z.number().int().min(64 * 1024).default(8 * 1024 * 1024),
+  })
+  .strict();
+export type HubLive = z.infer<typeof HubLive>;
+
 export const Config = z
   .object({
     /** Keys, the embedded store and other state. */
@@ -225,12 +299,29 @@ export const Config = z
         /** Public URL agents and tokens refer to (defaults to http://listen). */
         publicUrl: z.string().url().optional(),
         auth: HubAuth.default(HubAuth.parse({})),
+        live: HubLive.default(HubLive.parse({})),
+        rateLimits: HubRateLimits.default(HubRateLimits.parse({})),
       })
       .strict()
-      .default({ listen: '127.0.0.1:8080', tokenTtl: '15m', auth: HubAuth.parse({}) }),
+      .default({ listen: '127.0.0.1:8080', tokenTtl: '15m', auth: HubAuth.parse({}), live: HubLive.parse({}), rateLimits: HubRateLimits.parse({}) }),
     agent: z
       .object({
-        id: z.string().min(1).default('agent-1'),
+        /** Names the agent in recordings and its lease; also its outbox folder's name. */
+        id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'agent ids are letters, digits, ., _ and - (up to 128)').default('agent-1'),
+        /**
+         * Every event is written to an outbox on disk before the client sees the end of what it
+         * records, and published from there: a crashed agent sends it when it starts again.
+         * process: written to the OS (survives a crash of the agent); machine: also fsynced
+         * (survives a crash of the machine; costs a disk flush per batch).
+         */
+        outbox: z
+          .object({
+            /** Default: dataDir/outbox/<agent id>. */
+            dir: z.string().min(1).optional(),
+            durability: z.enum(['process', 'machine']).default('process'),
+          })
+          .strict()
+          .default({ durability: 'process' }),
         /** PEM file of the hub's token-signing public key (default: dataDir/hub-token-key.pub.pem). */
         hubPublicKeyFile: z.string().optional(),
         /** Hostname put in connection strings for this agent's listeners. */
@@ -253,7 +344,7 @@ export const Config = z
           .default({ listen: '127.0.0.1:2222' }),
       })
       .strict()
-      .default({ id: 'agent-1', spool: { maxEvents: 200_000, maxBytes: 256 * 1024 * 1024 }, ssh: { listen: '127.0.0.1:2222' } }),
+      .default({ id: 'agent-1', outbox: { durability: 'process' }, spool: { maxEvents: 200_000, maxBytes: 256 * 1024 * 1024 }, ssh: { listen: '127.0.0.1:2222' } }),
     targets: z.array(Target).default([]),
   })
   .strict()

@@ -46,6 +46,36 @@ export type AccessState = z.infer<typeof AccessState>;
 export const ControlMessage = z.discriminatedUnion('kind', [KillOrder, AccessState]);
 export type ControlMessage = z.infer<typeof ControlMessage>;
 
+/**
+ * What an agent says of itself every second, kept for a few seconds (its lease): while it is
+ * there the agent is alive. A session the store has as live whose agent's lease is gone, or
+ * whose agent restarted without it, is ended by a hub (server/liveness/).
+ */
+export const AgentLease = z.strictObject({
+  agent: name,
+  /** This run of the agent process: a new id at every start. */
+  instance: z.string().min(1).max(64),
+  /** When this run started (ISO, the agent's clock, which also stamps its sessions' events). */
+  startedAt: z.iso.datetime(),
+  /** When this renewal was sent (the agent's clock). */
+  at: z.iso.datetime(),
+  /** The sessions it holds, each with the last seq it has emitted. */
+  sessions: z.record(z.string().min(1).max(64), z.number().int().nonnegative()),
+});
+export type AgentLease = z.infer<typeof AgentLease>;
+
+export interface LeaseView {
+  /** The leases found, by agent id (missing ones are left out). */
+  leases: Map<string, AgentLease>;
+  /** Which of the agents asked about have held a lease here (since `since`). */
+  known: Set<string>;
+  /**
+   * Since when (ms since the epoch) the lease store has been continuous: a Redis that restarted
+   * empty lost every lease, so an absent lease means nothing until one TTL after this.
+   */
+  since: number;
+}
+
 /** What an agent asks a hub to open. */
 export const AccessDraft = z.strictObject({
   scope: z.enum(['connect', 'statement']),
@@ -80,6 +110,15 @@ export interface ControlBus {
   requestAccess(draft: AccessDraft, timeoutMs?: number): Promise<AccessReceipt>;
   /** Hub side: answers agents' requests until the returned function is called. */
   serveAccessRequests(handler: (draft: AccessDraft) => Promise<AccessReceipt>): Promise<() => Promise<void>>;
+  /**
+   * Agent side: keeps this agent's lease for `ttlMs` more. Answers the sessions of this agent that
+   * a hub ended meanwhile (it thought the agent lost), once: the agent ends them too.
+   */
+  renewLease(lease: AgentLease, ttlMs: number): Promise<{ endedByHub: string[] }>;
+  /** Hub side: the leases of these agents. Throws when unreachable. */
+  readLeases(agentIds: readonly string[]): Promise<LeaseView>;
+  /** Hub side: tells the agent (if it comes back) which of its sessions a hub ended. */
+  markEndedByHub(agentId: string, sessionIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -87,6 +126,13 @@ export interface ControlBus {
 export const KILL_KEPT_SECONDS = 24 * 3600;
 /** How long a request's final state is kept (a grant: until it expires, at least this). */
 export const ACCESS_KEPT_SECONDS = 24 * 3600;
+/** How long an agent's lease lasts without renewal (it renews every second). A dead agent's
+ * sessions are ended this long after it died, plus a hub's next check. */
+export const AGENT_LEASE_TTL_MS = 5000;
+
+/** How long a hub's note of the sessions it ended for a lost agent waits for that agent. */
+export const ENDED_BY_HUB_KEPT_SECONDS = 24 * 3600;
+
 /** How long an agent waits for a hub to open a request. */
 export const ACCESS_REQUEST_TIMEOUT_MS = 5000;
 
@@ -99,6 +145,16 @@ export function inForce(state: AccessState | null | undefined, now = Date.now())
 export function keptSeconds(state: AccessState): number {
   const untilEnd = state.expiresAt ? Math.ceil((Date.parse(state.expiresAt) - Date.now()) / 1000) : 0;
   return Math.max(ACCESS_KEPT_SECONDS, untilEnd + 60);
+}
+
+export function parseLease(text: string | null): AgentLease | null {
+  if (!text) return null;
+  try {
+    const parsed = AgentLease.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 export function parseControlMessage(text: string): ControlMessage | null {

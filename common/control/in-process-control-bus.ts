@@ -1,5 +1,5 @@
 // The control bus inside one process (`vigil dev`, tests): hub and agent share it.
-import { ACCESS_REQUEST_TIMEOUT_MS, inForce, withTimeout, type AccessReceipt, type AccessDraft, type AccessState, type ControlBus, type ControlMessage, type KillOrder } from './control-bus.ts';
+import { ACCESS_REQUEST_TIMEOUT_MS, inForce, withTimeout, type AccessReceipt, type AccessDraft, type AccessState, type AgentLease, type ControlBus, type ControlMessage, type KillOrder } from './control-bus.ts';
 
 export function createInProcessControlBus(): ControlBus {
   const handlers = new Set<(m: ControlMessage) => void>();
@@ -7,6 +7,11 @@ export function createInProcessControlBus(): ControlBus {
   const states = new Map<number, AccessState>();
   const grants = new Map<string, number>();
   let intake: ((draft: AccessDraft) => Promise<AccessReceipt>) | null = null;
+  const leases = new Map<string, { lease: AgentLease; until: number }>();
+  const endedByHub = new Map<string, Set<string>>();
+  const seen = new Set<string>();
+  // Nothing here outlives the process: leases are continuous since the bus was made.
+  const since = Date.now();
   const grantKey = (target: string, user: string) => `${target}\u0000${user}`;
   return {
     async publish(message) {
@@ -46,6 +51,28 @@ export function createInProcessControlBus(): ControlBus {
       return async () => {
         if (intake === handler) intake = null;
       };
+    },
+    async renewLease(lease, ttlMs) {
+      leases.set(lease.agent, { lease: structuredClone(lease), until: Date.now() + ttlMs });
+      seen.add(lease.agent);
+      const ended = endedByHub.get(lease.agent);
+      endedByHub.delete(lease.agent);
+      return { endedByHub: ended ? [...ended] : [] };
+    },
+    async readLeases(agentIds) {
+      const now = Date.now();
+      const found = new Map<string, AgentLease>();
+      for (const id of agentIds) {
+        const kept = leases.get(id);
+        if (kept && kept.until > now) found.set(id, structuredClone(kept.lease));
+      }
+      return { leases: found, known: new Set(agentIds.filter((id) => seen.has(id))), since };
+    },
+    async markEndedByHub(agentId, sessionIds) {
+      if (sessionIds.length === 0) return;
+      const set = endedByHub.get(agentId) ?? new Set<string>();
+      for (const id of sessionIds) set.add(id);
+      endedByHub.set(agentId, set);
     },
     async close() {
       handlers.clear();

@@ -8,8 +8,8 @@ import { z } from 'zod';
 import type { Logger } from '../log.ts';
 import { closeRedis, createRedisConnection, type RedisConnection } from '../redis-connection.ts';
 import {
-  ACCESS_REQUEST_TIMEOUT_MS, AccessDraft, inForce, keptSeconds, KILL_KEPT_SECONDS, parseControlMessage, withTimeout,
-  type AccessReceipt, type ControlBus, type ControlMessage,
+  ACCESS_REQUEST_TIMEOUT_MS, AccessDraft, ENDED_BY_HUB_KEPT_SECONDS, inForce, keptSeconds, KILL_KEPT_SECONDS, parseControlMessage,
+  parseLease, withTimeout, type AccessReceipt, type AgentLease, type ControlBus, type ControlMessage,
 } from './control-bus.ts';
 
 /** Deletes the grant key only while it still names this request (a newer grant stays). */
@@ -30,6 +30,11 @@ export async function createRedisControlBus(url: string, keyPrefix: string, logg
   const accessKey = (id: number) => `${keyPrefix}access:${id}`;
   const grantKey = (target: string, user: string) => `${keyPrefix}grant:${target}:${user}`;
   const replyKey = (id: string) => `${keyPrefix}access-reply:${id}`;
+  const leaseKey = (agent: string) => `${keyPrefix}agent-lease:${agent}`;
+  const endedKey = (agent: string) => `${keyPrefix}agent-ended-by-hub:${agent}`;
+  // Set once, never expiring: when it is missing, Redis lost its data and every lease with it.
+  const leaseEpochKey = `${keyPrefix}lease-epoch`;
+  const agentsSeenKey = `${keyPrefix}agents-seen`;
 
   /** Reads fail at once when Redis is down, rather than queue until it is back. */
   const read = <T>(what: string, run: () => Promise<T>): Promise<T> => {
@@ -156,6 +161,33 @@ export async function createRedisControlBus(url: string, keyPrefix: string, logg
         await release(conn);
         await loop;
       };
+    },
+    async renewLease(lease: AgentLease, ttlMs: number) {
+      if (!main.isReady) throw new Error('the control bus (Redis) is not connected');
+      const [, ended] = await withTimeout(
+        main.multi().set(leaseKey(lease.agent), JSON.stringify(lease), { PX: ttlMs }).sMembers(endedKey(lease.agent)).del(endedKey(lease.agent))
+          .sAdd(agentsSeenKey, lease.agent).exec(),
+        READ_TIMEOUT_MS, 'renewing the agent lease');
+      return { endedByHub: Array.isArray(ended) ? ended.map(String) : [] };
+    },
+    async readLeases(agentIds) {
+      return read('reading agent leases', async () => {
+        const tx = main.multi().set(leaseEpochKey, String(Date.now()), { NX: true }).get(leaseEpochKey);
+        if (agentIds.length) tx.mGet(agentIds.map(leaseKey)).smIsMember(agentsSeenKey, [...agentIds]);
+        const [, epoch, values, members] = await tx.exec();
+        const leases = new Map<string, AgentLease>();
+        (Array.isArray(values) ? values : []).forEach((v, i) => {
+          const lease = parseLease(typeof v === 'string' ? v : null);
+          if (lease && lease.agent === agentIds[i]) leases.set(lease.agent, lease);
+        });
+        const known = new Set(agentIds.filter((_, i) => Array.isArray(members) && Number(members[i]) === 1));
+        return { leases, known, since: Number(epoch) || Date.now() };
+      });
+    },
+    async markEndedByHub(agentId, sessionIds) {
+      if (sessionIds.length === 0) return;
+      const key = endedKey(agentId);
+      await main.multi().sAdd(key, [...sessionIds]).expire(key, ENDED_BY_HUB_KEPT_SECONDS).exec();
     },
     async close() {
       await Promise.all([...blocking].map(release));

@@ -60,6 +60,8 @@ export const SessionEndReason = z.enum([
   'grant_expired', // the access grant it ran under ended
   'access_refused', // a jit target without a grant: not granted (denied, expired) or no way to ask
   'agent_shutdown',
+  'agent_lost', // the agent stopped renewing its lease (died, or cut off): the hub ended the session
+  'agent_restarted', // the agent process that held it was restarted
 ]);
 export type SessionEndReason = z.infer<typeof SessionEndReason>;
 
@@ -70,8 +72,18 @@ export const SessionEnd = z.object({
     reason: SessionEndReason,
     message: z.string().optional(),
     durationMs: z.number().int().nonnegative(),
-    bytesDown: z.number().int().nonnegative(),
-    bytesUp: z.number().int().nonnegative(),
+    /** Absent when the hub wrote the end: the agent that counted the bytes is gone. */
+    bytesDown: z.number().int().nonnegative().optional(),
+    bytesUp: z.number().int().nonnegative().optional(),
+    /**
+     * `hub`: the session's agent could not end it (lost, restarted, gone when it was killed), so
+     * a hub did. Such an end gives way to events the agent sends later (server/store).
+     */
+    writtenBy: z.literal('hub').optional(),
+    /** Hub-written ends: the highest seq the hub had from the agent, and how many seqs up to
+     * the last one the agent reported were never received (the recording's gap). */
+    lastSeq: z.number().int().nonnegative().optional(),
+    missing: z.number().int().nonnegative().optional(),
   }),
 });
 
@@ -163,7 +175,7 @@ export const DbCopy = z.object({
     direction: z.enum(['in', 'out']),
     format: z.enum(['text', 'binary']),
     bytes: z.number().int().nonnegative(),
-    /** Lines seen in text format (each a row); for binary, CopyData messages. */
+    /** Rows: the server's count (CommandComplete "COPY n"), else as counted in the data (lines; binary tuples). */
     rows: z.number().int().nonnegative(),
     /** The first bytes of the content as text, masked; absent for binary. */
     content: z.string().optional(),

@@ -4,9 +4,10 @@
 import { z } from 'zod';
 import type { VigilEvent } from '../events/index.ts';
 import type { AccessRequestView } from '../api-contract.ts';
+import { SessionId } from '../session-id.ts';
 
 export const WatchRequest = z.strictObject({
-  sessionId: z.string().min(1).max(64),
+  sessionId: SessionId,
   /** Resume after a reconnect: the first seq not yet received (default 1: the whole backlog). */
   fromSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
   /** Terminal sessions: first send the current screen (`screen`), so a late joiner sees it at once. */
@@ -14,10 +15,21 @@ export const WatchRequest = z.strictObject({
 });
 export type WatchRequest = z.infer<typeof WatchRequest>;
 
-export const UnwatchRequest = z.strictObject({ sessionId: z.string().min(1).max(64) });
+export const UnwatchRequest = z.strictObject({ sessionId: SessionId });
 export type UnwatchRequest = z.infer<typeof UnwatchRequest>;
 
-export type Ack = { ok: true } | { ok: false; error: { code: string; message: string } };
+/**
+ * Why a request was refused: `bad_request` (malformed payload or id), `not_found` (no such session
+ * in the store, or not one this person may see), `too_many_watches` (the connection watches as
+ * many sessions as the hub allows), `cancelled` (an unwatch, a newer watch of the same session or
+ * the disconnect came first), `unavailable` (the store or Redis failed: try again).
+ */
+export type AckErrorCode = 'bad_request' | 'not_found' | 'too_many_watches' | 'cancelled' | 'unavailable';
+
+export type Ack = { ok: true } | { ok: false; error: { code: AckErrorCode; message: string } };
+
+/** Why the hub ends a viewer's connection itself (`dropped`, just before it disconnects). */
+export type DropReason = 'slow_consumer';
 
 export interface Viewer {
   user: string;
@@ -57,6 +69,12 @@ export interface ServerToClient {
   gap(payload: { sessionId: string; from: number; to: number }): void;
   /** Everyone watching the session now, on any hub. */
   presence(payload: { sessionId: string; viewers: Viewer[] }): void;
+  /**
+   * The hub is about to disconnect this viewer. `slow_consumer`: more was waiting for it than the
+   * hub holds for one viewer (it stopped reading, or reads slower than its sessions run); what was
+   * waiting is discarded, and it may connect again and resume each watch from the first seq it lacks.
+   */
+  dropped(payload: { reason: DropReason; message: string }): void;
   /** The access requests this person may see, newest first (after `access:subscribe`). */
   'access:requests'(payload: { requests: AccessRequestView[] }): void;
   /** One of them, new or changed (a request, a decision, a grant, its end), on any hub. */

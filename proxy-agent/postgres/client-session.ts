@@ -107,6 +107,11 @@ export class ClientSession {
     return this.ctx.target.config.recording === 'required';
   }
 
+  /** The last seq this session's recording has emitted (0 before it has one). */
+  get lastSeq(): number {
+    return this.sink?.lastSeq ?? 0;
+  }
+
   get isRelaying(): boolean {
     return this.phase === 'relay';
   }
@@ -313,8 +318,10 @@ export class ClientSession {
   private readonly onUpstreamData = (chunk: Buffer): void => {
     this.bytesDown += chunk.length;
     if (!this.ctx.target.config.masking.client && !this.gate) {
-      this.forward(this.upstream!, this.downstream, chunk);
+      // Recorded first: the events of a statement are in the outbox before its end reaches the
+      // client, so an agent killed right after still has them (the decoder only reads the chunk).
       this.observeServer(chunk);
+      if (this.phase !== 'closed') this.forward(this.upstream!, this.downstream, chunk);
       return;
     }
     const out: Buffer[] = [];

@@ -15,6 +15,7 @@
 import type { BusEvent, BusStatus, EventBus } from '../../common/bus/event-bus.ts';
 import type { Logger } from '../../common/log.ts';
 import { Deque } from './deque.ts';
+import type { Outbox } from './outbox.ts';
 
 export interface EventPublisherOptions {
   /** Spool limit in events, queued + appended-but-unconfirmed. */
@@ -26,6 +27,8 @@ export interface EventPublisherOptions {
   watermarkPollMs?: number;
   /** How long the first event of a batch waits for others before the batch is appended. */
   lingerMs?: number;
+  /** Every event taken is written here first (outbox.ts), so a crash loses none of them. */
+  outbox?: Outbox;
 }
 
 export interface PublisherStats {
@@ -66,6 +69,8 @@ export class EventPublisher {
   private readonly log: Logger;
   private readonly pollMs: number;
   private readonly lingerMs: number;
+  private readonly outbox: Outbox | undefined;
+  private outboxFailed = false;
 
   /** Not yet appended; while an append is in flight its batch is the head of this queue. */
   private readonly queue = new Deque<Item>();
@@ -104,22 +109,30 @@ export class EventPublisher {
     this.log = opts.logger.child({ component: 'event-publisher' });
     this.pollMs = opts.watermarkPollMs ?? 250;
     this.lingerMs = opts.lingerMs ?? DEFAULT_LINGER_MS;
+    this.outbox = opts.outbox;
     this.sawDown = bus.status() === 'down';
     this.offStatus = bus.onStatus((s) => this.onBusStatus(s));
   }
 
-  /** Synchronous enqueue, never blocks the data path. Returns false when the spool is full (event not taken). */
-  publish(event: BusEvent): boolean {
+  /**
+   * Synchronous enqueue, never blocks the data path. Returns false when the spool is full (event
+   * not taken). A session's last event (`final`: its session.end) is always taken: a session must
+   * end recorded, and each session has one, so this reserve is bounded by the live sessions.
+   */
+  publish(event: BusEvent, final = false): boolean {
     const bytes = Buffer.byteLength(event.body);
     const count = this.queue.length + this.unconfirmedCount;
     // One event larger than maxBytes still fits an empty spool; otherwise it could never be taken.
-    if (this.closed || count >= this.maxEvents || (count > 0 && this.bytes + bytes > this.maxBytes)) {
+    const full = count >= this.maxEvents || (count > 0 && this.bytes + bytes > this.maxBytes);
+    if (this.closed || (full && !final)) {
       this.dropped++;
       this.markLossy(event);
       return false;
     }
-    this.queue.push({ n: this.nextN++, event, bytes });
+    const n = this.nextN++;
+    this.queue.push({ n, event, bytes });
     this.bytes += bytes;
+    this.writeOutbox(n, event.body);
     this.updateRoom();
     this.schedulePump();
     return true;
@@ -171,8 +184,49 @@ export class EventPublisher {
     this.flushWaiters = [];
     this.drainWaiters = [];
     const left = this.queue.length + this.unconfirmedCount;
-    if (left > 0) this.log.warn({ queued: this.queue.length, unconfirmed: this.unconfirmedCount }, 'closing with events not confirmed persisted');
+    if (left > 0) this.log.warn({ queued: this.queue.length, unconfirmed: this.unconfirmedCount, outbox: !!this.outbox && !this.outboxFailed }, 'closing with events not confirmed persisted (the outbox keeps them for the next start)');
     await this.inFlight?.catch(() => {});
+    this.outbox?.close();
+  }
+
+  /** Forces the outbox to the disk (durability: machine). */
+  syncOutbox(): void {
+    if (!this.outbox || this.outboxFailed) return;
+    try {
+      this.outbox.sync();
+    } catch (err) {
+      this.outboxBroke(err);
+    }
+  }
+
+  private writeOutbox(n: number, body: string): void {
+    if (!this.outbox || this.outboxFailed) return;
+    try {
+      this.outbox.append(n, body);
+    } catch (err) {
+      this.outboxBroke(err);
+    }
+  }
+
+  /** A full or failing disk: the events stay in memory (as without an outbox), said once. */
+  private outboxBroke(err: unknown): void {
+    this.outboxFailed = true;
+    this.log.error({ err: (err as Error).message }, 'the outbox cannot be written: events are kept in memory only, a crash of this agent would lose the unconfirmed ones');
+  }
+
+  /** Deletes outbox segments whose events all left the spool. */
+  private releaseOutbox(): void {
+    if (!this.outbox || this.outboxFailed) return;
+    let oldest = this.queue.peek()?.n ?? this.nextN;
+    for (const list of this.unconfirmed.values()) {
+      const head = list.peek();
+      if (head && head.n < oldest) oldest = head.n;
+    }
+    try {
+      this.outbox.releaseBelow(oldest);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'an outbox segment could not be deleted');
+    }
   }
 
   // --- sending ---------------------------------------------------------------------------------
@@ -229,7 +283,10 @@ export class EventPublisher {
     this.appended += batch.length;
     if (released) this.updateRoom();
     this.settle(this.flushWaiters, (t) => this.isFlushed(t));
-    if (released) this.settle(this.drainWaiters, (t) => this.isDrained(t));
+    if (released) {
+      this.settle(this.drainWaiters, (t) => this.isDrained(t));
+      this.releaseOutbox();
+    }
     this.schedulePoll();
     this.schedulePump();
   }
@@ -320,6 +377,7 @@ export class EventPublisher {
     }
     this.updateRoom();
     this.settle(this.drainWaiters, (t) => this.isDrained(t));
+    this.releaseOutbox();
   }
 
   // --- capacity and waiting --------------------------------------------------------------------

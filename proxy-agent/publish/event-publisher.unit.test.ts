@@ -192,6 +192,20 @@ describe('EventPublisher', () => {
     await p.drain();
   });
 
+  it('when the spool is full, then the final event of a session (its end) is still taken and delivered', async () => {
+    const bus = new FakeBus();
+    bus.failing = true;
+    const p = make(bus, { maxEvents: 2, maxBytes: 10 });
+    expect(p.publish(ev('a', 1, '123456'))).toBe(true);
+    expect(p.publish(ev('a', 2, '123456'))).toBe(false);
+    expect(p.publish(ev('a', 3, '123456'), true)).toBe(true);
+    expect(p.publish(ev('b', 1, '12'), true)).toBe(true);
+    expect(p.hasRoom()).toBe(false);
+    bus.failing = false;
+    await p.flush();
+    expect(bus.appended.map((e) => `${e.sessionId}${e.seq}`)).toEqual(['a1', 'a3', 'b1']);
+  });
+
   it('when bodies reach maxBytes, then the spool is full by bytes', async () => {
     const bus = new FakeBus();
     bus.failing = true;

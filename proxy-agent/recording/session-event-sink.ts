@@ -16,8 +16,8 @@ export interface SessionIdentity {
 
 /** Where encoded events go (the agent's EventPublisher). */
 export interface EventOutlet {
-  /** False when the event could not be taken (spool full). */
-  publish(event: BusEvent): boolean;
+  /** False when the event could not be taken (spool full). A `final` event (session.end) is always taken. */
+  publish(event: BusEvent, final?: boolean): boolean;
 }
 
 /** The outlet with a say on admission: `recording: required` sessions start only when it has room. */
@@ -71,7 +71,7 @@ export class SessionEventSink {
     if (type === 'session.end') this.ended = true;
     const seq = ++this.seq;
     const body = this.encoder.encode({ type, id: crypto.randomUUID(), seq, time: isoNow(), data, masked });
-    if (!this.outlet.publish({ sessionId: this.identity.sessionId, seq, body })) this.droppedCount++;
+    if (!this.outlet.publish({ sessionId: this.identity.sessionId, seq, body }, type === 'session.end')) this.droppedCount++;
     return seq;
   }
 

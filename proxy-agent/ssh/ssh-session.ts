@@ -98,6 +98,11 @@ export class SshSession {
     return this.target?.config.recording === 'required';
   }
 
+  /** The last seq this session's recording has emitted (0 before it has one). */
+  get lastSeq(): number {
+    return this.sink?.lastSeq ?? 0;
+  }
+
   get isRelaying(): boolean {
     return this.sink !== null && !this.closed;
   }

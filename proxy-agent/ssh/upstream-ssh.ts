@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import ssh2, { type Client as SshClient } from 'ssh2';
 import type { SshTarget } from '../../common/config/schema.ts';
+import { readSecret, upstreamPassword } from '../../common/config/secrets.ts';
 import { fingerprintOf } from '../../common/ssh-public-key.ts';
 import { pinnedHostKey, type PinnedHostKey } from './pinned-host-key.ts';
 
@@ -20,11 +21,8 @@ export interface SshUpstreamSettings {
 export function resolveSshUpstream(target: SshTarget, env: NodeJS.ProcessEnv = process.env): SshUpstreamSettings {
   const u = target.upstream;
   if (!u) throw new Error(`target ${target.name} has no upstream`);
-  let password: string | undefined;
-  if (u.passwordEnv) {
-    password = env[u.passwordEnv];
-    if (password === undefined) throw new Error(`target ${target.name}: environment variable ${u.passwordEnv} (upstream.passwordEnv) is not set`);
-  }
+  const fromEnv = upstreamPassword(target);
+  const password = fromEnv && readSecret(fromEnv, env);
   let privateKey: string | undefined;
   if (u.privateKeyFile) {
     try {

@@ -1,5 +1,6 @@
 // The hub's HTTP API as an Express 5 app (no listening here: hub.ts serves it, tests use port 0).
 //   GET /healthz                         no auth, no data
+//   GET /readyz                          no auth: 200/503 and each dependency up or down (readiness.ts)
 //   GET /api/sessions                    ?user&target&protocol&live&from&to&limit&before
 //   GET /api/sessions/:id
 //   GET /api/sessions/:id/events         ?from=1&limit=1000 -> { events, next }
@@ -14,6 +15,7 @@
 //   GET /metrics                         Prometheus, admin only (an admin API token as bearer)
 //   /auth/login, /auth/callback, /auth/logout   dashboard login (web-login.ts), when configured
 // Every /api route needs an API token (`Authorization: Bearer`, common/tokens.ts) or a login.
+// Logins, connection tokens and failed API authentications are rate-limited per source address.
 // The responses the dashboard reads are typed in common/api-contract.ts.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -22,7 +24,7 @@ import express, { type Express, type NextFunction, type Request, type RequestHan
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
 import type { MeResponse } from '../../common/api-contract.ts';
-import type { Config } from '../../common/config/schema.ts';
+import { HubRateLimits, type Config } from '../../common/config/schema.ts';
 import type { Logger } from '../../common/log.ts';
 import type { TokenSigner, TokenVerifier } from '../../common/tokens.ts';
 import type { RecordingStore } from '../store/recording-store.ts';
@@ -36,6 +38,9 @@ import { targetsRouter } from './routes/targets.ts';
 import type { SshKeyDirectory } from '../../common/ssh-key-directory.ts';
 import type { ControlBus } from '../../common/control/control-bus.ts';
 import type { WebLogin } from './web-login.ts';
+import type { SessionReaper } from '../liveness/session-reaper.ts';
+import { createRateLimits, limitPerAddress } from './rate-limit.ts';
+import { readinessChecks, readinessHandler, type ReadinessCheck } from './readiness.ts';
 
 export interface ApiAppOptions {
   store: RecordingStore;
@@ -57,6 +62,12 @@ export interface ApiAppOptions {
   control?: ControlBus;
   /** Just-in-time access requests and grants. */
   access?: AccessService;
+  /** Ends sessions whose agent is gone (a kill of such a session). */
+  reaper?: SessionReaper;
+  /** What /readyz checks (default: the store). */
+  readiness?: Record<string, ReadinessCheck>;
+  /** Per-address limits on logins, tokens and failed authentications (default: the config's defaults). */
+  rateLimits?: HubRateLimits;
 }
 
 
@@ -71,14 +82,19 @@ export function createApiApp(opts: ApiAppOptions): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.get('/readyz', readinessHandler(opts.readiness ?? readinessChecks({ store: opts.store })));
 
+  const limits = createRateLimits(opts.rateLimits ?? HubRateLimits.parse({}));
   if (opts.webLogin) {
+    // Before the session is loaded: a refused request costs no session store read.
+    app.get('/auth/login', limitPerAddress(limits.login, 'logins'));
+    app.get('/auth/callback', limitPerAddress(limits.callback, 'logins'));
     app.use(opts.webLogin.session);
     app.use('/auth', opts.webLogin.routes);
   }
 
   const api = express.Router();
-  api.use(authenticate(opts.verifier));
+  api.use(authenticate(opts.verifier, limits.failedAuth));
   api.get('/me', (req, res) => {
     const principal = principalOf(res);
     const login = principal.via === 'login' ? req.session.login : undefined;
@@ -91,10 +107,10 @@ export function createApiApp(opts: ApiAppOptions): Express {
     res.json(body);
   });
   const access = opts.access;
-  api.use('/sessions', sessionsRouter(opts.store, opts.control, access && ((actor, target) => access.approves(actor, target))));
+  api.use('/sessions', sessionsRouter(opts.store, opts.control, access && ((actor, target) => access.approves(actor, target)), opts.reaper));
   if (access) api.use('/access-requests', accessRouter(access));
   api.use('/audit', auditRouter(opts.store.access));
-  if (opts.targets) api.use('/targets', targetsRouter(opts.targets.config, opts.targets.signer, opts.targets.tokenTtlMs));
+  if (opts.targets) api.use('/targets', targetsRouter(opts.targets.config, opts.targets.signer, opts.targets.tokenTtlMs, limitPerAddress(limits.tokens, 'connection tokens')));
   if (opts.sshKeyDirectory) api.use('/ssh-keys', sshKeysRouter(opts.store.sshKeys, opts.sshKeyDirectory));
   api.get('/metrics', allow('admin'), (_req, res) => {
     res.json(opts.metrics?.() ?? {});
@@ -103,7 +119,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
 
   const registry = opts.metricsRegistry;
   if (registry) {
-    app.get('/metrics', authenticate(opts.verifier), allow('admin'), async (_req, res) => {
+    app.get('/metrics', authenticate(opts.verifier, limits.failedAuth), allow('admin'), async (_req, res) => {
       res.type(registry.contentType).send(await registry.metrics());
     });
   }

@@ -14,7 +14,9 @@ import type { Request, RequestHandler, Response } from 'express';
 import type {} from 'express-session';
 import { isRole, type Role } from '../../common/roles.ts';
 import type { TokenVerifier } from '../../common/tokens.ts';
+import type { RateLimiter } from '../../common/rate-limiter.ts';
 import { AppError } from './errors.ts';
+import { rateLimited, sourceAddress } from './rate-limit.ts';
 
 export interface Principal {
   /** The Vigil username: what recordings and connection tokens name. */
@@ -58,17 +60,28 @@ declare module 'express-session' {
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function authenticate(verifier: TokenVerifier): RequestHandler {
+/**
+ * failedAuth: an address whose tokens failed that often is refused (429) before its next token is
+ * even looked at, so guessing costs time; a valid token spends nothing.
+ */
+export function authenticate(verifier: TokenVerifier, failedAuth?: RateLimiter): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('authorization');
     if (header !== undefined) {
+      const from = sourceAddress(req);
+      const allowed = failedAuth?.check(from);
+      if (allowed && !allowed.ok) throw rateLimited(res, allowed.retryAfterSeconds, 'failed authentications');
+      const refuse = (message: string) => {
+        failedAuth?.take(from);
+        return AppError.unauthorized(message);
+      };
       const match = BEARER.exec(header);
-      if (!match) throw AppError.unauthorized('malformed Authorization header (expected: Bearer <API token>)');
+      if (!match) throw refuse('malformed Authorization header (expected: Bearer <API token>)');
       let claims: { subject: string; role: string };
       try {
         claims = await verifier.verifyApi(match[1]);
       } catch {
-        throw AppError.unauthorized('the API token is invalid or has expired');
+        throw refuse('the API token is invalid or has expired');
       }
       if (!isRole(claims.role)) throw AppError.forbidden('the API token carries no known role');
       res.locals.principal = { subject: claims.subject, roles: [claims.role], groups: [], via: 'token' };

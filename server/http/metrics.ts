@@ -11,6 +11,8 @@ export interface HubGauges {
   liveSessions(): Promise<number>;
   /** Dashboard sockets connected to this hub. */
   viewers(): number;
+  /** Bytes held for them unread, and how many were dropped for falling behind (hub.live). */
+  viewersOutbound(): { bufferedBytes: number; dropped: number };
   /** The persister's consumer group on the bus: entries waiting, and handed out unacknowledged. */
   backlog(): Promise<Backlog>;
 }
@@ -48,6 +50,17 @@ export function createMetricsRegistry(source: HubGauges): Registry {
     },
   });
   new Gauge({ name: 'vigil_viewers', help: 'Dashboard connections (Socket.IO) to this hub.', registers: [registry], collect() { this.set(source.viewers()); } });
+  new Gauge({
+    name: 'vigil_viewers_buffered_bytes', help: 'Bytes sent to dashboard connections that they have not read yet, held by this hub.', registers: [registry],
+    collect() { this.set(source.viewersOutbound().bufferedBytes); },
+  });
+  new Counter({
+    name: 'vigil_viewers_dropped_total', help: 'Dashboard connections dropped for falling too far behind (slow_consumer).', registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(source.viewersOutbound().dropped);
+    },
+  });
   new Gauge({ name: 'vigil_bus_up', help: '1 while the event bus is connected.', registers: [registry], collect() { this.set(source.busUp() ? 1 : 0); } });
   new Gauge({
     name: 'vigil_sessions_live', help: 'Recorded sessions that have not ended.', registers: [registry],

@@ -3,13 +3,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { readSecret, type EnvSecret } from '../../common/config/secrets.ts';
 
-export function sessionSecret(dataDir: string, envName: string, env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env[envName];
-  if (fromEnv !== undefined) {
-    if (fromEnv.length < 32) throw new Error(`${envName} must hold at least 32 characters`);
-    return fromEnv;
-  }
+export function sessionSecret(dataDir: string, secret: EnvSecret & { optional: true }, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = readSecret(secret, env);
+  if (fromEnv !== undefined) return fromEnv;
   const file = path.join(dataDir, 'session-secret');
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });

@@ -24,6 +24,7 @@ import type { Logger } from '../../common/log.ts';
 import { ROLES, type Role } from '../../common/roles.ts';
 import { checkCsrf, type LoginSession } from './auth.ts';
 import { AppError } from './errors.ts';
+import { Reachability } from './reachability.ts';
 
 const { Passport } = passportPkg;
 
@@ -37,6 +38,8 @@ export interface WebLoginOptions {
   /** Server-side session store; express-session's memory store when absent (one hub only). */
   store?: session.Store;
   logger: Logger;
+  /** How long the provider's last answer counts as recent for /readyz (default 15 s). */
+  idpFreshMs?: number;
 }
 
 export interface WebLogin {
@@ -44,6 +47,8 @@ export interface WebLogin {
   session: RequestHandler;
   /** The /auth routes. */
   routes: Router;
+  /** Whether the provider's discovery document and keys were reachable recently (/readyz). */
+  idpReachable(): Promise<boolean>;
 }
 
 interface Discovery {
@@ -74,6 +79,17 @@ export function createWebLogin(opts: WebLoginOptions): WebLogin {
     cookie: { httpOnly: true, sameSite: 'lax', secure, maxAge: opts.sessionTtlMs, path: '/' },
   });
 
+  const idp = new Reachability({
+    probe: async () => {
+      const d = await discover(opts.oidc.issuer);
+      const res = await fetch(d.jwks_uri, { signal: AbortSignal.timeout(5000) });
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`${d.jwks_uri} answered ${res.status}`);
+    },
+    freshMs: opts.idpFreshMs ?? 15_000,
+    retryMs: Math.min(opts.idpFreshMs ?? 15_000, 2000),
+  });
+
   const passport = new Passport();
   let ready: Promise<void> | null = null;
   let endSession: string | undefined;
@@ -83,9 +99,11 @@ export function createWebLogin(opts: WebLoginOptions): WebLogin {
     ready ??= discover(opts.oidc.issuer).then((d) => {
       passport.use('oidc', strategy(d, opts));
       endSession = d.end_session_endpoint;
+      idp.observe(true);
       log.info({ issuer: d.issuer }, 'OpenID provider discovered');
     }).catch((err: Error) => {
       ready = null;
+      idp.observe(false);
       log.warn({ err: err.message, issuer: opts.oidc.issuer }, 'OpenID provider discovery failed');
       throw AppError.unavailable(`the identity provider ${opts.oidc.issuer} cannot be reached; try again shortly`);
     });
@@ -160,7 +178,7 @@ export function createWebLogin(opts: WebLoginOptions): WebLogin {
       '<body><h1>You are logged out of Vigil.</h1><p><a href="/">Log in again</a></p></body></html>');
   });
 
-  return { session: sessionMiddleware, routes };
+  return { session: sessionMiddleware, routes, idpReachable: () => idp.check() };
 }
 
 async function discover(issuer: string): Promise<Discovery> {

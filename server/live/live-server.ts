@@ -6,21 +6,28 @@
 //
 // Every handler validates its payload and answers through the ack; a bad payload or a failing
 // store gets an error for that request only, never an exception out of the handler.
+//
+// Bounded per connection (config hub.live): the sessions it watches (SocketWatches) and the bytes
+// the hub holds for it unread (OutboundBacklog); a viewer past that bound is dropped with the
+// reason and resumes from the store when it comes back.
 import type http from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { RequestHandler } from 'express';
 import { closeRedis, createRedisConnection, type RedisConnection } from '../../common/redis-connection.ts';
-import { Server, type Socket } from 'socket.io';
+import { Server } from 'socket.io';
 import type { EventBus } from '../../common/bus/event-bus.ts';
+import { HubLive } from '../../common/config/schema.ts';
 import {
   UnwatchRequest, WatchRequest, type Ack, type ClientToServer, type LiveSessionView, type ServerToClient, type Viewer,
 } from '../../common/live/contract.ts';
 import type { Logger } from '../../common/log.ts';
-import { isRole, seesAllSessions, type Role } from '../../common/roles.ts';
-import type { RecordingStore, SessionSummary } from '../store/recording-store.ts';
+import { isRole } from '../../common/roles.ts';
+import type { RecordingStore } from '../store/recording-store.ts';
+import { actorOf, room, type LiveSocket, type SocketData } from './live-socket.ts';
+import { OutboundBacklog } from './outbound-backlog.ts';
 import { SessionTaps } from './session-taps.ts';
+import { SocketWatches } from './socket-watches.ts';
 import { TerminalMirrors } from './terminal-mirror.ts';
-import { ViewerFeed } from './viewer-feed.ts';
 import type { AccessService } from '../access/access-service.ts';
 import { maySeeSession, type Actor } from '../access/access-policy.ts';
 import type { ControlBus } from '../../common/control/control-bus.ts';
@@ -40,23 +47,16 @@ export interface LiveServerOptions {
   redisKeyPrefix?: string;
   /** Access requests for the inbox (`access:subscribe`), and the control bus their changes travel on. */
   access?: { service: AccessService; control: ControlBus };
+  /** What one connection may cost (config hub.live; default: its defaults). */
+  limits?: HubLive;
 }
 
 export interface LiveServer {
   viewers(): number;
+  /** Bytes held for viewers that they have not read yet, and viewers dropped for falling behind. */
+  outbound(): { bufferedBytes: number; dropped: number };
   close(): Promise<void>;
 }
-
-interface SocketData {
-  user: string;
-  name?: string;
-  roles: Role[];
-  groups: string[];
-}
-
-type LiveSocket = Socket<ClientToServer, ServerToClient, Record<string, never>, SocketData>;
-
-const room = (sessionId: string) => `session:${sessionId}`;
 /** Sockets that follow the list of running sessions. */
 const LIVE_LIST = 'live-list';
 const LIVE_LIST_EVERY_MS = 1000;
@@ -64,12 +64,12 @@ const LIVE_LIST_MAX = 200;
 /** Sockets that follow access requests (the inbox, the requester's page). */
 const ACCESS_FOLLOWERS = 'access';
 const ACCESS_LIST_MAX = 200;
-
-const seesAll = (data: SocketData) => seesAllSessions(data.roles);
-const actorOf = (data: SocketData) => ({ subject: data.user, roles: data.roles, groups: data.groups });
+/** How long a dropped viewer has to read what the hub already holds for it (then the reason). */
+const DROP_GRACE_MS = 10_000;
 
 export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServer> {
   const log = opts.logger.child({ component: 'live' });
+  const limits = opts.limits ?? HubLive.parse({});
   const io = new Server<ClientToServer, ServerToClient, Record<string, never>, SocketData>(opts.httpServer, {
     serveClient: false,
     // Cross-site WebSocket hijacking: a page elsewhere could open a socket with our cookie.
@@ -183,71 +183,42 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     }, (err: Error) => log.warn({ err: err.message }, 'access update failed'));
   }) : null;
 
+  const backlogs = new Set<OutboundBacklog>();
+  let dropped = 0;
+  /** A viewer that does not read what it is sent (or reads slower than its sessions run). */
+  const drop = (socket: LiveSocket, backlog: OutboundBacklog) => {
+    dropped++;
+    log.info({ user: socket.data.user, bytes: backlog.bytes }, 'viewer dropped: too much waits for it unread');
+    backlog.drop(() => {
+      socket.emit('dropped', { reason: 'slow_consumer', message: 'this connection fell too far behind; connect again to resume' });
+      socket.disconnect(true);
+    }, DROP_GRACE_MS);
+  };
+
   io.on('connection', (socket: LiveSocket) => {
-    const watching = new Map<string, { feed: ViewerFeed; release: () => void }>();
-
-    const stopWatching = (sessionId: string) => {
-      const w = watching.get(sessionId);
-      if (!w) return false;
-      watching.delete(sessionId);
-      w.feed.close();
-      w.release();
-      return true;
-    };
-
-    /** The session's summary when this viewer may watch it (null: not stored yet), else a refusal. */
-    const mayWatch = async (sessionId: string): Promise<{ session: SessionSummary | null } | Ack> => {
-      const session = await opts.store.getSession(sessionId);
-      // A session may be live before its first event is stored: reviewers may wait for it.
-      if (seesAll(socket.data) || (session && maySeeSession(actorOf(socket.data), session, approves))) return { session };
-      return { ok: false, error: { code: 'not_found', message: `no session ${sessionId}` } };
-    };
+    const backlog = new OutboundBacklog(socket.conn, limits.maxBufferedBytesPerSocket, () => drop(socket, backlog));
+    backlogs.add(backlog);
+    // Counted until the connection is closed: a dropped viewer's last bytes are still held in its grace.
+    socket.conn.once('close', () => backlogs.delete(backlog));
+    const watches = new SocketWatches(socket, {
+      store: opts.store, taps, mirrors, approves, log,
+      maxWatches: limits.maxWatchesPerSocket,
+      paced: () => backlog.below(limits.maxBufferedBytesPerSocket / 2),
+      changed: (sessionId) => void presence(sessionId),
+    });
 
     socket.on('watch', (raw, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
-      void (async () => {
-        const parsed = WatchRequest.safeParse(raw);
-        if (!parsed.success) return reply(invalid(parsed.error.issues[0]?.message));
-        const { sessionId, fromSeq = 1, screen } = parsed.data;
-        const allowed = await mayWatch(sessionId);
-        if ('ok' in allowed) return reply(allowed);
-        stopWatching(sessionId);
-        // A late joiner of a terminal session gets the screen as it is now, and the terminal's
-        // output only after it (the rest of the backlog comes whole).
-        const snapshot = screen && fromSeq === 1 && allowed.session?.protocol === 'ssh' ? await mirrors.snapshot(sessionId) : null;
-        const shownUpTo = snapshot?.seq ?? 0;
-        const feed = new ViewerFeed({
-          fromSeq,
-          readStored: async (from, limit) => (await opts.store.readEvents(sessionId, from, limit)).map((s) => s.event),
-          deliver: (events) => {
-            const wanted = shownUpTo ? events.filter((e) => e.seq > shownUpTo || e.type !== 'term.output') : events;
-            if (wanted.length) socket.emit('events', { sessionId, events: wanted });
-          },
-          reportGap: (from, to) => socket.emit('gap', { sessionId, from, to }),
-        });
-        // Live first, then the backlog: what arrives meanwhile waits in the feed.
-        const release = await taps.acquire(sessionId, socket.id, feed);
-        watching.set(sessionId, { feed, release });
-        await socket.join(room(sessionId));
-        reply({ ok: true });
-        if (snapshot) socket.emit('screen', snapshot);
-        void presence(sessionId);
-        await feed.start();
-      })().catch((err: Error) => {
-        log.warn({ err: err.message }, 'watch failed');
-        reply({ ok: false, error: { code: 'unavailable', message: 'the session cannot be watched right now; try again' } });
-      });
+      const parsed = WatchRequest.safeParse(raw);
+      if (!parsed.success) return reply(invalid(parsed.error.issues[0]?.message));
+      void watches.watch(parsed.data, reply);
     });
 
     socket.on('unwatch', (raw, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const parsed = UnwatchRequest.safeParse(raw);
       if (!parsed.success) return reply(invalid(parsed.error.issues[0]?.message));
-      const { sessionId } = parsed.data;
-      if (stopWatching(sessionId)) {
-        void socket.leave(room(sessionId));
-        void presence(sessionId);
-      }
+      watches.unwatch(parsed.data.sessionId);
       reply({ ok: true });
     });
 
@@ -287,15 +258,13 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
 
     socket.on('disconnect', () => {
       lastList.delete(socket.id);
-      for (const sessionId of [...watching.keys()]) {
-        stopWatching(sessionId);
-        void presence(sessionId);
-      }
+      watches.endAll();
     });
   });
 
   return {
     viewers: () => io.of('/').sockets.size,
+    outbound: () => ({ bufferedBytes: [...backlogs].reduce((sum, b) => sum + b.bytes, 0), dropped }),
     async close() {
       closing = true;
       clearInterval(listTimer);

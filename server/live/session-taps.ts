@@ -6,6 +6,7 @@
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import { decodeEvent, type VigilEvent } from '../../common/events/index.ts';
 import type { Logger } from '../../common/log.ts';
+import { rememberEventBytes } from './event-size.ts';
 import type { ViewerFeed } from './viewer-feed.ts';
 
 /** Sends one batch to several viewers (by id) at once. */
@@ -38,6 +39,7 @@ export class SessionTaps {
           this.log.warn({ sessionId, seq: e.seq }, 'invalid live event dropped (the viewer reads it from the store)');
           return;
         }
+        rememberEventBytes(decoded.event, e.body.length);
         // The bus hands over a message's events one by one, synchronously: gather them.
         if (created.pending.push(decoded.event) === 1) queueMicrotask(() => this.flush(sessionId, created));
       });

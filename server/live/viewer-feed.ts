@@ -12,7 +12,12 @@
 // not be stored yet when the backlog is read, and an idle session sends nothing live that would
 // reveal them. So after the backlog, and after each live batch, the store is read again a few
 // times as activity dies down (`tailChecksMs`).
+//
+// Bounded: live events held while catching up or beyond a hole are at most `maxBuffered` events
+// and `maxBufferedBytes` (far behind, the oldest go: the store gives them when it is their turn),
+// and a backlog is read page by page no faster than the viewer takes it (`beforeRead`).
 import type { VigilEvent } from '../../common/events/index.ts';
+import { liveEventBytes } from './event-size.ts';
 
 export interface ViewerFeedOptions {
   fromSeq: number;
@@ -25,6 +30,12 @@ export interface ViewerFeedOptions {
   gapTimeoutMs?: number;
   /** Live events held while catching up, at most (beyond it the oldest are dropped: the store has them). */
   maxBuffered?: number;
+  /** The same bound in bytes, as `sizeOf` counts them. */
+  maxBufferedBytes?: number;
+  /** An event's size (default: its body's as it came off the bus). */
+  sizeOf?: (event: VigilEvent) => number;
+  /** Waits until the viewer can take another page of stored events (its connection's backlog is low). */
+  beforeRead?: () => Promise<void>;
   /** Delays after the last activity at which the store is read again for events not stored earlier. */
   tailChecksMs?: number[];
 }
@@ -32,6 +43,7 @@ export interface ViewerFeedOptions {
 export class ViewerFeed {
   private next: number;
   private readonly buffer = new Map<number, VigilEvent>();
+  private bufferedBytes = 0;
   private catchingUp: Promise<void> | null = null;
   private closed = false;
   private waitingSince = 0;
@@ -40,6 +52,8 @@ export class ViewerFeed {
   private readonly retryMs: number;
   private readonly gapTimeoutMs: number;
   private readonly maxBuffered: number;
+  private readonly maxBufferedBytes: number;
+  private readonly sizeOf: (event: VigilEvent) => number;
   private readonly tailChecksMs: number[];
   private tailTimer: NodeJS.Timeout | undefined;
   private started = false;
@@ -50,12 +64,19 @@ export class ViewerFeed {
     this.retryMs = opts.retryMs ?? 250;
     this.gapTimeoutMs = opts.gapTimeoutMs ?? 30_000;
     this.maxBuffered = opts.maxBuffered ?? 10_000;
+    this.maxBufferedBytes = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.sizeOf = opts.sizeOf ?? liveEventBytes;
     this.tailChecksMs = opts.tailChecksMs ?? [1000, 3000, 10_000];
   }
 
   /** The next seq this viewer has not received. */
   get position(): number {
     return this.next;
+  }
+
+  /** Bytes of the live events it holds (as sizeOf counts them). */
+  get heldBytes(): number {
+    return this.bufferedBytes;
   }
 
   /** Reads the backlog; live events may be offered before or while it runs. */
@@ -70,13 +91,10 @@ export class ViewerFeed {
     for (const e of events) {
       if (e.seq < this.next || this.buffer.has(e.seq)) continue;
       this.buffer.set(e.seq, e);
+      this.bufferedBytes += this.sizeOf(e);
     }
     this.armTailChecks();
-    if (this.buffer.size > this.maxBuffered) {
-      // Far behind: keep the newest; the store will give the rest when it is their turn.
-      const seqs = [...this.buffer.keys()].sort((a, b) => a - b);
-      for (const seq of seqs.slice(0, this.buffer.size - this.maxBuffered)) this.buffer.delete(seq);
-    }
+    if (this.buffer.size > this.maxBuffered || this.bufferedBytes > this.maxBufferedBytes) this.dropOldest();
     if (!this.catchingUp) this.flush();
   }
 
@@ -99,6 +117,30 @@ export class ViewerFeed {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.buffer.clear();
+    this.bufferedBytes = 0;
+  }
+
+  /**
+   * Far behind: keeps the newest (they keep the feed asking the store for what comes before them);
+   * the store gives the rest when it is their turn. Down to 3/4 of the bounds, so that the sort
+   * is rare.
+   */
+  private dropOldest(): void {
+    const seqs = [...this.buffer.keys()].sort((a, b) => a - b);
+    for (const seq of seqs) {
+      if (this.buffer.size <= this.maxBuffered * 0.75 && this.bufferedBytes <= this.maxBufferedBytes * 0.75) break;
+      this.take(seq);
+    }
+  }
+
+  /** Removes a held event, if held. */
+  private take(seq: number): VigilEvent | undefined {
+    const e = this.buffer.get(seq);
+    if (e) {
+      this.buffer.delete(seq);
+      this.bufferedBytes -= this.sizeOf(e);
+    }
+    return e;
   }
 
   /** Reads the store again after each of tailChecksMs of quiet (restarted by live activity). */
@@ -106,7 +148,7 @@ export class ViewerFeed {
     clearTimeout(this.tailTimer);
     if (this.closed || step >= this.tailChecksMs.length) return;
     this.tailTimer = setTimeout(() => {
-      void this.catchUp().then(() => this.armTailChecks(step + 1));
+      this.catchUp().then(() => this.armTailChecks(step + 1), () => undefined);
     }, this.tailChecksMs[step]);
     this.tailTimer.unref?.();
   }
@@ -114,33 +156,51 @@ export class ViewerFeed {
   /** Delivers the contiguous run from the buffer; starts a catch-up when something is missing. */
   private flush(): void {
     const run: VigilEvent[] = [];
-    for (let e = this.buffer.get(this.next); e; e = this.buffer.get(this.next)) {
-      this.buffer.delete(this.next);
+    for (let e = this.take(this.next); e; e = this.take(this.next)) {
       run.push(e);
       this.next++;
     }
     if (run.length) this.opts.deliver(run);
     // Something is missing before what is buffered: ask the store (unless a retry is already due).
-    if (this.buffer.size > 0 && !this.retryTimer) void this.catchUp();
+    if (this.buffer.size > 0 && !this.retryTimer) this.catchUp().catch(() => undefined);
   }
 
+  /**
+   * Reads the store (once at a time). A failed read (the store is down) rejects for start()'s
+   * caller and is read again after retryMs: background callers ignore the rejection, and the
+   * retry is armed before the flush, which would otherwise start the next read at once.
+   */
   private catchUp(): Promise<void> {
-    this.catchingUp ??= this.readStore().finally(() => {
-      this.catchingUp = null;
-      if (!this.closed) this.flush();
-    });
+    this.catchingUp ??= this.readStore()
+      .catch((err: unknown) => {
+        this.retryLater();
+        throw err;
+      })
+      .finally(() => {
+        this.catchingUp = null;
+        if (!this.closed) this.flush();
+      });
     return this.catchingUp;
+  }
+
+  private retryLater(): void {
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.catchUp().catch(() => undefined);
+    }, this.retryMs);
   }
 
   /** Reads the store from `next` as far as it goes; schedules a retry when a gap remains. */
   private async readStore(): Promise<void> {
     for (;;) {
+      if (this.opts.beforeRead) await this.opts.beforeRead();
       if (this.closed) return;
       const page = await this.opts.readStored(this.next, this.pageSize);
       const run: VigilEvent[] = [];
       for (const e of page) {
         if (e.seq !== this.next) break;
-        this.buffer.delete(e.seq);
+        this.take(e.seq);
         run.push(e);
         this.next++;
       }
@@ -164,9 +224,6 @@ export class ViewerFeed {
       this.waitingSince = 0;
       return;
     }
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.catchUp();
-    }, this.retryMs);
+    this.retryLater();
   }
 }

@@ -98,6 +98,40 @@ describe('ViewerFeed', () => {
     expect(delivered).toEqual([]);
   });
 
+  it('when live events beyond a hole pass the bound in bytes, then the oldest are let go and the store gives them later', async () => {
+    const { feed, store, delivered } = feedOf(range(1, 2), 1, { sizeOf: () => 100, maxBufferedBytes: 1000 });
+    await feed.start();
+    for (let seq = 10; seq < 60; seq++) {
+      feed.offer([ev(seq)]);
+      expect(feed.heldBytes).toBeLessThanOrEqual(1000);
+    }
+    expect(delivered).toEqual([1, 2]);
+    store.events.push(...range(3, 59));
+    await until(() => delivered.length >= 59);
+    expect(delivered).toEqual(range(1, 59).map((e) => e.seq));
+    expect(feed.heldBytes).toBe(0);
+    feed.close();
+  });
+
+  it('when the viewer cannot take more, then the backlog is not read further until it can', async () => {
+    const gates: Array<() => void> = [];
+    const { feed, delivered } = feedOf(range(1, 11), 1, { beforeRead: () => new Promise<void>((resolve) => gates.push(resolve)) });
+    const started = feed.start();
+    const seqsUpTo = (to: number) => range(1, to).map((e) => e.seq);
+    await until(() => gates.length === 1);
+    expect(delivered).toEqual([]);
+    gates[0]();
+    await until(() => gates.length === 2);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(delivered).toEqual(seqsUpTo(4)); // the next page waits for the viewer
+    gates[1]();
+    await until(() => gates.length === 3);
+    expect(delivered).toEqual(seqsUpTo(8));
+    gates[2]();
+    await started;
+    expect(delivered).toEqual(seqsUpTo(11));
+  });
+
   it('when a live batch continues exactly where a caught-up viewer is, then the feed takes it for shared delivery', async () => {
     const { feed, delivered } = feedOf(range(1, 3));
     await feed.start();
@@ -121,5 +155,34 @@ describe('ViewerFeed', () => {
     expect(delivered).toEqual([1, 2, 3]);
     feed.close();
     expect(feed.takeInOrder([ev(4)])).toBe(false);
+  });
+
+  it('when the store fails for a while, then the feed reads it again after retryMs and delivers once it answers, never rejecting in the background', async () => {
+    const { store, readStored } = fakeStore(range(1, 5));
+    let failures = 3;
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { feed, delivered } = feedOf([], 1, {
+        readStored: async (from, limit) => {
+          if (failures-- > 0) throw new Error('Connection terminated unexpectedly');
+          return readStored(from, limit);
+        },
+      });
+      await expect(feed.start()).rejects.toThrow('Connection terminated');
+      feed.offer([ev(7)]); // live events keep coming while the store is down
+      await until(() => delivered.length >= 5);
+      expect(delivered).toEqual([1, 2, 3, 4, 5]);
+      expect(store.reads).toBeGreaterThan(0);
+      store.events.push(ev(6));
+      await until(() => delivered.length >= 7);
+      expect(delivered).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      feed.close();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

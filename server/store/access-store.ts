@@ -212,16 +212,25 @@ export class SqlAccessStore implements AccessStore {
 }
 
 /**
- * Guardrail hits stored in a recording go to the audit log too, in the same transaction as the
- * events (so each once: an event stored again is not inserted again).
+ * Guardrail hits and the ends a hub wrote for sessions whose agent could not, stored in a
+ * recording, go to the audit log too, in the same transaction as the events (so each once: an
+ * event stored again is not inserted again).
  */
-export async function auditGuardrailHits(tx: SqlClient, events: readonly VigilEvent[]): Promise<void> {
+export async function auditFromRecording(tx: SqlClient, events: readonly VigilEvent[]): Promise<void> {
   for (const e of events) {
-    if (e.type !== 'guardrail.hit') continue;
-    await tx.query(
-      `INSERT INTO audit_log (at, actor, action, target, session_id, origin, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [e.time, e.user, `guardrail.${e.data.action === 'deny' ? 'denied' : 'held'}`, e.target, e.sessionId, `${e.connection.agent} ${e.connection.client}`,
-        JSON.stringify({ rule: e.data.rule, statement: e.data.statement, seq: e.seq })],
-    );
+    if (e.type === 'guardrail.hit') {
+      await tx.query(
+        `INSERT INTO audit_log (at, actor, action, target, session_id, origin, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [e.time, e.user, `guardrail.${e.data.action === 'deny' ? 'denied' : 'held'}`, e.target, e.sessionId, `${e.connection.agent} ${e.connection.client}`,
+          JSON.stringify({ rule: e.data.rule, statement: e.data.statement, seq: e.seq })],
+      );
+    } else if (e.type === 'session.end' && e.data.writtenBy === 'hub') {
+      // A session whose agent could not end it: on-call should know which, and why.
+      await tx.query(
+        `INSERT INTO audit_log (at, actor, action, target, session_id, origin, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [e.time, 'vigil-hub', `session.${e.data.reason}`, e.target, e.sessionId, `${e.connection.agent} ${e.connection.client}`,
+          JSON.stringify({ user: e.user, message: e.data.message, lastSeq: e.data.lastSeq, missing: e.data.missing })],
+      );
+    }
   }
 }

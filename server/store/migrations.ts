@@ -130,6 +130,26 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_log_request_idx ON audit_log (request_id) WHERE request_id IS NOT NULL;
     `,
   },
+  {
+    id: 4,
+    name: 'sessions ended by a hub, agents seen',
+    sql: `
+      -- 'hub' when a hub wrote the session's end because its agent could not (lost, restarted):
+      -- such an end gives way to events the agent delivers later (sql-recording-store.ts).
+      ALTER TABLE sessions ADD COLUMN ended_by text;
+      CREATE INDEX sessions_live_agent_idx ON sessions (agent_id) WHERE ended_at IS NULL;
+
+      -- Agents that have held a lease (hubs note them as they see their leases): a session of a
+      -- known agent whose lease is gone was lost; one of an agent never seen is left alone.
+      CREATE TABLE agents (
+        id text PRIMARY KEY,
+        instance text NOT NULL,
+        started_at timestamptz NOT NULL,
+        first_seen timestamptz NOT NULL DEFAULT now(),
+        last_seen timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every hub sharing a database.

@@ -35,6 +35,13 @@ export interface SessionFilter {
   before?: string;
 }
 
+export interface AgentSeen {
+  id: string;
+  instance: string;
+  /** ISO time this run of the agent started. */
+  startedAt: string;
+}
+
 export interface StoredEvent {
   event: VigilEvent;
   /** The canonical bytes exactly as received. */
@@ -59,6 +66,14 @@ export interface RecordingStore {
   append(events: readonly StoredEvent[]): Promise<AppendResult>;
   listSessions(filter?: SessionFilter): Promise<SessionSummary[]>;
   getSession(id: string): Promise<SessionSummary | null>;
+  /** Resolves when the database answers a trivial statement (readiness); rejects otherwise. */
+  ping(): Promise<void>;
+  /** Every session without an end (the hub's check of agent leases). */
+  liveSessions(): Promise<SessionSummary[]>;
+  /** Notes agents whose leases a hub saw (this run of each, and when). */
+  noteAgents(seen: readonly AgentSeen[]): Promise<void>;
+  /** Which of these agents have ever held a lease. */
+  knownAgents(ids: readonly string[]): Promise<Set<string>>;
   /** Sessions without an end (for metrics). */
   countLiveSessions(): Promise<number>;
   /** Events of a session with seq >= fromSeq, in order. */

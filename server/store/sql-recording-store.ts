@@ -4,11 +4,11 @@
 import { decodeEvent } from '../../common/events/index.ts';
 import type { Logger } from '../../common/log.ts';
 import { migrate } from './migrations.ts';
-import type { AppendResult, RecordingStore, SessionFilter, SessionSummary, StoredEvent } from './recording-store.ts';
+import type { AgentSeen, AppendResult, RecordingStore, SessionFilter, SessionSummary, StoredEvent } from './recording-store.ts';
 import { normalizeSessionFilter, StoreInputError } from './session-filter.ts';
 import type { SqlClient } from './sql-client.ts';
 import { summarizeInserted, type SessionDelta } from './summary-deltas.ts';
-import { auditGuardrailHits, SqlAccessStore, type AccessStore } from './access-store.ts';
+import { auditFromRecording, SqlAccessStore, type AccessStore } from './access-store.ts';
 import { SqlSshKeyStore, type SshKeyStore } from './ssh-key-store.ts';
 
 /** Rows per INSERT: keeps one statement's arrays and RETURNING set bounded. */
@@ -53,9 +53,9 @@ const INSERT_EVENTS = `
 // re-delivered); session.start's metadata and time win once they arrive.
 const UPSERT_SESSIONS = `
   INSERT INTO sessions AS s (id, protocol, user_name, target, client_addr, agent_id, started_at, start_seen,
-    ended_at, end_reason, last_seq, event_count, query_count, error_count)
+    ended_at, end_reason, last_seq, event_count, query_count, error_count, ended_by)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-    $7::timestamptz[], $8::boolean[], $9::timestamptz[], $10::text[], $11::int8[], $12::int8[], $13::int8[], $14::int8[])
+    $7::timestamptz[], $8::boolean[], $9::timestamptz[], $10::text[], $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::text[])
   ON CONFLICT (id) DO UPDATE SET
     protocol = CASE WHEN excluded.start_seen THEN excluded.protocol ELSE s.protocol END,
     user_name = CASE WHEN excluded.start_seen THEN excluded.user_name ELSE s.user_name END,
@@ -68,6 +68,7 @@ const UPSERT_SESSIONS = `
     start_seen = s.start_seen OR excluded.start_seen,
     ended_at = coalesce(excluded.ended_at, s.ended_at),
     end_reason = coalesce(excluded.end_reason, s.end_reason),
+    ended_by = CASE WHEN excluded.ended_at IS NOT NULL THEN excluded.ended_by ELSE s.ended_by END,
     last_seq = greatest(s.last_seq, excluded.last_seq),
     event_count = s.event_count + excluded.event_count,
     query_count = s.query_count + excluded.query_count,
@@ -111,9 +112,10 @@ export class SqlRecordingStore implements RecordingStore {
    */
   async append(events: readonly StoredEvent[]): Promise<AppendResult> {
     if (events.length === 0) return { inserted: 0, watermarks: new Map() };
-    const batch = uniqueSorted(events);
-    const sessionIds = [...new Set(batch.map((e) => e.event.sessionId))];
+    const sorted = uniqueSorted(events);
+    const sessionIds = [...new Set(sorted.map((e) => e.event.sessionId))];
     return this.#client.transaction(async (tx) => {
+      const batch = await reconcileHubEnds(tx, sessionIds, sorted);
       const inserted: StoredEvent[] = [];
       for (let i = 0; i < batch.length; i += INSERT_CHUNK) {
         inserted.push(...await insertEvents(tx, batch.slice(i, i + INSERT_CHUNK)));
@@ -123,7 +125,7 @@ export class SqlRecordingStore implements RecordingStore {
         await upsertSessions(tx, deltas);
         await advanceWatermarks(tx, deltas.map((d) => d.id));
       }
-      await auditGuardrailHits(tx, inserted.map((e) => e.event));
+      await auditFromRecording(tx, inserted.map((e) => e.event));
       const { rows } = await tx.query<{ id: string; persisted_seq: number }>(
         'SELECT id, persisted_seq FROM sessions WHERE id = ANY($1::text[])', [sessionIds]);
       const found = new Map(rows.map((r) => [r.id, r.persisted_seq]));
@@ -160,6 +162,30 @@ export class SqlRecordingStore implements RecordingStore {
       params,
     );
     return rows.map(toSummary);
+  }
+
+  async ping(): Promise<void> {
+    await this.#client.query('SELECT 1');
+  }
+
+  async liveSessions(): Promise<SessionSummary[]> {
+    const { rows } = await this.#client.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE ended_at IS NULL`);
+    return rows.map(toSummary);
+  }
+
+  async noteAgents(seen: readonly AgentSeen[]): Promise<void> {
+    if (seen.length === 0) return;
+    await this.#client.query(
+      `INSERT INTO agents AS a (id, instance, started_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
+       ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, started_at = excluded.started_at, last_seen = now()`,
+      [seen.map((a) => a.id), seen.map((a) => a.instance), seen.map((a) => a.startedAt)]);
+  }
+
+  async knownAgents(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await this.#client.query<{ id: string }>('SELECT id FROM agents WHERE id = ANY($1::text[])', [ids]);
+    return new Set(rows.map((r) => r.id));
   }
 
   async countLiveSessions(): Promise<number> {
@@ -209,6 +235,40 @@ function uniqueSorted(events: readonly StoredEvent[]): StoredEvent[] {
     a.event.sessionId < b.event.sessionId ? -1 : a.event.sessionId > b.event.sessionId ? 1 : a.event.seq - b.event.seq);
 }
 
+const isHubEnd = (e: StoredEvent) => e.event.type === 'session.end' && e.event.data.writtenBy === 'hub';
+
+/**
+ * A hub ends a session whose agent is gone with an end one seq past the last it had. The agent
+ * may still deliver (its outbox after a restart, a link that came back): then the hub's end gives
+ * way. It is removed when the agent sends an event at or past its seq, or an end of its own, and
+ * the session is live again until the agent's end arrives or a hub ends it once more. A hub's end
+ * for a session that has ended already, or that is no longer past every event, is dropped.
+ * The session rows are locked first, so concurrent writers of one session take turns.
+ */
+async function reconcileHubEnds(tx: SqlClient, sessionIds: readonly string[], batch: StoredEvent[]): Promise<StoredEvent[]> {
+  const { rows } = await tx.query<{ id: string; last_seq: number; ended: boolean; ended_by: string | null }>(
+    'SELECT id, last_seq, ended_at IS NOT NULL AS ended, ended_by FROM sessions WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+    [sessionIds]);
+  const current = new Map(rows.map((r) => [r.id, { lastSeq: Number(r.last_seq), ended: r.ended, endedByHub: r.ended_by === 'hub' }]));
+  for (const [id, row] of current) {
+    if (!row.endedByHub) continue;
+    const overtaken = batch.some((e) => e.event.sessionId === id && !isHubEnd(e) && (e.event.seq >= row.lastSeq || e.event.type === 'session.end'));
+    if (!overtaken) continue;
+    await tx.query('DELETE FROM events WHERE session_id = $1 AND seq = $2', [id, row.lastSeq]);
+    await tx.query(
+      `UPDATE sessions SET ended_at = NULL, end_reason = NULL, ended_by = NULL, event_count = event_count - 1,
+         last_seq = (SELECT coalesce(max(seq), 0) FROM events WHERE session_id = $1),
+         persisted_seq = least(persisted_seq, $2 - 1), updated_at = now()
+       WHERE id = $1`, [id, row.lastSeq]);
+    current.set(id, { lastSeq: row.lastSeq - 1, ended: false, endedByHub: false });
+  }
+  return batch.filter((e) => {
+    if (!isHubEnd(e)) return true;
+    const row = current.get(e.event.sessionId);
+    return !!row && !row.ended && e.event.seq > row.lastSeq;
+  });
+}
+
 async function insertEvents(tx: SqlClient, chunk: readonly StoredEvent[]): Promise<StoredEvent[]> {
   const { rows } = await tx.query<{ session_id: string; seq: number }>(INSERT_EVENTS, [
     chunk.map((e) => e.event.sessionId),
@@ -238,6 +298,7 @@ async function upsertSessions(tx: SqlClient, deltas: readonly SessionDelta[]): P
     deltas.map((d) => d.eventCount),
     deltas.map((d) => d.queryCount),
     deltas.map((d) => d.errorCount),
+    deltas.map((d) => d.endedBy),
   ]);
 }
 

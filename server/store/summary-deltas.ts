@@ -15,6 +15,8 @@ export interface SessionDelta {
   startSeen: boolean;
   endedAt: string | null;
   endReason: string | null;
+  /** 'hub' when the session's end in this batch was written by a hub. */
+  endedBy: string | null;
   lastSeq: number;
   eventCount: number;
   queryCount: number;
@@ -30,7 +32,7 @@ export function summarizeInserted(events: readonly VigilEvent[]): SessionDelta[]
       delta = {
         id: event.sessionId, protocol: event.protocol, user: event.user, target: event.target,
         client: event.connection.client, agent: event.connection.agent,
-        startedAt: event.time, startSeen: false, endedAt: null, endReason: null,
+        startedAt: event.time, startSeen: false, endedAt: null, endReason: null, endedBy: null,
         lastSeq: event.seq, eventCount: 0, queryCount: 0, errorCount: 0, metaSeq: event.seq, endSeq: 0,
       };
       deltas.set(event.sessionId, delta);
@@ -50,6 +52,7 @@ export function summarizeInserted(events: readonly VigilEvent[]): SessionDelta[]
           delta.endSeq = event.seq;
           delta.endedAt = event.time;
           delta.endReason = event.data.reason;
+          delta.endedBy = event.data.writtenBy ?? null;
         }
         break;
       case 'db.query':

@@ -193,6 +193,22 @@ export function describeEventBusContract(name: string, makeHarness: () => BusHar
       await off2();
     });
 
+    it('when the last subscriber of a session leaves as a new one arrives, then the new one gets its live events', async () => {
+      const bus = await open();
+      const s = newSessionId();
+      const off = await bus.subscribe(s, () => undefined);
+      const seen: BusEvent[] = [];
+      // Not awaited: the leaving and the arriving overlap, as two viewers' do.
+      const leaving = off();
+      const off2 = await bus.subscribe(s, (e) => seen.push(e));
+      await leaving;
+      const events = busEvents(s, 1, 3);
+      await bus.append(events);
+      await waitUntil(() => seen.length >= 3, 10_000, 'live events after the overlap');
+      expect(seen).toEqual(events);
+      await off2();
+    });
+
     it('when a body is not a valid event, then it is delivered as it is (the consumer validates)', async () => {
       const bus = await open();
       const s = newSessionId();

@@ -4,6 +4,7 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseConfig } from '../../common/config/load-config.ts';
 import { silentLogger } from '../../common/log.ts';
 import { ensureSigningKey, TokenSigner, TokenVerifier } from '../../common/tokens.ts';
 import { createApiApp } from '../../server/http/app.ts';
@@ -53,7 +54,10 @@ beforeAll(async () => {
   const keys = ensureSigningKey(tempDir());
   signer = await TokenSigner.fromPem(keys.privateKeyPem);
   adminToken = await signer.apiToken('operator', 'admin');
-  const app = createApiApp({ store, verifier: await TokenVerifier.fromPem(keys.publicKeyPem), logger: silentLogger, metrics: () => ({ answered: true }) });
+  const app = createApiApp({
+    store, verifier: await TokenVerifier.fromPem(keys.publicKeyPem), logger: silentLogger, metrics: () => ({ answered: true }),
+    targets: { config: parseConfig({ dataDir: tempDir(), targets: [{ name: 'demo', protocol: 'postgres', listen: '127.0.0.1:15432' }] }), signer, tokenTtlMs: 60_000 },
+  });
   server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
@@ -225,5 +229,70 @@ describe('hub API: events and export', () => {
     const res = await get(`/api/sessions/${alice1.sessionId}/export?format=csv`);
     expect(res.status).toBe(400);
     expect(res.json.error.message).toContain('format');
+  });
+});
+
+describe('hub API: bad input at the edge', () => {
+  async function send(method: string, pathAndQuery: string, init: { body?: string; contentType?: string } = {}) {
+    const headers: Record<string, string> = { authorization: `Bearer ${adminToken}` };
+    if (init.contentType) headers['content-type'] = init.contentType;
+    const res = await fetch(`${base}${pathAndQuery}`, { method, headers, body: init.body });
+    return { status: res.status, json: await res.json() as { error: { code: string; message: string } } };
+  }
+
+  const malformedIds: Array<[string, string]> = [
+    ['a NUL byte', 'abc%00def'],
+    ['only a NUL byte', '%00'],
+    ['an escape character', 'x%1B%5B2J'],
+    ['a newline', 'a%0Ab'],
+    ['a C1 control character', 'a%C2%85b'],
+    ['65 characters', 'a'.repeat(65)],
+  ];
+  const sessionRoutes: Array<[string, (id: string) => string]> = [
+    ['GET', (id) => `/api/sessions/${id}`],
+    ['GET', (id) => `/api/sessions/${id}/events`],
+    ['GET', (id) => `/api/sessions/${id}/export?format=jsonl`],
+    ['POST', (id) => `/api/sessions/${id}/kill`],
+  ];
+
+  it.each(malformedIds)('when a session id holds %s, then every /api/sessions/:id route answers 400 bad_request naming the parameter', async (_what, id) => {
+    for (const [method, route] of sessionRoutes) {
+      const res = await send(method, route(id));
+      expect(res.status, `${method} ${route(id)}`).toBe(400);
+      expect(res.json.error.code).toBe('bad_request');
+      expect(res.json.error.message).toContain('"id"');
+    }
+  });
+
+  it.each(malformedIds)('when a target name holds %s, then the connection route answers 400 bad_request', async (_what, name) => {
+    const res = await send('POST', `/api/targets/${name}/connection`);
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe('bad_request');
+  });
+
+  it('when a session filter holds a NUL byte or a control character, then 400 names the parameter', async () => {
+    for (const query of ['user=al%00ice', 'target=de%1Bmo']) {
+      const res = await send('GET', `/api/sessions?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.json.error).toEqual({ code: 'bad_request', message: expect.stringContaining(query.split('=')[0]) });
+    }
+  });
+
+  it('when a body is larger than the route takes, then 413 payload_too_large', async () => {
+    const res = await send('POST', `/api/sessions/${live.sessionId}/kill`, { body: JSON.stringify({ reason: 'x'.repeat(20_000) }), contentType: 'application/json' });
+    expect(res.status).toBe(413);
+    expect(res.json.error).toEqual({ code: 'payload_too_large', message: 'the request body is too large' });
+  });
+
+  it('when a body comes in a charset the route does not read, then 415 unsupported_media_type', async () => {
+    const res = await send('POST', `/api/sessions/${live.sessionId}/kill`, { body: '{}', contentType: 'application/json; charset=ibm-1047' });
+    expect(res.status).toBe(415);
+    expect(res.json.error.code).toBe('unsupported_media_type');
+  });
+
+  it('when a body is not JSON, then 400 bad_request still', async () => {
+    const res = await send('POST', `/api/sessions/${live.sessionId}/kill`, { body: '{"reason":', contentType: 'application/json' });
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe('bad_request');
   });
 });

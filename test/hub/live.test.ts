@@ -186,6 +186,7 @@ describe('watching sessions live', () => {
     const first = await viewer(hubs[0], 'rita');
     first.socket.on('events', ({ events }) => received.push(...seqs(events)));
     await expect.poll(() => sent, { timeout: 10_000 }).toBeGreaterThan(50);
+    await persisted(session.sessionId, 1); // a session is watched once the store has it
     expect(await first.watch(session.sessionId)).toEqual({ ok: true });
     await expect.poll(() => received.length, { timeout: 10_000 }).toBeGreaterThan(100);
     first.socket.disconnect();

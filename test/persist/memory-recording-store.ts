@@ -62,6 +62,18 @@ export class TestRecordingStore implements RecordingStore {
     return out;
   }
 
+  async ping(): Promise<void> {}
+
+  async noteAgents(): Promise<void> {}
+
+  async knownAgents(): Promise<Set<string>> {
+    return new Set();
+  }
+
+  async liveSessions(): Promise<SessionSummary[]> {
+    return (await this.listSessions()).filter((s) => !s.endedAt);
+  }
+
   async countLiveSessions(): Promise<number> {
     return (await this.listSessions()).filter((s) => !s.endedAt).length;
   }

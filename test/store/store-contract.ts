@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordingStore, SessionSummary, StoredEvent } from '../../server/store/recording-store.ts';
 import { encodeSessionCursor, StoreInputError } from '../../server/store/session-filter.ts';
 import { SessionEvents, uniqueName } from './event-factory.ts';
+import { hubEndEvent } from '../../server/liveness/hub-end.ts';
 
 export function describeRecordingStoreContract(name: string, make: () => Promise<RecordingStore>): void {
   describe(`RecordingStore contract: ${name}`, () => {
@@ -280,6 +281,61 @@ export function describeRecordingStoreContract(name: string, make: () => Promise
 
       expect(await store.getSession(s.sessionId)).toEqual(before);
       expect(seqs(await store.readEvents(s.sessionId))).toEqual([1, 2]);
+    });
+
+    it('when a hub ends a live session, then it is ended by the hub, listed live no more, and the same end again changes nothing', async () => {
+      const s = new SessionEvents();
+      await store.append([s.start(), s.query()]);
+      expect((await store.liveSessions()).map((l) => l.id)).toContain(s.sessionId);
+      const end = hubEndEvent((await store.getSession(s.sessionId))!, { reason: 'agent_lost', message: 'gone', reportedSeq: 4 });
+      expect(end.event).toMatchObject({ seq: 5, data: { writtenBy: 'hub', lastSeq: 2, missing: 2 } });
+      await store.append([end]);
+      expect(await store.getSession(s.sessionId)).toMatchObject({ endReason: 'agent_lost', lastSeq: 5, eventCount: 3 });
+      expect((await store.liveSessions()).map((l) => l.id)).not.toContain(s.sessionId);
+      expect((await store.append([end])).inserted).toBe(0);
+    });
+
+    it('when the agent delivers events past a hub\'s end, then the hub\'s end gives way and the agent\'s own end ends the session', async () => {
+      const s = new SessionEvents();
+      const head = [s.start(), s.query()];
+      await store.append(head);
+      await store.append([hubEndEvent((await store.getSession(s.sessionId))!, { reason: 'agent_lost', message: 'gone' })]);
+      // The agent's outbox, delivered after a restart: seq 3 collides with the hub's end.
+      const late = [s.query(), s.query()];
+      await store.append(late);
+      expect(await store.getSession(s.sessionId)).toMatchObject({ endedAt: null, endReason: null, lastSeq: 4, persistedSeq: 4, eventCount: 4 });
+      expect((await store.readEvents(s.sessionId)).map((e) => e.body)).toEqual([...head, ...late].map((e) => e.body));
+      const end = s.end('agent_restarted');
+      await store.append([end]);
+      expect(await store.getSession(s.sessionId)).toMatchObject({ endReason: 'agent_restarted', lastSeq: 5, persistedSeq: 5, eventCount: 5 });
+    });
+
+    it('when the agent\'s own end arrives below a hub\'s end, then the hub\'s end is removed', async () => {
+      const s = new SessionEvents();
+      await store.append([s.start()]);
+      const q = s.query();
+      const end = s.end('client_terminate');
+      // The hub knew of seq 3 (the lease) but had only seq 1: its end is seq 4.
+      await store.append([hubEndEvent((await store.getSession(s.sessionId))!, { reason: 'agent_lost', message: 'gone', reportedSeq: 3 })]);
+      await store.append([q, end]);
+      expect(await store.getSession(s.sessionId)).toMatchObject({ endReason: 'client_terminate', lastSeq: 3, persistedSeq: 3, eventCount: 3 });
+      expect(seqs(await store.readEvents(s.sessionId))).toEqual([1, 2, 3]);
+    });
+
+    it('when a hub\'s end comes for a session that ended or moved on meanwhile, then it is dropped', async () => {
+      const ended = new SessionEvents();
+      await store.append([ended.start()]);
+      const stale = hubEndEvent((await store.getSession(ended.sessionId))!, { reason: 'agent_lost', message: 'gone' });
+      await store.append([ended.query(), ended.end()]);
+      expect((await store.append([stale])).inserted).toBe(0);
+      expect(await store.getSession(ended.sessionId)).toMatchObject({ endReason: 'client_terminate', lastSeq: 3 });
+
+      const moved = new SessionEvents();
+      await store.append([moved.start()]);
+      const behind = hubEndEvent((await store.getSession(moved.sessionId))!, { reason: 'agent_lost', message: 'gone' });
+      await store.append([moved.query(), moved.query()]);
+      expect((await store.append([behind])).inserted).toBe(0);
+      expect(await store.getSession(moved.sessionId)).toMatchObject({ endedAt: null, lastSeq: 3 });
     });
 
     it('when an empty batch is appended, then nothing is written', async () => {

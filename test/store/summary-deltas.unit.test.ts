@@ -12,7 +12,7 @@ describe('summarizeInserted', () => {
 
     expect(summarizeInserted(events)).toEqual([{
       id: s.sessionId, protocol: 'postgres', user: s.user, target: s.target, client: s.client, agent: s.agent,
-      startedAt: '2030-01-01T00:00:00.000Z', startSeen: true, endedAt: s.timeOf(5), endReason: 'killed',
+      startedAt: '2030-01-01T00:00:00.000Z', startSeen: true, endedAt: s.timeOf(5), endReason: 'killed', endedBy: null,
       lastSeq: 5, eventCount: 5, queryCount: 2, errorCount: 1,
     }]);
   });

@@ -1,6 +1,6 @@
 // Private Redis and PostgreSQL instances for tests, on free ports, from Debian's binaries, so the
 // suite neither depends on nor disturbs the services already running on the machine. A test may
-// stop and restart its own instance (Redis restart tests do).
+// stop and restart its own instance (the Redis and store restart tests do).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +15,10 @@ export interface RedisInstance {
   stop(): Promise<void>;
   /** Stops and starts again on the same port (data survives only with appendOnly). */
   restart(): Promise<void>;
+  /** Stops the server, keeping its port for start(). */
+  halt(): Promise<void>;
+  /** Starts a halted server again on the same port. */
+  start(): Promise<void>;
 }
 
 export interface PostgresInstance {
@@ -22,7 +26,14 @@ export interface PostgresInstance {
   /** Superuser URL (trust auth on 127.0.0.1). */
   url: string;
   dataDir: string;
+  /** Stops the server and removes its data. */
   stop(): Promise<void>;
+  /** Stops the server (fast shutdown: every connection is cut), keeping its data and port. */
+  halt(): Promise<void>;
+  /** Starts a halted server again on the same port; resolves once it answers queries. */
+  start(): Promise<void>;
+  /** halt(), then start(). */
+  restart(): Promise<void>;
 }
 
 function waitExit(child: ChildProcess): Promise<void> {
@@ -51,6 +62,8 @@ export async function startRedis(opts: { appendOnly?: boolean } = {}): Promise<R
     url: `redis://127.0.0.1:${port}`,
     stop: async () => { await stop(); fs.rmSync(dir, { recursive: true, force: true }); },
     restart: async () => { await stop(); await launch(); },
+    halt: stop,
+    start: launch,
   };
 }
 
@@ -75,30 +88,44 @@ export async function startPostgres(): Promise<PostgresInstance> {
     'host all clear_user 127.0.0.1/32 password',
     fs.readFileSync(hba, 'utf8'),
   ].join('\n'));
-  const child = spawn(path.join(PG_BIN, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', sockDir, '-h', '127.0.0.1',
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'], { stdio: 'ignore', ...ids });
-  await waitForPort(port);
-  // Accepting TCP is not accepting queries: wait for the server to leave start-up.
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      execFileSync('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-Atc', 'select 1'], { stdio: 'ignore' });
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
+  let child: ChildProcess | null = null;
+  const launch = async () => {
+    if (child) return;
+    child = spawn(path.join(PG_BIN, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', sockDir, '-h', '127.0.0.1',
+      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'], { stdio: 'ignore', ...ids });
+    await waitForPort(port);
+    // Accepting TCP is not accepting queries: wait for the server to leave start-up.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        execFileSync('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-Atc', 'select 1'], { stdio: 'ignore' });
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
-  }
+  };
+  const halt = async () => {
+    const running = child;
+    child = null;
+    if (!running) return;
+    running.kill('SIGINT'); // fast shutdown
+    const killer = setTimeout(() => running.kill('SIGKILL'), 10_000);
+    await waitExit(running);
+    clearTimeout(killer);
+  };
+  await launch();
   return {
     port,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     dataDir,
     stop: async () => {
-      child.kill('SIGINT'); // fast shutdown
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await waitExit(child);
-      clearTimeout(killer);
+      await halt();
       fs.rmSync(root, { recursive: true, force: true });
     },
+    halt,
+    start: launch,
+    restart: async () => { await halt(); await launch(); },
   };
 }

@@ -5,6 +5,7 @@ import express, { Router, type Response } from 'express';
 import type { ControlBus } from '../../../common/control/control-bus.ts';
 import { z } from 'zod';
 import type { VigilEvent } from '../../../common/events/index.ts';
+import { SessionId } from '../../../common/session-id.ts';
 import type { RecordingStore, SessionSummary } from '../../store/recording-store.ts';
 import { decodeSessionCursor, encodeSessionCursor, LIST_LIMIT_MAX } from '../../store/session-filter.ts';
 import { READ_LIMIT_DEFAULT, READ_LIMIT_MAX } from '../../store/sql-recording-store.ts';
@@ -13,14 +14,15 @@ import { AsciicastWriter } from '../../export/asciicast.ts';
 import { allow, principalOf } from '../auth.ts';
 import { maySeeSession, type ApprovesFor } from '../../access/access-policy.ts';
 import { AppError } from '../errors.ts';
-import { parseInput } from '../validate.ts';
+import type { SessionReaper } from '../../liveness/session-reaper.ts';
+import { edgeText, parseInput } from '../validate.ts';
 
 const wholeNumber = (min: number, max: number) =>
   z.string().regex(/^\d{1,9}$/, 'expected a whole number').transform(Number).pipe(z.number().min(min).max(max));
 
 const ListQuery = z.strictObject({
-  user: z.string().min(1).max(256).optional(),
-  target: z.string().min(1).max(256).optional(),
+  user: edgeText(256).optional(),
+  target: edgeText(256).optional(),
   protocol: z.enum(['postgres', 'ssh', 'http']).optional(),
   live: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   from: z.iso.datetime({ offset: true }).optional(),
@@ -38,7 +40,9 @@ function isCursor(text: string): boolean {
   }
 }
 
-const SessionParams = z.strictObject({ id: z.string().min(1).max(64) });
+// The same rule as a watch's session id (common/session-id.ts): a NUL or control character is a
+// 400 here, never a store error.
+const SessionParams = z.strictObject({ id: SessionId });
 
 const EventsQuery = z.strictObject({
   from: wholeNumber(1, Number.MAX_SAFE_INTEGER).default(1),
@@ -63,7 +67,7 @@ const EXPORT_PAGE = 1000;
 
 const KillBody = z.strictObject({ reason: z.string().trim().max(500).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters').optional() });
 
-export function sessionsRouter(store: RecordingStore, control?: ControlBus, approves?: ApprovesFor): Router {
+export function sessionsRouter(store: RecordingStore, control?: ControlBus, approves?: ApprovesFor, reaper?: SessionReaper): Router {
   const router = Router();
   // Reviewers and admins see every session; the approvers of a target its sessions; everyone
   // else (engineers) their own.
@@ -119,9 +123,18 @@ export function sessionsRouter(store: RecordingStore, control?: ControlBus, appr
     if (!control) throw AppError.unavailable('this hub has no control bus to reach the agents');
     if (session.endedAt) throw new AppError(409, 'conflict', `session ${session.id} has ended already`);
     const by = principalOf(res).subject;
-    await control.publish({ kind: 'kill', sessionId: session.id, by, ...(body.data.reason ? { reason: body.data.reason } : {}), at: new Date().toISOString() });
-    await store.access.audit({ actor: by, action: 'session.killed', target: session.target, requestId: null, sessionId: session.id, origin: req.ip ?? null, detail: { user: session.user, ...(body.data.reason ? { reason: body.data.reason } : {}) } });
-    res.status(202).json({ killed: session.id });
+    const reason = body.data.reason;
+    // An agent that is gone cannot end it: the hub does, in the recording, and says so (a 202
+    // promises that something will happen).
+    const orphaned = reaper ? !(await reaper.agentHolds(session)) : false;
+    if (orphaned) {
+      await reaper!.endAsHub(session, 'killed', `this session was ended by ${by}${reason ? `: ${reason}` : ''} (its agent ${session.agent} is gone, so the hub ended it in the recording)`);
+    } else {
+      await control.publish({ kind: 'kill', sessionId: session.id, by, ...(reason ? { reason } : {}), at: new Date().toISOString() });
+    }
+    await store.access.audit({ actor: by, action: 'session.killed', target: session.target, requestId: null, sessionId: session.id, origin: req.ip ?? null, detail: { user: session.user, ...(reason ? { reason } : {}), ...(orphaned ? { agentGone: true } : {}) } });
+    if (orphaned) res.status(200).json({ killed: session.id, endedInRecording: true, message: `the agent ${session.agent} holding this session is gone; the session was ended in the recording` });
+    else res.status(202).json({ killed: session.id });
   });
 
   router.get('/:id/export', anyone, async (req, res) => {

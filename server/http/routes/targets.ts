@@ -3,7 +3,7 @@
 //   GET  /api/targets                       -> { targets: [{ name, protocol, address, recording, access }] }
 //   POST /api/targets/:name/connection      -> { command, uri | password, expiresAt }   (engineers, admins)
 // Just-in-time access (issue 5) will narrow both to the targets a person holds a grant for.
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { ConnectionResponse, TargetView } from '../../../common/api-contract.ts';
 import type { Config } from '../../../common/config/schema.ts';
@@ -11,11 +11,12 @@ import { clientAddress, connectionUri, sshCommand } from '../../../common/connec
 import type { TokenSigner } from '../../../common/tokens.ts';
 import { allow, principalOf } from '../auth.ts';
 import { AppError } from '../errors.ts';
-import { parseInput } from '../validate.ts';
+import { edgeText, parseInput } from '../validate.ts';
 
-const TargetParams = z.strictObject({ name: z.string().min(1).max(256) });
+const TargetParams = z.strictObject({ name: edgeText(64) });
 
-export function targetsRouter(config: Config, signer: TokenSigner, tokenTtlMs: number): Router {
+/** tokenLimit: issuing tokens is rate-limited per address (rate-limit.ts). */
+export function targetsRouter(config: Config, signer: TokenSigner, tokenTtlMs: number, tokenLimit: RequestHandler): Router {
   const router = Router();
   const users = allow('engineer', 'admin');
 
@@ -30,7 +31,7 @@ export function targetsRouter(config: Config, signer: TokenSigner, tokenTtlMs: n
     res.json({ targets });
   });
 
-  router.post('/:name/connection', users, async (req, res) => {
+  router.post('/:name/connection', users, tokenLimit, async (req, res) => {
     const { name } = parseInput(TargetParams, req.params, 'path parameter');
     const target = config.targets.find((t) => t.name === name);
     if (!target) throw AppError.notFound(`no target ${name}`);

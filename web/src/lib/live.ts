@@ -1,6 +1,7 @@
 // One Socket.IO connection per page, authenticated by the login cookie. A watch keeps the first
 // seq it has not received and, after a reconnect, watches again from there: nothing is missed and
-// nothing comes twice.
+// nothing comes twice. That covers the hub dropping this connection for falling behind
+// (`dropped`, slow_consumer): it connects again and every watch resumes where it stopped.
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServer, LiveSessionView, ScreenSnapshot, ServerToClient, Viewer } from '../../../common/live/contract.ts';
 import type { VigilEvent } from '../../../common/events/schema.ts';
@@ -9,9 +10,23 @@ import type { AccessRequestView } from '../../../common/api-contract.ts';
 type LiveSocket = Socket<ServerToClient, ClientToServer>;
 let socket: LiveSocket | null = null;
 
+/** Back after a drop only after this pause: a viewer that keeps falling behind does not spin. */
+const RECONNECT_AFTER_DROP_MS = 1000;
+
 function connection(): LiveSocket {
-  socket ??= io({ transports: ['websocket'], withCredentials: true });
-  return socket;
+  if (socket) return socket;
+  const s: LiveSocket = io({ transports: ['websocket'], withCredentials: true });
+  // Socket.IO does not reconnect by itself after the server disconnects: after a drop, this does.
+  let dropped = false;
+  s.on('dropped', () => (dropped = true));
+  s.on('connect', () => (dropped = false));
+  s.on('disconnect', (reason) => {
+    if (!dropped || reason !== 'io server disconnect') return;
+    dropped = false;
+    setTimeout(() => s.connect(), RECONNECT_AFTER_DROP_MS);
+  });
+  socket = s;
+  return s;
 }
 
 export interface WatchHandlers {
