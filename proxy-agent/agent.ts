@@ -73,7 +73,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const outboxDir = config.agent.outbox.dir ?? path.join(config.dataDir, 'outbox', config.agent.id);
   const earlier = readOutbox(outboxDir, logger);
   const outbox = new Outbox({ dir: outboxDir, logger });
-  const publisher = new EventPublisher(bus, { ...config.agent.spool, logger, outbox });
+  const publisher = new EventPublisher(bus, { ...config.agent.spool, logger, outbox, durability: config.agent.outbox.durability });
   await republishEarlierRun(publisher, bus, earlier, logger);
   outbox.dropEarlierRun();
   const cancels = new CancelRegistry();

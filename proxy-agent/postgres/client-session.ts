@@ -321,6 +321,7 @@ export class ClientSession {
       // Recorded first: the events of a statement are in the outbox before its end reaches the
       // client, so an agent killed right after still has them (the decoder only reads the chunk).
       this.observeServer(chunk);
+      this.ctx.outlet.commit();
       if (this.phase !== 'closed') this.forward(this.upstream!, this.downstream, chunk);
       return;
     }
@@ -328,6 +329,7 @@ export class ClientSession {
     this.maskedOut = out;
     this.observeServer(chunk);
     this.maskedOut = null;
+    this.ctx.outlet.commit();
     if (out.length) this.forward(this.upstream!, this.downstream, out.length === 1 ? out[0] : Buffer.concat(out));
   };
 

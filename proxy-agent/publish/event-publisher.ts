@@ -29,6 +29,8 @@ export interface EventPublisherOptions {
   lingerMs?: number;
   /** Every event taken is written here first (outbox.ts), so a crash loses none of them. */
   outbox?: Outbox;
+  /** machine: commit() and every append to the bus first force the outbox to the disk. */
+  durability?: 'process' | 'machine';
 }
 
 export interface PublisherStats {
@@ -70,6 +72,7 @@ export class EventPublisher {
   private readonly pollMs: number;
   private readonly lingerMs: number;
   private readonly outbox: Outbox | undefined;
+  private readonly fsync: boolean;
   private outboxFailed = false;
 
   /** Not yet appended; while an append is in flight its batch is the head of this queue. */
@@ -110,6 +113,7 @@ export class EventPublisher {
     this.pollMs = opts.watermarkPollMs ?? 250;
     this.lingerMs = opts.lingerMs ?? DEFAULT_LINGER_MS;
     this.outbox = opts.outbox;
+    this.fsync = opts.durability === 'machine';
     this.sawDown = bus.status() === 'down';
     this.offStatus = bus.onStatus((s) => this.onBusStatus(s));
   }
@@ -189,8 +193,16 @@ export class EventPublisher {
     this.outbox?.close();
   }
 
-  /** Forces the outbox to the disk (durability: machine). */
-  syncOutbox(): void {
+  /**
+   * Makes what was published so far as durable as the agent's setting says, before the proxy lets
+   * the client see its effect: with `process` it is in the OS already (a no-op); with `machine`
+   * the outbox is forced to the disk.
+   */
+  commit(): void {
+    if (this.fsync) this.syncOutbox();
+  }
+
+  private syncOutbox(): void {
     if (!this.outbox || this.outboxFailed) return;
     try {
       this.outbox.sync();
@@ -250,6 +262,8 @@ export class EventPublisher {
     if (this.closed || this.inFlight || this.retryTimer) return;
     if (this.resendPending) this.requeueUnconfirmed();
     if (this.queue.length === 0) return;
+    // What leaves for the bus is on the disk first (the SSH recorder's bursts commit here).
+    this.commit();
     const batch = this.queue.slice(MAX_BATCH);
     const events = batch.map((i) => i.event);
     this.inFlight = Promise.resolve().then(() => this.bus.append(events)).then(

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BusEvent, BusStatus, EventBus } from '../../common/bus/event-bus.ts';
 import { silentLogger } from '../../common/log.ts';
 import { EventPublisher } from './event-publisher.ts';
+import type { Outbox } from './outbox.ts';
 
 /** A bus that records appends and whose failures, status and watermarks the test controls. */
 class FakeBus implements EventBus {
@@ -204,6 +205,20 @@ describe('EventPublisher', () => {
     bus.failing = false;
     await p.flush();
     expect(bus.appended.map((e) => `${e.sessionId}${e.seq}`)).toEqual(['a1', 'a3', 'b1']);
+  });
+
+  it('when durability is machine, then commit and every append force the outbox to the disk; with process, commit does not', async () => {
+    for (const durability of ['machine', 'process'] as const) {
+      const calls: string[] = [];
+      const outbox = { append: (n: number) => calls.push(`append ${n}`), sync: () => calls.push('sync'), releaseBelow: () => undefined, close: () => undefined } as unknown as Outbox;
+      const bus = new FakeBus();
+      const p = new EventPublisher(bus, { maxEvents: 10, maxBytes: 1000, logger: silentLogger, outbox, durability });
+      publishers.push(p);
+      p.publish(ev('a', 1));
+      p.commit();
+      await p.flush();
+      expect(calls).toEqual(durability === 'machine' ? ['append 1', 'sync', 'sync'] : ['append 1']);
+    }
   });
 
   it('when bodies reach maxBytes, then the spool is full by bytes', async () => {

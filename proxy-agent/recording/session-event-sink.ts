@@ -23,6 +23,8 @@ export interface EventOutlet {
 /** The outlet with a say on admission: `recording: required` sessions start only when it has room. */
 export interface RecordingOutlet extends EventOutlet {
   hasRoom(): boolean;
+  /** Makes what was published durable as configured, before the client sees its effect. */
+  commit(): void;
 }
 
 // Events come in bursts within the same millisecond: its ISO text is made once.

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_CUSTOMERS } from '../../proxy-agent/demo/demo-seed.ts';
 import { freePort } from '../support/free-port.ts';
@@ -42,7 +43,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function storedSessions(): Promise<Array<{ id: string; target: string; endedAt: string | null; queryCount: number }>> {
+async function storedSessions(): Promise<Array<{ id: string; target: string; endedAt: string | null; endReason: string | null; queryCount: number }>> {
   const res = await runVigil(['sessions', 'list', '--json'], env, { cwd: dir });
   expect(res.code, res.stderr).toBe(0);
   return JSON.parse(res.stdout);
@@ -189,4 +190,34 @@ describe('vigil dev, end to end with psql', () => {
     expect(stderr).toContain('this session was ended by vigil-cli: fire drill');
   });
 
+  it('when vigil dev is killed with SIGKILL while a client is connected and started again, then that session ends with a reason and what the client saw is recorded', async () => {
+    const token = await runVigil(['token', '--user', 'alice', '--target', 'demo'], env, { cwd: dir });
+    // A client that has seen its answer and waits for more.
+    const client = new pg.Client({ connectionString: token.stdout.trim() });
+    client.on('error', () => undefined);
+    await client.connect();
+    expect((await client.query("select 'before the crash' as v")).rows).toEqual([{ v: 'before the crash' }]);
+    let live: { id: string } | undefined;
+    await expect.poll(async () => {
+      const res = await runVigil(['sessions', 'list', '--live', '--json'], env, { cwd: dir });
+      live = (JSON.parse(res.stdout) as Array<{ id: string; target: string }>).find((s) => s.target === 'demo');
+      return live !== undefined;
+    }, { timeout: 60_000, interval: 500 }).toBe(true);
+
+    await new Promise<void>((resolve) => {
+      dev.child.once('exit', () => resolve());
+      dev.child.kill('SIGKILL');
+    });
+    await client.end().catch(() => undefined);
+    dev = await startVigil(['dev'], env, /vigil dev is ready/, { cwd: dir, timeoutMs: 240_000 });
+
+    let ended: { endedAt: string | null; endReason: string | null } | undefined;
+    await expect.poll(async () => {
+      ended = (await storedSessions()).find((s) => s.id === live!.id);
+      return ended?.endedAt ?? null;
+    }, { timeout: 30_000, interval: 500 }).not.toBeNull();
+    expect(ended!.endReason).toBe('agent_restarted');
+    const shown = await runVigil(['sessions', 'show', live!.id], env, { cwd: dir });
+    expect(shown.stdout).toContain("select 'before the crash'");
+  });
 });
