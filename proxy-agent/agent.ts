@@ -13,6 +13,7 @@ import type { ControlBus } from '../common/control/control-bus.ts';
 import { enforceControl, type ControlledSession } from './session-control.ts';
 import { keepLease } from './lease/agent-lease.ts';
 import { AccessGate } from './access/access-gate.ts';
+import { LoginGuard } from './access/login-guard.ts';
 import { GuardrailPolicy } from './guardrails/guardrail-policy.ts';
 import { loadClassifier } from './guardrails/statement-classifier.ts';
 import type { Logger } from '../common/log.ts';
@@ -80,6 +81,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const listeners = new Map<string, net.AddressInfo>();
   const servers: Array<PostgresListener | SshListener> = [];
   const access = new AccessGate(opts.control, logger.child({ component: 'access' }));
+  const logins = new LoginGuard({ agentId: config.agent.id, control: opts.control, logger, failuresPerMinute: config.agent.loginFailuresPerMinute });
   await access.start();
 
   publisher.onCapacity((hasRoom) => {
@@ -124,7 +126,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
     if (sshTargets.size > 0) {
       const keyFile = hostKeyPath(config.dataDir, config.agent.ssh.hostKeyFile);
-      const ssh = new SshListener({ agentId: config.agent.id, targets: sshTargets, verifier, keys: opts.sshKeys, access, outlet: publisher, logger }, ensureHostKey(keyFile, !config.agent.ssh.hostKeyFile));
+      const ssh = new SshListener({ agentId: config.agent.id, targets: sshTargets, verifier, keys: opts.sshKeys, access, outlet: publisher, logins, logger }, ensureHostKey(keyFile, !config.agent.ssh.hostKeyFile));
       const [host, port] = splitHostPort(config.agent.ssh.listen);
       const address = await ssh.listen(host, port);
       servers.push(ssh);
@@ -134,6 +136,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()));
     await access.stop();
+    logins.stop();
     await publisher.close();
     throw err;
   }
@@ -152,6 +155,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       await lease?.stop();
       await stopControl?.();
       await access.stop();
+      logins.stop();
       await Promise.all(servers.map((s) => s.close()));
       await publisher.flush(5000).catch(() => undefined);
       await publisher.close();

@@ -25,6 +25,7 @@ import type { ControlBus } from '../common/control/control-bus.ts';
 import { createControlBus } from '../common/control/redis-control-bus.ts';
 import { AccessService } from './access/access-service.ts';
 import { SessionReaper } from './liveness/session-reaper.ts';
+import { serveAgentAudit } from './audit/agent-audit-intake.ts';
 
 export interface HubOptions {
   config: Config;
@@ -88,6 +89,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const reaper = new SessionReaper({ store, bus, control, logger, everyMs: opts.reaperEveryMs });
     reaper.start();
     owned.add('session reaper', () => reaper.stop());
+    const stopAgentAudit = await serveAgentAudit(control, store.access, logger);
+    owned.add('agent audit intake', stopAgentAudit);
     const access = new AccessService({ config, store: store.access, control, logger: logger.child({ component: 'access' }) });
     await access.start();
     owned.add('access requests', () => access.stop());

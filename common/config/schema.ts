@@ -149,7 +149,7 @@ export const PostgresTarget = z
      * Bytes of one value the recording keeps (a statement's text, a parameter, a result cell); a
      * longer one keeps its masked start and `[TRUNCATED <size> bytes sha256:<hex>]`.
      */
-    maxValueBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+    maxValueBytes: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
     /**
      * Settings a client may give at startup, in its startup packet or as `options=-c name=value`
      * (case-insensitive); they go to the target's own startup packet. Any other is refused with an
@@ -322,6 +322,11 @@ export const Config = z
           })
           .strict()
           .default({ durability: 'process' }),
+        /**
+         * Failed logins (bad, expired or foreign tokens, keys, unknown targets) an address may
+         * have a minute; past it its attempts are refused at once. Each refusal is audited.
+         */
+        loginFailuresPerMinute: z.number().int().min(1).max(100_000).default(20),
         /** PEM file of the hub's token-signing public key (default: dataDir/hub-token-key.pub.pem). */
         hubPublicKeyFile: z.string().optional(),
         /** Hostname put in connection strings for this agent's listeners. */
@@ -344,7 +349,7 @@ export const Config = z
           .default({ listen: '127.0.0.1:2222' }),
       })
       .strict()
-      .default({ id: 'agent-1', outbox: { durability: 'process' }, spool: { maxEvents: 200_000, maxBytes: 256 * 1024 * 1024 }, ssh: { listen: '127.0.0.1:2222' } }),
+      .default({ id: 'agent-1', loginFailuresPerMinute: 20, outbox: { durability: 'process' }, spool: { maxEvents: 200_000, maxBytes: 256 * 1024 * 1024 }, ssh: { listen: '127.0.0.1:2222' } }),
     targets: z.array(Target).default([]),
   })
   .strict()

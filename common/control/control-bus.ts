@@ -76,6 +76,27 @@ export interface LeaseView {
   since: number;
 }
 
+/**
+ * What an agent reports for the audit log (agent -> hub): a refused login, with where it came
+ * from. Never a token or a password: only what the refusal says.
+ */
+export const AgentAuditEntry = z.strictObject({
+  at: z.iso.datetime(),
+  agent: name,
+  action: z.enum(['login.refused', 'login.rate_limited']),
+  protocol: z.enum(['postgres', 'ssh', 'http']),
+  /** The target asked for, when the client named one. */
+  target: z.string().max(256).optional(),
+  /** The user the client claimed (or the token named), when there was one. */
+  user: z.string().max(256).optional(),
+  /** The client's address, host:port. */
+  client: z.string().max(300),
+  reason: z.string().max(500),
+  /** Refusals this entry stands for (a flood is reported as one entry per minute). */
+  count: z.number().int().positive().optional(),
+});
+export type AgentAuditEntry = z.infer<typeof AgentAuditEntry>;
+
 /** What an agent asks a hub to open. */
 export const AccessDraft = z.strictObject({
   scope: z.enum(['connect', 'statement']),
@@ -119,6 +140,13 @@ export interface ControlBus {
   readLeases(agentIds: readonly string[]): Promise<LeaseView>;
   /** Hub side: tells the agent (if it comes back) which of its sessions a hub ended. */
   markEndedByHub(agentId: string, sessionIds: readonly string[]): Promise<void>;
+  /** Agent side: queues entries for a hub to write to the audit log. Throws when unreachable. */
+  reportAudit(entries: readonly AgentAuditEntry[]): Promise<void>;
+  /**
+   * Hub side: hands queued audit entries to `handler` (one hub takes each batch; a batch whose
+   * handler fails is queued again) until the returned function is called.
+   */
+  serveAudit(handler: (entries: AgentAuditEntry[]) => Promise<void>): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -132,6 +160,9 @@ export const AGENT_LEASE_TTL_MS = 5000;
 
 /** How long a hub's note of the sessions it ended for a lost agent waits for that agent. */
 export const ENDED_BY_HUB_KEPT_SECONDS = 24 * 3600;
+
+/** Agent audit entries waiting for a hub, at most (the oldest are dropped past it). */
+export const AUDIT_INTAKE_MAX = 100_000;
 
 /** How long an agent waits for a hub to open a request. */
 export const ACCESS_REQUEST_TIMEOUT_MS = 5000;

@@ -1,5 +1,5 @@
 // The control bus inside one process (`vigil dev`, tests): hub and agent share it.
-import { ACCESS_REQUEST_TIMEOUT_MS, inForce, withTimeout, type AccessReceipt, type AccessDraft, type AccessState, type AgentLease, type ControlBus, type ControlMessage, type KillOrder } from './control-bus.ts';
+import { ACCESS_REQUEST_TIMEOUT_MS, AUDIT_INTAKE_MAX, inForce, withTimeout, type AccessReceipt, type AccessDraft, type AccessState, type AgentAuditEntry, type AgentLease, type ControlBus, type ControlMessage, type KillOrder } from './control-bus.ts';
 
 export function createInProcessControlBus(): ControlBus {
   const handlers = new Set<(m: ControlMessage) => void>();
@@ -10,6 +10,24 @@ export function createInProcessControlBus(): ControlBus {
   const leases = new Map<string, { lease: AgentLease; until: number }>();
   const endedByHub = new Map<string, Set<string>>();
   const seen = new Set<string>();
+  let audit: ((entries: AgentAuditEntry[]) => Promise<void>) | null = null;
+  let auditQueue: AgentAuditEntry[] = [];
+  let auditing = false;
+  const drainAudit = () => {
+    if (!audit || auditing || auditQueue.length === 0) return;
+    const batch = auditQueue;
+    auditQueue = [];
+    auditing = true;
+    const handler = audit;
+    handler(batch)
+      .catch(() => {
+        auditQueue = [...batch, ...auditQueue].slice(-AUDIT_INTAKE_MAX);
+      })
+      .finally(() => {
+        auditing = false;
+        if (auditQueue.length) setTimeout(drainAudit, 500).unref();
+      });
+  };
   // Nothing here outlives the process: leases are continuous since the bus was made.
   const since = Date.now();
   const grantKey = (target: string, user: string) => `${target}\u0000${user}`;
@@ -74,8 +92,20 @@ export function createInProcessControlBus(): ControlBus {
       for (const id of sessionIds) set.add(id);
       endedByHub.set(agentId, set);
     },
+    async reportAudit(entries) {
+      auditQueue = [...auditQueue, ...entries].slice(-AUDIT_INTAKE_MAX);
+      queueMicrotask(drainAudit);
+    },
+    async serveAudit(handler) {
+      audit = handler;
+      queueMicrotask(drainAudit);
+      return async () => {
+        if (audit === handler) audit = null;
+      };
+    },
     async close() {
       handlers.clear();
+      audit = null;
       intake = null;
     },
   };

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Logger } from '../log.ts';
 import { closeRedis, createRedisConnection, type RedisConnection } from '../redis-connection.ts';
 import {
-  ACCESS_REQUEST_TIMEOUT_MS, AccessDraft, ENDED_BY_HUB_KEPT_SECONDS, inForce, keptSeconds, KILL_KEPT_SECONDS, parseControlMessage,
+  ACCESS_REQUEST_TIMEOUT_MS, AccessDraft, AgentAuditEntry, AUDIT_INTAKE_MAX, ENDED_BY_HUB_KEPT_SECONDS, inForce, keptSeconds, KILL_KEPT_SECONDS, parseControlMessage,
   parseLease, withTimeout, type AccessReceipt, type AgentLease, type ControlBus, type ControlMessage,
 } from './control-bus.ts';
 
@@ -35,6 +35,7 @@ export async function createRedisControlBus(url: string, keyPrefix: string, logg
   // Set once, never expiring: when it is missing, Redis lost its data and every lease with it.
   const leaseEpochKey = `${keyPrefix}lease-epoch`;
   const agentsSeenKey = `${keyPrefix}agents-seen`;
+  const auditKey = `${keyPrefix}audit-intake`;
 
   /** Reads fail at once when Redis is down, rather than queue until it is back. */
   const read = <T>(what: string, run: () => Promise<T>): Promise<T> => {
@@ -188,6 +189,47 @@ export async function createRedisControlBus(url: string, keyPrefix: string, logg
       if (sessionIds.length === 0) return;
       const key = endedKey(agentId);
       await main.multi().sAdd(key, [...sessionIds]).expire(key, ENDED_BY_HUB_KEPT_SECONDS).exec();
+    },
+    async reportAudit(entries) {
+      if (entries.length === 0) return;
+      if (!main.isReady) throw new Error('the control bus (Redis) is not connected');
+      await withTimeout(
+        main.multi().rPush(auditKey, entries.map((e) => JSON.stringify(e))).lTrim(auditKey, -AUDIT_INTAKE_MAX, -1).exec(),
+        READ_TIMEOUT_MS, 'reporting to the audit log');
+    },
+    async serveAudit(handler) {
+      let serving = true;
+      let wake: (() => void) | null = null;
+      const loop = (async () => {
+        while (serving) {
+          let batch: AgentAuditEntry[] = [];
+          let raw: string[] = [];
+          try {
+            // LPOP with a count takes a batch atomically: each batch goes to one hub.
+            raw = (await main.lPopCount(auditKey, 100)) ?? [];
+            batch = raw.flatMap((text) => {
+              const parsed = AgentAuditEntry.safeParse(safeJson(text));
+              if (!parsed.success) logger?.warn('control bus: invalid audit entry dropped');
+              return parsed.success ? [parsed.data] : [];
+            });
+            if (batch.length) await handler(batch);
+          } catch (err) {
+            if (!serving) break;
+            logger?.debug({ err: (err as Error).message }, 'control bus: audit intake failed; trying again');
+            // Back at the front, in order, for the next try (by any hub).
+            if (raw.length) await main.lPush(auditKey, [...raw].reverse()).catch(() => undefined);
+          }
+          if (raw.length < 100) await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, 1000).unref();
+          });
+        }
+      })();
+      return async () => {
+        serving = false;
+        wake?.();
+        await loop;
+      };
     },
     async close() {
       await Promise.all([...blocking].map(release));

@@ -20,6 +20,7 @@ import { parseLoginName } from './login-name.ts';
 import { connectUpstream, type SshUpstreamSettings } from './upstream-ssh.ts';
 import { admissionOf, grantEndEvent, notGrantedMessage, recordOutcome, type AccessGate, type Admission, type WaitReport } from '../access/access-gate.ts';
 import { parseDuration } from '../../common/config/schema.ts';
+import type { LoginGuard } from '../access/login-guard.ts';
 import { inForce, type AccessState } from '../../common/control/control-bus.ts';
 
 export interface SshTargetRuntime {
@@ -39,6 +40,8 @@ export interface SshSessionContext {
   /** Grants, requests and held commands for jit targets and `approve` guardrails. */
   access: AccessGate;
   outlet: RecordingOutlet;
+  /** Refused logins: audited, and an address that keeps failing is refused at once. */
+  logins?: LoginGuard;
   logger: Logger;
   onClosed(session: SshSession): void;
 }
@@ -109,9 +112,17 @@ export class SshSession {
 
   private authenticate(auth: AuthContext): void {
     const login = parseLoginName(auth.username);
+    const refused = (reason: string) => this.ctx.logins?.refused({ protocol: 'ssh', client: this.clientAddress, target: login.target, user: login.user, reason });
+    const limited = this.ctx.logins?.admit(this.clientAddress);
+    if (limited && !limited.ok) {
+      this.ctx.logins!.limited(this.clientAddress, { protocol: 'ssh', client: this.clientAddress, target: login.target, user: login.user, reason: 'too many failed logins from this address' });
+      auth.reject();
+      return;
+    }
     const target = this.ctx.targets.get(login.target);
     if (!target) {
       this.log.info({ username: auth.username }, 'ssh login for an unknown target');
+      refused(`no target named ${login.target}`);
       auth.reject();
       return;
     }
@@ -142,6 +153,8 @@ export class SshSession {
       return claims.user;
     } catch (err) {
       this.log.info({ err: (err as Error).message, target: target.config.name }, 'ssh login refused');
+      const reason = err instanceof TokenError ? err.message : 'the Vigil token could not be verified';
+      this.ctx.logins?.refused({ protocol: 'ssh', client: this.clientAddress, target: target.config.name, user: wanted, reason });
       return null;
     }
   }
@@ -158,6 +171,7 @@ export class SshSession {
       const key = utils.parseKey(auth.key.data);
       if (!auth.blob || key instanceof Error || Array.isArray(key) || key.verify(auth.blob, auth.signature, auth.hashAlgo) !== true) {
         this.log.info({ fingerprint }, 'ssh key signature refused');
+        this.ctx.logins?.refused({ protocol: 'ssh', client: this.clientAddress, target: target.config.name, user, reason: `the signature of key ${fingerprint} is not valid` });
         return null;
       }
     }

@@ -38,7 +38,8 @@ export interface Opened {
   expired: AccessRequest | null;
 }
 
-export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
+/** `at` defaults to now (the store's clock); reports from agents carry their own. */
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'> & { at?: string };
 
 export interface AccessStore {
   /**
@@ -184,8 +185,8 @@ export class SqlAccessStore implements AccessStore {
 
   async audit(e: NewAuditEntry): Promise<void> {
     await this.client.query(
-      'INSERT INTO audit_log (actor, action, target, request_id, session_id, origin, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [e.actor, e.action, e.target, e.requestId, e.sessionId, e.origin, JSON.stringify(e.detail)],
+      'INSERT INTO audit_log (at, actor, action, target, request_id, session_id, origin, detail) VALUES (coalesce($8::timestamptz, now()), $1, $2, $3, $4, $5, $6, $7)',
+      [e.actor, e.action, e.target, e.requestId, e.sessionId, e.origin, JSON.stringify(e.detail), e.at ?? null],
     );
   }
 
