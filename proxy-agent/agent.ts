@@ -117,6 +117,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         outlet: publisher,
         cancels,
         access,
+        logins,
         logger,
       });
       const [host, port] = splitHostPort(target.listen);

@@ -5,6 +5,7 @@
 // What flows:
 //   agent --append--> durable log (ordered, replayable) + live channel of the session
 //   hub persister --readGroup/ack--> store --setWatermarks--> agent drops what is safe
+//   hub persister --heartbeat; consumers/claimStale/removeConsumer--> takes over from dead hubs
 // The shared logic (the agent's spool and retry, the hub's persister) lives above this
 // interface; a transport only moves bytes.
 
@@ -35,9 +36,23 @@ export interface ReadGroupOptions {
 export interface ClaimOptions {
   group: string;
   consumer: string;
-  /** Entries delivered to any consumer longer ago than this and not acknowledged. */
+  /** Only entries delivered longer ago than this and not acknowledged. */
   minIdleMs: number;
   count: number;
+  /** Only this consumer's entries; any consumer's when absent. */
+  from?: string;
+}
+
+/** A consumer of a group as the transport sees it; every duration is measured by the transport's
+ * own clock (Redis's, for the Redis bus), so hubs whose clocks disagree still agree on it. */
+export interface ConsumerInfo {
+  name: string;
+  /** Entries delivered to it and not acknowledged. */
+  pending: number;
+  /** Since it was last handed entries (for Redis 7.2 and later: since it last asked for them). */
+  idleMs: number;
+  /** Since its last heartbeat; null when it never sent one (a hub of an older version). */
+  silentMs: number | null;
 }
 
 export type BusStatus = 'up' | 'down';
@@ -64,8 +79,17 @@ export interface EventBus {
   readGroup(opts: ReadGroupOptions): Promise<Delivery[]>;
   /** This consumer's own delivered-but-unacknowledged entries (after a restart). */
   readPending(opts: Omit<ReadGroupOptions, 'blockMs'>): Promise<Delivery[]>;
-  /** Takes over entries another (dead) consumer left unacknowledged. */
+  /** Takes over entries another (dead) consumer left unacknowledged. Entries whose data is gone
+   * (trimmed) are dropped from the pending list instead. */
   claimStale(opts: ClaimOptions): Promise<Delivery[]>;
+  /** Notes that this consumer is alive now (server/persist/heartbeat.ts renews it every second). */
+  heartbeat(group: string, consumer: string): Promise<void>;
+  /** The group's consumers, with what they hold and when they were last heard of ([] without a group). */
+  consumers(group: string): Promise<ConsumerInfo[]>;
+  /** Deletes a consumer from the group, in one step with the checks: only when it holds no
+   * pending entries and its last heartbeat (if it ever sent one) is at least minSilentMs old.
+   * True when it was there and is gone. */
+  removeConsumer(group: string, consumer: string, minSilentMs: number): Promise<boolean>;
   ack(group: string, ids: readonly string[]): Promise<void>;
   /** Drops log entries that every consumer of the group has acknowledged. */
   trimAcknowledged(group: string): Promise<void>;

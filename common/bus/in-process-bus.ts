@@ -2,10 +2,12 @@
 // hold the Redis transport to. Same semantics as Redis streams: an ordered log with increasing
 // ids, consumer groups with a delivery cursor and a pending list per consumer (with the time of
 // delivery, for claimStale), one entry per append, acknowledgements, trimming below what is still needed, watermarks
-// that never go down, and a live channel per session.
+// that never go down, and a live channel per session. Consumers come and go as in Redis 7.0: made
+// by the first read that hands them entries (or any read of their own pending list) or by a claim
+// that takes some, refreshed by each of those, gone with removeConsumer.
 import { EventEmitter } from 'node:events';
 import type {
-  BusEvent, BusStatus, ClaimOptions, Delivery, EventBus, ReadGroupOptions,
+  BusEvent, BusStatus, ClaimOptions, ConsumerInfo, Delivery, EventBus, ReadGroupOptions,
 } from './event-bus.ts';
 
 interface Entry {
@@ -23,6 +25,8 @@ interface Group {
   /** Highest id handed out with '>' (0 = nothing yet: a new group reads from the start). */
   lastDelivered: number;
   pending: Map<number, Pending>;
+  /** Each consumer's last read or claim that counted (Date.now()). */
+  seen: Map<string, number>;
 }
 
 const toDelivery = (e: Entry): Delivery => ({ id: String(e.id), bodies: [...e.bodies] });
@@ -32,6 +36,8 @@ export function createInProcessBus(): EventBus {
   let log: Entry[] = [];
   let nextId = 1;
   const groups = new Map<string, Group>();
+  /** Last heartbeat of each consumer, by group: kept apart from the group, as Redis keeps it. */
+  const beats = new Map<string, Map<string, number>>();
   const marks = new Map<string, number>();
   const live = new EventEmitter();
   live.setMaxListeners(0);
@@ -40,7 +46,7 @@ export function createInProcessBus(): EventBus {
 
   const group = (name: string): Group => {
     let g = groups.get(name);
-    if (!g) groups.set(name, (g = { lastDelivered: 0, pending: new Map() }));
+    if (!g) groups.set(name, (g = { lastDelivered: 0, pending: new Map(), seen: new Map() }));
     return g;
   };
 
@@ -57,7 +63,10 @@ export function createInProcessBus(): EventBus {
     const taken = log.slice(start, start + Math.max(0, o.count));
     const now = Date.now();
     for (const entry of taken) g.pending.set(entry.id, { entry, consumer: o.consumer, deliveredAt: now });
-    if (taken.length) g.lastDelivered = taken[taken.length - 1].id;
+    if (taken.length) {
+      g.lastDelivered = taken[taken.length - 1].id;
+      g.seen.set(o.consumer, now);
+    }
     return taken.map(toDelivery);
   };
 
@@ -112,6 +121,7 @@ export function createInProcessBus(): EventBus {
       const mine = sortedPending(g).filter((p) => p.consumer === o.consumer).slice(0, Math.max(0, o.count));
       // Like Redis, re-reading history counts as a new delivery: a live consumer keeps its entries.
       for (const p of mine) p.deliveredAt = now;
+      g.seen.set(o.consumer, now);
       return mine.map((p) => toDelivery(p.entry));
     },
 
@@ -122,11 +132,48 @@ export function createInProcessBus(): EventBus {
       for (const p of sortedPending(g)) {
         if (claimed.length >= o.count) break;
         if (now - p.deliveredAt < o.minIdleMs) continue;
+        if (o.from !== undefined && p.consumer !== o.from) continue;
         p.consumer = o.consumer;
         p.deliveredAt = now;
         claimed.push(toDelivery(p.entry));
       }
+      if (claimed.length) g.seen.set(o.consumer, now);
       return claimed;
+    },
+
+    async heartbeat(name: string, consumer: string) {
+      let byConsumer = beats.get(name);
+      if (!byConsumer) beats.set(name, (byConsumer = new Map()));
+      byConsumer.set(consumer, Date.now());
+    },
+
+    async consumers(name: string) {
+      const g = groups.get(name);
+      if (!g) return [];
+      const now = Date.now();
+      const out: ConsumerInfo[] = [];
+      for (const [consumer, seenAt] of g.seen) {
+        let pending = 0;
+        for (const p of g.pending.values()) if (p.consumer === consumer) pending++;
+        const beat = beats.get(name)?.get(consumer);
+        out.push({ name: consumer, pending, idleMs: now - seenAt, silentMs: beat === undefined ? null : now - beat });
+      }
+      // Redis lists them by name.
+      return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    },
+
+    async removeConsumer(name: string, consumer: string, minSilentMs: number) {
+      const beat = beats.get(name)?.get(consumer);
+      if (beat !== undefined && Date.now() - beat < minSilentMs) return false;
+      const g = groups.get(name);
+      const member = g !== undefined && g.seen.has(consumer);
+      if (member) {
+        for (const p of g.pending.values()) if (p.consumer === consumer) return false;
+        g.seen.delete(consumer);
+      }
+      // Not in the group (it never read anything): only its beat is left to forget.
+      beats.get(name)?.delete(consumer);
+      return member;
     },
 
     async ack(name: string, ids: readonly string[]) {

@@ -1,7 +1,8 @@
 // The Redis transport of the event bus. One stream is the durable log, one entry per append (field
 // b: the bodies, packed by entry-codec.ts), a hash holds the persisted watermarks, and each session
 // has a pub/sub channel for the live view. A batch per entry rather than an entry per event: the
-// cost of a Redis command, on both ends, is paid once per batch.
+// cost of a Redis command, on both ends, is paid once per batch. The consumers' heartbeats and
+// the takeover from dead ones are in redis-consumers.ts.
 //
 // Connections: the main one for appends and short commands; a second for XREADGROUP BLOCK (a
 // blocked command stalls every command queued behind it on its connection); a third, made on the
@@ -20,6 +21,7 @@ import type {
   BusEvent, BusStatus, ClaimOptions, Delivery, EventBus, ReadGroupOptions,
 } from './event-bus.ts';
 import { packBytes, unpackLive, type PackItem } from './entry-codec.ts';
+import { redisConsumers } from './redis-consumers.ts';
 import {
   compareStreamIds, isNoGroup, nextStreamId, parseAutoClaim, parseGroups, parsePendingFirstId,
   parseReadGroup,
@@ -128,6 +130,8 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
     }
   };
 
+  const takeover = redisConsumers((args) => send(main, args), stream);
+
   const ackDeleted = async (group: string, ids: string[]) => {
     if (ids.length) await send(main, ['XACK', stream, group, ...ids]);
   };
@@ -209,6 +213,7 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
 
     async claimStale(o: ClaimOptions): Promise<Delivery[]> {
       try {
+        if (o.from !== undefined) return await takeover.claimFrom({ ...o, from: o.from });
         const raw = await send(main, ['XAUTOCLAIM', stream, o.group, o.consumer, String(Math.max(0, Math.floor(o.minIdleMs))), '0-0', 'COUNT', String(o.count)]);
         return parseAutoClaim(raw);
       } catch (err) {
@@ -217,6 +222,10 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
         return [];
       }
     },
+
+    heartbeat: takeover.heartbeat,
+    consumers: takeover.consumers,
+    removeConsumer: takeover.removeConsumer,
 
     async ack(group: string, ids: readonly string[]) {
       if (ids.length === 0) return;

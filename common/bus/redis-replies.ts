@@ -2,7 +2,7 @@
 // plain values. Kept apart from the transport so the shapes are checked in one place: anything
 // unexpected becomes an empty result or an error, never a crash deep inside a loop.
 import { unpackBodies } from './entry-codec.ts';
-import type { Delivery } from './event-bus.ts';
+import type { ConsumerInfo, Delivery } from './event-bus.ts';
 
 type Raw = unknown;
 
@@ -73,6 +73,23 @@ export function parseGroups(raw: Raw): GroupInfo[] {
     });
   }
   return groups;
+}
+
+/** The consumers script of redis-consumers.ts: `[[name, pending, idleMs, silentMs or -1], ...]`. */
+export function parseConsumers(raw: Raw): ConsumerInfo[] {
+  if (!Array.isArray(raw)) return [];
+  const out: ConsumerInfo[] = [];
+  for (const c of raw) {
+    if (!Array.isArray(c) || c.length < 4) continue;
+    const silent = Number(c[3]);
+    out.push({
+      name: String(c[0]),
+      pending: Number(c[1]) || 0,
+      idleMs: Number(c[2]) || 0,
+      silentMs: Number.isFinite(silent) && silent >= 0 ? silent : null,
+    });
+  }
+  return out;
 }
 
 /** XPENDING summary: `[count, smallestId, greatestId, consumers]`. */

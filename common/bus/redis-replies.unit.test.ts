@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  compareStreamIds, isNoGroup, nextStreamId, parseAutoClaim, parseGroups, parsePendingFirstId, parseReadGroup,
+  compareStreamIds, isNoGroup, nextStreamId, parseAutoClaim, parseConsumers, parseGroups, parsePendingFirstId, parseReadGroup,
 } from './redis-replies.ts';
 import { packBodies } from './entry-codec.ts';
 
@@ -29,6 +29,14 @@ describe('Redis stream replies', () => {
       .toEqual([{ name: 'g', pending: 2, lastDeliveredId: '9-0', lag: 0 }]);
     expect(parsePendingFirstId([2, '3-0', '9-0', [['c', '2']]])).toBe('3-0');
     expect(parsePendingFirstId([0, null, null, null])).toBeNull();
+  });
+
+  it('when the consumers script answers, then a consumer that never sent a heartbeat has no silence', () => {
+    expect(parseConsumers([['hub-a', 3, 4200, 3100], ['old-hub', 0, 60000, -1], 'junk', ['short']])).toEqual([
+      { name: 'hub-a', pending: 3, idleMs: 4200, silentMs: 3100 },
+      { name: 'old-hub', pending: 0, idleMs: 60000, silentMs: null },
+    ]);
+    expect(parseConsumers(null)).toEqual([]);
   });
 
   it('when Redis says NOGROUP, then it is recognised', () => {

@@ -64,11 +64,17 @@ export class LoginGuard {
       this.report('login.refused', login, 1);
       return;
     }
-    this.limited(host, login);
+    this.limited(login);
+  }
+
+  /** A login refused for want of access (no grant), with a good credential: audited, not counted. */
+  audit(login: RefusedLogin): void {
+    this.report('login.refused', login, 1);
   }
 
   /** An attempt refused because its address is limited (admit() said no). */
-  limited(host: string, login: RefusedLogin): void {
+  limited(login: RefusedLogin): void {
+    const host = hostOf(login.client);
     const flood = this.floods.get(host) ?? { count: 0, reportedAt: 0, last: login };
     flood.count++;
     flood.last = login;

@@ -19,9 +19,9 @@ describe('LoginGuard', () => {
     }
     expect(guard.admit('10.0.0.9:5000')).toMatchObject({ ok: false });
     expect(guard.admit('10.0.0.10:5000').ok).toBe(true);
-    for (let i = 0; i < 50; i++) guard.limited('10.0.0.9', login('10.0.0.9:6000'));
+    for (let i = 0; i < 50; i++) guard.limited(login(`10.0.0.9:${6000 + i}`));
     now += 61_000;
-    guard.limited('10.0.0.9', login('10.0.0.9:6001'));
+    guard.limited(login('10.0.0.9:7001'));
     await expect.poll(() => audited.length).toBe(5);
     expect(audited.slice(0, 3)).toEqual([0, 1, 2].map((i) => ({
       at: '2030-01-01T00:00:00.000Z', agent: 'a1', action: 'login.refused', protocol: 'postgres', client: `10.0.0.9:${4000 + i}`, target: 'pg', user: 'mallory', reason: 'the Vigil token has expired',

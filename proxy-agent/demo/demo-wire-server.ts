@@ -14,7 +14,8 @@
 //
 // The start-up handshake runs once against PGlite when the server starts; every client gets that
 // greeting from memory, so connecting never waits and a client's start-up parameters (encoding,
-// DateStyle...) cannot change the session under the others. What clients still share, as
+// DateStyle...) cannot change the session under the others; a client that sets any is told by a
+// notice that they are ignored, rather than left to believe them in force. What clients still share, as
 // sessions of one backend: settings made with SET, named prepared statements, temporary tables
 // and LISTEN. A client idle inside a transaction makes the others wait until it commits, rolls
 // back or disconnects (its transaction is then rolled back). CancelRequest is not supported.
@@ -23,6 +24,13 @@
 // exits (taking the database with it) when it finds none. So a simple-protocol query that starts
 // with COPY ... FROM STDIN is answered with CopyInResponse here, the data is collected until
 // CopyDone or CopyFail, and statement and data go to PGlite in one call.
+//
+// Large values: PGlite takes a message whole, so a client's message is collected whole (up to
+// MAX_MESSAGE_BYTES; a larger one ends that client's session with a FATAL saying so). PGlite's
+// answers are passed on as they come, a large one in pieces, never joined. Nothing may be thrown
+// back into PGlite from its output callback: it swallows the exception and never answers anything
+// again (so one `select repeat('x', 70*1024*1024)` past a 64 MiB framing limit once wedged every
+// session); a failure there ends the owner's session instead.
 import net from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 import { ClientParser } from '../postgres/protocol/client-parser.ts';
@@ -36,6 +44,10 @@ const COPY_IN_RESPONSE = 0x47; // G
 const IDLE = 0x49; // I
 /** Largest COPY FROM STDIN collected in memory. */
 const MAX_COPY_BYTES = 64 * 1024 * 1024;
+/** Start-up parameters that set nothing the sessions share (the greeting is UTF8 already). */
+const UNSHARED_PARAMS = new Set(['user', 'database', 'application_name', 'client_encoding']);
+/** Largest client message collected for PGlite (its WebAssembly memory holds it, and more). */
+const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 const COPY_FROM_STDIN = /^(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*copy\b[^;]*\bfrom\s+stdin\b/i;
 
 function coded(code: string, text?: string): Buffer {
@@ -44,6 +56,10 @@ function coded(code: string, text?: string): Buffer {
   head.write(code, 0, 'latin1');
   head.writeInt32BE(4 + body.length, 1);
   return Buffer.concat([head, body]);
+}
+
+function newAnswerFramer(): BackendFramer {
+  return new BackendFramer({ readStreamed: false });
 }
 
 function startupPacket(params: Record<string, string>): Buffer {
@@ -71,10 +87,10 @@ interface Work {
 }
 
 class DemoClient {
-  readonly parser = new ClientParser();
+  readonly parser = new ClientParser({ maxMessageBytes: MAX_MESSAGE_BYTES, wholeMessageBytes: MAX_MESSAGE_BYTES });
   readonly pending: Work[] = [];
-  /** Frames PGlite's answers to this client to see where a unit of work ends. */
-  readonly answers = new BackendFramer();
+  /** Frames PGlite's answers to this client to see where a unit of work ends (large ones pass unread). */
+  answers = newAnswerFramer();
   /** A COPY FROM STDIN being collected. */
   copy: { parts: Buffer[]; bytes: number } | null = null;
   /** True from a message sent to PGlite until an answer ReadyForQuery 'I'. */
@@ -159,10 +175,19 @@ export class DemoWireServer {
       case 'gssenc-request':
         client.socket.write(sslResponse(false));
         return;
-      case 'startup':
+      case 'startup': {
         if (this.#fatal) return this.#refuse(client, this.#fatalMessage());
-        client.socket.write(this.#greeting!);
+        const ignored = Object.keys(msg.params).filter((name) => !UNSHARED_PARAMS.has(name.toLowerCase()));
+        if (ignored.length === 0) return void client.socket.write(this.#greeting!);
+        // Before its ReadyForQuery (the greeting's last 6 bytes), where a server's login notices go.
+        const greeting = this.#greeting!;
+        client.socket.write(Buffer.concat([greeting.subarray(0, -6), noticeResponse({
+          severity: 'NOTICE',
+          code: '00000',
+          message: `the demo database ignores start-up settings (${ignored.join(', ')}): its sessions share one backend`,
+        }), greeting.subarray(-6)]));
         return;
+      }
       case 'cancel-request':
       case 'terminate':
         client.socket.end();
@@ -237,18 +262,32 @@ export class DemoWireServer {
   async #runFor(owner: DemoClient, work: Work): Promise<void> {
     owner.unitOpen = true;
     let dropCopyIn = work.dropCopyIn === true;
+    let unreadable: Error | null = null;
     try {
       await this.#exec(work.bytes, (bytes) => {
-        owner.answers.push(bytes, (code, answer) => {
-          if (code === READY_FOR_QUERY) owner.unitOpen = answer[5] !== IDLE;
-          if (owner.closed) return;
-          if (dropCopyIn && code === COPY_IN_RESPONSE) {
-            dropCopyIn = false;
-            return;
-          }
-          owner.socket.write(Buffer.from(answer));
-        });
+        if (unreadable) return;
+        try {
+          owner.answers.push(bytes, (code, answer) => {
+            if (code === READY_FOR_QUERY) owner.unitOpen = answer[5] !== IDLE;
+            if (owner.closed) return;
+            if (dropCopyIn && code === COPY_IN_RESPONSE) {
+              dropCopyIn = false;
+              return;
+            }
+            owner.socket.write(Buffer.from(answer));
+          }, (piece) => {
+            // A fresh copy of PGlite's output: safe to hand to the socket as it is.
+            if (!owner.closed) owner.socket.write(piece);
+          });
+        } catch (err) {
+          unreadable = err as Error;
+        }
       });
+      if (unreadable) {
+        // The owner's answer stream is cut: its session ends, and PGlite is left idle for the next.
+        owner.answers = newAnswerFramer();
+        this.#refuse(owner, `the demo database's answer could not be relayed: ${(unreadable as Error).message}`);
+      }
     } catch (err) {
       // PGlite throws when its backend exits (e.g. FATAL errors): nothing more can run on it.
       this.#fatal = err as Error;

@@ -5,7 +5,10 @@
 //   connecting: the agent logs into the upstream with the target's own credentials;
 //   relay:      bytes flow both ways as they come, and the recorder builds events beside them
 //               (with guardrails, client messages are read before they go on: guardrail-gate.ts).
-// Any failure ends this connection only, with a FATAL ErrorResponse the client prints.
+//               A message of any size PostgreSQL takes goes through as its bytes come; the
+//               recorder reads a bounded stand-in of it (protocol/framer.ts).
+// Any failure ends this connection only, with a FATAL ErrorResponse the client prints (a startup
+// packet PostgreSQL would not even answer is not answered either).
 import crypto from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -14,16 +17,23 @@ import type { SessionEndReason } from '../../common/events/index.ts';
 import type { PostgresTarget } from '../../common/config/schema.ts';
 import type { TokenVerifier } from '../../common/tokens.ts';
 import { TokenError } from '../../common/tokens.ts';
+import type { LoginGuard } from '../access/login-guard.ts';
 import type { Masker } from '../masking/masker.ts';
 import { SessionEventSink, type RecordingOutlet } from '../recording/session-event-sink.ts';
 import { ClientParser } from './protocol/client-parser.ts';
-import { passwordText, type ClientMessage, type StartupPacket } from './protocol/client-messages.ts';
+import { ClientCode, passwordText, StartupCode, type ClientMessage, type StartupPacket } from './protocol/client-messages.ts';
 import { BackendFramer } from './protocol/backend-framer.ts';
+import { BackendCode } from './protocol/backend-codes.ts';
+import { ProtocolError, UnsupportedProtocolError } from './protocol/errors.ts';
+import type { MessageCut } from './protocol/message-cutter.ts';
+import { NotificationPids } from './notification-pids.ts';
+import { readStartupSettings, StartupRefusal, utf8Session } from './startup-settings.ts';
 import type { GuardrailDecision, GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
 import { parseDuration } from '../../common/config/schema.ts';
 import { GuardrailGate } from './guardrail-gate.ts';
 import * as server from './protocol/server-messages.ts';
 import { PostgresRecorder } from './recording/postgres-recorder.ts';
+import { limitedText } from './recording/long-values.ts';
 import { cancelUpstream, loginUpstream, UpstreamError, type UpstreamSettings } from './upstream-login.ts';
 import type { CancelRegistry } from './cancel-registry.ts';
 import { grantEndEvent, type AccessGate, type Admission } from '../access/access-gate.ts';
@@ -46,24 +56,48 @@ export interface SessionContext {
   cancels: CancelRegistry;
   /** Grants and requests for `access: jit` targets. */
   access: AccessGate;
+  /** Refused logins: audited, and an address that keeps failing is refused at once. */
+  logins?: LoginGuard;
   logger: Logger;
   /** Called once when the session is over. */
   onClosed(session: ClientSession): void;
+  /**
+   * Upstream backend pid -> the pid its client was given, for every session of this target (the
+   * listener's), so a notification from any of them names the pid its client knows.
+   */
+  clientPids?: Map<number, number>;
 }
 
 type Phase = 'startup' | 'auth' | 'connecting' | 'relay' | 'closed';
 
 const STARTUP_TIMEOUT_MS = 30_000;
-/** What a client may send behind a held statement before its socket is paused (read again after). */
+/** What a client may send behind a held statement (or during login) before its socket is paused (read again after). */
 const HELD_BUFFER_MAX = 8 * 1024 * 1024;
+/** Guardrails read a statement whole: up to this size; a longer one is refused (built-in rule `statement-size`). */
+const GUARDED_STATEMENT_MAX = 16 * 1024 * 1024;
+/** With client masking a row is masked whole up to this size; past it, values over the value limit are withheld. */
+const MASKED_ROW_MAX = 16 * 1024 * 1024;
+const STATEMENT_CODES = new Set<number>([ClientCode.Query, ClientCode.Parse, ClientCode.FunctionCall]);
+
+/**
+ * A client message read before it goes on (with guardrails, or while the login is under way): a
+ * whole message (msg and raw), a piece of a streamed one (raw only: passed on as it is), a
+ * streamed one read (msg only: recorded), or a streamed statement the guardrails cannot read
+ * whole (refused, with why).
+ */
+interface Held {
+  msg?: ClientMessage;
+  raw?: Buffer;
+  refuse?: string;
+}
 
 export class ClientSession {
   readonly id = crypto.randomUUID();
   /** The access grant this session runs under (jit targets). */
   grant: Admission | null = null;
   private phase: Phase = 'startup';
-  /** Guarded sessions: client messages read and waiting to be reviewed and forwarded, in order. */
-  private readonly gated: { msg: ClientMessage; raw: Buffer }[] = [];
+  /** Client messages read and waiting to be reviewed (guardrails) and forwarded, in order. */
+  private readonly gated: Held[] = [];
   /** A statement is held for approval: the line waits. */
   private holding = false;
   private gatedBytes = 0;
@@ -75,13 +109,17 @@ export class ClientSession {
   private markGone!: () => void;
   private downstream: net.Socket;
   private upstream: net.Socket | null = null;
-  private readonly parser = new ClientParser();
+  private readonly parser: ClientParser;
   private readonly gate: GuardrailGate | null;
-  private readonly framer = new BackendFramer();
+  private readonly framer: BackendFramer;
+  private pids: NotificationPids | null = null;
+  private upstreamPid: number | null = null;
+  private clientPid = 0;
   private recorder: PostgresRecorder | null = null;
   private sink: SessionEventSink | null = null;
   private startupParams: Record<string, string> = {};
-  private early: { msg: ClientMessage; raw: Buffer }[] = [];
+  /** What the client may set on the target (startup-settings.ts). */
+  private settings: Record<string, string> = {};
   private releaseCancelKey: (() => void) | null = null;
   private clientTerminated = false;
   private startedAt = Date.now();
@@ -95,6 +133,12 @@ export class ClientSession {
   constructor(socket: net.Socket, private readonly ctx: SessionContext) {
     this.gone = new Promise((resolve) => (this.markGone = resolve));
     this.gate = ctx.target.guardrails?.empty === false ? new GuardrailGate(ctx.target.guardrails) : null;
+    const { maxValueBytes, masking } = ctx.target.config;
+    this.parser = new ClientParser({ keepValueBytes: maxValueBytes, ...(this.gate ? { wholeStatementBytes: GUARDED_STATEMENT_MAX } : {}) });
+    this.framer = new BackendFramer({
+      keepValueBytes: maxValueBytes,
+      ...(masking.client ? { wholeMessageBytes: (code: number) => (code === BackendCode.DataRow ? MASKED_ROW_MAX : 1024 * 1024) } : {}),
+    });
     this.downstream = socket;
     this.clientAddress = `${socket.remoteAddress}:${socket.remotePort}`;
     this.log = ctx.logger.child({ session: this.id, target: ctx.target.config.name, client: this.clientAddress });
@@ -136,14 +180,14 @@ export class ClientSession {
       return;
     }
     try {
-      this.parser.feed(chunk, this.onPreRelayMessage);
+      this.parser.feed(chunk, this.onPreRelayMessage, this.onPreRelayRaw);
     } catch (err) {
-      this.fail('protocol_error', '08P01', `invalid message: ${(err as Error).message}`);
+      this.preRelayFailed(err as Error);
     }
   };
 
   /** Client messages before the relay starts: the handshake, then whatever a client pipelines. */
-  private readonly onPreRelayMessage = (msg: ClientMessage | StartupPacket, raw: Buffer): void => {
+  private readonly onPreRelayMessage = (msg: ClientMessage | StartupPacket, raw: Buffer, cut: MessageCut | null): void => {
     switch (this.phase) {
       case 'startup':
         return this.onStartupPacket(msg as StartupPacket);
@@ -153,12 +197,37 @@ export class ClientSession {
         void this.authenticate(passwordText(msg));
         return;
       case 'connecting':
-        this.early.push({ msg: msg as ClientMessage, raw: Buffer.from(raw) });
-        return;
+        // Held in order until the relay starts (the guardrails review them then).
+        return this.holdClientMessage(msg as ClientMessage, raw, cut);
       default:
         return;
     }
   };
+
+  private readonly onPreRelayRaw = (bytes: Buffer, code: number): void => {
+    if (this.phase === 'connecting') this.holdClientRaw(bytes, code);
+  };
+
+  /**
+   * A startup packet PostgreSQL would not answer (a length it cannot frame, a malformed cancel
+   * request) is not answered; one asking for another protocol is answered as PostgreSQL answers.
+   */
+  private preRelayFailed(err: Error): void {
+    if (this.phase === 'startup' && err instanceof ProtocolError) {
+      if (err.quiet) {
+        this.log.debug({ err: err.message }, 'invalid startup packet: closed without an answer, as PostgreSQL does');
+        return this.close('protocol_error', err.message);
+      }
+      if (err instanceof UnsupportedProtocolError) {
+        this.downstream.write(err.version >>> 16 < 3
+          ? server.protocol2Error(err.message)
+          : server.errorResponse({ severity: 'FATAL', code: '0A000', message: err.message }));
+        return this.close('protocol_error', err.message);
+      }
+      return this.fail('protocol_error', '08P01', err.message);
+    }
+    this.fail('protocol_error', '08P01', `invalid message: ${err.message}`);
+  }
 
   private onStartupPacket(packet: StartupPacket): void {
     switch (packet.type) {
@@ -184,16 +253,37 @@ export class ClientSession {
         this.ctx.onClosed(this);
         return;
       }
-      case 'startup':
-        if (!packet.params.user) return this.fail('auth_failed', '28000', 'no user name in the startup message');
+      case 'startup': {
+        if (!packet.params.user) return this.fail('auth_failed', '28000', 'no PostgreSQL user name specified in startup packet');
+        const { config } = this.ctx.target;
+        const admitted = this.ctx.logins?.admit(this.clientAddress);
+        if (admitted && !admitted.ok) {
+          const reason = `too many failed logins from this address; try again in ${admitted.retryAfterSeconds} s`;
+          this.ctx.logins!.limited({ protocol: 'postgres', client: this.clientAddress, target: config.name, user: packet.params.user, reason });
+          return this.fail('auth_failed', '28000', reason);
+        }
+        let read: ReturnType<typeof readStartupSettings>;
+        try {
+          read = readStartupSettings(packet.params, config.startupSettings, config.name);
+        } catch (err) {
+          if (!(err instanceof StartupRefusal)) throw err;
+          this.log.info({ reason: err.message }, 'start-up setting refused');
+          return this.fail('protocol_error', err.sqlstate, err.message);
+        }
         // Guardrails read SQL as UTF-8: the server must read the same text.
-        if (this.gate && !utf8Session(packet.params)) {
+        if (this.gate && !utf8Session(read.settings)) {
           return this.fail('protocol_error', '22023', 'this target has guardrails, which read SQL as UTF-8: connect with client_encoding UTF8');
         }
         this.startupParams = packet.params;
+        this.settings = read.settings;
         this.phase = 'auth';
-        this.downstream.write(server.authenticationCleartextPassword());
+        // As PostgreSQL 15 does: a newer 3.x or `_pq_.` options get protocol 3.0 named back.
+        const negotiate = (packet.protocolVersion & 0xffff) > 0 || read.protocolOptions.length > 0;
+        this.downstream.write(negotiate
+          ? Buffer.concat([server.negotiateProtocolVersion(StartupCode.ProtocolV3, read.protocolOptions), server.authenticationCleartextPassword()])
+          : server.authenticationCleartextPassword());
         return;
+      }
     }
   }
 
@@ -220,6 +310,7 @@ export class ClientSession {
     } catch (err) {
       const message = err instanceof TokenError ? err.message : 'the Vigil token could not be verified';
       this.log.info({ reason: message }, 'client authentication refused');
+      this.ctx.logins?.refused({ protocol: 'postgres', client: this.clientAddress, target: config.name, user: this.startupParams.user, reason: message });
       return this.fail('auth_failed', '28P01', message);
     }
     if (this.recordingRequired && !this.ctx.outlet.hasRoom()) {
@@ -227,13 +318,14 @@ export class ClientSession {
     }
     if (config.access === 'jit' && !(await this.admit(user))) return;
     try {
-      const session = await loginUpstream(upstream, this.startupParams);
+      const session = await loginUpstream(upstream, this.settings);
       if (this.phase === 'closed') {
         session.socket.destroy();
         return;
       }
       this.upstream = session.socket;
       const upstreamKey = session.key;
+      this.upstreamPid = upstreamKey?.processId ?? null;
       const cancel = async () => {
         if (upstreamKey) await cancelUpstream(upstream, upstreamKey);
       };
@@ -257,8 +349,11 @@ export class ClientSession {
       this.grant = check.admitted;
       return true;
     }
+    const reason = 'refused' in check ? check.refused : `access to ${name} needs approval: request #${check.pending} is waiting for an approver; connect again once it is granted`;
+    // Not a failed credential (the token was good): audited, never counted against the address.
+    this.ctx.logins?.audit({ protocol: 'postgres', client: this.clientAddress, target: name, user, reason });
     if ('refused' in check) this.fail('access_refused', '57P03', check.refused);
-    else this.fail('access_refused', '28000', `access to ${name} needs approval: request #${check.pending} is waiting for an approver; connect again once it is granted`);
+    else this.fail('access_refused', '28000', reason);
     return false;
   }
 
@@ -273,11 +368,18 @@ export class ClientSession {
     this.recorder = new PostgresRecorder(this.sink, masker, {
       maxRows: config.maxRows,
       maxCopyBytes: config.maxCopyBytes,
+      maxValueBytes: config.maxValueBytes,
       clientMasking: config.masking.client,
     });
+    this.clientPid = key.processId;
+    if (this.upstreamPid !== null) {
+      const own = this.upstreamPid;
+      this.ctx.clientPids?.set(own, key.processId);
+      this.pids = new NotificationPids((pid) => (pid === own ? key.processId : this.ctx.clientPids?.get(pid)));
+    }
     this.sink.emit('session.start', {
       database: this.startupParams.database,
-      ...(this.startupParams.application_name ? { applicationName: this.startupParams.application_name } : {}),
+      ...(this.settings.application_name ? { applicationName: this.settings.application_name } : {}),
       upstream: `${this.ctx.target.upstream.host}:${this.ctx.target.upstream.port}/${this.ctx.target.upstream.database}`,
       recording: config.recording,
       clientMasking: config.masking.client,
@@ -295,28 +397,27 @@ export class ClientSession {
     this.downstream.write(Buffer.concat([server.authenticationOk(), ...greeting, server.backendKeyData(key.processId, key.secretKey), readyForQuery]));
     this.phase = 'relay';
     // What the client sent while the agent was logging in goes out now, in order.
-    const early = this.early;
-    this.early = [];
     if (this.gate) {
       // Reviewed like everything after it. A message not complete yet stays in the parser and is
       // reviewed whole when the rest arrives: nothing of it goes out before.
-      for (const { msg, raw } of early) {
-        this.gated.push({ msg: msg as ClientMessage, raw });
-        this.gatedBytes += raw.length;
-      }
       this.pumpGated();
     } else {
-      const out = Buffer.concat([...early.map((e) => e.raw), this.parser.pendingBytes()]);
+      const early = this.gated.splice(0);
+      this.gatedBytes = 0;
+      const out = Buffer.concat([...early.flatMap((e) => (e.raw ? [e.raw] : [])), this.parser.pendingBytes()]);
       if (out.length) upstream.write(out);
-      for (const { msg } of early) this.onClientFrame(msg);
+      for (const { msg } of early) if (msg) this.onClientFrame(msg);
     }
+    if (this.downstream.isPaused() && !this.holding) this.downstream.resume();
     if (leftover.length) this.onUpstreamData(leftover);
   }
 
   // ---- relay --------------------------------------------------------------------------------
 
-  private readonly onUpstreamData = (chunk: Buffer): void => {
-    this.bytesDown += chunk.length;
+  private readonly onUpstreamData = (received: Buffer): void => {
+    this.bytesDown += received.length;
+    const chunk = this.pids ? this.pids.rewrite(received) : received;
+    if (chunk.length === 0) return;
     if (!this.ctx.target.config.masking.client && !this.gate) {
       // Recorded first: the events of a statement are in the outbox before its end reaches the
       // client, so an agent killed right after still has them (the decoder only reads the chunk).
@@ -349,25 +450,61 @@ export class ClientSession {
    */
   private gatedClientData(chunk: Buffer): void {
     try {
-      // Copies: the parser may reuse what it handed out, and a held line waits.
-      this.parser.feed(chunk, (msg, raw) => {
-        this.gated.push({ msg: msg as ClientMessage, raw: Buffer.from(raw) });
-        this.gatedBytes += raw.length;
-      });
+      this.parser.feed(chunk, this.onGatedMessage, this.onGatedRaw);
     } catch (err) {
-      this.fail('protocol_error', '08P01', `invalid message: ${(err as Error).message}`);
+      this.protocolFailed(err as Error);
       return;
     }
-    if (this.holding && this.gatedBytes > HELD_BUFFER_MAX) this.downstream.pause();
     this.pumpGated();
+  }
+
+  private readonly onGatedMessage = (msg: ClientMessage | StartupPacket, raw: Buffer, cut: MessageCut | null): void =>
+    this.holdClientMessage(msg as ClientMessage, raw, cut);
+
+  private readonly onGatedRaw = (bytes: Buffer, code: number): void => this.holdClientRaw(bytes, code);
+
+  /** Copies: a held line waits, and the chunk a message came in is not the session's to keep. */
+  private holdClientMessage(msg: ClientMessage, raw: Buffer, cut: MessageCut | null): void {
+    if (cut === null) return this.hold({ msg, raw: Buffer.from(raw) });
+    if (this.gate && STATEMENT_CODES.has(ClientCodeOf[msg.type] ?? 0)) {
+      const limit = GUARDED_STATEMENT_MAX / (1024 * 1024);
+      return this.hold({ msg, refuse: `Vigil guardrail statement-size: guardrails read statements of up to ${limit} MiB, this one is ${cut.size} bytes; it did not run` });
+    }
+    this.hold({ msg: msg.type === 'copy-data' ? { type: 'copy-data', data: Buffer.from(msg.data) } : msg });
+  }
+
+  /** A piece of a streamed message passes as it is, except a statement the guardrails must refuse. */
+  private holdClientRaw(bytes: Buffer, code: number): void {
+    if (this.gate && STATEMENT_CODES.has(code)) return;
+    this.hold({ raw: Buffer.from(bytes) });
+  }
+
+  private hold(held: Held): void {
+    this.gated.push(held);
+    this.gatedBytes += heldBytes(held);
+    // Reading stops past the limit while nothing can go out (a held statement, or the login).
+    if ((this.holding || this.phase !== 'relay') && this.gatedBytes > HELD_BUFFER_MAX) this.downstream.pause();
   }
 
   private pumpGated(): void {
     if (this.holding || this.phase !== 'relay') return;
     const out: Buffer[] = [];
     while (this.gated.length > 0) {
-      const { msg, raw } = this.gated.shift()!;
-      this.gatedBytes -= raw.length;
+      const held = this.gated.shift()!;
+      this.gatedBytes -= heldBytes(held);
+      const { msg, raw } = held;
+      if (!msg) {
+        out.push(raw!);
+        continue;
+      }
+      if (held.refuse !== undefined) {
+        out.push(this.refuseLong(msg, held.refuse));
+        continue;
+      }
+      if (!raw) {
+        this.onClientFrame(msg);
+        continue;
+      }
       const passed = this.reviewed(msg, raw);
       if (Buffer.isBuffer(passed)) {
         out.push(passed);
@@ -401,6 +538,26 @@ export class ClientSession {
     return this.gate!.refuse(msg, `Vigil guardrail ${rule} held this statement and it was not approved: ${refusal}`);
   }
 
+  /** A statement too long for the guardrails to read: recorded, and a refusal goes in its place. */
+  private refuseLong(msg: ClientMessage, message: string): Buffer {
+    this.onClientFrame(msg);
+    if (this.sink) {
+      if (msg.type === 'query') this.heldQuerySeq = this.sink.lastSeq;
+      const { masker, config } = this.ctx.target;
+      const statement = msg.type === 'query' || msg.type === 'parse'
+        ? limitedText(masker, msg.sql, msg.sqlCut, config.maxValueBytes)
+        : { text: msg.type === 'function-call' ? `function oid ${msg.functionOid}` : '', counts: null };
+      this.sink.emit('guardrail.hit', {
+        rule: 'statement-size',
+        action: 'deny',
+        ...(msg.type === 'query' ? { querySeq: this.heldQuerySeq } : {}),
+        statement: statement.text,
+      }, statement.counts);
+    }
+    this.log.info({ rule: 'statement-size' }, 'statement too long for the guardrails refused');
+    return this.gate!.refuse(msg, message);
+  }
+
   /** One client message past the guardrails: what to forward for it (recorded on the way), or hold it. */
   private reviewed(client: ClientMessage, raw: Buffer): Buffer | { hold: GuardrailDecision & { sql: string } } {
     const verdict = this.gate!.review(client);
@@ -426,14 +583,20 @@ export class ClientSession {
     try {
       this.parser.feed(chunk, this.onClientFrame);
     } catch (err) {
-      this.fail('protocol_error', '08P01', `invalid message: ${(err as Error).message}`);
+      this.protocolFailed(err as Error);
     }
+  }
+
+  private protocolFailed(err: Error): void {
+    this.log.warn({ err: err.message }, 'invalid message from the client: session ended');
+    this.fail('protocol_error', '08P01', `invalid message: ${err.message}`);
   }
 
   private observeServer(chunk: Buffer): void {
     try {
-      this.framer.push(chunk, this.onServerFrame);
+      this.framer.push(chunk, this.onServerFrame, this.maskedOut ? this.onServerRaw : null);
     } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'invalid message from the target: session ended');
       this.fail('upstream_error', '08P01', `the target sent an invalid message: ${(err as Error).message}`);
     }
   }
@@ -454,19 +617,33 @@ export class ClientSession {
   /** With client masking, `maskedOut` collects what to forward instead of the original chunk. */
   private maskedOut: Buffer[] | null = null;
 
-  private readonly onServerFrame = (code: number, original: Buffer): void => {
+  private readonly onServerFrame = (code: number, original: Buffer, cut: MessageCut | null): void => {
     // The server's error for a denied statement says why, for the client and the recording alike.
-    const message = this.gate?.rewrite(code, original) ?? original;
+    const message = cut === null ? (this.gate?.rewrite(code, original) ?? original) : original;
     let replacement: Buffer | undefined = message === original ? undefined : message;
     if (!this.recorderFailed) {
       try {
-        replacement = this.recorder!.onServerMessage(code, message) ?? replacement;
+        replacement = this.recorder!.onServerMessage(code, message, cut) ?? replacement;
       } catch (err) {
         this.recordingFailed(err);
       }
     }
-    this.maskedOut?.push(replacement ?? message);
+    if (cut === null) this.maskedOut?.push(replacement ?? message);
+    else if (this.maskedOut && this.withheld(code)) {
+      // A streamed row under client masking went nowhere as it came: its masked re-encoding goes.
+      if (replacement) this.maskedOut.push(replacement);
+      else this.fail('protocol_error', '08P01', 'a row too large to hold could not be masked for the client');
+    }
   };
+
+  /** Raw pieces of a streamed server message, passed on as they come, unless masking must rewrite it. */
+  private readonly onServerRaw = (bytes: Buffer, code: number): void => {
+    if (!this.withheld(code)) this.maskedOut?.push(bytes);
+  };
+
+  private withheld(code: number): boolean {
+    return code === BackendCode.DataRow && this.ctx.target.config.masking.client;
+  }
 
   private recordingFailed(err: unknown): void {
     this.recorderFailed = true;
@@ -506,6 +683,7 @@ export class ClientSession {
     if (this.clientTerminated && (reason === 'upstream_closed' || reason === 'client_disconnect')) reason = 'client_terminate';
     clearTimeout(this.startupTimer);
     this.releaseCancelKey?.();
+    if (this.upstreamPid !== null && this.ctx.clientPids?.get(this.upstreamPid) === this.clientPid) this.ctx.clientPids.delete(this.upstreamPid);
     this.downstream.end();
     this.downstream.destroySoon?.();
     setTimeout(() => this.downstream.destroy(), 1000).unref();
@@ -526,14 +704,12 @@ export class ClientSession {
 
 const TERMINATE = Buffer.from([0x58, 0, 0, 0, 4]); // X
 
-/**
- * The client asks for no encoding but UTF-8. (Left to the server, the default is the database's
- * encoding; the encodings that could hide SQL from a UTF-8 reader, SJIS, GBK, BIG5 and the like,
- * exist only on the client side.)
- */
-function utf8Session(params: Record<string, string>): boolean {
-  const encoding = params.client_encoding?.replace(/[-_]/g, '').toLowerCase();
-  if (encoding !== undefined && encoding !== 'utf8' && encoding !== 'unicode') return false;
-  // `options` may set it too (-c client_encoding=...).
-  return !/client[_-]encoding/i.test(params.options ?? '');
+const ClientCodeOf: Partial<Record<ClientMessage['type'], number>> = {
+  query: ClientCode.Query,
+  parse: ClientCode.Parse,
+  'function-call': ClientCode.FunctionCall,
+};
+
+function heldBytes({ msg, raw }: Held): number {
+  return (raw?.length ?? 0) + (msg?.type === 'copy-data' ? msg.data.length : 0);
 }

@@ -7,6 +7,8 @@ export type ListenerContext = Omit<SessionContext, 'onClosed'>;
 export class PostgresListener {
   private readonly server: net.Server;
   readonly sessions = new Set<ClientSession>();
+  /** Upstream backend pid -> the pid its client was given (notifications name the latter). */
+  private readonly clientPids = new Map<number, number>();
 
   constructor(private readonly ctx: ListenerContext) {
     this.server = net.createServer((socket) => this.accept(socket));
@@ -18,6 +20,7 @@ export class PostgresListener {
     try {
       const session = new ClientSession(socket, {
         ...this.ctx,
+        clientPids: this.clientPids,
         onClosed: (s) => this.sessions.delete(s),
       });
       this.sessions.add(session);

@@ -86,17 +86,18 @@ export async function connectUpstream(settings: UpstreamSettings): Promise<net.S
   return secure;
 }
 
-export async function loginUpstream(settings: UpstreamSettings, clientParams: Record<string, string>): Promise<UpstreamSession> {
+/** clientSettings: what the client may set at startup (startup-settings.ts), passed on as they are. */
+export async function loginUpstream(settings: UpstreamSettings, clientSettings: Record<string, string>): Promise<UpstreamSession> {
   const socket = await connectUpstream(settings);
   try {
-    return await runLogin(socket, settings, clientParams);
+    return await runLogin(socket, settings, clientSettings);
   } catch (err) {
     socket.destroy();
     throw err;
   }
 }
 
-function runLogin(socket: net.Socket, settings: UpstreamSettings, clientParams: Record<string, string>): Promise<UpstreamSession> {
+function runLogin(socket: net.Socket, settings: UpstreamSettings, clientSettings: Record<string, string>): Promise<UpstreamSession> {
   return new Promise((resolve, reject) => {
     const framer = new BackendFramer();
     const greeting: Buffer[] = [];
@@ -189,16 +190,10 @@ function runLogin(socket: net.Socket, settings: UpstreamSettings, clientParams: 
     socket.on('error', onSocketError);
     socket.on('close', onClose);
 
-    // Only parameters that cannot change what the session is allowed to do are passed on.
-    const startup: Record<string, string> = { user: settings.user, database: settings.database };
-    for (const name of PASSED_PARAMS) if (clientParams[name] !== undefined) startup[name] = clientParams[name];
-    socket.write(startupMessage(startup));
+    // User and database are the target's; the client's settings were checked against its allowlist.
+    socket.write(startupMessage({ ...clientSettings, user: settings.user, database: settings.database }));
   });
 }
-
-/** Startup parameters a client may set. `options` (arbitrary GUCs such as role) and
- * `replication` are deliberately not among them. */
-const PASSED_PARAMS = ['application_name', 'client_encoding', 'DateStyle', 'TimeZone', 'extra_float_digits', 'search_path', 'IntervalStyle'];
 
 /** Sends a CancelRequest for `key` on a new upstream connection (as the protocol requires). */
 export async function cancelUpstream(settings: UpstreamSettings, key: UpstreamKey): Promise<void> {

@@ -195,17 +195,14 @@ export class EventPublisher {
 
   /**
    * Makes what was published so far as durable as the agent's setting says, before the proxy lets
-   * the client see its effect: with `process` it is in the OS already (a no-op); with `machine`
-   * the outbox is forced to the disk.
+   * the client see its effect: with `process` it is written to the OS (it survives the agent);
+   * with `machine` it is also forced to the disk (it survives the machine).
    */
   commit(): void {
-    if (this.fsync) this.syncOutbox();
-  }
-
-  private syncOutbox(): void {
     if (!this.outbox || this.outboxFailed) return;
     try {
-      this.outbox.sync();
+      if (this.fsync) this.outbox.sync();
+      else this.outbox.flush();
     } catch (err) {
       this.outboxBroke(err);
     }

@@ -40,6 +40,9 @@ class FakeBus implements EventBus {
   async readGroup() { return []; }
   async readPending() { return []; }
   async claimStale() { return []; }
+  async heartbeat() {}
+  async consumers() { return []; }
+  async removeConsumer() { return false; }
   async ack() {}
   async trimAcknowledged() {}
   async backlog() { return { undelivered: 0, pending: 0 }; }
@@ -207,17 +210,17 @@ describe('EventPublisher', () => {
     expect(bus.appended.map((e) => `${e.sessionId}${e.seq}`)).toEqual(['a1', 'a3', 'b1']);
   });
 
-  it('when durability is machine, then commit and every append force the outbox to the disk; with process, commit does not', async () => {
+  it('when durability is machine, then commit and every append force the outbox to the disk; with process, they write it to the OS', async () => {
     for (const durability of ['machine', 'process'] as const) {
       const calls: string[] = [];
-      const outbox = { append: (n: number) => calls.push(`append ${n}`), sync: () => calls.push('sync'), releaseBelow: () => undefined, close: () => undefined } as unknown as Outbox;
+      const outbox = { append: (n: number) => calls.push(`append ${n}`), flush: () => calls.push('flush'), sync: () => calls.push('sync'), releaseBelow: () => undefined, close: () => undefined } as unknown as Outbox;
       const bus = new FakeBus();
       const p = new EventPublisher(bus, { maxEvents: 10, maxBytes: 1000, logger: silentLogger, outbox, durability });
       publishers.push(p);
       p.publish(ev('a', 1));
       p.commit();
       await p.flush();
-      expect(calls).toEqual(durability === 'machine' ? ['append 1', 'sync', 'sync'] : ['append 1']);
+      expect(calls).toEqual(durability === 'machine' ? ['append 1', 'sync', 'sync'] : ['append 1', 'flush', 'flush']);
     }
   });
 

@@ -1,6 +1,6 @@
-// The agent's outbox on disk: every event the publisher takes is appended to a file before the
-// proxy lets the client see the end of what the event records, so a crashed agent still has it
-// when it starts again. Appends are synchronous writes into the OS page cache: a process crash
+// The agent's outbox on disk: every event the publisher takes is written to a file before the
+// proxy lets the client see the end of what the event records (the proxy flushes it then), so a
+// crashed agent still has it when it starts again. Writes are synchronous, into the OS page cache: a process crash
 // (SIGKILL, OOM) loses nothing the kernel took; `fsync` (durability: machine) also survives the
 // machine's. The file is cut into segments; a segment is deleted once every event in it is
 // confirmed persisted by the hub (or given up), so the outbox holds about what the spool holds.
@@ -28,6 +28,8 @@ interface Segment {
 }
 
 const SEGMENT_BYTES = 16 * 1024 * 1024;
+/** Taken events are written at once past this much text, whether or not someone flushes. */
+const FLUSH_CHARS = 256 * 1024;
 const SEGMENT = /^outbox-(\d{12})\.log$/;
 
 /** Bodies found on disk at start, oldest first (all segments of an earlier run). */
@@ -53,6 +55,9 @@ export class Outbox {
   private current: Segment | null = null;
   private nextIndex: number;
   private dirty = false;
+  private lines: string[] = [];
+  private pendingChars = 0;
+  private lastN = 0;
   /** Segments of an earlier run, deleted once their events are in this run's segments. */
   private oldSegments: string[];
   private readonly lockFile: string;
@@ -75,20 +80,36 @@ export class Outbox {
     this.oldSegments = [];
   }
 
-  /** Appends one event (synchronous: it is in the page cache when this returns). */
+  /**
+   * Takes one event; it is written with the next flush(). Events of one statement come in
+   * bursts, and one write(2) for the burst costs about what one event's would.
+   */
   append(n: number, body: string): void {
-    const line = Buffer.from(`${body}\n`, 'utf8');
+    this.lines.push(body);
+    this.pendingChars += body.length + 1;
+    this.lastN = n;
+    if (this.pendingChars >= FLUSH_CHARS) this.flush();
+  }
+
+  /** Writes what append() took (synchronous: in the page cache when this returns). */
+  flush(): void {
+    if (this.lines.length === 0) return;
+    const text = `${this.lines.join('\n')}\n`;
+    this.lines = [];
+    this.pendingChars = 0;
     let seg = this.current;
     if (!seg || seg.bytes >= this.segmentBytes) seg = this.rotate();
+    const bytes = Buffer.from(text, 'utf8');
     let off = 0;
-    while (off < line.length) off += fs.writeSync(seg.fd, line, off, line.length - off);
-    seg.bytes += line.length;
-    seg.maxN = n;
+    while (off < bytes.length) off += fs.writeSync(seg.fd, bytes, off, bytes.length - off);
+    seg.bytes += bytes.length;
+    seg.maxN = this.lastN;
     this.dirty = true;
   }
 
-  /** Forces what was appended to the disk (durability: machine). */
+  /** Flushes and forces what was appended to the disk (durability: machine). */
   sync(): void {
+    this.flush();
     if (!this.dirty || !this.current) return;
     fs.fdatasyncSync(this.current.fd);
     this.dirty = false;
@@ -115,6 +136,11 @@ export class Outbox {
   }
 
   close(): void {
+    try {
+      this.flush();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'outbox: the last events could not be written');
+    }
     fs.rmSync(this.lockFile, { force: true });
     if (this.current) {
       try {

@@ -33,13 +33,17 @@ describe('Outbox', () => {
     const dir = tempDir();
     const a = new Outbox({ dir, logger: silentLogger, segmentBytes: 64 });
     const bodies = Array.from({ length: 10 }, (_, i) => `{"n":${i},"text":"line\\nbreak"}`);
-    bodies.forEach((b, i) => a.append(i + 1, b));
+    bodies.forEach((b, i) => {
+      a.append(i + 1, b);
+      a.flush();
+    });
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.log')).length).toBeGreaterThan(1);
     // No close(): as after SIGKILL.
     expect(readOutbox(dir, silentLogger)).toEqual(bodies);
     fs.rmSync(path.join(dir, 'lock'));
     const b = new Outbox({ dir, logger: silentLogger });
     b.append(1, '{"next":1}');
+    b.flush();
     b.dropEarlierRun();
     expect(readOutbox(dir, silentLogger)).toEqual(['{"next":1}']);
     b.close();
@@ -48,12 +52,17 @@ describe('Outbox', () => {
   it('when segments are released below a publish order, then only those wholly below are deleted', () => {
     const dir = tempDir();
     const box = new Outbox({ dir, logger: silentLogger, segmentBytes: 16 });
-    for (let n = 1; n <= 6; n++) box.append(n, `{"n":${n}}`); // two events per segment
+    for (let n = 1; n <= 6; n++) {
+      box.append(n, `{"n":${n}}`); // two events per segment
+      box.flush();
+    }
     box.releaseBelow(4);
     expect(readOutbox(dir, silentLogger)).toEqual(['{"n":3}', '{"n":4}', '{"n":5}', '{"n":6}']);
     box.releaseBelow(7);
     expect(readOutbox(dir, silentLogger)).toEqual([]);
     box.append(7, '{"n":7}');
+    expect(readOutbox(dir, silentLogger)).toEqual([]); // taken, not yet written
+    box.flush();
     expect(readOutbox(dir, silentLogger)).toEqual(['{"n":7}']);
     box.close();
   });

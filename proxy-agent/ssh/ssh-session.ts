@@ -115,7 +115,7 @@ export class SshSession {
     const refused = (reason: string) => this.ctx.logins?.refused({ protocol: 'ssh', client: this.clientAddress, target: login.target, user: login.user, reason });
     const limited = this.ctx.logins?.admit(this.clientAddress);
     if (limited && !limited.ok) {
-      this.ctx.logins!.limited(this.clientAddress, { protocol: 'ssh', client: this.clientAddress, target: login.target, user: login.user, reason: 'too many failed logins from this address' });
+      this.ctx.logins!.limited({ protocol: 'ssh', client: this.clientAddress, target: login.target, user: login.user, reason: 'too many failed logins from this address' });
       auth.reject();
       return;
     }

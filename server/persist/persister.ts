@@ -1,26 +1,34 @@
 // The hub's side of the event pipeline: reads the bus's durable log as one consumer of a group,
 // validates every entry, writes the valid ones to the store in one call, and only then
 // acknowledges them and raises the sessions' persisted watermarks (which let the agents drop their
-// copies). Crash anywhere and the entries are still pending: this consumer re-reads them on start
-// (readPending), another one claims them after claimIdleMs (claimStale). Writing twice is harmless:
-// the store is idempotent on (sessionId, seq).
+// copies). Crash anywhere and the entries are still pending with this consumer: another hub takes
+// them over once this one's heartbeat has lapsed (takeover.ts), and this one re-reads them itself
+// after a failed batch (readPending). Writing twice is harmless: the store is idempotent on
+// (sessionId, seq).
+import crypto from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Delivery, EventBus } from '../../common/bus/event-bus.ts';
 import { decodeEvent } from '../../common/events/codec.ts';
 import type { Logger } from '../../common/log.ts';
 import type { RecordingStore, StoredEvent } from '../store/recording-store.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { Takeover } from './takeover.ts';
 
 export interface PersisterOptions {
   bus: EventBus;
   store: RecordingStore;
   logger: Logger;
   group?: string;
+  /** Default: host, pid and a random part, new for each run (newConsumerName). */
   consumer?: string;
   /** Log entries per read; each holds one agent append, up to the agent's batch size of events. */
   batchSize?: number;
   blockMs?: number;
-  /** Pending entries of any consumer idle this long are taken over. */
+  /** A consumer silent this long (no heartbeat, no read) is dead: its pending entries are taken
+   * over and it is deleted from the group. Heartbeats go every third of it. */
+  deadAfterMs?: number;
+  /** A consumer that never sent a heartbeat (a hub of an older version) is dead once idle this long. */
   claimIdleMs?: number;
   /** How often to trim acknowledged entries from the log. */
   trimIntervalMs?: number;
@@ -35,12 +43,26 @@ export interface PersisterMetrics {
   duplicates: number;
   /** Events that failed validation (acknowledged and skipped). */
   invalid: number;
+  /** Log entries claimed from dead consumers. */
+  takenOver: number;
+  /** Dead consumers this persister deleted from the group. */
+  consumersRemoved: number;
   /** Failed bus or store operations (each followed by a back-off). */
   errors: number;
   lastBatchAt?: number;
 }
 
 const MAX_BACKOFF_MS = 2000;
+
+/**
+ * New for each run: a hub restarted on the same host can get the same pid (always 1 in a
+ * container), and two hubs with one name would share one pending list, where the entries of the
+ * one that died stay pending for as long as the other beats. A restarted hub takes over its
+ * previous run's entries like any other hub does, once that run's heartbeat has lapsed.
+ */
+export function newConsumerName(): string {
+  return `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+}
 
 export class Persister {
   private readonly bus: EventBus;
@@ -50,11 +72,15 @@ export class Persister {
   private readonly consumer: string;
   private readonly batchSize: number;
   private readonly blockMs: number;
-  private readonly claimIdleMs: number;
-  private readonly claimEveryMs: number;
+  private readonly deadAfterMs: number;
+  private readonly takeoverEveryMs: number;
   private readonly trimEveryMs: number;
+  private readonly heartbeat: Heartbeat;
+  private readonly takeover: Takeover;
 
-  private readonly counters: PersisterMetrics = { received: 0, persisted: 0, duplicates: 0, invalid: 0, errors: 0 };
+  private readonly counters: PersisterMetrics = {
+    received: 0, persisted: 0, duplicates: 0, invalid: 0, takenOver: 0, consumersRemoved: 0, errors: 0,
+  };
   private loop: Promise<void> | null = null;
   private stopping = false;
   private wake = new AbortController();
@@ -62,7 +88,7 @@ export class Persister {
   /** Own entries may be pending: at start, and after a batch that was not acknowledged. */
   private checkPending = true;
   private groupReady = false;
-  private nextClaimAt = 0;
+  private nextTakeoverAt = 0;
   private nextTrimAt = 0;
   /** Watermarks the bus did not take yet (it was down): sent again with the next batch. */
   private readonly unsentMarks = new Map<string, number>();
@@ -71,13 +97,18 @@ export class Persister {
     this.bus = opts.bus;
     this.store = opts.store;
     this.group = opts.group ?? 'vigil-persister';
-    this.consumer = opts.consumer ?? `${os.hostname()}-${process.pid}`;
+    this.consumer = opts.consumer ?? newConsumerName();
     this.log = opts.logger.child({ component: 'persister', consumer: this.consumer });
     this.batchSize = opts.batchSize ?? 50;
     this.blockMs = opts.blockMs ?? 1000;
-    this.claimIdleMs = opts.claimIdleMs ?? 30_000;
-    this.claimEveryMs = Math.max(10, Math.min(this.claimIdleMs / 2, 5000));
+    // 3 s: with a beat every second, two beats may be lost before a live hub counts as dead, and
+    // a dead one's entries are taken over within about 4 s (the silence, then the next look).
+    this.deadAfterMs = opts.deadAfterMs ?? 3000;
+    this.takeoverEveryMs = Math.max(10, Math.min(this.deadAfterMs / 3, 1000));
     this.trimEveryMs = opts.trimIntervalMs ?? 5000;
+    this.heartbeat = new Heartbeat(this.bus, this.group, this.consumer, Math.max(10, this.deadAfterMs / 3), this.log);
+    this.takeover = new Takeover(this.bus, this.group, this.consumer,
+      { deadAfterMs: this.deadAfterMs, legacyIdleMs: opts.claimIdleMs ?? 30_000 }, this.log);
   }
 
   start(): void {
@@ -88,19 +119,31 @@ export class Persister {
 
   /** Ends the loop: waits at most for the read or write in progress. */
   async stop(): Promise<void> {
+    if (!this.loop) return;
     this.stopping = true;
     this.wake.abort();
     await this.loop;
     this.loop = null;
     this.wake = new AbortController();
+    await this.heartbeat.stop();
+    // Leaves the group when it holds nothing; otherwise another hub takes its entries once its
+    // heartbeat has lapsed. The bus may be down already: then the others remove it later.
+    await this.bus.removeConsumer(this.group, this.consumer, 0).catch(() => false);
   }
 
   metrics(): PersisterMetrics {
-    return { ...this.counters };
+    return { ...this.counters, consumersRemoved: this.takeover.removed };
+  }
+
+  /** This persister's name in the consumer group. */
+  get consumerName(): string {
+    return this.consumer;
   }
 
   private async run(): Promise<void> {
     this.log.info({ group: this.group }, 'persister started');
+    // Before the first read: a consumer with entries and no heartbeat counts as an older hub.
+    await this.heartbeat.start();
     while (!this.stopping) {
       try {
         await this.step();
@@ -132,12 +175,12 @@ export class Persister {
       else await this.handle(mine);
       return;
     }
-    if (now >= this.nextClaimAt) {
-      const claimed = await this.bus.claimStale({ ...opts, minIdleMs: this.claimIdleMs });
+    if (now >= this.nextTakeoverAt) {
+      const claimed = this.heartbeat.steadyFor(this.deadAfterMs, now) ? await this.takeover.next(this.batchSize) : [];
       // A full batch: more may be waiting, claim again right away.
-      if (claimed.length < this.batchSize) this.nextClaimAt = now + this.claimEveryMs;
+      if (claimed.length < this.batchSize) this.nextTakeoverAt = now + this.takeoverEveryMs;
       if (claimed.length) {
-        this.log.info({ entries: claimed.length }, 'claimed entries left pending by another consumer');
+        this.counters.takenOver += claimed.length;
         await this.handle(claimed);
         return;
       }
@@ -147,7 +190,9 @@ export class Persister {
       await this.bus.trimAcknowledged(this.group);
     }
     if (this.stopping) return;
-    const fresh = await this.bus.readGroup({ ...opts, blockMs: this.blockMs });
+    // Not blocked past the next look at the other consumers.
+    const blockMs = Math.max(0, Math.min(this.blockMs, this.nextTakeoverAt - Date.now()));
+    const fresh = await this.bus.readGroup({ ...opts, blockMs });
     if (fresh.length) await this.handle(fresh);
   }
 

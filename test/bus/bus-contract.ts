@@ -125,6 +125,78 @@ export function describeEventBusContract(name: string, makeHarness: () => BusHar
       expect(await bus.readPending({ group: 'g', consumer: 'dead', count: 100 })).toEqual([]);
     });
 
+    it('when consumers send heartbeats or not, then consumers() reports what each holds and how long each has been silent', async () => {
+      const bus = await open();
+      const events = busEvents(newSessionId(), 1, 3);
+      await bus.ensureGroup('g');
+      await appendEach(bus, events);
+      await bus.heartbeat('g', 'a');
+      await read(bus, 'g', 'a', 2);
+      await read(bus, 'g', 'b', 1); // b never sends a heartbeat (a hub of an older version)
+      const first = await bus.consumers('g');
+      expect(first.map((c) => [c.name, c.pending])).toEqual([['a', 2], ['b', 1]]);
+      expect(first[0].silentMs).toBeGreaterThanOrEqual(0);
+      expect(first[0].silentMs).toBeLessThan(5000);
+      expect(first[1].silentMs).toBeNull();
+      for (const c of first) expect(c.idleMs).toBeGreaterThanOrEqual(0);
+
+      // Silence grows by the transport's clock, and a heartbeat ends it.
+      await new Promise((r) => setTimeout(r, 300));
+      const later = (await bus.consumers('g'))[0];
+      expect(later.silentMs).toBeGreaterThanOrEqual(200);
+      await bus.heartbeat('g', 'a');
+      expect((await bus.consumers('g'))[0].silentMs).toBeLessThan(later.silentMs!);
+      expect(await bus.consumers('no-such-group')).toEqual([]);
+    });
+
+    it('when claimStale names a consumer, then only that consumer\'s idle entries move, once', async () => {
+      const bus = await open();
+      const events = busEvents(newSessionId(), 1, 4);
+      await bus.ensureGroup('g');
+      await appendEach(bus, events);
+      await read(bus, 'g', 'dead', 2);
+      await read(bus, 'g', 'other', 2);
+      const claim = (from: string, minIdleMs: number) => bus.claimStale({ group: 'g', consumer: 'heir', from, minIdleMs, count: 100 });
+      expect(await claim('dead', 600_000)).toEqual([]);
+      let claimed: Delivery[] = [];
+      await waitUntil(async () => {
+        claimed = await claim('dead', 100);
+        return claimed.length > 0;
+      }, 10_000, 'claim');
+      expect(bodies(claimed)).toEqual(events.slice(0, 2).map((e) => e.body));
+      const pending = new Map((await bus.consumers('g')).map((c) => [c.name, c.pending]));
+      expect(pending).toEqual(new Map([['dead', 0], ['heir', 2], ['other', 2]]));
+      // Claimed just now: a second hub looking at the same dead consumer finds nothing to take.
+      expect(await claim('dead', 100)).toEqual([]);
+      expect(await claim('heir', 100)).toEqual([]);
+      expect(bodies(await bus.readPending({ group: 'g', consumer: 'heir', count: 100 }))).toEqual(events.slice(0, 2).map((e) => e.body));
+    });
+
+    it('when removeConsumer is asked, then it deletes only a consumer that holds nothing and is silent long enough', async () => {
+      const bus = await open();
+      const events = busEvents(newSessionId(), 1, 3);
+      await bus.ensureGroup('g');
+      await appendEach(bus, events);
+      await bus.heartbeat('g', 'x');
+      const [entry] = await read(bus, 'g', 'x', 1);
+      expect(await bus.removeConsumer('g', 'x', 0)).toBe(false); // holds an entry
+      await bus.ack('g', [entry.id]);
+      expect(await bus.removeConsumer('g', 'x', 600_000)).toBe(false); // beat just now
+      expect(await bus.removeConsumer('g', 'x', 0)).toBe(true);
+      expect((await bus.consumers('g')).map((c) => c.name)).toEqual([]);
+      expect(await bus.removeConsumer('g', 'x', 0)).toBe(false);
+
+      // A consumer that never sent a heartbeat has no silence to wait for.
+      const [old] = await read(bus, 'g', 'old', 1);
+      await bus.ack('g', [old.id]);
+      expect(await bus.removeConsumer('g', 'old', 600_000)).toBe(true);
+
+      // Back after its removal: a member again, its old heartbeat forgotten.
+      await read(bus, 'g', 'x', 1);
+      expect(await bus.consumers('g')).toEqual([expect.objectContaining({ name: 'x', pending: 1, silentMs: null })]);
+      expect(await bus.removeConsumer('no-such-group', 'x', 0)).toBe(false);
+    });
+
     it('when acknowledged entries are trimmed, then unacknowledged and undelivered ones stay', async () => {
       const bus = await open();
       const events = busEvents(newSessionId(), 1, 6);

@@ -153,6 +153,72 @@ describe.each(kinds)('event pipeline on the $name bus', (kind) => {
     expect(await seqsOf(store, s)).toEqual(range(10));
   });
 
+  const GROUP = 'vigil-persister';
+  const consumerNames = async (bus: EventBus) => (await bus.consumers(GROUP)).map((c) => c.name);
+
+  it('when a consumer\'s heartbeat stops with entries pending, then another persister stores them and deletes it from the group', async () => {
+    const { bus, store, persister } = await setup();
+    const s = newSessionId();
+    await bus.ensureGroup(GROUP);
+    for (let from = 1; from <= 30; from += 10) await bus.append(busEvents(s, from, from + 9));
+    // A hub that beat once, read, and died before storing anything.
+    await bus.heartbeat(GROUP, 'dead');
+    expect(await bus.readGroup({ group: GROUP, consumer: 'dead', count: 2, blockMs: 0 })).toHaveLength(2);
+
+    const heir = persister({ consumer: 'heir', deadAfterMs: 300 });
+    heir.start();
+    await waitUntil(async () => (await seqsOf(store, s)).length === 30, 15_000, 'all events stored');
+    await waitUntil(async () => !(await consumerNames(bus)).includes('dead'), 15_000, 'dead consumer removed');
+    expect(await seqsOf(store, s)).toEqual(range(30));
+    expect(heir.metrics()).toMatchObject({ takenOver: 2, consumersRemoved: 1, persisted: 30 });
+    expect(await bus.backlog(GROUP)).toEqual({ undelivered: 0, pending: 0 });
+  });
+
+  it('when a consumer\'s store write is slow, then its heartbeat keeps its entries from the others', async () => {
+    const { bus, store, persister } = await setup();
+    const slowStore = new TestRecordingStore();
+    slowStore.delayMs = 3000; // ten times the silence that makes a consumer dead
+    const slow = persister({ consumer: 'slow', store: slowStore, deadAfterMs: 300 });
+    slow.start();
+    const s = newSessionId();
+    await bus.append(busEvents(s, 1, 10));
+    await waitUntil(() => slowStore.appendCalls === 1, 15_000, 'slow write begun');
+    const other = persister({ consumer: 'other', deadAfterMs: 300 });
+    other.start();
+
+    await waitUntil(async () => (await seqsOf(slowStore, s)).length === 10, 15_000, 'slow write done');
+    expect(other.metrics()).toMatchObject({ takenOver: 0, consumersRemoved: 0 });
+    expect(await seqsOf(store, s)).toEqual([]);
+    expect(slowStore.appendCalls).toBe(1);
+    expect(await consumerNames(bus)).toContain('slow');
+  });
+
+  it('when a consumer never sent heartbeats (an older hub), then it counts as dead only after claimIdleMs', async () => {
+    const { bus, store, persister } = await setup();
+    const s = newSessionId();
+    await bus.ensureGroup(GROUP);
+    await bus.append(busEvents(s, 1, 5));
+    expect(await bus.readGroup({ group: GROUP, consumer: 'old', count: 10, blockMs: 0 })).toHaveLength(1);
+    const startedAt = Date.now();
+    const heir = persister({ consumer: 'heir', deadAfterMs: 200, claimIdleMs: 2500 });
+    heir.start();
+    await waitUntil(async () => (await seqsOf(store, s)).length === 5, 15_000, 'events of the old consumer stored');
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(2000);
+    await waitUntil(async () => !(await consumerNames(bus)).includes('old'), 15_000, 'old consumer removed');
+  });
+
+  it('when a persister stops holding nothing, then it leaves the group at once', async () => {
+    const { bus, store, persister } = await setup();
+    const p = persister({ consumer: 'leaving' });
+    p.start();
+    const s = newSessionId();
+    await bus.append(busEvents(s, 1, 3));
+    await waitUntil(async () => (await seqsOf(store, s)).length === 3, 15_000, 'events stored');
+    expect(await consumerNames(bus)).toContain('leaving');
+    await p.stop();
+    expect(await consumerNames(bus)).not.toContain('leaving');
+  });
+
   it('when the persister is stopped, then stop returns while the bus is idle', async () => {
     const { persister } = await setup();
     const p = persister({ blockMs: 1000 });

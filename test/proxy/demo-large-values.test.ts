@@ -1,7 +1,8 @@
-// The demo database of `vigil dev` (PGlite behind a wire server in a worker) with large values,
-// direct and through the agent: a 70 MiB result once wedged it for every session (a framing limit
-// threw inside PGlite's output callback); now a big value answers, or fails with a clear error,
-// and other sessions go on.
+// The demo database of `vigil dev` (PGlite behind a wire server in a worker), direct and through
+// the agent. Large values: a 70 MiB result once wedged it for every session (a framing limit threw
+// inside PGlite's output callback); now a big value answers, or fails with a clear error, and
+// other sessions go on. Startup settings, which its shared backend cannot apply, are not ignored
+// in silence.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +66,15 @@ describe('the demo database with large values', () => {
     expect(run.equal).toBe(true);
     expect((await h.psql(['-At', '-c', 'select 1'])).stdout).toBe('1\n');
   }, 240_000);
+
+  it('when a client sets statement_timeout at startup through the agent, then the demo database says it ignores it', async () => {
+    const client = new pg.Client({ connectionString: await h.uri(), statement_timeout: 1234 });
+    const notices: string[] = [];
+    client.on('notice', (n) => notices.push(n.message ?? ''));
+    await client.connect();
+    expect(notices).toEqual(['the demo database ignores start-up settings (statement_timeout): its sessions share one backend']);
+    await client.end();
+  });
 
   it('when a client sends a message larger than the demo database takes, then that session ends with a FATAL saying so and others go on', async () => {
     const socket = net.connect({ host: '127.0.0.1', port: demo.port });

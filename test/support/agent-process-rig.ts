@@ -31,6 +31,8 @@ export interface AgentProcessRig {
   agentId: string;
   /** The agent's outbox folder (what it keeps on disk until the hub has it). */
   outboxDir: string;
+  /** Where the agent's PostgreSQL target listens. */
+  agentPort: number;
   startAgent(): Promise<VigilProcess>;
   killHard(agent: VigilProcess): Promise<void>;
   /** A node-postgres client through the agent, and the id of the session it opened. */
@@ -70,6 +72,7 @@ export async function startAgentProcessRig(opts: { redisUrl: string; postgresUrl
   return {
     bus, control, store, hub, signer, agentId,
     outboxDir: path.join(dir, 'outbox', agentId),
+    agentPort,
     async startAgent() {
       const agent = await startVigil(['agent', '--config', configFile], { REDIS_URL: opts.redisUrl }, /target pg on/);
       agents.push(agent);

@@ -113,7 +113,7 @@ describe('BackendFramer', () => {
   it('when a length field says 2 GB, then it fails on the header alone', () => {
     expectProtocolError(
       () => new BackendFramer().push(Buffer.from([0x44, 0x7f, 0xff, 0xff, 0xff]), () => {}),
-      /^message length 2147483647 exceeds the 64 MiB limit$/,
+      /^message length 2147483647 exceeds the 1 GiB limit$/,
     );
   });
 

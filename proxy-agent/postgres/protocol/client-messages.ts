@@ -2,6 +2,7 @@
 // byte payloads are views into the message they came from (copy them to keep them past the
 // callback if the chunk may be reused).
 import { ProtocolError } from './errors.ts';
+import type { ValueCut } from './message-cutter.ts';
 
 /** Codes of frontend messages after the startup phase. */
 export const enum ClientCode {
@@ -37,9 +38,11 @@ export type StartupPacket =
   /** params has a null prototype: a client-sent key such as `__proto__` is just a key. */
   | { type: 'startup'; protocolVersion: number; params: Record<string, string> };
 
+// A message too large to hold whole is read from a stand-in (message-cutter.ts): its long values
+// hold only their first bytes, and the *Cut fields give the real size and hash of each one cut.
 export type ClientMessage =
-  | { type: 'query'; sql: string } // Q
-  | { type: 'parse'; statement: string; sql: string; paramTypes: number[] } // P
+  | { type: 'query'; sql: string; sqlCut?: ValueCut } // Q
+  | { type: 'parse'; statement: string; sql: string; paramTypes: number[]; sqlCut?: ValueCut } // P
   | {
       type: 'bind';
       portal: string;
@@ -47,6 +50,7 @@ export type ClientMessage =
       paramFormats: number[];
       params: (Buffer | null)[];
       resultFormats: number[];
+      paramCuts?: (ValueCut | undefined)[];
     } // B
   | { type: 'describe'; target: 'S' | 'P'; name: string } // D
   | { type: 'execute'; portal: string; maxRows: number } // E
@@ -62,6 +66,7 @@ export type ClientMessage =
       argFormats: number[];
       args: (Buffer | null)[];
       resultFormat: number;
+      argCuts?: (ValueCut | undefined)[];
     } // F
   | { type: 'terminate' } // X
   /** PasswordMessage, SASLInitialResponse and SASLResponse share the code: the body is kept raw. */

@@ -268,7 +268,7 @@ describe('ClientParser', () => {
       const parser = afterStartup();
       expectProtocolError(
         () => parser.feed(Buffer.from([0x51, 0x7f, 0xff, 0xff, 0xff]), () => {}),
-        /^message length 2147483647 exceeds the 64 MiB limit$/,
+        /^message length 2147483647 exceeds the 1 GiB limit$/,
       );
     });
 

@@ -55,6 +55,24 @@ export function readyForQuery(status: 'I' | 'T' | 'E'): Buffer {
   return writer.int8(status.charCodeAt(0)).flush(BackendCode.ReadyForQuery);
 }
 
+/**
+ * The newest protocol version spoken and the `_pq_.` options not recognised. PostgreSQL sends the
+ * whole version number (196608 for 3.0) where the documentation speaks of a minor version.
+ */
+export function negotiateProtocolVersion(newest: number, unrecognized: readonly string[]): Buffer {
+  writer.int32(newest).int32(unrecognized.length);
+  for (const option of unrecognized) writer.cstring(option);
+  return writer.flush(BackendCode.NegotiateProtocolVersion);
+}
+
+/**
+ * An error in the protocol 2 format ('E', a line of text, NUL): how PostgreSQL tells a client
+ * asking for protocol 1 or 2 that it is not spoken.
+ */
+export function protocol2Error(message: string): Buffer {
+  return Buffer.from(`EFATAL:  ${withoutNul(message)}\n\0`, 'utf8');
+}
+
 /** The unframed one-byte answer to an SSLRequest or GSSENCRequest. */
 export function sslResponse(accept: boolean): Buffer {
   return Buffer.from(accept ? 'S' : 'N', 'latin1');

@@ -6,17 +6,24 @@
 //
 // It sees client messages (already forwarded) and whole server messages (before they are
 // forwarded); with client masking on it may hand back a re-encoded DataRow to forward instead.
+// A message too large to hold whole reaches it as a bounded stand-in with what was cut
+// (message-cutter.ts); long values are kept as their masked start and a marker (long-values.ts).
 import type { MaskCounts } from '../../../common/events/index.ts';
 import type { Masker } from '../../masking/masker.ts';
-import { mergeCounts } from '../../masking/masker.ts';
+import { mergeCounts, SECRET_COLUMN } from '../../masking/masker.ts';
 import type { ClientMessage } from '../protocol/client-messages.ts';
 import { BackendCode, dataRowCells, decodeBackend, encodeDataRow } from '../protocol/backend-decoder.ts';
+import type { MessageCut, ValueCut } from '../protocol/message-cutter.ts';
 import type { SessionEventSink } from '../../recording/session-event-sink.ts';
+import { BinaryCopyRows } from './binary-copy-rows.ts';
 import { binaryIsText, cellText, formatAt } from './cell-text.ts';
+import { limitedText, limitValue, truncatedText } from './long-values.ts';
 
 export interface RecorderOptions {
   maxRows: number;
   maxCopyBytes: number;
+  /** Bytes kept of one value (a statement, a parameter, a cell); longer ones are cut with a marker. */
+  maxValueBytes: number;
   /** Rewrite DataRow values the client receives. */
   clientMasking: boolean;
 }
@@ -30,6 +37,7 @@ interface Column {
 
 interface Statement {
   sql: string;
+  sqlCut?: ValueCut;
   paramTypes: number[];
   /** From Describe(S): columns in text format; Bind's result formats apply per portal. */
   columns?: Column[];
@@ -37,6 +45,7 @@ interface Statement {
 
 interface Portal {
   sql: string;
+  sqlCut?: ValueCut;
   /** The Bind that created the portal: its parameters are recorded with each Execute. */
   bind: BindMessage;
   columns?: Column[];
@@ -60,12 +69,17 @@ interface CopyState {
   direction: 'in' | 'out';
   binary: boolean;
   bytes: number;
+  /** Lines seen in text format. */
   rows: number;
+  /** Rows of the binary format, counted as the bytes go by. */
+  binaryRows: BinaryCopyRows | null;
   chunks: string[];
   keptBytes: number;
   truncated: boolean;
   /** The last bytes seen, to recognise the end-of-data marker `\.` that psql sends as a line. */
   tail: string;
+  /** Set when the data has ended; the event waits for the server's count (CommandComplete). */
+  outcome?: 'done' | 'failed';
 }
 
 type Expectation =
@@ -97,19 +111,20 @@ export class PostgresRecorder {
   onClientMessage(msg: ClientMessage): void {
     switch (msg.type) {
       case 'query': {
-        const { text, counts } = this.masker.maskText(msg.sql);
+        const { text, counts } = limitedText(this.masker, msg.sql, msg.sqlCut, this.opts.maxValueBytes);
         const querySeq = this.sink.emit('db.query', { protocol: 'simple', sql: text }, counts);
         this.queue.push({ kind: 'query', result: this.newResult(querySeq, 0, EMPTY_COLUMNS) });
         break;
       }
       case 'parse':
-        this.statements.set(msg.statement, { sql: msg.sql, paramTypes: msg.paramTypes });
+        this.statements.set(msg.statement, { sql: msg.sql, sqlCut: msg.sqlCut, paramTypes: msg.paramTypes });
         this.queue.push({ kind: 'parse' });
         break;
       case 'bind': {
         const stmt = this.statements.get(msg.statement);
         this.portals.set(msg.portal, {
           sql: stmt?.sql ?? '',
+          sqlCut: stmt?.sqlCut,
           bind: msg,
           columns: stmt?.columns && withFormats(stmt.columns, msg.resultFormats),
         });
@@ -122,7 +137,7 @@ export class PostgresRecorder {
       case 'execute': {
         const portal = this.portals.get(msg.portal);
         const counts: MaskCounts = {};
-        const sql = this.masker.maskText(portal?.sql ?? '');
+        const sql = limitedText(this.masker, portal?.sql ?? '', portal?.sqlCut, this.opts.maxValueBytes);
         mergeCounts(counts, sql.counts);
         const params = portal ? this.recordParams(portal, counts) : [];
         const querySeq = this.sink.emit(
@@ -158,7 +173,8 @@ export class PostgresRecorder {
         break;
       case 'copy-done':
       case 'copy-fail':
-        if (this.copy?.direction === 'in') this.finishCopy(msg.type === 'copy-done' ? 'done' : 'failed');
+        // The event waits for the server's answer: its count, or its error.
+        if (this.copy?.direction === 'in') this.copy.outcome ??= msg.type === 'copy-done' ? 'done' : 'failed';
         break;
       case 'flush':
       case 'terminate':
@@ -171,27 +187,34 @@ export class PostgresRecorder {
     const types = this.statements.get(bind.statement)?.paramTypes ?? [];
     return bind.params.map((value, i) => {
       const binary = formatAt(bind.paramFormats, i) === 1;
-      const text = cellText(value, binary, types[i] ?? 0);
-      if (text === null) return { value: null, format: binary ? ('binary' as const) : ('text' as const) };
-      const masked = this.masker.maskText(text);
+      const format = binary ? ('binary' as const) : ('text' as const);
+      if (value === null) return { value: null, format };
+      const kept = limitValue(value, bind.paramCuts?.[i], this.opts.maxValueBytes);
+      const masked = kept.cut
+        ? truncatedText(this.masker, kept.bytes, kept.cut, binary, types[i] ?? 0)
+        : this.masker.maskText(cellText(value, binary, types[i] ?? 0)!);
       mergeCounts(counts, masked.counts);
-      return { value: masked.text, format: binary ? ('binary' as const) : ('text' as const) };
+      return { value: masked.text, format };
     });
   }
 
   // ---- server -> client ---------------------------------------------------------------------
 
   /**
-   * Observes one whole server message. Returns a replacement to forward instead (a masked
-   * DataRow) or undefined to forward the original bytes.
+   * Observes one whole server message, or the stand-in of a streamed one (cut set). Returns a
+   * replacement to forward instead (a masked DataRow; always one for a streamed DataRow under
+   * client masking) or undefined to forward the original bytes.
    */
-  onServerMessage(code: number, message: Buffer): Buffer | undefined {
+  onServerMessage(code: number, message: Buffer, cut: MessageCut | null = null): Buffer | undefined {
     switch (code) {
       case BackendCode.DataRow:
-        return this.onDataRow(message);
-      case BackendCode.CommandComplete:
-        this.completeResult(readTag(message));
+        return this.onDataRow(message, cut);
+      case BackendCode.CommandComplete: {
+        const tag = readTag(message);
+        if (this.copy) this.finishCopy(this.copy.outcome ?? 'done', tag);
+        this.completeResult(tag);
         return undefined;
+      }
       case BackendCode.RowDescription:
         this.onRowDescription(message);
         return undefined;
@@ -233,7 +256,7 @@ export class PostgresRecorder {
         if (this.copy?.direction === 'out') this.collectCopy(this.copy, message.subarray(5));
         return undefined;
       case BackendCode.CopyDone:
-        if (this.copy?.direction === 'out') this.finishCopy('done');
+        if (this.copy?.direction === 'out') this.copy.outcome ??= 'done';
         return undefined;
       case BackendCode.FunctionCallResponse:
         this.popIf('function');
@@ -281,34 +304,66 @@ export class PostgresRecorder {
     }
   }
 
-  private onDataRow(message: Buffer): Buffer | undefined {
+  private onDataRow(message: Buffer, cut: MessageCut | null): Buffer | undefined {
     const result = this.currentResult();
     if (!result) return undefined;
     result.rowCount++;
     const keep = result.rows.length < this.opts.maxRows;
-    if (!keep && !this.opts.clientMasking) return undefined;
+    const clientMasking = this.opts.clientMasking;
+    if (!keep && !clientMasking) return undefined;
     const cells = dataRowCells(message);
     const columns = result.columns;
+    const limit = this.opts.maxValueBytes;
+    // Cells over the value limit are kept apart: the recording keeps their masked start.
+    const longAt: number[] = [];
     const texts = cells.map((cell, i) => {
+      if (cell !== null && (cell.length > limit || cut?.values[i])) {
+        longAt.push(i);
+        return null;
+      }
       const col = columns[i];
       return cellText(cell, col?.binary ?? false, col?.typeOid ?? 0);
     });
     const secrets = columns.length ? columns.map((c) => c.secret) : null;
     const counts: MaskCounts = {};
     const masked = this.masker.maskRow(texts, secrets, counts);
+    let recorded = masked;
+    if (longAt.length > 0) {
+      recorded = masked.slice();
+      for (const i of longAt) recorded[i] = this.longCell(cells[i]!, cut?.values[i], columns[i], counts);
+    }
     if (keep) {
-      result.rows.push(masked);
+      result.rows.push(recorded);
       mergeCounts(result.masked, counts);
     }
-    if (!this.opts.clientMasking || masked === texts) return undefined;
+    if (!clientMasking || (masked === texts && longAt.length === 0 && cut === null)) return undefined;
+    const long = new Set(longAt);
     return encodeDataRow(cells.map((cell, i) => {
-      if (masked[i] === texts[i]) return cell;
+      if (cell === null) return null;
       const col = columns[i];
       // A binary non-text value cannot carry a marker without breaking the client's decoder:
       // it is masked whole, as NULL.
-      if (col?.binary && !binaryIsText(col.typeOid)) return null;
-      return masked[i];
+      const opaque = col?.binary === true && !binaryIsText(col.typeOid);
+      if (!long.has(i)) return masked[i] === texts[i] ? cell : opaque ? null : masked[i];
+      // A cell cut from a streamed row cannot be masked whole: the client gets what the
+      // recording keeps. A long cell of a whole row is masked whole for the client.
+      if (cut?.values[i] || secrets?.[i]) return opaque ? null : recorded[i];
+      const text = cellText(cell, col?.binary ?? false, col?.typeOid ?? 0)!;
+      const m = this.masker.maskText(text);
+      return m.text === text ? cell : opaque ? null : m.text;
     }));
+  }
+
+  /** A cell over the value limit, as the recording keeps it: a secret column's marker, or its masked start and the cut. */
+  private longCell(cell: Buffer, cut: ValueCut | undefined, col: Column | undefined, counts: MaskCounts): string {
+    if (col?.secret) {
+      counts[SECRET_COLUMN] = (counts[SECRET_COLUMN] ?? 0) + 1;
+      return this.masker.columnMarker;
+    }
+    const kept = limitValue(cell, cut, this.opts.maxValueBytes);
+    const m = truncatedText(this.masker, kept.bytes, kept.cut!, col?.binary ?? false, col?.typeOid ?? 0);
+    mergeCounts(counts, m.counts);
+    return m.text;
   }
 
   private completeResult(command: string): void {
@@ -343,7 +398,8 @@ export class PostgresRecorder {
     // Everything up to and including the answered Sync (or simple Query) is done.
     const i = this.queue.findIndex((e) => e.kind === 'sync' || e.kind === 'query');
     this.queue.splice(0, i < 0 ? this.queue.length : i + 1);
-    this.copy = null;
+    // A COPY the server never counted (its CommandComplete did not come) is recorded as it stands.
+    if (this.copy) this.finishCopy(this.copy.outcome ?? 'failed');
   }
 
   private popIf(kind: Expectation['kind']): void {
@@ -355,7 +411,7 @@ export class PostgresRecorder {
     const counts: MaskCounts = {};
     const text = (s: string | undefined) => {
       if (s === undefined) return undefined;
-      const m = this.masker.maskText(s);
+      const m = limitedText(this.masker, s, undefined, this.opts.maxValueBytes);
       mergeCounts(counts, m.counts);
       return m.text;
     };
@@ -393,9 +449,9 @@ export class PostgresRecorder {
   private onNotice(message: Buffer): void {
     const n = decodeBackend(message) as unknown as Record<string, string | undefined>;
     const counts: MaskCounts = {};
-    const m = this.masker.maskText(n.message ?? '');
+    const m = limitedText(this.masker, n.message ?? '', undefined, this.opts.maxValueBytes);
     mergeCounts(counts, m.counts);
-    const d = n.detail !== undefined ? this.masker.maskText(n.detail) : undefined;
+    const d = n.detail !== undefined ? limitedText(this.masker, n.detail, undefined, this.opts.maxValueBytes) : undefined;
     if (d) mergeCounts(counts, d.counts);
     this.sink.emit(
       'db.notice',
@@ -418,6 +474,7 @@ export class PostgresRecorder {
       binary,
       bytes: 0,
       rows: 0,
+      binaryRows: binary ? new BinaryCopyRows() : null,
       chunks: [],
       keptBytes: 0,
       truncated: false,
@@ -427,8 +484,8 @@ export class PostgresRecorder {
 
   private collectCopy(copy: CopyState, data: Buffer): void {
     copy.bytes += data.length;
-    if (copy.binary) {
-      copy.rows++;
+    if (copy.binaryRows) {
+      copy.binaryRows.push(data);
       return;
     }
     for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) copy.rows++;
@@ -446,13 +503,15 @@ export class PostgresRecorder {
     }
   }
 
-  private finishCopy(outcome: 'done' | 'failed'): void {
+  /** tag: the server's CommandComplete ("COPY n"), whose count is the one that holds. */
+  private finishCopy(outcome: 'done' | 'failed', tag?: string): void {
     const copy = this.copy;
     if (!copy) return;
     this.copy = null;
     let content: string | undefined;
     let counts: MaskCounts | null = null;
-    if (!copy.binary) {
+    if (copy.binaryRows) copy.rows = copy.binaryRows.rows;
+    else {
       let text = copy.chunks.join('');
       // `\.` on a line of its own ends the data (psql sends it); it is not a row.
       if (copy.tail === '\n\\.\n' || copy.tail.endsWith('\\.\n') && copy.rows === 1) {
@@ -463,6 +522,8 @@ export class PostgresRecorder {
       content = m.text;
       counts = m.counts;
     }
+    const counted = tag !== undefined ? /^COPY (\d+)$/.exec(tag) : null;
+    if (counted) copy.rows = Number(counted[1]);
     this.sink.emit(
       'db.copy',
       {
