@@ -49,6 +49,17 @@ async function storedSessions(): Promise<Array<{ id: string; target: string; end
   return JSON.parse(res.stdout);
 }
 
+/** The live session on the demo target, once the store has it. */
+async function liveDemoSession(): Promise<{ id: string }> {
+  let live: { id: string } | undefined;
+  await expect.poll(async () => {
+    const res = await runVigil(['sessions', 'list', '--live', '--json'], env, { cwd: dir });
+    live = (JSON.parse(res.stdout) as Array<{ id: string; target: string }>).find((s) => s.target === 'demo');
+    return live !== undefined;
+  }, { timeout: 60_000, interval: 500 }).toBe(true);
+  return live!;
+}
+
 describe('vigil dev, end to end with psql', () => {
   it('when vigil dev is ready, then it says what runs and prints a psql command for alice', () => {
     expect(dev.stdout()).toContain(`demo  127.0.0.1:${demoPort}`);
@@ -178,13 +189,8 @@ describe('vigil dev, end to end with psql', () => {
     let stderr = '';
     psql.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<void>((resolve) => psql.on('close', () => resolve()));
-    let live: { id: string } | undefined;
-    await expect.poll(async () => {
-      const res = await runVigil(['sessions', 'list', '--live', '--json'], env, { cwd: dir });
-      live = (JSON.parse(res.stdout) as Array<{ id: string; target: string }>).find((s) => s.target === 'demo');
-      return live !== undefined;
-    }, { timeout: 60_000, interval: 500 }).toBe(true);
-    const killed = await runVigil(['sessions', 'kill', live!.id, '--reason', 'fire drill'], env, { cwd: dir });
+    const live = await liveDemoSession();
+    const killed = await runVigil(['sessions', 'kill', live.id, '--reason', 'fire drill'], env, { cwd: dir });
     expect(killed.code, killed.stderr).toBe(0);
     await exited;
     expect(stderr).toContain('this session was ended by vigil-cli: fire drill');
@@ -197,12 +203,7 @@ describe('vigil dev, end to end with psql', () => {
     client.on('error', () => undefined);
     await client.connect();
     expect((await client.query("select 'before the crash' as v")).rows).toEqual([{ v: 'before the crash' }]);
-    let live: { id: string } | undefined;
-    await expect.poll(async () => {
-      const res = await runVigil(['sessions', 'list', '--live', '--json'], env, { cwd: dir });
-      live = (JSON.parse(res.stdout) as Array<{ id: string; target: string }>).find((s) => s.target === 'demo');
-      return live !== undefined;
-    }, { timeout: 60_000, interval: 500 }).toBe(true);
+    const live = await liveDemoSession();
 
     await new Promise<void>((resolve) => {
       dev.child.once('exit', () => resolve());
@@ -213,11 +214,11 @@ describe('vigil dev, end to end with psql', () => {
 
     let ended: { endedAt: string | null; endReason: string | null } | undefined;
     await expect.poll(async () => {
-      ended = (await storedSessions()).find((s) => s.id === live!.id);
+      ended = (await storedSessions()).find((s) => s.id === live.id);
       return ended?.endedAt ?? null;
     }, { timeout: 30_000, interval: 500 }).not.toBeNull();
     expect(ended!.endReason).toBe('agent_restarted');
-    const shown = await runVigil(['sessions', 'show', live!.id], env, { cwd: dir });
+    const shown = await runVigil(['sessions', 'show', live.id], env, { cwd: dir });
     expect(shown.stdout).toContain("select 'before the crash'");
   });
 });

@@ -126,7 +126,8 @@ export function sessionsRouter(store: RecordingStore, control?: ControlBus, appr
     const reason = body.data.reason;
     // An agent that is gone cannot end it: the hub does, in the recording, and says so (a 202
     // promises that something will happen).
-    const orphaned = reaper ? !(await reaper.agentHolds(session)) : false;
+    // Leases unreadable (Redis away): the order is sent as before, and kept for the agent.
+    const orphaned = reaper ? await reaper.agentHolds(session).then((holds) => !holds, () => false) : false;
     if (orphaned) {
       await reaper!.endAsHub(session, 'killed', `this session was ended by ${by}${reason ? `: ${reason}` : ''} (its agent ${session.agent} is gone, so the hub ended it in the recording)`);
     } else {
