@@ -55,9 +55,9 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
  * A script of this folder, from its bundle, in its own process (no TypeScript loader in it). With
  * BENCH_PROFILE the agent runs from source under tsx instead, so that its profile names source files.
  */
-function nodeChild(name: string, script: string, args: string[], nodeFlags: string[] = [], fromSource = false): Child {
+function nodeChild(name: string, script: string, args: string[], nodeFlags: string[] = [], fromSource = false, extraEnv: NodeJS.ProcessEnv = {}): Child {
   const entry = fromSource ? ['--import', 'tsx', path.join(ROOT, 'scripts/bench', script)] : [path.join(BUNDLE_DIR, script.replace(/\.ts$/, '.mjs'))];
-  return startChild(name, process.execPath, [...nodeFlags, ...entry, ...args], { cwd: ROOT, env: { ...env } }, cleanup);
+  return startChild(name, process.execPath, [...nodeFlags, ...entry, ...args], { cwd: ROOT, env: { ...env, ...extraEnv } }, cleanup);
 }
 
 interface Target {
@@ -152,7 +152,8 @@ async function main(): Promise<void> {
     const token = await signer.connectionToken(TOKEN_USER, DB, 6 * 3600_000);
     startAgentProcess = async (name, extraFlags) => {
       // --expose-gc only lets the memory check tell live memory from garbage; the agent never calls gc.
-      const child = nodeChild(name, 'agent-process.ts', [configFile], ['--expose-gc', ...extraFlags], PROFILE);
+      // Each agent process has an id (and so an outbox) of its own: two on one outbox are refused.
+      const child = nodeChild(name, 'agent-process.ts', [configFile], ['--expose-gc', ...extraFlags], PROFILE, { VIGIL__AGENT__ID: name.replace(/\W+/g, '-') });
       const msg = await child.nextMessage((m) => 'listening' in m);
       const port = Number((msg.listening as Record<string, number>)[DB]);
       return { child, endpoint: { host: '127.0.0.1', port, user: TOKEN_USER, database: DB, password: token } };
