@@ -17,12 +17,24 @@ export default defineConfig({
           name: 'integration',
           sequence: { groupOrder: 1 },
           include: ['test/**/*.test.ts'],
-          exclude: ['node_modules/**', '**/*.unit.test.ts'],
+          exclude: ['node_modules/**', '**/*.unit.test.ts', 'test/chaos/**'],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Tests start real servers; running files two at a time keeps the 2-core machine honest.
           maxWorkers: 2,
+        },
+      },
+      {
+        test: {
+          // Real processes under scripted faults (test/chaos/): last, alone, its short profile
+          // unless CHAOS_PROFILE=long.
+          name: 'chaos',
+          sequence: { groupOrder: 2 },
+          include: ['test/chaos/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+          maxWorkers: 1,
         },
       },
     ],

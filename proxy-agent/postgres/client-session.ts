@@ -655,6 +655,7 @@ export class ClientSession {
   /** Ended from outside (a kill order, the grant's end): FATAL admin_shutdown with who and why, then close. */
   kill(message: string, reason: SessionEndReason = 'killed', access?: AccessState): void {
     if (this.phase === 'closed') return;
+    this.sink?.finish();
     const ended = grantEndEvent(this.grant, reason, access);
     if (ended) this.sink?.emit('access', ended);
     // A statement begun before the decision must not run on to its end (and commit) after it: the
@@ -668,6 +669,7 @@ export class ClientSession {
   /** Ends the session with a FATAL message to the client. */
   fail(reason: SessionEndReason, sqlstate: string, message: string): void {
     if (this.phase === 'closed') return;
+    this.sink?.finish();
     if (!this.downstream.destroyed && this.downstream.writable) {
       this.downstream.write(server.errorResponse({ severity: 'FATAL', code: sqlstate, message }));
     }
@@ -676,6 +678,7 @@ export class ClientSession {
 
   close(reason: SessionEndReason, message?: string): void {
     if (this.phase === 'closed') return;
+    this.sink?.finish();
     this.phase = 'closed';
     this.markGone();
     // After the client's Terminate the upstream closes too; whichever socket closes first, the

@@ -43,6 +43,7 @@ export class SessionEventSink {
   private seq = 0;
   private droppedCount = 0;
   private ended = false;
+  private finishing = false;
   private readonly encoder: SessionEventEncoder;
 
   constructor(
@@ -50,6 +51,15 @@ export class SessionEventSink {
     private readonly outlet: EventOutlet,
   ) {
     this.encoder = new SessionEventEncoder(identity);
+  }
+
+  /**
+   * The session is ending: what it records from here to its end (the terminal's last output, the
+   * exit status, why it ended) is taken even by a full spool, so it ends recorded, not with a
+   * hole. Bounded: one closing burst per session.
+   */
+  finish(): void {
+    this.finishing = true;
   }
 
   /** session.end, with the session's duration and byte counts. */
@@ -73,7 +83,7 @@ export class SessionEventSink {
     if (type === 'session.end') this.ended = true;
     const seq = ++this.seq;
     const body = this.encoder.encode({ type, id: crypto.randomUUID(), seq, time: isoNow(), data, masked });
-    if (!this.outlet.publish({ sessionId: this.identity.sessionId, seq, body }, type === 'session.end')) this.droppedCount++;
+    if (!this.outlet.publish({ sessionId: this.identity.sessionId, seq, body }, this.finishing || type === 'session.end')) this.droppedCount++;
     return seq;
   }
 

@@ -80,6 +80,8 @@ export class SshSession {
   private remoteForwarding = false;
   private readonly log: Logger;
   private readonly idleTimer: NodeJS.Timeout;
+  /** Why fail() ended the session (it closes a moment later). */
+  private endedFor: { reason: SessionEndReason; message?: string } | null = null;
 
   constructor(private readonly client: Connection, private readonly clientAddress: string, private readonly ctx: SshSessionContext) {
     this.log = ctx.logger.child({ session: this.id, client: clientAddress });
@@ -339,6 +341,8 @@ export class SshSession {
   fail(reason: SessionEndReason, message: string): void {
     if (this.ending || this.closed) return;
     this.ending = true;
+    this.endedFor = { reason, message };
+    this.sink?.finish();
     for (const ch of [...this.channels]) ch.end(message);
     // Let the channels' last words go out before the connection ends.
     setTimeout(() => this.close(reason, message), 100).unref();
@@ -346,6 +350,9 @@ export class SshSession {
 
   close(reason: SessionEndReason, message?: string): void {
     if (this.closed) return;
+    // The client leaving during the grace after fail() does not change why the session ended.
+    if (this.endedFor) ({ reason, message } = this.endedFor);
+    this.sink?.finish();
     this.closed = true;
     this.markGone();
     clearTimeout(this.idleTimer);

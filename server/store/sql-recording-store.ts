@@ -126,8 +126,12 @@ export class SqlRecordingStore implements RecordingStore {
         await advanceWatermarks(tx, deltas.map((d) => d.id));
       }
       await auditFromRecording(tx, inserted.map((e) => e.event));
+      // The watermark tells the agent what it may drop. A hub's end is not the agent's event: the
+      // agent's own event at that seq (in its outbox, after a crash) must still be sent, so for a
+      // session a hub ended the mark stops below the hub's end (which then gives way to it).
       const { rows } = await tx.query<{ id: string; persisted_seq: number }>(
-        'SELECT id, persisted_seq FROM sessions WHERE id = ANY($1::text[])', [sessionIds]);
+        `SELECT id, CASE WHEN ended_by = 'hub' THEN least(persisted_seq, last_seq - 1) ELSE persisted_seq END AS persisted_seq
+         FROM sessions WHERE id = ANY($1::text[])`, [sessionIds]);
       const found = new Map(rows.map((r) => [r.id, r.persisted_seq]));
       return {
         inserted: inserted.length,

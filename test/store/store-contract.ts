@@ -295,6 +295,18 @@ export function describeRecordingStoreContract(name: string, make: () => Promise
       expect((await store.append([end])).inserted).toBe(0);
     });
 
+    it('when a hub ends a session, then the watermark told to the agent stops below the hub\'s end, so the agent still sends its own event at that seq', async () => {
+      const s = new SessionEvents();
+      const head = [s.start(), s.query()];
+      await store.append(head);
+      const end = hubEndEvent((await store.getSession(s.sessionId))!, { reason: 'agent_lost', message: 'gone' });
+      expect((await store.append([end])).watermarks.get(s.sessionId)).toBe(2);
+      // The agent's own seq 3 (from its outbox) replaces the hub's end.
+      const own = s.query();
+      expect((await store.append([own])).watermarks.get(s.sessionId)).toBe(3);
+      expect((await store.readEvents(s.sessionId)).map((e) => e.body)).toEqual([...head, own].map((e) => e.body));
+    });
+
     it('when the agent delivers events past a hub\'s end, then the hub\'s end gives way and the agent\'s own end ends the session', async () => {
       const s = new SessionEvents();
       const head = [s.start(), s.query()];

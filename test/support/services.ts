@@ -19,6 +19,8 @@ export interface RedisInstance {
   halt(): Promise<void>;
   /** Starts a halted server again on the same port. */
   start(): Promise<void>;
+  /** Ends the server with SIGKILL (no shutdown, nothing saved), keeping its port for start(). */
+  kill(): Promise<void>;
 }
 
 export interface PostgresInstance {
@@ -64,6 +66,7 @@ export async function startRedis(opts: { appendOnly?: boolean } = {}): Promise<R
     restart: async () => { await stop(); await launch(); },
     halt: stop,
     start: launch,
+    kill: async () => { child.kill('SIGKILL'); await waitExit(child); },
   };
 }
 
