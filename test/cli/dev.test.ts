@@ -198,10 +198,14 @@ describe('vigil dev, end to end with psql', () => {
 
   it('when vigil dev is killed with SIGKILL while a client is connected and started again, then that session ends with a reason and what the client saw is recorded', async () => {
     const token = await runVigil(['token', '--user', 'alice', '--target', 'demo'], env, { cwd: dir });
-    // A client that has seen its answer and waits for more.
-    const client = new pg.Client({ connectionString: token.stdout.trim() });
-    client.on('error', () => undefined);
-    await client.connect();
+    // A client that has seen its answer and waits for more. The demo database has one backend:
+    // the previous test's pg_sleep(60) may hold it for a while after its client was cut off.
+    let client!: pg.Client;
+    await expect.poll(async () => {
+      client = new pg.Client({ connectionString: token.stdout.trim() });
+      client.on('error', () => undefined);
+      return client.connect().then(() => true, () => false);
+    }, { timeout: 120_000, interval: 1000 }).toBe(true);
     expect((await client.query("select 'before the crash' as v")).rows).toEqual([{ v: 'before the crash' }]);
     const live = await liveDemoSession();
 
