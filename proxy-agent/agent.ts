@@ -167,14 +167,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 /** Sends what the outbox of an earlier run holds and ends its open sessions (outbox-recovery.ts). */
 async function republishEarlierRun(publisher: EventPublisher, bus: EventBus, bodies: string[], logger: Logger): Promise<void> {
   if (bodies.length === 0) return;
-  const sessions = new Set<string>();
-  for (const b of bodies) {
-    const m = /"sessionId":"([^"]{1,64})"/.exec(b);
-    if (m) sessions.add(m[1]);
-  }
   // Persisted ones are not sent again; with the bus away, everything is (duplicates are harmless).
-  const marks = await withTimeout(bus.watermarks([...sessions]), 2000, 'the bus').catch(() => new Map<string, number>());
-  const recovery = recoverOutbox(bodies, marks);
+  const recovery = await recoverOutbox(bodies, (sessions) =>
+    withTimeout(bus.watermarks(sessions), 2000, 'the bus').catch(() => new Map<string, number>()));
   for (const e of recovery.events) publisher.publish(e, true);
   logger.warn({ events: recovery.events.length, ended: recovery.ended.length, unreadable: recovery.unreadable }, 'the outbox of an earlier run was sent again; its open sessions were ended (agent_restarted)');
 }

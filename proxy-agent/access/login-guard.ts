@@ -51,9 +51,14 @@ export class LoginGuard {
     this.log = opts.logger.child({ component: 'login-guard' });
   }
 
-  /** Before any credential is looked at: may this address try now? */
-  admit(client: string): RateDecision {
-    return this.limiter.check(hostOf(client));
+  /**
+   * Before any credential is looked at: may this address try now? A refused attempt is counted
+   * (and its flood reported) here.
+   */
+  admit(login: Omit<RefusedLogin, 'reason'>): RateDecision {
+    const decision = this.limiter.check(hostOf(login.client));
+    if (!decision.ok) this.limited({ ...login, reason: `too many failed logins from this address; try again in ${decision.retryAfterSeconds} s` });
+    return decision;
   }
 
   /** A login was refused (bad, expired or foreign token, unknown target, no grant...). */
@@ -72,8 +77,8 @@ export class LoginGuard {
     this.report('login.refused', login, 1);
   }
 
-  /** An attempt refused because its address is limited (admit() said no). */
-  limited(login: RefusedLogin): void {
+  /** An attempt refused because its address is limited. */
+  private limited(login: RefusedLogin): void {
     const host = hostOf(login.client);
     const flood = this.floods.get(host) ?? { count: 0, reportedAt: 0, last: login };
     flood.count++;

@@ -14,21 +14,24 @@ describe('LoginGuard', () => {
     await control.serveAudit(async (entries) => void audited.push(...entries));
     const guard = new LoginGuard({ agentId: 'a1', control, logger: silentLogger, failuresPerMinute: 3, now: () => now });
     for (let i = 0; i < 3; i++) {
-      expect(guard.admit('10.0.0.9:4000').ok).toBe(true);
+      expect(guard.admit(login('10.0.0.9:4000')).ok).toBe(true);
       guard.refused(login(`10.0.0.9:${4000 + i}`));
     }
-    expect(guard.admit('10.0.0.9:5000')).toMatchObject({ ok: false });
-    expect(guard.admit('10.0.0.10:5000').ok).toBe(true);
-    for (let i = 0; i < 50; i++) guard.limited(login(`10.0.0.9:${6000 + i}`));
+    expect(guard.admit(login('10.0.0.9:5000'))).toMatchObject({ ok: false });
+    expect(guard.admit(login('10.0.0.10:5000')).ok).toBe(true);
+    for (let i = 0; i < 49; i++) expect(guard.admit(login(`10.0.0.9:${6000 + i}`)).ok).toBe(false);
     now += 61_000;
-    guard.limited(login('10.0.0.9:7001'));
-    await expect.poll(() => audited.length).toBe(5);
+    // A minute on, the budget has room again; the next failure past it reports the flood.
+    for (let i = 0; i < 3; i++) guard.refused(login('10.0.0.9:7000'));
+    expect(guard.admit(login('10.0.0.9:7001')).ok).toBe(false);
+    await expect.poll(() => audited.length).toBe(8);
     expect(audited.slice(0, 3)).toEqual([0, 1, 2].map((i) => ({
       at: '2030-01-01T00:00:00.000Z', agent: 'a1', action: 'login.refused', protocol: 'postgres', client: `10.0.0.9:${4000 + i}`, target: 'pg', user: 'mallory', reason: 'the Vigil token has expired',
     })));
     expect(audited[3]).toMatchObject({ action: 'login.rate_limited' });
     expect(audited[3].count).toBeUndefined();
-    expect(audited[4]).toMatchObject({ action: 'login.rate_limited', count: 50 });
+    expect(audited.slice(4, 7).map((a) => a.action)).toEqual(['login.refused', 'login.refused', 'login.refused']);
+    expect(audited[7]).toMatchObject({ action: 'login.rate_limited', count: 50 });
     guard.stop();
   });
 

@@ -256,11 +256,9 @@ export class ClientSession {
       case 'startup': {
         if (!packet.params.user) return this.fail('auth_failed', '28000', 'no PostgreSQL user name specified in startup packet');
         const { config } = this.ctx.target;
-        const admitted = this.ctx.logins?.admit(this.clientAddress);
+        const admitted = this.ctx.logins?.admit({ protocol: 'postgres', client: this.clientAddress, target: config.name, user: packet.params.user });
         if (admitted && !admitted.ok) {
-          const reason = `too many failed logins from this address; try again in ${admitted.retryAfterSeconds} s`;
-          this.ctx.logins!.limited({ protocol: 'postgres', client: this.clientAddress, target: config.name, user: packet.params.user, reason });
-          return this.fail('auth_failed', '28000', reason);
+          return this.fail('auth_failed', '28000', `too many failed logins from this address; try again in ${admitted.retryAfterSeconds} s`);
         }
         let read: ReturnType<typeof readStartupSettings>;
         try {
@@ -669,7 +667,6 @@ export class ClientSession {
   /** Ends the session with a FATAL message to the client. */
   fail(reason: SessionEndReason, sqlstate: string, message: string): void {
     if (this.phase === 'closed') return;
-    this.sink?.finish();
     if (!this.downstream.destroyed && this.downstream.writable) {
       this.downstream.write(server.errorResponse({ severity: 'FATAL', code: sqlstate, message }));
     }

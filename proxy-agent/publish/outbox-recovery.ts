@@ -27,11 +27,15 @@ export interface Recovery {
 }
 
 /**
- * `marks`: each session's persisted watermark, when the bus could say (events at or below it are
- * not sent again). `now` stamps the ends.
+ * `marksOf`: the persisted watermarks of the sessions found, when the bus can say (events at or
+ * below a session's are not sent again). `now` stamps the ends.
  */
-export function recoverOutbox(bodies: readonly string[], marks: ReadonlyMap<string, number>, now = Date.now()): Recovery {
-  const events: BusEvent[] = [];
+export async function recoverOutbox(
+  bodies: readonly string[],
+  marksOf: (sessionIds: string[]) => Promise<ReadonlyMap<string, number>>,
+  now = Date.now(),
+): Promise<Recovery> {
+  const read: Array<{ head: Head; body: string }> = [];
   const last = new Map<string, Head>();
   const firstTime = new Map<string, string>();
   const ended = new Set<string>();
@@ -42,12 +46,16 @@ export function recoverOutbox(bodies: readonly string[], marks: ReadonlyMap<stri
       unreadable++;
       continue;
     }
+    read.push({ head, body });
     if (!firstTime.has(head.sessionId) || head.type === 'session.start') firstTime.set(head.sessionId, head.time);
     const before = last.get(head.sessionId);
     if (!before || head.seq > before.seq) last.set(head.sessionId, head);
     if (head.type === 'session.end') ended.add(head.sessionId);
-    if (head.seq > (marks.get(head.sessionId) ?? 0)) events.push({ sessionId: head.sessionId, seq: head.seq, body });
   }
+  const marks = read.length ? await marksOf([...last.keys()]) : new Map<string, number>();
+  const events: BusEvent[] = read
+    .filter(({ head }) => head.seq > (marks.get(head.sessionId) ?? 0))
+    .map(({ head, body }) => ({ sessionId: head.sessionId, seq: head.seq, body }));
   const endedNow: string[] = [];
   for (const [sessionId, head] of last) {
     if (ended.has(sessionId)) continue;

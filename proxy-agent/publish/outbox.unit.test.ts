@@ -87,11 +87,16 @@ describe('Outbox', () => {
 });
 
 describe('recoverOutbox', () => {
-  it('when an earlier run left events, then those past the watermark are sent again and each open session gets an agent_restarted end after its last seq', () => {
+  it('when an earlier run left events, then those past the watermark are sent again and each open session gets an agent_restarted end after its last seq', async () => {
     const open = session('s-open');
     const done = session('s-done');
     const bodies = [open.start(), done.start(), open.query('select 1'), done.query('select 2'), done.end(), open.query('select 3'), 'garbage'];
-    const r = recoverOutbox(bodies, new Map([['s-open', 2], ['s-done', 3]]), Date.parse('2030-01-01T00:00:10.000Z'));
+    const asked: string[][] = [];
+    const r = await recoverOutbox(bodies, async (ids) => {
+      asked.push(ids);
+      return new Map([['s-open', 2], ['s-done', 3]]);
+    }, Date.parse('2030-01-01T00:00:10.000Z'));
+    expect(asked).toEqual([['s-open', 's-done']]);
     expect(r.unreadable).toBe(1);
     expect(r.ended).toEqual(['s-open']);
     expect(r.events.map((e) => `${e.sessionId}#${e.seq}`)).toEqual(['s-open#3', 's-open#4']);
@@ -102,9 +107,9 @@ describe('recoverOutbox', () => {
     });
   });
 
-  it('when the bus could not say what is persisted, then everything is sent again', () => {
+  it('when the bus could not say what is persisted, then everything is sent again', async () => {
     const s = session('s1');
-    const r = recoverOutbox([s.start(), s.query('x')], new Map());
+    const r = await recoverOutbox([s.start(), s.query('x')], async () => new Map());
     expect(r.events.map((e) => e.seq)).toEqual([1, 2, 3]);
   });
 });

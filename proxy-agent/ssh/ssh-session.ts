@@ -115,9 +115,8 @@ export class SshSession {
   private authenticate(auth: AuthContext): void {
     const login = parseLoginName(auth.username);
     const refused = (reason: string) => this.ctx.logins?.refused({ protocol: 'ssh', client: this.clientAddress, target: login.target, user: login.user, reason });
-    const limited = this.ctx.logins?.admit(this.clientAddress);
-    if (limited && !limited.ok) {
-      this.ctx.logins!.limited({ protocol: 'ssh', client: this.clientAddress, target: login.target, user: login.user, reason: 'too many failed logins from this address' });
+    const admitted = this.ctx.logins?.admit({ protocol: 'ssh', client: this.clientAddress, target: login.target, user: login.user });
+    if (admitted && !admitted.ok) {
       auth.reject();
       return;
     }
