@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -8,13 +6,14 @@ import { parseConfig } from '../../common/config/load-config.ts';
 import { silentLogger } from '../../common/log.ts';
 import { ensureSigningKey, TokenSigner, TokenVerifier } from '../../common/tokens.ts';
 import { createApiApp } from '../../server/http/app.ts';
+import { serveApp, type ServedApp } from '../support/serve-app.ts';
 import { createStore } from '../../server/store/create-store.ts';
 import type { RecordingStore } from '../../server/store/recording-store.ts';
 import { fakeSession } from './event-fixtures.ts';
 import { createFreshDatabase } from './fresh-database.ts';
 
 let store: RecordingStore;
-let server: http.Server;
+let served: ServedApp | undefined;
 let base: string;
 let signer: TokenSigner;
 let adminToken: string;
@@ -58,13 +57,12 @@ beforeAll(async () => {
     store, verifier: await TokenVerifier.fromPem(keys.publicKeyPem), logger: silentLogger, metrics: () => ({ answered: true }),
     targets: { config: parseConfig({ dataDir: tempDir(), targets: [{ name: 'demo', protocol: 'postgres', listen: '127.0.0.1:15432' }] }), signer, tokenTtlMs: 60_000 },
   });
-  server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  served = await serveApp(app);
+  base = served.url;
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await served?.close();
   await store?.close();
   await dropDatabase?.();
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,6 @@
 // authentications. A second loopback address (127.0.0.2) stands for another client.
 import fs from 'node:fs';
 import http from 'node:http';
-import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
@@ -15,6 +14,7 @@ import { ensureSigningKey, TokenSigner, TokenVerifier } from '../../common/token
 import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
 import { createApiApp } from '../../server/http/app.ts';
+import { serveApp, type ServedApp } from '../support/serve-app.ts';
 import { createWebLogin } from '../../server/http/web-login.ts';
 import { createMemoryStore } from '../../server/store/create-store.ts';
 import type { RecordingStore } from '../../server/store/recording-store.ts';
@@ -23,7 +23,7 @@ import { freePort } from '../support/free-port.ts';
 const CLIENT = { clientId: 'vigil-limits', clientSecret: 'limits-secret' };
 let store: RecordingStore;
 let idp: DevIdentityProvider;
-let server: http.Server;
+let served: ServedApp | undefined;
 let port: number;
 let dataDir: string;
 let signer: TokenSigner;
@@ -89,13 +89,12 @@ beforeAll(async () => {
     }),
     rateLimits: { loginsPerMinute: 3, tokensPerMinute: 2, failedAuthPerMinute: 3 },
   });
-  server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  expect((server.address() as net.AddressInfo).port).toBe(port);
+  served = await serveApp(app, port);
+  expect(served.url).toBe(base);
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await served?.close();
   await idp?.stop();
   await store?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });

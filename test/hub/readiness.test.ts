@@ -1,8 +1,6 @@
 // /readyz against real dependencies that the test stops and starts: a private Redis (the bus) and
 // the dev OpenID provider. The store's outage is in store-faults.test.ts, against a `vigil hub`.
 import fs from 'node:fs';
-import http from 'node:http';
-import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -14,6 +12,7 @@ import { ensureSigningKey, TokenVerifier } from '../../common/tokens.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
 import { createApiApp } from '../../server/http/app.ts';
+import { serveApp, type ServedApp } from '../support/serve-app.ts';
 import { readinessChecks } from '../../server/http/readiness.ts';
 import { createWebLogin } from '../../server/http/web-login.ts';
 import { createMemoryStore } from '../../server/store/create-store.ts';
@@ -29,7 +28,7 @@ let bus: EventBus;
 let store: RecordingStore;
 let idp: DevIdentityProvider;
 let idpPort: number;
-let server: http.Server;
+let served: ServedApp | undefined;
 let base: string;
 let dataDir: string;
 
@@ -66,13 +65,12 @@ beforeAll(async () => {
     webLogin,
     readiness: readinessChecks({ store, redisBus: bus, idp: webLogin.idpReachable }),
   });
-  server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  expect((server.address() as net.AddressInfo).port).toBe(port);
+  served = await serveApp(app, port);
+  expect(served.url).toBe(base);
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await served?.close();
   await idp?.stop();
   await bus?.close();
   await store?.close();
