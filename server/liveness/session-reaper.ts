@@ -36,10 +36,9 @@ export class SessionReaper {
   private readonly log: Logger;
   private readonly everyMs: number;
   private readonly ttlMs: number;
-  /** The last lease seen of each agent: the seqs it reported, once it is gone. */
-  private readonly lastLease = new Map<string, AgentLease>();
+  /** The last lease seen of each agent (its seqs outlive it), and when its run was last noted in the store. */
+  private readonly lastLease = new Map<string, { lease: AgentLease; notedAt: number }>();
   private readonly recentEnds = new Map<string, number>();
-  private readonly notedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> | null = null;
   private blind = false;
@@ -82,7 +81,7 @@ export class SessionReaper {
 
   /** Ends the given session in the store, as the hub (the agent holding it is gone). */
   async endAsHub(session: SessionSummary, reason: SessionEndReason, message: string): Promise<void> {
-    const reportedSeq = this.lastLease.get(session.agent)?.sessions[session.id];
+    const reportedSeq = this.lastLease.get(session.agent)?.lease.sessions[session.id];
     const end = hubEndEvent(session, { reason, message, reportedSeq });
     this.recentEnds.set(session.id, Date.now() + RECENT_END_MS);
     try {
@@ -120,11 +119,7 @@ export class SessionReaper {
       if (found.reason === 'agent_lost') lost.set(session.agent, [...(lost.get(session.agent) ?? []), session.id]);
     }
     for (const [agent, ids] of lost) await this.opts.control.markEndedByHub(agent, ids);
-    for (const agent of this.lastLease.keys()) {
-      if (agents.includes(agent)) continue;
-      this.lastLease.delete(agent);
-      this.notedAt.delete(agent);
-    }
+    for (const agent of this.lastLease.keys()) if (!agents.includes(agent)) this.lastLease.delete(agent);
     return ended;
   }
 
@@ -133,12 +128,9 @@ export class SessionReaper {
     const fresh = [];
     for (const [id, lease] of leases) {
       const before = this.lastLease.get(id);
-      this.lastLease.set(id, lease);
-      const noted = this.notedAt.get(id);
-      if (before?.instance !== lease.instance || noted === undefined || now - noted > NOTE_AGENT_EVERY_MS) {
-        fresh.push({ id, instance: lease.instance, startedAt: lease.startedAt });
-        this.notedAt.set(id, now);
-      }
+      const due = before?.lease.instance !== lease.instance || now - before.notedAt > NOTE_AGENT_EVERY_MS;
+      if (due) fresh.push({ id, instance: lease.instance, startedAt: lease.startedAt });
+      this.lastLease.set(id, { lease, notedAt: due ? now : before!.notedAt });
     }
     await this.opts.store.noteAgents(fresh);
   }
