@@ -45,7 +45,7 @@ export type MaskRule = z.infer<typeof MaskRule>;
 
 export const BUILTIN_DETECTORS = [
   'EMAIL', 'CARD', 'SSN', 'IBAN', 'PHONE', 'JWT', 'BEARER', 'CLOUD_KEY', 'PRIVATE_KEY',
-  'CONN_PASSWORD', 'ROLE_PASSWORD',
+  'CONN_PASSWORD', 'ROLE_PASSWORD', 'SECRET_ASSIGNMENT', 'COMMAND_LINE',
 ] as const;
 
 export const Masking = z

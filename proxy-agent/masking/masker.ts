@@ -4,9 +4,9 @@
 import type { Masking } from '../../common/config/schema.ts';
 import type { MaskCounts } from '../../common/events/schema.ts';
 import { compileRules, type CompiledRule } from './custom-rules.ts';
-import { DETECTORS, detectorByName, type Detector } from './detectors/index.ts';
+import { DETECTORS, detectorByName } from './detectors/index.ts';
+import { Scanner } from './scanner.ts';
 import { mergeSpans, renderSpans, type Span, SpanSink } from './spans.ts';
-import { scanTriggers } from './triggers.ts';
 
 export interface MaskResult {
   text: string;
@@ -19,21 +19,27 @@ export const SECRET_COLUMN = 'SECRET_COLUMN';
 
 export class Masker {
   readonly columnMarker = `[${SECRET_COLUMN}]`;
-  /** Enabled built-ins with their rule index (their position in DETECTORS). */
-  private readonly detectors: { rule: number; detector: Detector }[];
-  private readonly triggerMask: number;
+  private readonly scanner: Scanner;
+  private readonly sink = new SpanSink();
+  private scanning = false;
   private readonly custom: CompiledRule[];
   /** Rule index -> name and marker: built-ins first, then custom rules. */
   private readonly names: string[];
   private readonly markers: string[];
-  private readonly columnNeedles: string[];
+  /** The column rules, lower case: a column whose name holds one of them is secret. */
+  readonly columnNeedles: readonly string[];
+  private readonly builtinRules: number;
 
   constructor(config: Masking) {
     const enabled = config.detectors === 'all' ? DETECTORS : config.detectors.map(detectorByName);
-    this.detectors = DETECTORS.flatMap((detector, rule) => (enabled.includes(detector) ? [{ rule, detector }] : []));
-    this.triggerMask = this.detectors.reduce((mask, d) => mask | d.detector.trigger, 0);
+    // Rule indexes follow DETECTORS whether enabled or not: they break ties between overlapping matches.
+    const builtins: string[] = [];
+    const bases = DETECTORS.map((detector) => builtins.push(...(detector.rules ?? [detector.name])) - (detector.rules?.length ?? 1));
+    const on = DETECTORS.flatMap((detector, i) => (enabled.includes(detector) ? [i] : []));
+    this.scanner = new Scanner(on.map((i) => DETECTORS[i]), on.map((i) => bases[i]));
+    this.builtinRules = builtins.length;
     this.custom = compileRules(config.rules);
-    this.names = [...DETECTORS.map((d) => d.name), ...this.custom.map((r) => r.name)];
+    this.names = [...builtins, ...this.custom.map((r) => r.name)];
     this.markers = this.names.map((n) => `[${n}]`);
     this.columnNeedles = config.columns.map((c) => c.toLowerCase());
   }
@@ -76,23 +82,27 @@ export class Masker {
     return out ?? cells;
   }
 
-  /** True when `text` leaves after the trigger scan alone, without running any pattern. */
+  /** True when `text` leaves after the scan alone, without running any detector's pattern. */
   isFastPath(text: string): boolean {
-    return this.custom.length === 0 && (scanTriggers(text) & this.triggerMask) === 0;
+    if (this.custom.length > 0) return false;
+    this.scanner.scan(text, new SpanSink());
+    return this.scanner.checks === 0;
   }
 
   /** Merged spans to mask in `text`, or null when nothing matched. Used by StreamMasker. */
   findSpans(text: string): Span[] | null {
-    const triggers = scanTriggers(text) & this.triggerMask;
-    if (triggers === 0 && this.custom.length === 0) return null;
-    const sink = new SpanSink();
-    for (const { rule, detector } of this.detectors) {
-      if ((triggers & detector.trigger) === 0) continue;
-      sink.rule = rule;
-      detector.find(text, sink);
+    // One sink serves every call (most texts match nothing: no allocation); a detector that masks
+    // by what a value decodes to scans again from inside a scan, with a sink of its own.
+    const nested = this.scanning;
+    const sink = nested ? new SpanSink() : this.sink.reset();
+    this.scanning = true;
+    try {
+      this.scanner.scan(text, sink);
+    } finally {
+      this.scanning = nested;
     }
     for (let i = 0; i < this.custom.length; i++) {
-      sink.rule = DETECTORS.length + i;
+      sink.rule = this.builtinRules + i;
       const re = this.custom[i].re;
       re.lastIndex = 0;
       let m: RegExpExecArray | null;
@@ -101,7 +111,7 @@ export class Masker {
         else sink.add(m.index, m.index + m[0].length);
       }
     }
-    return sink.spans.length === 0 ? null : mergeSpans(sink.spans);
+    return sink.spans.length === 0 ? null : mergeSpans(sink.spans.slice());
   }
 
   /** Renders text[from, to) with `spans` replaced; see renderSpans. */

@@ -8,8 +8,8 @@ describe('Masker.maskText', () => {
   it('when a text holds several kinds of secrets, then counts are kept per rule', () => {
     const text = `a@example.com b@example.com 4111111111111111 123-45-6789 ${SAMPLE.awsKeyId}`;
     const r = masker.maskText(text);
-    expect(r.text).toBe('[EMAIL] [EMAIL] [CARD] [SSN] [CLOUD_KEY]');
-    expect(r.counts).toEqual({ EMAIL: 2, CARD: 1, SSN: 1, CLOUD_KEY: 1 });
+    expect(r.text).toBe('[EMAIL] [EMAIL] [CARD] [SSN] [AWS_ACCESS_KEY]');
+    expect(r.counts).toEqual({ EMAIL: 2, CARD: 1, SSN: 1, AWS_ACCESS_KEY: 1 });
   });
 
   it('when nothing matches, then the same string comes back with null counts', () => {

@@ -40,6 +40,17 @@ describe('CONN_PASSWORD', () => {
   );
 });
 
+describe('CONN_PASSWORD with other assignment operators', () => {
+  it.each([
+    ["$config = ['password' => 'hunter2'];", "$config = ['password' => '[CONN_PASSWORD]'];"],
+    ['password := hunter2', 'password := [CONN_PASSWORD]'],
+    ['db:\n  password: |\n    hunter2\n  user: app', 'db:\n  password: |\n    [CONN_PASSWORD]\n  user: app'],
+    ['password: >-\n  hunter2', 'password: >-\n  [CONN_PASSWORD]'],
+  ])('when %j assigns a password, then the password is masked, not the operator', (text, expected) => {
+    expect(mask(text)).toEqual({ text: expected, counts: { CONN_PASSWORD: 1 } });
+  });
+});
+
 describe('ROLE_PASSWORD', () => {
   it.each([
     ["CREATE ROLE alice LOGIN PASSWORD 'x'", "CREATE ROLE alice LOGIN PASSWORD '[ROLE_PASSWORD]'"],

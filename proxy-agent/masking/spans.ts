@@ -13,9 +13,29 @@ export interface Span {
 export class SpanSink {
   readonly spans: Span[] = [];
   rule = 0;
+  /** Positions a detector keeps for the rest of one scan (how far it has read ahead), by its own key. */
+  private marks: Map<symbol, number> | null = null;
+  /** Whether the detectors find anything in another text (set by the scan; a value's decoded form). */
+  findsAny: (text: string) => boolean = () => false;
+
+  /** Empty again, for the next scan. */
+  reset(): this {
+    this.spans.length = 0;
+    this.rule = 0;
+    this.marks = null;
+    return this;
+  }
 
   add(start: number, end: number): void {
     if (end > start) this.spans.push({ start, end, rule: this.rule });
+  }
+
+  mark(key: symbol): number | undefined {
+    return this.marks?.get(key);
+  }
+
+  setMark(key: symbol, at: number): void {
+    (this.marks ??= new Map()).set(key, at);
   }
 }
 

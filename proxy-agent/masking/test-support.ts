@@ -22,5 +22,7 @@ export const SAMPLE = {
   stripe: join('sk', '_live_', '51HxYzAbCdEfGhIjKlMnOpQrSt'),
   stripeRestricted: join('rk', '_live_', '51HxYzAbCdEfGhIjKlMnOpQrSt'),
   gcp: join('AIza', 'SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY'),
+  /** A generated secret of no known format: 32 base62 characters. */
+  random: join('q7Zr', 'X2mLp9Tk', '4Wn8VbE1', 'sHd6Gy3Jc0Fa'),
   pem: ['-----BEGIN RSA PRIVATE KEY-----', 'MIIEowIBAAKCAQEAvRKXmB0gqpKXlFJkR9yvQxM6TzNmm1pQ', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB', '-----END RSA PRIVATE KEY-----'].join('\n'),
 };

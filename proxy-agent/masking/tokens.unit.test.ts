@@ -38,29 +38,30 @@ describe('BEARER', () => {
 
 describe('CLOUD_KEY', () => {
   it.each([
-    ['AWS access key id', SAMPLE.awsKeyId],
-    ['GitHub token', SAMPLE.github],
-    ['GitHub fine-grained token', SAMPLE.githubPat],
-    ['Slack token', SAMPLE.slack],
-    ['Stripe live key', SAMPLE.stripe],
-    ['Stripe restricted key', SAMPLE.stripeRestricted],
-    ['GCP API key', SAMPLE.gcp],
-  ])('when a %s appears, then it is masked', (_kind, key) => {
-    expect(mask(`key: ${key} end`)).toEqual({ text: 'key: [CLOUD_KEY] end', counts: { CLOUD_KEY: 1 } });
+    ['AWS access key id', SAMPLE.awsKeyId, 'AWS_ACCESS_KEY'],
+    ['GitHub token', SAMPLE.github, 'GITHUB_TOKEN'],
+    ['GitHub fine-grained token', SAMPLE.githubPat, 'GITHUB_TOKEN'],
+    ['Slack token', SAMPLE.slack, 'SLACK_TOKEN'],
+    ['Stripe live key', SAMPLE.stripe, 'STRIPE_KEY'],
+    ['Stripe restricted key', SAMPLE.stripeRestricted, 'STRIPE_KEY'],
+    ['GCP API key', SAMPLE.gcp, 'GOOGLE_API_KEY'],
+    // Test-mode keys still open the account's test data and webhook settings (see the catalog).
+    ['test-mode Stripe key', join('sk', '_test_', '51HxYzAbCdEfGhIjKlMnOpQrSt'), 'STRIPE_KEY'],
+  ])('when a %s appears, then it is masked under its format\'s name', (_kind, key, name) => {
+    expect(mask(`key: ${key} end`)).toEqual({ text: `key: [${name}] end`, counts: { [name]: 1 } });
   });
 
   it('when an AWS secret key is labelled, then only the key is masked', () => {
-    expect(mask(`aws_secret_access_key = ${SAMPLE.awsSecret}`).text).toBe('aws_secret_access_key = [CLOUD_KEY]');
-    expect(mask(`"SecretAccessKey": "${SAMPLE.awsSecret}"`).text).toBe('"SecretAccessKey": "[CLOUD_KEY]"');
+    expect(mask(`aws_secret_access_key = ${SAMPLE.awsSecret}`).text).toBe('aws_secret_access_key = [AWS_SECRET_KEY]');
+    expect(mask(`"SecretAccessKey": "${SAMPLE.awsSecret}"`).text).toBe('"SecretAccessKey": "[AWS_SECRET_KEY]"');
   });
 
   it.each([
     ['an unlabelled 40-character string', SAMPLE.awsSecret],
-    ['a test-mode Stripe key', join('sk', '_test_', '51HxYzAbCdEfGhIjKlMnOpQrSt')],
     ['a too-short AWS id', join('AKIA', 'IOSFODNN7')],
     ['an AWS id inside a longer word', join('X', SAMPLE.awsKeyId)],
   ])('when %s appears, then it is left alone', (_kind, text) => {
-    expect(mask(text).counts?.CLOUD_KEY).toBeUndefined();
+    expect(mask(text)).toEqual({ text, counts: null });
   });
 });
 

@@ -22,7 +22,7 @@ import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
 import { startSshd } from '../../test/support/sshd.ts';
 import { buildBundle } from '../build.ts';
 import { BUNDLE_DIR, ROOT, startDataServices, startPersister } from './bench-services.ts';
-import { Cleanup, cpuSeconds, startChild, runBenchmark } from './processes.ts';
+import { Cleanup, cpuSeconds, machineBusySeconds, startChild, runBenchmark } from './processes.ts';
 import { printProfileTop } from './cpu-profile.ts';
 import { median, percentile } from './report.ts';
 
@@ -31,7 +31,8 @@ const QUICK = env.BENCH_QUICK === '1';
 const MB = Number(env.BENCH_MB ?? (QUICK ? 20 : 100));
 const ROUNDS = Number(env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
 const KEYS = Number(env.BENCH_KEYS ?? (QUICK ? 100 : 300));
-const THROUGHPUT_TARGET = 0.7;
+/** agent/direct per kind of output (the issue's targets: log lines as people cat most, base64 as masking's worst case). */
+const THROUGHPUT_TARGET: Record<string, number> = { log: 0.7, base64: 0.5 };
 const ADDED_P99_TARGET_MS = 5;
 const PROFILE = env.BENCH_PROFILE === '1';
 
@@ -187,16 +188,22 @@ async function main(): Promise<void> {
   const rates: Record<string, number[]> = {};
   const keystrokes: Record<string, number[]> = { direct: [], agent: [] };
   const agentCpu: Record<string, number> = { log: 0, base64: 0 };
+  /** Busy cores of the whole machine while the agent route ran, per kind (summed over rounds). */
+  const busyCores: Record<string, number> = { log: 0, base64: 0 };
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [kind, file] of Object.entries(files)) {
       for (const r of routes) {
         const cpu0 = cpuSeconds(agent.pid);
+        const machine0 = machineBusySeconds();
         const run = await runSsh(r, `cat ${file}`);
         if (run.code !== 0) throw new Error(`${r.name}: ssh cat failed (${run.code}): ${run.stderr}`);
         const size = fs.statSync(file).size;
         const rate = size / 1048576 / run.seconds;
         (rates[`${kind} ${r.name}`] ??= []).push(rate);
-        if (r.name === 'agent') agentCpu[kind] += (cpuSeconds(agent.pid) - cpu0) / (size / 1048576);
+        if (r.name === 'agent') {
+          agentCpu[kind] += (cpuSeconds(agent.pid) - cpu0) / (size / 1048576);
+          busyCores[kind] += (machineBusySeconds() - machine0) / run.seconds;
+        }
         say(`${elapsed()} round ${round}/${ROUNDS}  cat ${kind.padEnd(6)} ${r.name.padEnd(6)} ${rate.toFixed(1).padStart(7)} MB/s  (${run.seconds.toFixed(2)} s)`);
       }
     }
@@ -212,7 +219,8 @@ async function main(): Promise<void> {
     const direct = median(rates[`${kind} direct`]);
     const proxied = median(rates[`${kind} agent`]);
     const ratio = proxied / direct;
-    say(`cat ${kind} (median MB/s): direct ${direct.toFixed(1)}, agent ${proxied.toFixed(1)}; agent/direct ${ratio.toFixed(2)} (target >= ${THROUGHPUT_TARGET}: ${ratio >= THROUGHPUT_TARGET ? 'PASS' : 'MISS'}); agent CPU ${(1000 * agentCpu[kind] / ROUNDS).toFixed(1)} ms per MB relayed and recorded`);
+    const target = THROUGHPUT_TARGET[kind];
+    say(`cat ${kind} (median MB/s): direct ${direct.toFixed(1)}, agent ${proxied.toFixed(1)}; agent/direct ${ratio.toFixed(2)} (target >= ${target}: ${ratio >= target ? 'PASS' : 'MISS'}); agent CPU ${(1000 * agentCpu[kind] / ROUNDS).toFixed(1)} ms per MB relayed and recorded; machine ${(busyCores[kind] / ROUNDS).toFixed(2)} of ${os.cpus().length} cores busy`);
   }
   const p = (name: string, q: number) => pct(keystrokes[name], q);
   const added = p('agent', 99) - p('direct', 99);

@@ -1,7 +1,7 @@
 // Personal contact data: e-mail addresses and phone numbers. Both are found from an anchor
 // character ('@', '+') and expanded by hand, which keeps the scan linear on hostile input.
-import { T_EMAIL, T_PHONE } from '../triggers.ts';
-import { type Detector, eachMatch, isAlnumCode, isDigitCode } from './detector.ts';
+import type { SpanSink } from '../spans.ts';
+import { type Detector, isAlnumCode, isDigitCode, isWordCode, matchAt } from './detector.ts';
 
 const isLocalChar = (c: number) => isAlnumCode(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45; // . _ % + -
 const isDomainChar = (c: number) => isAlnumCode(c) || c === 46 || c === 45;
@@ -9,22 +9,21 @@ const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 export const email: Detector = {
   name: 'EMAIL',
-  trigger: T_EMAIL,
-  find(text, out) {
-    // Local parts and domains cannot contain '@', so each scan stops at the neighbouring '@':
-    // the whole pass is linear however many '@' there are.
-    const hasUri = text.includes('://');
-    for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+  chars: [{
+    char: '@',
+    at(text, at, out) {
+      // Local parts and domains cannot contain '@', so each scan stops at the neighbouring '@':
+      // the whole pass is linear however many '@' there are.
       let start = at;
       while (start > 0 && isLocalChar(text.charCodeAt(start - 1))) start--;
       while (start < at && text.charCodeAt(start) === 46) start++;
-      if (start === at || (hasUri && isUriUserinfo(text, start, at))) continue;
+      if (start === at || isUriUserinfo(text, start, at)) return;
       let end = at + 1;
       while (end < text.length && isDomainChar(text.charCodeAt(end))) end++;
       while (end > at + 1 && !isAlnumCode(text.charCodeAt(end - 1))) end--; // trailing '.' or '-'
       if (validDomain(text, at + 1, end)) out.add(start, end);
-    }
-  },
+    },
+  }],
 };
 
 /** Labels are non-empty, the last one is 2+ letters: "example.com", not "host" or "a..b". */
@@ -57,21 +56,30 @@ function isUriUserinfo(text: string, localStart: number, at: number): boolean {
 
 // North-American numbers without a '+': (555) 123-4567, 555-123-4567, 555.123.4567, optionally
 // after "1-". Separators must repeat (555-123.4567 is not taken) and nothing may follow that makes
-// it part of a longer number.
-const NANP = /(?<![\w+.-])(?:1[-. ])?(?:\(\d{3}\) ?\d{3}[-. ]\d{4}|\d{3}([-.])\d{3}\1\d{4})(?![\w]|[-.]\d)/g;
+// it part of a longer number. Run where such a number can start: "(", "1" or three digits.
+const NANP = /(?:1[-. ])?(?:\(\d{3}\) ?\d{3}[-. ]\d{4}|\d{3}([-.])\d{3}\1\d{4})(?![\w]|[-.]\d)/y;
+
+function nanpAt(text: string, at: number, out: SpanSink): void {
+  const before = at > 0 ? text.charCodeAt(at - 1) : -1;
+  if (isWordCode(before) || before === 43 || before === 46 || before === 45) return; // [\w+.-]
+  const m = matchAt(NANP, text, at);
+  if (m) out.add(at, at + m[0].length);
+}
 
 export const phone: Detector = {
   name: 'PHONE',
-  trigger: T_PHONE,
-  find(text, out) {
-    for (let plus = text.indexOf('+'); plus >= 0; plus = text.indexOf('+', plus + 1)) {
-      const end = internationalEnd(text, plus);
-      if (end > 0) {
-        out.add(plus, end);
-        plus = end - 1;
-      }
-    }
-    eachMatch(NANP, text, (m) => out.add(m.index, m.index + m[0].length));
+  chars: [{
+    char: '+',
+    at(text, at, out) {
+      const end = internationalEnd(text, at);
+      if (end > 0) out.add(at, end);
+    },
+  }],
+  prefixes: Array.from({ length: 10 }, (_, d) => ({ prefix: `(${d}`, at: nanpAt })),
+  digits(text, start, end, out) {
+    const len = end - start;
+    const sep = text.charCodeAt(end);
+    if (len === 3 ? sep === 45 || sep === 46 : len === 1 && text.charCodeAt(start) === 49 && (sep === 45 || sep === 46 || sep === 32)) nanpAt(text, start, out);
   },
 };
 
