@@ -16,6 +16,8 @@ import { AccessGate } from './access/access-gate.ts';
 import { LoginGuard } from './access/login-guard.ts';
 import { GuardrailPolicy } from './guardrails/guardrail-policy.ts';
 import { loadClassifier } from './guardrails/statement-classifier.ts';
+import { CatalogClient } from './postgres/catalog/catalog-client.ts';
+import { TableColumns } from './postgres/catalog/table-columns.ts';
 import type { Logger } from '../common/log.ts';
 import { TokenVerifier } from '../common/tokens.ts';
 import { Masker } from './masking/masker.ts';
@@ -80,6 +82,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const cancels = new CancelRegistry();
   const listeners = new Map<string, net.AddressInfo>();
   const servers: Array<PostgresListener | SshListener> = [];
+  /** Each PostgreSQL target's column catalog and its connection. */
+  const catalogs: Array<{ close(): Promise<void> }> = [];
   const access = new AccessGate(opts.control, logger.child({ component: 'access' }));
   const logins = new LoginGuard({ agentId: config.agent.id, control: opts.control, logger, failuresPerMinute: config.agent.loginFailuresPerMinute });
   await access.start();
@@ -94,8 +98,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   });
 
   try {
-    // The SQL parser (WASM) is loaded once, before any session needs it.
-    if (config.targets.some((t) => t.protocol === 'postgres' && t.guardrails.length)) await loadClassifier();
+    // The SQL parser (WASM) is loaded once, before any session needs it: guardrails and the
+    // masking of values written into secret columns read statements with it.
+    if (config.targets.some((t) => t.protocol === 'postgres')) await loadClassifier();
     const sshTargets = new Map<string, SshTargetRuntime>();
     for (const target of config.targets) {
       if (target.protocol === 'ssh') {
@@ -104,12 +109,16 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         continue;
       }
       const upstream = opts.upstreams?.get(target.name) ?? resolveUpstream(target);
+      const catalog = new CatalogClient(upstream);
+      const tables = new TableColumns((schema, table) => catalog.tableColumns(schema, table));
+      catalogs.push(tables, catalog);
       const listener = new PostgresListener({
         agentId: config.agent.id,
         target: {
           config: target,
           upstream,
           masker: new Masker(target.masking),
+          tables,
           guardrails: new GuardrailPolicy(target.guardrails),
           tlsContext: target.tls ? tls.createSecureContext({ cert: fs.readFileSync(target.tls.certFile), key: fs.readFileSync(target.tls.keyFile) }) : undefined,
         },
@@ -136,6 +145,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(catalogs.map((c) => c.close()));
     await access.stop();
     logins.stop();
     await publisher.close();
@@ -158,6 +168,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       await access.stop();
       logins.stop();
       await Promise.all(servers.map((s) => s.close()));
+      await Promise.all(catalogs.map((c) => c.close()));
       await publisher.flush(5000).catch(() => undefined);
       await publisher.close();
     },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MaskCounts } from '../../common/events/schema.ts';
 import { mergeCounts } from './masker.ts';
 import { StreamMasker } from './stream-masker.ts';
-import { defaultMasker, SAMPLE } from './test-support.ts';
+import { defaultMasker, join, SAMPLE } from './test-support.ts';
 
 const masker = defaultMasker();
 
@@ -14,6 +14,11 @@ const SECRETS = {
   conn: 'Sup3r-S3cret',
   role: 'R0le p4ss',
   key: SAMPLE.awsKeyId,
+  github: SAMPLE.github,
+  slack: SAMPLE.slack,
+  apiKey: join('q8Zr4T', 'mW2xLp9vB7nK3s'),
+  mysql: 'My5ql-pw',
+  yaml: Buffer.from('postgres://app:S3cret@db/app').toString('base64'),
 };
 const TEXT = [
   'COPY users (id, email, card) FROM stdin;',
@@ -24,6 +29,10 @@ const TEXT = [
   `url postgres://app:${SECRETS.conn}@db.example.com/app`,
   `CREATE ROLE r PASSWORD '${SECRETS.role}';`,
   `key ${SECRETS.key} done`,
+  `export GITHUB_TOKEN=${SECRETS.github}; SLACK=${SECRETS.slack}`,
+  `API_KEY=${SECRETS.apiKey}`,
+  `mysql -u root -p${SECRETS.mysql} shop`,
+  `data:\n  DATABASE_URL: ${SECRETS.yaml}`,
   '\\.',
 ].join('\n');
 

@@ -19,6 +19,8 @@ import type { TokenVerifier } from '../../common/tokens.ts';
 import { TokenError } from '../../common/tokens.ts';
 import type { LoginGuard } from '../access/login-guard.ts';
 import type { Masker } from '../masking/masker.ts';
+import type { TableColumns } from './catalog/table-columns.ts';
+import { StatementMasker } from './statement-masker.ts';
 import { SessionEventSink, type RecordingOutlet } from '../recording/session-event-sink.ts';
 import { ClientParser } from './protocol/client-parser.ts';
 import { ClientCode, passwordText, StartupCode, type ClientMessage, type StartupPacket } from './protocol/client-messages.ts';
@@ -33,7 +35,6 @@ import { parseDuration } from '../../common/config/schema.ts';
 import { GuardrailGate } from './guardrail-gate.ts';
 import * as server from './protocol/server-messages.ts';
 import { PostgresRecorder } from './recording/postgres-recorder.ts';
-import { limitedText } from './recording/long-values.ts';
 import { cancelUpstream, loginUpstream, UpstreamError, type UpstreamSettings } from './upstream-login.ts';
 import type { CancelRegistry } from './cancel-registry.ts';
 import { grantEndEvent, type AccessGate, type Admission } from '../access/access-gate.ts';
@@ -43,6 +44,8 @@ export interface PostgresTargetRuntime {
   config: PostgresTarget;
   upstream: UpstreamSettings;
   masker: Masker;
+  /** The target's table columns, for statements that write without a column list (null: not looked up). */
+  tables: TableColumns | null;
   tlsContext?: tls.SecureContext;
   /** The target's guardrails (without rules the relay forwards bytes as they come). */
   guardrails?: GuardrailPolicy;
@@ -116,6 +119,8 @@ export class ClientSession {
   private upstreamPid: number | null = null;
   private clientPid = 0;
   private recorder: PostgresRecorder | null = null;
+  /** Masks what the session's statements write as secrets (set with the recorder). */
+  private statements: StatementMasker | null = null;
   private sink: SessionEventSink | null = null;
   private startupParams: Record<string, string> = {};
   /** What the client may set on the target (startup-settings.ts). */
@@ -358,12 +363,13 @@ export class ClientSession {
   private startRelay(user: string, greeting: Buffer[], readyForQuery: Buffer, key: { processId: number; secretKey: Buffer }, leftover: Buffer): void {
     clearTimeout(this.startupTimer);
     this.user = user;
-    const { config, masker } = this.ctx.target;
+    const { config, masker, tables } = this.ctx.target;
+    this.statements = new StatementMasker(masker, tables);
     this.sink = new SessionEventSink(
       { sessionId: this.id, user, target: config.name, protocol: 'postgres', connection: { client: this.clientAddress, agent: this.ctx.agentId } },
       this.ctx.outlet,
     );
-    this.recorder = new PostgresRecorder(this.sink, masker, {
+    this.recorder = new PostgresRecorder(this.sink, this.statements, {
       maxRows: config.maxRows,
       maxCopyBytes: config.maxCopyBytes,
       maxValueBytes: config.maxValueBytes,
@@ -521,10 +527,15 @@ export class ClientSession {
     if (out.length) this.forward(this.downstream, this.upstream!, out.length === 1 ? out[0] : Buffer.concat(out));
   }
 
+  /** A statement as approvers and the recording see it (held or denied): its secrets masked. */
+  private maskStatement(sql: string) {
+    return this.statements!.record(sql, undefined, this.ctx.target.config.maxValueBytes);
+  }
+
   /** A statement an `approve` rule holds: what goes out once approvers decided (it, or a refusal). */
   private async holdStatement(msg: ClientMessage, raw: Buffer, decision: GuardrailDecision & { sql: string }): Promise<Buffer> {
-    const { config, masker } = this.ctx.target;
-    const statement = masker.maskText(decision.statement ?? decision.sql);
+    const { config } = this.ctx.target;
+    const statement = this.maskStatement(decision.statement ?? decision.sql);
     const rule = decision.rule ?? '';
     this.log.info({ rule }, 'statement held for approval');
     const refusal = await this.ctx.access.hold(
@@ -541,9 +552,8 @@ export class ClientSession {
     this.onClientFrame(msg);
     if (this.sink) {
       if (msg.type === 'query') this.heldQuerySeq = this.sink.lastSeq;
-      const { masker, config } = this.ctx.target;
       const statement = msg.type === 'query' || msg.type === 'parse'
-        ? limitedText(masker, msg.sql, msg.sqlCut, config.maxValueBytes)
+        ? this.statements!.record(msg.sql, msg.sqlCut, this.ctx.target.config.maxValueBytes)
         : { text: msg.type === 'function-call' ? `function oid ${msg.functionOid}` : '', counts: null };
       this.sink.emit('guardrail.hit', {
         rule: 'statement-size',
@@ -562,7 +572,7 @@ export class ClientSession {
     this.onClientFrame(client);
     if (!verdict) return raw;
     const decision = verdict.kind === 'deny' ? verdict.denial.decision : verdict.decision;
-    const statement = this.ctx.target.masker.maskText(decision.statement ?? (verdict.kind === 'deny' ? verdict.denial.sql : verdict.sql));
+    const statement = this.maskStatement(decision.statement ?? (verdict.kind === 'deny' ? verdict.denial.sql : verdict.sql));
     if (this.sink) {
       if (client.type === 'query') this.heldQuerySeq = this.sink.lastSeq;
       this.sink.emit('guardrail.hit', {

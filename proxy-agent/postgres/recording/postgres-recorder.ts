@@ -15,6 +15,9 @@ import type { ClientMessage } from '../protocol/client-messages.ts';
 import { BackendCode, dataRowCells, decodeBackend, encodeDataRow } from '../protocol/backend-decoder.ts';
 import type { MessageCut, ValueCut } from '../protocol/message-cutter.ts';
 import type { SessionEventSink } from '../../recording/session-event-sink.ts';
+import type { StatementMasker } from '../statement-masker.ts';
+import { maskCopyFields } from '../secret-values/copy-fields.ts';
+import type { CopySpec, SecretValues } from '../secret-values/secret-values.ts';
 import { BinaryCopyRows } from './binary-copy-rows.ts';
 import { binaryIsText, cellText, formatAt } from './cell-text.ts';
 import { limitedText, limitValue, truncatedText } from './long-values.ts';
@@ -38,6 +41,8 @@ interface Column {
 interface Statement {
   sql: string;
   sqlCut?: ValueCut;
+  /** Where its values go: the literals to mask in its text, its secret parameters, its COPY. */
+  values: SecretValues | null;
   paramTypes: number[];
   /** From Describe(S): columns in text format; Bind's result formats apply per portal. */
   columns?: Column[];
@@ -46,6 +51,7 @@ interface Statement {
 interface Portal {
   sql: string;
   sqlCut?: ValueCut;
+  values: SecretValues | null;
   /** The Bind that created the portal: its parameters are recorded with each Execute. */
   bind: BindMessage;
   columns?: Column[];
@@ -56,6 +62,8 @@ type BindMessage = Extract<ClientMessage, { type: 'bind' }>;
 /** Results being collected for a statement (simple query) or an Execute. */
 interface ResultState {
   querySeq: number;
+  /** The statement's text and analysis, for a COPY it starts. */
+  source?: { sql: string; values: SecretValues | null };
   startedAt: bigint;
   statementIndex: number;
   columns: Column[];
@@ -68,6 +76,8 @@ interface CopyState {
   querySeq?: number;
   direction: 'in' | 'out';
   binary: boolean;
+  /** The statement that started it, to learn which fields are secret. */
+  source?: { sql: string; values: SecretValues | null };
   bytes: number;
   /** Lines seen in text format. */
   rows: number;
@@ -100,24 +110,30 @@ export class PostgresRecorder {
   private readonly queue: Expectation[] = [];
   private copy: CopyState | null = null;
 
+  private readonly masker: Masker;
+
   constructor(
     private readonly sink: SessionEventSink,
-    private readonly masker: Masker,
+    private readonly statementMasker: StatementMasker,
     private readonly opts: RecorderOptions,
-  ) {}
+  ) {
+    this.masker = statementMasker.masker;
+  }
 
   // ---- client -> server ---------------------------------------------------------------------
 
   onClientMessage(msg: ClientMessage): void {
     switch (msg.type) {
       case 'query': {
-        const { text, counts } = limitedText(this.masker, msg.sql, msg.sqlCut, this.opts.maxValueBytes);
+        const { text, counts, values } = this.statementMasker.record(msg.sql, msg.sqlCut, this.opts.maxValueBytes);
         const querySeq = this.sink.emit('db.query', { protocol: 'simple', sql: text }, counts);
-        this.queue.push({ kind: 'query', result: this.newResult(querySeq, 0, EMPTY_COLUMNS) });
+        const result = this.newResult(querySeq, 0, EMPTY_COLUMNS);
+        result.source = { sql: msg.sql, values };
+        this.queue.push({ kind: 'query', result });
         break;
       }
       case 'parse':
-        this.statements.set(msg.statement, { sql: msg.sql, sqlCut: msg.sqlCut, paramTypes: msg.paramTypes });
+        this.statements.set(msg.statement, { sql: msg.sql, sqlCut: msg.sqlCut, values: this.statementMasker.analyze(msg.sql), paramTypes: msg.paramTypes });
         this.queue.push({ kind: 'parse' });
         break;
       case 'bind': {
@@ -125,6 +141,7 @@ export class PostgresRecorder {
         this.portals.set(msg.portal, {
           sql: stmt?.sql ?? '',
           sqlCut: stmt?.sqlCut,
+          values: stmt?.values ?? null,
           bind: msg,
           columns: stmt?.columns && withFormats(stmt.columns, msg.resultFormats),
         });
@@ -137,7 +154,7 @@ export class PostgresRecorder {
       case 'execute': {
         const portal = this.portals.get(msg.portal);
         const counts: MaskCounts = {};
-        const sql = limitedText(this.masker, portal?.sql ?? '', portal?.sqlCut, this.opts.maxValueBytes);
+        const sql = this.statementMasker.mask(portal?.sql ?? '', portal?.values ?? null, portal?.sqlCut, this.opts.maxValueBytes);
         mergeCounts(counts, sql.counts);
         const params = portal ? this.recordParams(portal, counts) : [];
         const querySeq = this.sink.emit(
@@ -152,7 +169,9 @@ export class PostgresRecorder {
           },
           nonEmpty(counts),
         );
-        this.queue.push({ kind: 'execute', portal: msg.portal, result: this.newResult(querySeq, 0, portal?.columns ?? EMPTY_COLUMNS) });
+        const result = this.newResult(querySeq, 0, portal?.columns ?? EMPTY_COLUMNS);
+        if (portal) result.source = { sql: portal.sql, values: portal.values };
+        this.queue.push({ kind: 'execute', portal: msg.portal, result });
         break;
       }
       case 'close':
@@ -183,12 +202,17 @@ export class PostgresRecorder {
     }
   }
 
-  private recordParams({ bind }: Portal, counts: MaskCounts) {
+  private recordParams({ bind, values }: Portal, counts: MaskCounts) {
     const types = this.statements.get(bind.statement)?.paramTypes ?? [];
     return bind.params.map((value, i) => {
       const binary = formatAt(bind.paramFormats, i) === 1;
       const format = binary ? ('binary' as const) : ('text' as const);
       if (value === null) return { value: null, format };
+      // A parameter bound to a secret place ($1 of `INSERT INTO t(password) VALUES ($1)`) is masked whole.
+      if (values?.params.has(i + 1)) {
+        counts[SECRET_COLUMN] = (counts[SECRET_COLUMN] ?? 0) + 1;
+        return { value: this.masker.columnMarker, format };
+      }
       const kept = limitValue(value, bind.paramCuts?.[i], this.opts.maxValueBytes);
       const masked = kept.cut
         ? truncatedText(this.masker, kept.bytes, kept.cut, binary, types[i] ?? 0)
@@ -286,9 +310,12 @@ export class PostgresRecorder {
       secret: this.masker.isSecretColumn(f.name),
     }));
     const head = this.queue[0];
-    if (head?.kind === 'describe') this.onDescribed(columns);
-    else if (head?.kind === 'query') head.result.columns = columns;
-    else if (head?.kind === 'execute') head.result.columns = columns;
+    if (head?.kind === 'describe') {
+      const values = head.target === 'S' ? this.statements.get(head.name)?.values : this.portals.get(head.name)?.values;
+      this.onDescribed(withSecretOutputs(columns, values?.secretOutputs?.[0]));
+    } else if (head?.kind === 'query') {
+      head.result.columns = withSecretOutputs(columns, head.result.source?.values?.secretOutputs?.[head.result.statementIndex]);
+    } else if (head?.kind === 'execute') head.result.columns = withSecretOutputs(columns, head.result.source?.values?.secretOutputs?.[0]);
   }
 
   private onDescribed(columns: Column[]): void {
@@ -386,7 +413,10 @@ export class PostgresRecorder {
       nonEmpty(r.masked),
     );
     if (head.kind === 'execute') this.queue.shift();
-    else head.result = this.newResult(r.querySeq, r.statementIndex + 1, EMPTY_COLUMNS);
+    else {
+      head.result = this.newResult(r.querySeq, r.statementIndex + 1, EMPTY_COLUMNS);
+      head.result.source = r.source;
+    }
   }
 
   /** Nothing sent is unanswered: the target is not running anything for this session. */
@@ -468,8 +498,10 @@ export class PostgresRecorder {
 
   private onCopyResponse(code: number, message: Buffer): void {
     const binary = message.length > 5 && message[5] === 1;
+    const result = this.currentResult();
     this.copy = {
-      querySeq: this.currentResult()?.querySeq,
+      querySeq: result?.querySeq,
+      source: result?.source,
       direction: code === BackendCode.CopyInResponse ? 'in' : 'out',
       binary,
       bytes: 0,
@@ -503,6 +535,17 @@ export class PostgresRecorder {
     }
   }
 
+  /**
+   * COPY content with the secret columns' fields masked. A table whose columns were unknown when
+   * the statement ran (every field would be masked) is asked again: the look-up it started has
+   * usually answered by the end of the copy.
+   */
+  private secretCopyFields(copy: CopyState, text: string): { text: string; count: number } {
+    let spec = copy.source?.values?.copy;
+    if (spec?.secretFields === null && copy.source) spec = this.statementMasker.analyze(copy.source.sql)?.copy ?? spec;
+    return copyFieldsMasked(text, spec);
+  }
+
   /** tag: the server's CommandComplete ("COPY n"), whose count is the one that holds. */
   private finishCopy(outcome: 'done' | 'failed', tag?: string): void {
     const copy = this.copy;
@@ -518,9 +561,11 @@ export class PostgresRecorder {
         copy.rows--;
         if (text.endsWith('\\.\n')) text = text.slice(0, -3);
       }
-      const m = this.masker.maskText(text);
+      const fields = this.secretCopyFields(copy, text);
+      const m = this.masker.maskText(fields.text);
       content = m.text;
       counts = m.counts;
+      if (fields.count > 0) counts = { ...counts, [SECRET_COLUMN]: fields.count };
     }
     const counted = tag !== undefined ? /^COPY (\d+)$/.exec(tag) : null;
     if (counted) copy.rows = Number(counted[1]);
@@ -539,6 +584,22 @@ export class PostgresRecorder {
       counts,
     );
   }
+}
+
+/** The copied content with the values of secret columns masked, as far as the statement says which they are. */
+function copyFieldsMasked(content: string, spec: CopySpec | undefined): { text: string; count: number } {
+  if (!spec || spec.format === 'binary') return { text: content, count: 0 };
+  return maskCopyFields(content, spec);
+}
+
+/**
+ * Columns whose values come from a secret column or a secret-returning function, whatever they are
+ * named (`SELECT upper(password) AS x`, `set_config('app.password', ...)`), are secret too.
+ */
+function withSecretOutputs(columns: Column[], outputs: ReadonlySet<number> | 'all' | undefined): Column[] {
+  if (outputs === undefined) return columns;
+  for (let i = 0; i < columns.length; i++) if (outputs === 'all' || outputs.has(i)) columns[i].secret = true;
+  return columns;
 }
 
 function withFormats(columns: Column[], formats: readonly number[]): Column[] {

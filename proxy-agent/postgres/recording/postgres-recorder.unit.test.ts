@@ -6,6 +6,7 @@ import { defaultMasker } from '../../masking/test-support.ts';
 import { SessionEventSink } from '../../recording/session-event-sink.ts';
 import { dataRowCells } from '../protocol/backend-decoder.ts';
 import { coded, cstr, i16, i32, u32, byte, value } from '../protocol/test-wire.ts';
+import { StatementMasker } from '../statement-masker.ts';
 import { PostgresRecorder } from './postgres-recorder.ts';
 
 const LIMIT = 8 * 1024;
@@ -18,7 +19,7 @@ function recorder(opts: { clientMasking?: boolean; columns?: string[] } = {}) {
     { publish: (e) => { events.push(JSON.parse(e.body) as VigilEvent); return true; } },
   );
   const masker = defaultMasker({ columns: opts.columns ?? ['password'] });
-  const r = new PostgresRecorder(sink, masker, { maxRows: 10, maxCopyBytes: 1024, maxValueBytes: LIMIT, clientMasking: opts.clientMasking ?? false });
+  const r = new PostgresRecorder(sink, new StatementMasker(masker, null), { maxRows: 10, maxCopyBytes: 1024, maxValueBytes: LIMIT, clientMasking: opts.clientMasking ?? false });
   return { r, events, of: <T extends VigilEvent['type']>(type: T) => events.filter((e): e is Extract<VigilEvent, { type: T }> => e.type === type) };
 }
 

@@ -1,0 +1,141 @@
+// Masks the secret fields of COPY data (text and CSV formats) as they pass the wire, field by field,
+// following PostgreSQL's own reading of the format: in text, a backslash escapes the next character
+// (so `a\tb` and `a\<tab>b` stay one field); in CSV, quotes may hold delimiters, quotes and newlines.
+import type { CopySpec } from './secret-values.ts';
+
+/** What a secret field becomes (no quotes: COPY data is not SQL). */
+const FIELD_MARKER = '[SECRET_COLUMN]';
+const END_OF_DATA = '\\.';
+
+interface Field {
+  start: number;
+  end: number;
+  isNull: boolean;
+}
+
+interface Row {
+  start: number;
+  /** End of the row's text, before its line end. */
+  end: number;
+  fields: Field[];
+}
+
+/**
+ * Masks the secret fields of COPY content (whole rows, text or CSV per spec) with [SECRET_COLUMN].
+ * NULL fields (\N in text, an unquoted empty field in CSV, or the statement's NULL option) stay as
+ * they are, and so do a header line (the first line of `content` when spec.header: pass it for the
+ * first chunk only) and the `\.` end marker line. A partial last line (no newline) is a row too.
+ * Fields past the end of spec.secretFields are masked (the column list was stale). Binary format:
+ * the content unchanged with count 0.
+ */
+export function maskCopyFields(content: string, spec: CopySpec): { text: string; count: number } {
+  if (spec.format === 'binary' || content.length === 0) return { text: content, count: 0 };
+  const rows = spec.format === 'csv' ? csvRows(content, spec) : textRows(content, spec);
+  const parts: string[] = [];
+  let copied = 0;
+  let count = 0;
+  rows.forEach((row, r) => {
+    if ((r === 0 && spec.header) || content.slice(row.start, row.end) === END_OF_DATA) return;
+    row.fields.forEach((field, i) => {
+      if (field.isNull || !isSecretField(spec.secretFields, i)) return;
+      parts.push(content.slice(copied, field.start), FIELD_MARKER);
+      copied = field.end;
+      count++;
+    });
+  });
+  if (count === 0) return { text: content, count: 0 };
+  parts.push(content.slice(copied));
+  return { text: parts.join(''), count };
+}
+
+function isSecretField(secretFields: boolean[] | null, i: number): boolean {
+  return secretFields === null || i >= secretFields.length || secretFields[i];
+}
+
+/** Text format: fields split at the delimiter, rows at \n, \r\n or \r, a backslash escapes one character. */
+function textRows(content: string, spec: CopySpec): Row[] {
+  const nullString = spec.nullString ?? '\\N';
+  const special = charClass([spec.delimiter, '\\', '\r', '\n']);
+  const reader = new RowReader(content);
+  for (let m = special.exec(content); m !== null; m = special.exec(content)) {
+    const at = m.index;
+    const c = content[at];
+    if (c === '\\') special.lastIndex = at + 2;
+    else if (c === spec.delimiter) reader.endField(at, content.slice(reader.fieldStart, at) === nullString);
+    else special.lastIndex = reader.endRow(at, content.slice(reader.fieldStart, at) === nullString);
+  }
+  return reader.finish(content.slice(reader.fieldStart) === nullString);
+}
+
+/**
+ * CSV format: a quote may open anywhere in a field and holds delimiters and line ends; inside quotes
+ * the escape character (by default the quote itself, doubled) escapes a quote or itself. NULL is an
+ * unquoted field equal to the NULL string (by default empty).
+ */
+function csvRows(content: string, spec: CopySpec): Row[] {
+  const { delimiter, quote, escape } = spec;
+  const nullString = spec.nullString ?? '';
+  const special = charClass([delimiter, quote, escape, '\r', '\n']);
+  const reader = new RowReader(content);
+  let inQuote = false;
+  let quoted = false;
+  const isNull = (end: number) => !quoted && content.slice(reader.fieldStart, end) === nullString;
+  for (let m = special.exec(content); m !== null; m = special.exec(content)) {
+    const at = m.index;
+    const c = content[at];
+    const next = content[at + 1];
+    if (inQuote) {
+      if (c === escape && (next === quote || (next === escape && escape !== quote))) special.lastIndex = at + 2;
+      else if (c === quote) inQuote = false;
+    } else if (c === quote) {
+      inQuote = quoted = true;
+    } else if (c === delimiter) {
+      reader.endField(at, isNull(at));
+      quoted = false;
+    } else if (c === '\r' || c === '\n') {
+      special.lastIndex = reader.endRow(at, isNull(at));
+      quoted = false;
+    }
+  }
+  return reader.finish(isNull(content.length));
+}
+
+/** Collects field and row boundaries as a format's scanner finds them. */
+class RowReader {
+  readonly rows: Row[] = [];
+  fieldStart = 0;
+  private rowStart = 0;
+  private fields: Field[] = [];
+
+  constructor(private readonly content: string) {}
+
+  endField(at: number, isNull: boolean): void {
+    this.fields.push({ start: this.fieldStart, end: at, isNull });
+    this.fieldStart = at + 1;
+  }
+
+  /** Ends the row at the line end found at `at`; returns where the next row starts. */
+  endRow(at: number, isNull: boolean): number {
+    this.fields.push({ start: this.fieldStart, end: at, isNull });
+    this.rows.push({ start: this.rowStart, end: at, fields: this.fields });
+    const next = this.content[at] === '\r' && this.content[at + 1] === '\n' ? at + 2 : at + 1;
+    this.fields = [];
+    this.rowStart = this.fieldStart = next;
+    return next;
+  }
+
+  /** The rows, with a last line that has no line end. */
+  finish(lastFieldIsNull: boolean): Row[] {
+    if (this.rowStart < this.content.length) {
+      this.fields.push({ start: this.fieldStart, end: this.content.length, isNull: lastFieldIsNull });
+      this.rows.push({ start: this.rowStart, end: this.content.length, fields: this.fields });
+    }
+    return this.rows;
+  }
+}
+
+/** A global regex matching any one of `chars`. */
+function charClass(chars: readonly string[]): RegExp {
+  const unique = [...new Set(chars)];
+  return new RegExp(`[${unique.map((c) => c.replace(/[\\\]^-]/g, '\\$&')).join('')}]`, 'g');
+}
