@@ -76,7 +76,21 @@ export function loadSecretValueParser(): Promise<void> {
 const UNESCAPED_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g;
 
 /** Statement words that can put a literal into a secret place without naming a secret column, or change columns. */
-const STATEMENT_WORDS = ['insert', 'copy', 'merge', 'prepare', 'execute', 'alter', 'create', 'drop', 'rename', 'search_path'];
+const STATEMENT_WORDS = ['copy', 'merge', 'prepare', 'execute', 'alter', 'create', 'drop', 'rename', 'search_path'];
+
+/**
+ * An INSERT writes by position unless it lists its columns; one that lists them, in a text that
+ * names no secret column, writes nothing secret. Every INSERT of the text must show its list
+ * (`INSERT INTO name [AS alias] (`) for the parser to be skipped.
+ */
+const INSERT = /\binsert\b/gi;
+const NAME = String.raw`(?:"(?:[^"]|"")*"|[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*(?![\w$]))`;
+const INSERT_WITH_COLUMNS = new RegExp(String.raw`\binsert\s+into\s+${NAME}(?:\s*\.\s*${NAME})?(?:\s+as\s+${NAME})?\s*\(`, 'gi');
+
+function insertsByPosition(sql: string): boolean {
+  const inserts = sql.match(INSERT)?.length ?? 0;
+  return inserts > 0 && inserts !== (sql.match(INSERT_WITH_COLUMNS)?.length ?? 0);
+}
 
 let prefilter: { needles: readonly string[]; pattern: RegExp } | undefined;
 
@@ -85,8 +99,8 @@ let prefilter: { needles: readonly string[]; pattern: RegExp } | undefined;
  * a literal into a secret place or return a secret under another name. It returns true when the
  * text contains any column needle passed in, any secret-taking or secret-returning function name, a
  * secret setting word (password, passwd, secret, key, token), or the words
- * insert/copy/merge/prepare/execute/set_config/alter/create/drop/rename/search_path (the latter for
- * changesColumns); or when it may hold a whole-row reference or rename a table's columns
+ * copy/merge/prepare/execute/set_config/alter/create/drop/rename/search_path (the latter for
+ * changesColumns), or an INSERT without its column list; or when it may hold a whole-row reference or rename a table's columns
  * (`SELECT u FROM users u`, `to_jsonb(u.*)`, `FROM users u(a, b, c)`), which name no secret column.
  */
 export function mayHoldSecretValues(sql: string, needles: readonly string[]): boolean {
@@ -95,7 +109,7 @@ export function mayHoldSecretValues(sql: string, needles: readonly string[]): bo
     const words = [...needles, ...SECRET_FUNCTION_STEMS, ...SECRET_SETTING_WORDS, ...STATEMENT_WORDS];
     prefilter = { needles, pattern: new RegExp(words.map(escapeRegExp).join('|'), 'i') };
   }
-  return prefilter.pattern.test(sql) || mayReferenceWholeRow(sql);
+  return prefilter.pattern.test(sql) || insertsByPosition(sql) || mayReferenceWholeRow(sql);
 }
 
 /** The analysis. Never throws: on a parse error it falls back to masking every constant when the text names a secret column or function. */

@@ -446,11 +446,21 @@ describe('mayHoldSecretValues', () => {
     `SET my.token = 'x'`,
     `EXECUTE p(1)`,
     `drop table t`,
+    `INSERT INTO s.t AS x (a) VALUES (1); INSERT INTO u VALUES (2)`,
+    `INSERT /* c */ INTO t (a) VALUES (1)`,
+    `INSERT INTO t SELECT 1`,
   ])('when %s, then it may', (sql) => {
     expect(mayHoldSecretValues(sql, NEEDLES)).toBe(true);
   });
 
-  it.each([`SELECT id, name FROM notes WHERE id = 1`, `UPDATE notes SET body = 'x' WHERE id = 2`, `DELETE FROM notes`])(
+  it.each([
+    `SELECT id, name FROM notes WHERE id = 1`,
+    `UPDATE notes SET body = 'x' WHERE id = 2`,
+    `DELETE FROM notes`,
+    // Columns listed and none of them secret: what pgbench's TPC-B-like script inserts.
+    `INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (5, 1, 55, -1234, CURRENT_TIMESTAMP)`,
+    `insert into "My T" ("a") values (1)`,
+  ])(
     'when %s, then it cannot',
     (sql) => {
       expect(mayHoldSecretValues(sql, NEEDLES)).toBe(false);
