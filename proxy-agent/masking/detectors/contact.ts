@@ -17,7 +17,7 @@ export const email: Detector = {
       let start = at;
       while (start > 0 && isLocalChar(text.charCodeAt(start - 1))) start--;
       while (start < at && text.charCodeAt(start) === 46) start++;
-      if (start === at || isUriUserinfo(text, start, at)) return;
+      if (start === at || (hasUri(text, out) && isUriUserinfo(text, start, at))) return;
       let end = at + 1;
       while (end < text.length && isDomainChar(text.charCodeAt(end))) end++;
       while (end > at + 1 && !isAlnumCode(text.charCodeAt(end - 1))) end--; // trailing '.' or '-'
@@ -25,6 +25,14 @@ export const email: Detector = {
     },
   }],
 };
+
+/** Whether the text holds a URI at all (asked once per scan: "a@a@a@..." must not look back at every '@'). */
+const HAS_URI = Symbol('has a URI');
+function hasUri(text: string, out: SpanSink): boolean {
+  let known = out.mark(HAS_URI);
+  if (known === undefined) out.setMark(HAS_URI, (known = text.includes('://') ? 1 : 0));
+  return known === 1;
+}
 
 /** Labels are non-empty, the last one is 2+ letters: "example.com", not "host" or "a..b". */
 function validDomain(text: string, from: number, to: number): boolean {
