@@ -25,7 +25,8 @@ interface Row {
  * NULL fields (\N in text, an unquoted empty field in CSV, or the statement's NULL option) stay as
  * they are, and so do a header line (the first line of `content` when spec.header: pass it for the
  * first chunk only) and the `\.` end marker line. A partial last line (no newline) is a row too.
- * Fields past the end of spec.secretFields are masked (the column list was stale). Binary format:
+ * Fields past the end of spec.secretFields are masked (the column list was stale), and every field
+ * of a row whose count differs from the catalog's column order (spec.fromCatalog). Binary format:
  * the content unchanged with count 0.
  */
 export function maskCopyFields(content: string, spec: CopySpec): { text: string; count: number } {
@@ -36,8 +37,10 @@ export function maskCopyFields(content: string, spec: CopySpec): { text: string;
   let count = 0;
   rows.forEach((row, r) => {
     if ((r === 0 && spec.header) || content.slice(row.start, row.end) === END_OF_DATA) return;
+    // Fields placed by the catalog's column order are trusted only when their count agrees with it.
+    const misplaced = spec.fromCatalog === true && spec.secretFields !== null && row.fields.length !== spec.secretFields.length;
     row.fields.forEach((field, i) => {
-      if (field.isNull || !isSecretField(spec.secretFields, i)) return;
+      if (field.isNull || !(misplaced || isSecretField(spec.secretFields, i))) return;
       parts.push(content.slice(copied, field.start), FIELD_MARKER);
       copied = field.end;
       count++;

@@ -123,3 +123,10 @@ describe('maskCopyFields, binary format', () => {
     expect(maskCopyFields('PGCOPY\n\xff\r\n\0', text([true], { format: 'binary' }))).toEqual({ text: 'PGCOPY\n\xff\r\n\0', count: 0 });
   });
 });
+
+describe('maskCopyFields with fields placed by the catalog', () => {
+  it('when a row has fewer fields than the catalog has columns (a generated column left out), then the whole row is masked', () => {
+    const spec: CopySpec = { direction: 'in', format: 'text', delimiter: '\t', quote: '"', escape: '"', header: false, secretFields: [false, false, true], fromCatalog: true };
+    expect(maskCopyFields('1\tbob\tpw1\n2\thunter2\n', spec)).toEqual({ text: '1\tbob\t[SECRET_COLUMN]\n[SECRET_COLUMN]\t[SECRET_COLUMN]\n', count: 3 });
+  });
+});

@@ -12,10 +12,11 @@ export interface ColumnLookup extends TableLookup {
 /** The spec of a COPY whose data passes the wire; undefined for a file or a program. */
 export function copySpec(stmt: CopyStmt, lookup: ColumnLookup): CopySpec | undefined {
   if (stmt.filename !== undefined || stmt.is_program) return undefined;
-  return { direction: stmt.is_from ? 'in' : 'out', ...copyFormat(stmt.options ?? []), secretFields: secretFields(stmt, lookup) };
+  const fromCatalog = !stmt.query && !stmt.attlist?.length;
+  return { direction: stmt.is_from ? 'in' : 'out', ...copyFormat(stmt.options ?? []), secretFields: secretFields(stmt, lookup), ...(fromCatalog ? { fromCatalog } : {}) };
 }
 
-type CopyFormat = Omit<CopySpec, 'direction' | 'secretFields'>;
+type CopyFormat = Omit<CopySpec, 'direction' | 'secretFields' | 'fromCatalog'>;
 
 /** The options, in the new `WITH (FORMAT csv, ...)` and the old `CSV HEADER` syntax alike. */
 function copyFormat(options: readonly Node[]): CopyFormat {

@@ -32,6 +32,11 @@ export interface CopySpec {
   nullString?: string;
   /** Per field of each row: secret or not. null: columns unknown -> every field is masked. */
   secretFields: boolean[] | null;
+  /**
+   * The fields come from the catalog's column order (no column list): COPY leaves generated
+   * columns out and the order may be stale, so a row whose field count differs is masked whole.
+   */
+  fromCatalog?: boolean;
 }
 
 export interface SecretValues {

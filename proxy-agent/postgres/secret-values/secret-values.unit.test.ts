@@ -338,6 +338,7 @@ describe('COPY', () => {
       escape: '"',
       header: true,
       secretFields: [false, false, true, true],
+      fromCatalog: true,
     });
   });
 
