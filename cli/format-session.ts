@@ -2,7 +2,7 @@
 // query can carry escape sequences meant for the reviewer's terminal, so every recorded string is
 // shown with control characters made visible.
 import type { VigilEvent } from '../common/events/index.ts';
-import type { SessionSummary } from '../server/store/recording-store.ts';
+import type { SessionSummary } from '../common/api-contract.ts';
 
 const RESULT_ROWS_SHOWN = 5;
 const TEXT_LIMIT = 500;

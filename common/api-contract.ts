@@ -1,5 +1,6 @@
-// The REST responses the dashboard reads, typed once for the hub's routes and for web/. Session
-// summaries are the store's (server/store/recording-store.ts); events are the event contract's.
+// The REST responses the dashboard and the CLI read, typed once for the hub's routes, web/ and
+// cli/ (which import nothing from server/). Events are the event contract's.
+import type { VigilEvent } from './events/index.ts';
 
 export interface MeResponse {
   user: string;
@@ -97,4 +98,35 @@ export interface AuditEntry {
   sessionId: string | null;
   origin: string | null;
   detail: Record<string, unknown>;
+}
+
+export interface SessionSummary {
+  id: string;
+  protocol: string;
+  user: string;
+  target: string;
+  client: string;
+  agent: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+  /** Highest sequence number seen. */
+  lastSeq: number;
+  /** Every event up to this seq is stored (no gap). */
+  persistedSeq: number;
+  eventCount: number;
+  queryCount: number;
+  errorCount: number;
+}
+
+export interface SessionListResponse {
+  sessions: SessionSummary[];
+  /** Pass as `before` for the next page; null on the last page. */
+  next: string | null;
+}
+
+export interface SessionEventsResponse {
+  events: VigilEvent[];
+  /** The `from` of the next page; null when this page reached the end of what is stored. */
+  next: number | null;
 }

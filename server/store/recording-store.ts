@@ -1,26 +1,11 @@
 // Where recordings live. One interface, two engines behind one SQL dialect: PostgreSQL through
 // `pg` (DATABASE_URL) and embedded PGlite (the default without DATABASE_URL). Both run the same
 // migrations and the same contract tests.
+import type { SessionSummary } from '../../common/api-contract.ts';
 import type { VigilEvent } from '../../common/events/index.ts';
 
-export interface SessionSummary {
-  id: string;
-  protocol: string;
-  user: string;
-  target: string;
-  client: string;
-  agent: string;
-  startedAt: string | null;
-  endedAt: string | null;
-  endReason: string | null;
-  /** Highest sequence number seen. */
-  lastSeq: number;
-  /** Every event up to this seq is stored (no gap). */
-  persistedSeq: number;
-  eventCount: number;
-  queryCount: number;
-  errorCount: number;
-}
+export type { SessionSummary };
+
 
 export interface SessionFilter {
   user?: string;

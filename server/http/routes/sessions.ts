@@ -4,9 +4,9 @@
 import express, { Router, type Response } from 'express';
 import type { ControlBus } from '../../../common/control/control-bus.ts';
 import { z } from 'zod';
-import type { VigilEvent } from '../../../common/events/index.ts';
 import { SessionId } from '../../../common/session-id.ts';
-import type { RecordingStore, SessionSummary } from '../../store/recording-store.ts';
+import type { SessionEventsResponse, SessionListResponse, SessionSummary } from '../../../common/api-contract.ts';
+import type { RecordingStore } from '../../store/recording-store.ts';
 import { decodeSessionCursor, encodeSessionCursor, LIST_LIMIT_MAX } from '../../store/session-filter.ts';
 import { READ_LIMIT_DEFAULT, READ_LIMIT_MAX } from '../../store/sql-recording-store.ts';
 import { seesAllSessions } from '../../../common/roles.ts';
@@ -50,18 +50,6 @@ const EventsQuery = z.strictObject({
 });
 
 const ExportQuery = z.strictObject({ format: z.enum(['jsonl', 'asciicast']).default('jsonl') });
-
-export interface SessionListResponse {
-  sessions: SessionSummary[];
-  /** Pass as `before` for the next page; null on the last page. */
-  next: string | null;
-}
-
-export interface SessionEventsResponse {
-  events: VigilEvent[];
-  /** The `from` of the next page; null when this page reached the end of what is stored. */
-  next: number | null;
-}
 
 const EXPORT_PAGE = 1000;
 
