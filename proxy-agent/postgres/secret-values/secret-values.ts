@@ -97,7 +97,8 @@ function insertsByPosition(sql: string): boolean {
   return inserts > 0 && inserts !== (sql.match(INSERT_WITH_COLUMNS)?.length ?? 0);
 }
 
-let prefilter: { needles: readonly string[]; pattern: RegExp } | undefined;
+/** The prefilter's pattern per needles array (one per target's masking rules). */
+const prefilters = new WeakMap<readonly string[], RegExp>();
 
 /**
  * Cheap text prefilter (no parsing), case-insensitive: false only when no statement in `sql` can put
@@ -109,12 +110,13 @@ let prefilter: { needles: readonly string[]; pattern: RegExp } | undefined;
  * (`SELECT u FROM users u`, `to_jsonb(u.*)`, `FROM users u(a, b, c)`), which name no secret column.
  */
 export function mayHoldSecretValues(sql: string, needles: readonly string[]): boolean {
-  // The caller passes the same needles every time: the pattern is built once per needles array.
-  if (prefilter?.needles !== needles) {
+  // Each target passes the same needles array every time: its pattern is built once.
+  let pattern = prefilters.get(needles);
+  if (pattern === undefined) {
     const words = [...needles, ...SECRET_FUNCTION_STEMS, ...SECRET_SETTING_WORDS, ...STATEMENT_WORDS];
-    prefilter = { needles, pattern: new RegExp(words.map(escapeRegExp).join('|'), 'i') };
+    prefilters.set(needles, (pattern = new RegExp(words.map(escapeRegExp).join('|'), 'i')));
   }
-  return prefilter.pattern.test(sql) || insertsByPosition(sql) || mayReferenceWholeRow(sql);
+  return pattern.test(sql) || insertsByPosition(sql) || mayReferenceWholeRow(sql);
 }
 
 /** The analysis. Never throws: on a parse error it falls back to masking every constant when the text names a secret column or function. */
