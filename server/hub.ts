@@ -1,6 +1,6 @@
 // The hub: persists what agents send over the bus and serves recordings over HTTP. It holds the
 // token-signing key (created in dataDir on first start); agents verify tokens with its public half.
-// The caller owns the bus and the store: stop() leaves them open.
+// The caller owns the bus and the stores: stop() leaves them open.
 import http from 'node:http';
 import type net from 'node:net';
 import type { EventBus } from '../common/bus/event-bus.ts';
@@ -16,9 +16,9 @@ import { sessionSecret } from './http/session-secret.ts';
 import { createSessionStore } from './http/session-store.ts';
 import { createWebLogin } from './http/web-login.ts';
 import { startLiveServer, type LiveServer } from './live/live-server.ts';
-import { Persister } from './persist/persister.ts';
+import { Persister } from './recordings/ingest/persister.ts';
 import { Resources } from '../common/resources.ts';
-import type { RecordingStore } from './store/recording-store.ts';
+import type { HubStores } from './store/create-store.ts';
 import { createMemoryKeyDirectory, createRedisKeyDirectory, type SshKeyDirectory } from '../common/ssh-key-directory.ts';
 import { syncKeyDirectory } from './http/routes/ssh-keys.ts';
 import type { ControlBus } from '../common/control/control-bus.ts';
@@ -30,7 +30,8 @@ import { serveAgentAudit } from './audit/agent-audit-intake.ts';
 export interface HubOptions {
   config: Config;
   bus: EventBus;
-  store: RecordingStore;
+  /** The hub's database: recordings, access requests and audit log, registered SSH keys. */
+  stores: HubStores;
   logger: Logger;
   /** The OpenID client secret, when the caller has it (vigil dev); else from the environment. */
   oidcClientSecret?: string;
@@ -57,7 +58,8 @@ export interface Hub {
 }
 
 export async function startHub(opts: HubOptions): Promise<Hub> {
-  const { config, bus, store, logger } = opts;
+  const { config, bus, stores, logger } = opts;
+  const store = stores.recordings;
   const { publicKeyPem, privateKeyPem } = ensureSigningKey(config.dataDir);
   const verifier = await TokenVerifier.fromPem(publicKeyPem);
 
@@ -78,7 +80,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       owned.add('ssh key directory', () => own.close());
       keyDirectory = own;
     }
-    await syncKeyDirectory(store.sshKeys, keyDirectory);
+    await syncKeyDirectory(stores.sshKeys, keyDirectory);
     let control = opts.control;
     if (!control) {
       const own = await createControlBus(config.redis.url, config.redis.keyPrefix, logger);
@@ -89,9 +91,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const reaper = new SessionReaper({ store, bus, control, logger, everyMs: opts.reaperEveryMs });
     reaper.start();
     owned.add('session reaper', () => reaper.stop());
-    const stopAgentAudit = await serveAgentAudit(control, store.access, logger);
+    const stopAgentAudit = await serveAgentAudit(control, stores.access, logger);
     owned.add('agent audit intake', stopAgentAudit);
-    const access = new AccessService({ config, store: store.access, control, logger: logger.child({ component: 'access' }) });
+    const access = new AccessService({ config, store: stores.access, control, logger: logger.child({ component: 'access' }) });
     await access.start();
     owned.add('access requests', () => access.stop());
     const sessions = await createSessionStore(config.hub.auth.oidc ? config.redis.url : undefined, logger, config.redis.keyPrefix);
@@ -116,7 +118,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       logger,
     });
     const app = createApiApp({
-      store,
+      stores,
       verifier,
       logger: logger.child({ component: 'api' }),
       metrics: () => ({ persister: persister.metrics(), bus: bus.status(), live: live?.outbound() }),
@@ -135,7 +137,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       access,
       reaper,
       dashboardDir: webLogin ? (opts.dashboardDir ?? dashboardDir()) : undefined,
-      readiness: readinessChecks({ store, redisBus: config.redis.url ? bus : undefined, idp: webLogin ? webLogin.idpReachable : undefined }),
+      readiness: readinessChecks({ store: stores, redisBus: config.redis.url ? bus : undefined, idp: webLogin ? webLogin.idpReachable : undefined }),
       rateLimits: config.hub.rateLimits,
     });
     // The app first: Socket.IO takes over /socket.io/ and hands every other request to the

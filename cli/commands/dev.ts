@@ -22,7 +22,7 @@ import { DEMO_ROLE_MAP, DEMO_USERS } from '../../server/dev-idp/demo-users.ts';
 import type { DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { ensureDashboardBuilt } from '../../server/http/dashboard.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
-import type { Persister } from '../../server/persist/persister.ts';
+import type { Persister } from '../../server/recordings/ingest/persister.ts';
 import { createStore } from '../../server/store/create-store.ts';
 import { loadCliConfig } from '../cli-config.ts';
 import { DEMO_USER } from '../dev-defaults.ts';
@@ -83,8 +83,8 @@ async function startDev(config: Config, logger: Logger, resources: Resources): P
 async function startRest(config: Config, logger: Logger, resources: Resources, demoStarting: Promise<DemoDatabase | null>): Promise<Running> {
   const bus = await createBus(config.redis.url, logger, config.redis.keyPrefix);
   resources.add('bus', () => bus.close());
-  const store = await createStore({ databaseUrl: config.hub.databaseUrl, dataDir: config.dataDir, logger });
-  resources.add('store', () => store.close());
+  const stores = await createStore({ databaseUrl: config.hub.databaseUrl, dataDir: config.dataDir, logger });
+  resources.add('store', () => stores.close());
   const login = config.hub.auth.oidc ? null : await startDevLogin(config);
   await ensureDashboardBuilt();
   if (login) resources.add('identity provider', () => login.idp.stop());
@@ -94,7 +94,7 @@ async function startRest(config: Config, logger: Logger, resources: Resources, d
   // And one control bus: the hub's kill orders reach the agent.
   const control = await createControlBus(config.redis.url, config.redis.keyPrefix, logger);
   resources.add('control bus', () => control.close());
-  const hub = await startHub({ config: login?.config ?? config, bus, store, logger, oidcClientSecret: login?.clientSecret, sshKeyDirectory: sshKeys, control });
+  const hub = await startHub({ config: login?.config ?? config, bus, stores, logger, oidcClientSecret: login?.clientSecret, sshKeyDirectory: sshKeys, control });
   resources.add('hub', () => hub.stop());
   const demo = await demoStarting;
 

@@ -25,9 +25,9 @@ export function registerHub(program: Command): void {
       try {
         const bus = await createBus(config.redis.url, logger, config.redis.keyPrefix);
         resources.add('bus', () => bus.close());
-        const store = await createStore({ databaseUrl: config.hub.databaseUrl, dataDir: config.dataDir, logger });
-        resources.add('store', () => store.close());
-        const hub = await startHub({ config, bus, store, logger });
+        const stores = await createStore({ databaseUrl: config.hub.databaseUrl, dataDir: config.dataDir, logger });
+        resources.add('store', () => stores.close());
+        const hub = await startHub({ config, bus, stores, logger });
         resources.add('hub', () => hub.stop());
         process.stdout.write(`vigil hub: API on ${hub.url}, store ${config.hub.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}/store`}\n`);
         await untilSignal(logger);

@@ -82,7 +82,7 @@ export interface EventBus {
   /** Takes over entries another (dead) consumer left unacknowledged. Entries whose data is gone
    * (trimmed) are dropped from the pending list instead. */
   claimStale(opts: ClaimOptions): Promise<Delivery[]>;
-  /** Notes that this consumer is alive now (server/persist/heartbeat.ts renews it every second). */
+  /** Notes that this consumer is alive now (server/recordings/ingest/heartbeat.ts renews it every second). */
   heartbeat(group: string, consumer: string): Promise<void>;
   /** The group's consumers, with what they hold and when they were last heard of ([] without a group). */
   consumers(group: string): Promise<ConsumerInfo[]>;

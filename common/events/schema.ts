@@ -77,7 +77,7 @@ export const SessionEnd = z.object({
     bytesUp: z.number().int().nonnegative().optional(),
     /**
      * `hub`: the session's agent could not end it (lost, restarted, gone when it was killed), so
-     * a hub did. Such an end gives way to events the agent sends later (server/store).
+     * a hub did. Such an end gives way to events the agent sends later (server/recordings/store).
      */
     writtenBy: z.literal('hub').optional(),
     /** Hub-written ends: the highest seq the hub had from the agent, and how many seqs up to

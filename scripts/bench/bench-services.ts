@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createBus } from '../../common/bus/create-bus.ts';
 import { silentLogger } from '../../common/log.ts';
-import { Persister } from '../../server/persist/persister.ts';
+import { Persister } from '../../server/recordings/ingest/persister.ts';
 import { createStore } from '../../server/store/create-store.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { startPostgres, startRedis, type PostgresInstance, type RedisInstance } from '../../test/support/services.ts';
 import type { Cleanup } from './processes.ts';
 
@@ -39,8 +39,9 @@ export async function startDataServices(cleanup: Cleanup, databases: string[]): 
 
 /** The hub's persister in this process: Redis -> the store in `storeUrl`. */
 export async function startPersister(cleanup: Cleanup, redisUrl: string, storeUrl: string, dataDir: string): Promise<{ store: RecordingStore; persister: Persister }> {
-  const store = await createStore({ databaseUrl: storeUrl, dataDir });
-  cleanup.add('store', () => store.close());
+  const stores = await createStore({ databaseUrl: storeUrl, dataDir });
+  cleanup.add('store', () => stores.close());
+  const store = stores.recordings;
   const bus = await createBus(redisUrl, silentLogger);
   cleanup.add('hub bus', () => bus.close());
   const persister = new Persister({ bus, store, logger: silentLogger, blockMs: 200 });

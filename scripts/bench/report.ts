@@ -1,6 +1,6 @@
 // The benchmark's printed report: medians per workload and target, the ratios the issue sets
 // targets for (PASS/MISS, informational), and the recording's bookkeeping.
-import type { PersisterMetrics } from '../../server/persist/persister.ts';
+import type { PersisterMetrics } from '../../server/recordings/ingest/persister.ts';
 import { WORKLOADS } from './pgbench.ts';
 
 export interface Measurement {

@@ -2,7 +2,7 @@
 // service asks, the routes and the inbox show the answers (canDecide, canRevoke).
 import type { Approval } from '../../common/config/schema.ts';
 import { seesAllSessions, type Role } from '../../common/roles.ts';
-import type { AccessRequest } from '../store/access-store.ts';
+import type { AccessRequest } from './access-store.ts';
 
 export interface Actor {
   subject: string;

@@ -8,7 +8,7 @@ import { parseDuration, type Approval, type Config, type Target } from '../../co
 import type { AccessDraft, AccessReceipt, AccessState, ControlBus } from '../../common/control/control-bus.ts';
 import type { Logger } from '../../common/log.ts';
 import { AppError } from '../http/errors.ts';
-import type { AccessRequest, AccessStore } from '../store/access-store.ts';
+import type { AccessRequest, AccessStore } from './access-store.ts';
 import { isApproverFor, maySee, mayRevoke, whyNotDecide, type Actor } from './access-policy.ts';
 
 export interface RequestInput {

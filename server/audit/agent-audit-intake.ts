@@ -3,7 +3,7 @@
 // back on the queue for the next try (control-bus.ts serveAudit).
 import type { AgentAuditEntry, ControlBus } from '../../common/control/control-bus.ts';
 import type { Logger } from '../../common/log.ts';
-import type { AccessStore } from '../store/access-store.ts';
+import type { AccessStore } from '../access/access-store.ts';
 
 export async function serveAgentAudit(control: ControlBus, store: AccessStore, logger: Logger): Promise<() => Promise<void>> {
   const log = logger.child({ component: 'agent-audit' });

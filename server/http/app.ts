@@ -27,7 +27,7 @@ import type { MeResponse } from '../../common/api-contract.ts';
 import { HubRateLimits, type Config } from '../../common/config/schema.ts';
 import type { Logger } from '../../common/log.ts';
 import type { TokenSigner, TokenVerifier } from '../../common/tokens.ts';
-import type { RecordingStore } from '../store/recording-store.ts';
+import type { HubStores } from '../store/create-store.ts';
 import { allow, authenticate, principalOf } from './auth.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { sessionsRouter } from './routes/sessions.ts';
@@ -43,7 +43,8 @@ import { createRateLimits, limitPerAddress } from './rate-limit.ts';
 import { readinessChecks, readinessHandler, type ReadinessCheck } from './readiness.ts';
 
 export interface ApiAppOptions {
-  store: RecordingStore;
+  /** The hub's database: recordings, the audit log, registered SSH keys. */
+  stores: HubStores;
   verifier: TokenVerifier;
   logger: Logger;
   /** Operational counters served to admins at /api/metrics. */
@@ -82,7 +83,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', readinessHandler(opts.readiness ?? readinessChecks({ store: opts.store })));
+  app.get('/readyz', readinessHandler(opts.readiness ?? readinessChecks({ store: opts.stores })));
 
   const limits = createRateLimits(opts.rateLimits ?? HubRateLimits.parse({}));
   if (opts.webLogin) {
@@ -107,11 +108,11 @@ export function createApiApp(opts: ApiAppOptions): Express {
     res.json(body);
   });
   const access = opts.access;
-  api.use('/sessions', sessionsRouter(opts.store, opts.control, access && ((actor, target) => access.approves(actor, target)), opts.reaper));
+  api.use('/sessions', sessionsRouter(opts.stores.recordings, opts.stores.access, opts.control, access && ((actor, target) => access.approves(actor, target)), opts.reaper));
   if (access) api.use('/access-requests', accessRouter(access));
-  api.use('/audit', auditRouter(opts.store.access));
+  api.use('/audit', auditRouter(opts.stores.access));
   if (opts.targets) api.use('/targets', targetsRouter(opts.targets.config, opts.targets.signer, opts.targets.tokenTtlMs, limitPerAddress(limits.tokens, 'connection tokens')));
-  if (opts.sshKeyDirectory) api.use('/ssh-keys', sshKeysRouter(opts.store.sshKeys, opts.sshKeyDirectory));
+  if (opts.sshKeyDirectory) api.use('/ssh-keys', sshKeysRouter(opts.stores.sshKeys, opts.sshKeyDirectory));
   api.get('/metrics', allow('admin'), (_req, res) => {
     res.json(opts.metrics?.() ?? {});
   });

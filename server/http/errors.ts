@@ -3,7 +3,7 @@
 // becomes a 500 whose body says nothing about the internals (the log has the details).
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../../common/log.ts';
-import { StoreInputError } from '../store/session-filter.ts';
+import { StoreInputError } from '../recordings/store/session-filter.ts';
 import { isStoreUnavailable } from '../store/store-unavailable.ts';
 
 export class AppError extends Error {

@@ -3,7 +3,7 @@
 // read when scraped.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Backlog } from '../../common/bus/event-bus.ts';
-import type { PersisterMetrics } from '../persist/persister.ts';
+import type { PersisterMetrics } from '../recordings/ingest/persister.ts';
 
 export interface HubGauges {
   persister(): PersisterMetrics;

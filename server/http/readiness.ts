@@ -5,7 +5,7 @@
 // redis is listed when the hub uses Redis, idp when a dashboard login is configured.
 import type { RequestHandler } from 'express';
 import type { EventBus } from '../../common/bus/event-bus.ts';
-import type { RecordingStore } from '../store/recording-store.ts';
+import type { HubStores } from '../store/create-store.ts';
 
 export type DependencyState = 'up' | 'down';
 
@@ -19,7 +19,7 @@ export interface ReadinessBody {
 
 const TIMEOUT_MS = 2000;
 
-export function readinessChecks(deps: { store: RecordingStore; redisBus?: EventBus; idp?: () => Promise<boolean> }): Record<string, ReadinessCheck> {
+export function readinessChecks(deps: { store: Pick<HubStores, 'ping'>; redisBus?: EventBus; idp?: () => Promise<boolean> }): Record<string, ReadinessCheck> {
   const checks: Record<string, ReadinessCheck> = { store: () => deps.store.ping() };
   const bus = deps.redisBus;
   if (bus) checks.redis = () => bus.status() === 'up';

@@ -22,7 +22,7 @@ import {
 } from '../../common/live/contract.ts';
 import type { Logger } from '../../common/log.ts';
 import { isRole } from '../../common/roles.ts';
-import type { RecordingStore } from '../store/recording-store.ts';
+import type { RecordingStore } from '../recordings/store/recording-store.ts';
 import { actorOf, room, type LiveSocket, type SocketData } from './live-socket.ts';
 import { OutboundBacklog } from './outbound-backlog.ts';
 import { SessionTaps } from './session-taps.ts';

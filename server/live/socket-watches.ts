@@ -15,7 +15,7 @@
 import type { WatchRequest, Ack } from '../../common/live/contract.ts';
 import type { Logger } from '../../common/log.ts';
 import { maySeeSession, type ApprovesFor } from '../access/access-policy.ts';
-import type { RecordingStore } from '../store/recording-store.ts';
+import type { RecordingStore } from '../recordings/store/recording-store.ts';
 import { actorOf, room, type LiveSocket } from './live-socket.ts';
 import type { SessionTaps } from './session-taps.ts';
 import type { TerminalMirrors } from './terminal-mirror.ts';

@@ -10,8 +10,8 @@
 import type { VigilEvent } from '../../common/events/index.ts';
 import type { ScreenSnapshot } from '../../common/live/contract.ts';
 import type { Logger } from '../../common/log.ts';
-import type { RecordingStore } from '../store/recording-store.ts';
-import { HeadlessScreen } from '../terminal/headless-screen.ts';
+import type { RecordingStore } from '../recordings/store/recording-store.ts';
+import { HeadlessScreen } from '../recordings/terminal/headless-screen.ts';
 import type { SessionTaps } from './session-taps.ts';
 import { ViewerFeed } from './viewer-feed.ts';
 

@@ -4,7 +4,7 @@
 // delivers more later (sql-recording-store.ts).
 import crypto from 'node:crypto';
 import { encodeEvent, VigilEvent, type SessionEndReason } from '../../common/events/index.ts';
-import type { SessionSummary, StoredEvent } from '../store/recording-store.ts';
+import type { SessionSummary, StoredEvent } from '../recordings/store/recording-store.ts';
 
 export interface HubEndInput {
   reason: SessionEndReason;

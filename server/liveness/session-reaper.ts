@@ -13,7 +13,7 @@ import { AGENT_LEASE_TTL_MS, type AgentLease, type ControlBus } from '../../comm
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import type { SessionEndReason } from '../../common/events/index.ts';
 import type { Logger } from '../../common/log.ts';
-import type { RecordingStore, SessionSummary } from '../store/recording-store.ts';
+import type { RecordingStore, SessionSummary } from '../recordings/store/recording-store.ts';
 import { hubEndEvent } from './hub-end.ts';
 
 export interface SessionReaperOptions {

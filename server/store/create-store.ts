@@ -1,13 +1,31 @@
 // Picks the engine: PostgreSQL when a database URL is configured, else PGlite persisted under the
-// data directory. Either way the schema is migrated before the store is handed out.
+// data directory. Either way the schema is migrated before the stores are handed out: the
+// recordings, the access requests and audit log, and the registered SSH keys, side by side in one
+// database over one client.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../common/log.ts';
 import { PgSqlClient } from './pg-sql-client.ts';
 import { PgliteSqlClient } from './pglite-sql-client.ts';
-import type { RecordingStore } from './recording-store.ts';
+import type { RecordingStore } from '../recordings/store/recording-store.ts';
 import type { SqlClient } from './sql-client.ts';
-import { SqlRecordingStore } from './sql-recording-store.ts';
+import { SqlRecordingStore } from '../recordings/store/sql-recording-store.ts';
+import { SqlAccessStore, type AccessStore } from '../access/access-store.ts';
+import { SqlSshKeyStore, type SshKeyStore } from '../ssh-keys/ssh-key-store.ts';
+
+/** What the hub keeps in its database: one client, three stores over it. */
+export interface HubStores {
+  /** Recordings: events, session summaries, the agents seen. */
+  readonly recordings: RecordingStore;
+  /** Access requests, grants and the audit log. */
+  readonly access: AccessStore;
+  /** The SSH public keys people registered. */
+  readonly sshKeys: SshKeyStore;
+  /** Resolves when the database answers a trivial statement (readiness); rejects otherwise. */
+  ping(): Promise<void>;
+  /** Closes the database client (all three stores). */
+  close(): Promise<void>;
+}
 
 export interface CreateStoreOptions {
   /** postgres://... ; without it recordings go to PGlite under `${dataDir}/store`. */
@@ -16,7 +34,7 @@ export interface CreateStoreOptions {
   logger?: Logger;
 }
 
-export async function createStore(opts: CreateStoreOptions): Promise<RecordingStore> {
+export async function createStore(opts: CreateStoreOptions): Promise<HubStores> {
   let client: SqlClient;
   if (opts.databaseUrl) {
     client = new PgSqlClient({ connectionString: opts.databaseUrl, logger: opts.logger });
@@ -30,18 +48,25 @@ export async function createStore(opts: CreateStoreOptions): Promise<RecordingSt
   return openStore(client, opts.logger);
 }
 
-/** A store in an in-memory PGlite: nothing on disk, gone on close (tests, dev). */
-export async function createMemoryStore(opts: { logger?: Logger } = {}): Promise<RecordingStore> {
+/** The stores in an in-memory PGlite: nothing on disk, gone on close (tests, dev). */
+export async function createMemoryStore(opts: { logger?: Logger } = {}): Promise<HubStores> {
   return openStore(await PgliteSqlClient.open(), opts.logger);
 }
 
-async function openStore(client: SqlClient, logger?: Logger): Promise<RecordingStore> {
-  const store = new SqlRecordingStore(client, { logger });
+async function openStore(client: SqlClient, logger?: Logger): Promise<HubStores> {
+  // The recording store owns the client (its close() closes it) and runs the migrations of all.
+  const recordings = new SqlRecordingStore(client, { logger });
   try {
-    await store.migrate();
+    await recordings.migrate();
   } catch (err) {
     await client.close().catch(() => undefined);
     throw err;
   }
-  return store;
+  return {
+    recordings,
+    access: new SqlAccessStore(client),
+    sshKeys: new SqlSshKeyStore(client),
+    ping: () => recordings.ping(),
+    close: () => recordings.close(),
+  };
 }

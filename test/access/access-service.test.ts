@@ -12,10 +12,10 @@ import { silentLogger } from '../../common/log.ts';
 import type { Actor } from '../../server/access/access-policy.ts';
 import { AccessService, type Origin } from '../../server/access/access-service.ts';
 import { AppError } from '../../server/http/errors.ts';
-import type { AccessRequest } from '../../server/store/access-store.ts';
+import { SqlAccessStore, type AccessRequest, type AccessStore } from '../../server/access/access-store.ts';
 import { PgliteSqlClient } from '../../server/store/pglite-sql-client.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
-import { SqlRecordingStore } from '../../server/store/sql-recording-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
+import { SqlRecordingStore } from '../../server/recordings/store/sql-recording-store.ts';
 
 const target = (name: string, listen: string, extra: Record<string, unknown> = {}) => ({
   name, protocol: 'postgres', listen, upstream: { host: '127.0.0.1', database: 'app', user: 'app' }, ...extra,
@@ -46,6 +46,7 @@ const HOUR = 3_600_000;
 
 let client: PgliteSqlClient;
 let store: RecordingStore;
+let access: AccessStore;
 let control: ControlBus;
 let service: AccessService;
 let published: ControlMessage[];
@@ -55,6 +56,7 @@ beforeAll(async () => {
   client = await PgliteSqlClient.open();
   store = new SqlRecordingStore(client);
   await store.migrate();
+  access = new SqlAccessStore(client);
 });
 
 afterAll(async () => {
@@ -66,7 +68,7 @@ beforeEach(async () => {
   control = createInProcessControlBus();
   published = [];
   await control.subscribe((m) => published.push(m));
-  service = new AccessService({ config, store: store.access, control, logger: silentLogger });
+  service = new AccessService({ config, store: access, control, logger: silentLogger });
 });
 
 afterEach(async () => {
@@ -112,7 +114,7 @@ describe('deciding access requests', () => {
 
     const adminOwn = await ask(ada, 'basic');
     expect((await refusal(service.decide(ada, adminOwn.id, 'approve', '', from))).status).toBe(403);
-    expect((await store.access.get(adminOwn.id))!.status).toBe('pending');
+    expect((await access.get(adminOwn.id))!.status).toBe('pending');
 
     const adminSelfOk = await ask(ada, 'self-ok');
     const granted = await service.decide(ada, adminSelfOk.id, 'approve', 'break-glass', from);
@@ -133,7 +135,7 @@ describe('deciding access requests', () => {
     const again = await refusal(service.decide(aaron, request.id, 'approve', 'still ok', from));
     expect(again.status).toBe(403);
     expect(again.message).toContain('already');
-    expect((await store.access.get(request.id))!.decisions).toHaveLength(1);
+    expect((await access.get(request.id))!.decisions).toHaveLength(1);
 
     const second = await service.decide(adele, request.id, 'approve', '', from);
     expect(second.status).toBe('granted');
@@ -165,9 +167,9 @@ describe('deciding access requests', () => {
     const adminOutside = await refusal(service.decide(ada, request.id, 'approve', '', from));
     expect(adminOutside.status).toBe(403);
     expect(adminOutside.message).toContain('not an approver for dba-only');
-    expect(service.view(ada, await store.access.get(request.id) as AccessRequest).canDecide).toBe(false);
-    expect(service.view(dana, await store.access.get(request.id) as AccessRequest).canDecide).toBe(true);
-    expect((await store.access.get(request.id))!.status).toBe('pending');
+    expect(service.view(ada, await access.get(request.id) as AccessRequest).canDecide).toBe(false);
+    expect(service.view(dana, await access.get(request.id) as AccessRequest).canDecide).toBe(true);
+    expect((await access.get(request.id))!.status).toBe('pending');
 
     const granted = await service.decide(dana, request.id, 'approve', '', from);
     expect(granted).toMatchObject({ status: 'granted', decisions: [{ approver: 'dana' }] });
@@ -183,7 +185,7 @@ describe('deciding access requests', () => {
     const tooLong = await refusal(ask(alice, 'bounded', { durationMs: 30 * 60_000 + 1 }));
     expect(tooLong.status).toBe(400);
     expect(tooLong.message).toContain('30m');
-    expect(await store.access.list()).toEqual([]);
+    expect(await access.list()).toEqual([]);
 
     // Within bounds it is taken; without a duration the target's default applies; without a reason where none is required.
     expect((await ask(alice, 'bounded', { durationMs: 30 * 60_000 })).durationMs).toBe(30 * 60_000);
@@ -196,15 +198,15 @@ describe('expiry', () => {
   it('when nobody decides a request within pendingTtl, then the sweep expires it, publishes expired and audits it', async () => {
     const request = await ask(alice, 'quick');
     await service.sweep();
-    expect((await store.access.get(request.id))!.status).toBe('pending');
+    expect((await access.get(request.id))!.status).toBe('pending');
     await sleep(1200);
     // Past its time, it cannot be approved any more, even before the sweep.
     expect((await refusal(service.decide(aaron, request.id, 'approve', '', from))).status).toBe(409);
     await service.sweep();
-    const after = (await store.access.get(request.id))!;
+    const after = (await access.get(request.id))!;
     expect(after).toMatchObject({ status: 'expired', expiresAt: null });
     await expect.poll(() => statesOf(request.id).map((s) => s.status)).toEqual(['pending', 'expired']);
-    const audit = await store.access.auditLog({ requestId: request.id });
+    const audit = await access.auditLog({ requestId: request.id });
     expect(audit[0]).toMatchObject({ actor: 'vigil', action: 'access.request_expired', requestId: request.id });
     // Expired once: a second sweep finds nothing more.
     await service.sweep();
@@ -218,10 +220,10 @@ describe('expiry', () => {
     await sleep(1200);
     const fresh = await ask(alice, 'quick');
     expect(fresh.id).not.toBe(stale.id);
-    expect((await store.access.get(stale.id))!.status).toBe('expired');
+    expect((await access.get(stale.id))!.status).toBe('expired');
     await service.sweep();
     // Every change of state is audited and published, whoever noticed it first.
-    expect((await store.access.auditLog({ requestId: stale.id })).map((a) => a.action)).toContain('access.request_expired');
+    expect((await access.auditLog({ requestId: stale.id })).map((a) => a.action)).toContain('access.request_expired');
     await expect.poll(() => statesOf(stale.id).map((s) => s.status)).toEqual(['pending', 'expired']);
   });
 
@@ -233,9 +235,9 @@ describe('expiry', () => {
     // Ended by time already; the sweep makes it official.
     expect(await control.grantFor('alice', 'basic')).toBeNull();
     await service.sweep();
-    expect((await store.access.get(request.id))!.status).toBe('expired');
+    expect((await access.get(request.id))!.status).toBe('expired');
     await expect.poll(() => statesOf(request.id).map((s) => s.status)).toEqual(['pending', 'granted', 'expired']);
-    expect((await store.access.auditLog({ requestId: request.id }))[0]).toMatchObject({ actor: 'vigil', action: 'access.grant_expired' });
+    expect((await access.auditLog({ requestId: request.id }))[0]).toMatchObject({ actor: 'vigil', action: 'access.grant_expired' });
     expect((await control.accessStates([request.id]))[0]).toMatchObject({ status: 'expired' });
     // Nothing left to revoke.
     expect((await refusal(service.revoke(aaron, request.id, '', from))).status).toBe(409);
@@ -258,7 +260,7 @@ describe('revoking', () => {
   it('when the holder gives up their grant, then it is revoked by them', async () => {
     const request = await ask(alice, 'basic');
     await service.decide(aaron, request.id, 'approve', '', from);
-    expect(service.view(alice, (await store.access.get(request.id))!).canRevoke).toBe(true);
+    expect(service.view(alice, (await access.get(request.id))!).canRevoke).toBe(true);
     expect(await service.revoke(alice, request.id, '', from)).toMatchObject({ status: 'revoked', endedBy: 'alice' });
     expect(await control.grantFor('alice', 'basic')).toBeNull();
   });
@@ -269,8 +271,8 @@ describe('revoking', () => {
     // Bob does not see Alice's request at all; Rita sees it but is no approver.
     expect((await refusal(service.revoke(bob, request.id, '', from))).status).toBe(404);
     expect((await refusal(service.revoke(rita, request.id, '', from))).status).toBe(403);
-    expect(service.view(rita, (await store.access.get(request.id))!).canRevoke).toBe(false);
-    expect((await store.access.get(request.id))!.status).toBe('granted');
+    expect(service.view(rita, (await access.get(request.id))!).canRevoke).toBe(false);
+    expect((await access.get(request.id))!.status).toBe('granted');
     expect(await control.grantFor('alice', 'basic')).toMatchObject({ requestId: request.id });
   });
 });
@@ -281,8 +283,8 @@ describe('opening requests', () => {
     const second = await ask(alice, 'basic', { reason: 'second', durationMs: 2 * HOUR });
     expect(second.id).toBe(first.id);
     expect(second).toMatchObject({ status: 'pending', reason: 'first', durationMs: HOUR });
-    expect(await store.access.list({ user: 'alice' })).toHaveLength(1);
-    expect((await store.access.auditLog({ requestId: first.id })).map((a) => a.action)).toEqual(['access.requested']);
+    expect(await access.list({ user: 'alice' })).toHaveLength(1);
+    expect((await access.auditLog({ requestId: first.id })).map((a) => a.action)).toEqual(['access.requested']);
     // Someone else, or another target, is another request, with the next number (asking again used none up).
     expect((await ask(bob, 'basic')).id).toBe(first.id + 1);
     expect((await ask(alice, 'two-man')).id).not.toBe(first.id);
@@ -293,13 +295,13 @@ describe('opening requests', () => {
     const receipt = await control.requestAccess({ scope: 'connect', user: 'alice', target: 'bounded', client: '10.1.2.3:5555', sessionId: 'sess-1' });
     expect(receipt).toMatchObject({ status: 'pending' });
     const id = (receipt as { requestId: number }).requestId;
-    expect(await store.access.get(id)).toMatchObject({ origin: 'connection', reason: '', durationMs: 10 * 60_000, client: '10.1.2.3:5555', sessionId: 'sess-1', status: 'pending' });
+    expect(await access.get(id)).toMatchObject({ origin: 'connection', reason: '', durationMs: 10 * 60_000, client: '10.1.2.3:5555', sessionId: 'sess-1', status: 'pending' });
     // Connecting again finds the same request.
     expect(await service.openFromAgent({ scope: 'connect', user: 'alice', target: 'bounded' })).toEqual({ requestId: id, status: 'pending' });
 
     const explicit = await ask(alice, 'bounded', { reason: 'INC-7 slow queries', durationMs: 20 * 60_000 });
     expect(explicit).toMatchObject({ id, origin: 'dashboard', reason: 'INC-7 slow queries', durationMs: 20 * 60_000, status: 'pending' });
-    const audit = await store.access.auditLog({ requestId: id });
+    const audit = await access.auditLog({ requestId: id });
     expect(audit.map((a) => a.action).reverse()).toEqual(['access.requested', 'access.request_updated']);
     expect(audit[1]).toMatchObject({ actor: 'alice', origin: '10.1.2.3:5555' });
     expect(audit[0]).toMatchObject({ actor: 'alice', origin: from.from, detail: { reason: 'INC-7 slow queries', durationMs: 20 * 60_000 } });
@@ -322,7 +324,7 @@ describe('the record', () => {
     const request = await ask(alice, 'basic');
     await service.decide(aaron, request.id, 'approve', 'ok for the incident', { from: '10.0.0.8' });
     await service.revoke(aaron, request.id, 'done', { from: '10.0.0.9' });
-    const audit = (await store.access.auditLog({ requestId: request.id })).reverse();
+    const audit = (await access.auditLog({ requestId: request.id })).reverse();
     expect(audit.map((a) => [a.action, a.actor])).toEqual([
       ['access.requested', 'alice'],
       ['access.approved', 'aaron'],
@@ -339,7 +341,7 @@ describe('the record', () => {
     // A denial is audited too.
     const denied = await ask(bob, 'basic');
     await service.decide(adele, denied.id, 'deny', 'no', from);
-    expect((await store.access.auditLog({ requestId: denied.id }))[0]).toMatchObject({ action: 'access.denied', actor: 'adele', detail: { comment: 'no' } });
+    expect((await access.auditLog({ requestId: denied.id }))[0]).toMatchObject({ action: 'access.denied', actor: 'adele', detail: { comment: 'no' } });
   });
 
   it('when people look at requests, then another engineer gets 404 for someone else\'s, while approvers, reviewers and admins see it', async () => {
@@ -393,7 +395,7 @@ describe('what the agents hear', () => {
     await service.decide(aaron, request.id, 'approve', '', from);
     // Another hub, with a fresh control path that heard nothing yet.
     const freshControl = createInProcessControlBus();
-    const other = new AccessService({ config, store: store.access, control: freshControl, logger: silentLogger });
+    const other = new AccessService({ config, store: access, control: freshControl, logger: silentLogger });
     try {
       expect(await freshControl.grantFor('alice', 'basic')).toBeNull();
       await other.start();

@@ -42,10 +42,10 @@ beforeAll(async () => {
     seed: 'CREATE TABLE held_t (id int); CREATE TABLE kept_t (id int);',
     target: { access: 'jit', guardrails: [{ name: 'drops-need-approval', statements: ['DROP'], action: 'approve' }] },
   });
-  pgWeb = await startHubWithLogin({ dataDir: pgh.config.dataDir, targets: pgh.config.targets, bus: pgh.bus, store: pgh.store, control: await control(pgPrefix) });
+  pgWeb = await startHubWithLogin({ dataDir: pgh.config.dataDir, targets: pgh.config.targets, bus: pgh.bus, stores: pgh.stores, control: await control(pgPrefix) });
   const sshPrefix = `jit-ssh-${run}:`;
   sshh = await startSshHarness({ demoShell: { access: 'jit', guardrails: [{ name: 'rm-needs-approval', command: '^rm ', action: 'approve' }] }, control: await control(sshPrefix) });
-  sshWeb = await startHubWithLogin({ dataDir: sshh.dir, targets: sshh.config.targets, bus: sshh.bus, store: sshh.store, control: await control(sshPrefix) });
+  sshWeb = await startHubWithLogin({ dataDir: sshh.dir, targets: sshh.config.targets, bus: sshh.bus, stores: sshh.stores, control: await control(sshPrefix) });
   [alice, aaron, sshAlice, sshAaron] = await Promise.all([apiAs(pgWeb.hub.url, 'alice'), apiAs(pgWeb.hub.url, 'aaron'), apiAs(sshWeb.hub.url, 'alice'), apiAs(sshWeb.hub.url, 'aaron')]);
 });
 
@@ -100,7 +100,7 @@ describe('just-in-time access to PostgreSQL', () => {
     const session = await pgh.sessionWhere((e) => e.type === 'access' && e.data.action === 'granted' && e.data.requestId === id);
     expect(ofType(session, 'access')).toMatchObject([{ data: { action: 'granted', requestId: id, by: 'aaron' } }]);
 
-    const audit = await pgh.store.access.auditLog({ requestId: id });
+    const audit = await pgh.stores.access.auditLog({ requestId: id });
     expect(audit.map((a) => a.action).reverse()).toEqual(['access.requested', 'access.approved', 'access.granted']);
     // Revoked for the next tests' sake, by its holder.
     expect((await alice('POST', `/api/access-requests/${id}/revoke`, {})).status).toBe(200);
@@ -179,7 +179,7 @@ describe('just-in-time access to PostgreSQL', () => {
     expect(ofType(session, 'access').map((e) => e.data.action)).toEqual(['granted', 'held', 'approved', 'held', 'denied']);
     expect(ofType(session, 'guardrail.hit').map((e) => e.data)).toMatchObject([{ action: 'approve', rule: 'drops-need-approval' }, { action: 'approve' }]);
     // The hits are in the audit log too, with the statements as recorded.
-    const audited = (await pgh.store.access.auditLog({ limit: 1000 })).filter((a) => a.action === 'guardrail.held');
+    const audited = (await pgh.stores.access.auditLog({ limit: 1000 })).filter((a) => a.action === 'guardrail.held');
     expect(audited.map((a) => a.detail.statement).reverse()).toEqual(['drop table held_t', 'drop table kept_t']);
     expect(audited[0]).toMatchObject({ actor: 'alice', target: 'pg' });
     await aaron('POST', `/api/access-requests/${id}/revoke`, {});

@@ -32,11 +32,11 @@ describe('refused logins at the agent', () => {
   it('when a login is refused, then the audit log says who claimed what, from where and why; past the budget the address is refused at once', async () => {
     const expired = await rig.signer.connectionToken('mallory', 'pg', -1000);
     expect(await login(expired)).toMatch(/expired/);
-    await expect.poll(async () => (await rig.store.access.auditLog({ limit: 50 })).find((a) => a.action === 'login.refused'), { timeout: 15_000 }).toMatchObject({
+    await expect.poll(async () => (await rig.stores.access.auditLog({ limit: 50 })).find((a) => a.action === 'login.refused'), { timeout: 15_000 }).toMatchObject({
       actor: 'mallory', target: 'pg', origin: expect.stringMatching(new RegExp(`^${rig.agentId} 127\\.0\\.0\\.1:\\d+$`)),
       detail: { protocol: 'postgres', reason: expect.stringMatching(/expired/) },
     });
-    const audited = JSON.stringify(await rig.store.access.auditLog({ limit: 50 }));
+    const audited = JSON.stringify(await rig.stores.access.auditLog({ limit: 50 }));
     expect(audited).not.toContain(expired);
 
     // 20 failures a minute by default: the 21st attempt is not even read.
@@ -44,7 +44,7 @@ describe('refused logins at the agent', () => {
     expect(await login('not-a-token')).toMatch(/too many failed logins from this address/);
     const good = await rig.signer.connectionToken('mallory', 'pg', 60_000);
     expect(await login(good)).toMatch(/too many failed logins from this address/);
-    await expect.poll(async () => (await rig.store.access.auditLog({ limit: 100 })).filter((a) => a.action === 'login.rate_limited').length, { timeout: 15_000 }).toBe(1);
-    expect((await rig.store.access.auditLog({ limit: 100 })).filter((a) => a.action === 'login.refused')).toHaveLength(20);
+    await expect.poll(async () => (await rig.stores.access.auditLog({ limit: 100 })).filter((a) => a.action === 'login.rate_limited').length, { timeout: 15_000 }).toBe(1);
+    expect((await rig.stores.access.auditLog({ limit: 100 })).filter((a) => a.action === 'login.refused')).toHaveLength(20);
   });
 });

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ensureSigningKey, keyPaths, TokenVerifier } from '../../common/tokens.ts';
-import { createStore } from '../../server/store/create-store.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import { createStore, type HubStores } from '../../server/store/create-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { freePort } from '../support/free-port.ts';
 import { fakeSession } from '../hub/event-fixtures.ts';
 import { createFreshDatabase } from '../hub/fresh-database.ts';
@@ -131,6 +131,7 @@ describe('vigil sessions and export against a running hub', () => {
   let hub: VigilProcess;
   let hubUrl: string;
   let dataDir: string;
+  let stores: HubStores;
   let store: RecordingStore;
   let dropDatabase: () => Promise<void>;
   const recorded = fakeSession({ user: 'alice', target: 'demo', queries: 2, cells: ['[EMAIL]', '[EMAIL]'] });
@@ -142,7 +143,8 @@ describe('vigil sessions and export against a running hub', () => {
     dataDir = tempDir();
     const db = await createFreshDatabase(inject('postgresUrl'), 'vigil_cli');
     dropDatabase = db.drop;
-    store = await createStore({ databaseUrl: db.url, dataDir, logger: undefined });
+    stores = await createStore({ databaseUrl: db.url, dataDir, logger: undefined });
+    store = stores.recordings;
     const { encodeEvent } = await import('../../common/events/index.ts');
     hostile.events[1].body = encodeEvent(hostile.events[1].event);
     await store.append([...recorded.events, ...hostile.events]);
@@ -158,7 +160,7 @@ describe('vigil sessions and export against a running hub', () => {
 
   afterAll(async () => {
     if (hub) expect(await hub.stop()).toBe(0);
-    await store?.close();
+    await stores?.close();
     await dropDatabase?.();
   });
 

@@ -30,9 +30,9 @@ beforeAll(async () => {
   agentControl = await createRedisControlBus(inject('redisUrl'), keyPrefix);
   hubControl = await createRedisControlBus(inject('redisUrl'), keyPrefix);
   pgh = await startHarness({ postgresUrl: inject('postgresUrl'), control: agentControl });
-  web = await startHubWithLogin({ dataDir: pgh.config.dataDir, targets: pgh.config.targets, bus: pgh.bus, store: pgh.store, control: hubControl });
+  web = await startHubWithLogin({ dataDir: pgh.config.dataDir, targets: pgh.config.targets, bus: pgh.bus, stores: pgh.stores, control: hubControl });
   sshh = await startSshHarness({ demoShell: true, control: agentControl });
-  sshWeb = await startHubWithLogin({ dataDir: sshh.dir, targets: sshh.config.targets, bus: sshh.bus, store: sshh.store, control: hubControl });
+  sshWeb = await startHubWithLogin({ dataDir: sshh.dir, targets: sshh.config.targets, bus: sshh.bus, stores: sshh.stores, control: hubControl });
 });
 
 afterAll(async () => {

@@ -19,7 +19,7 @@ beforeAll(async () => {
   await ensureDashboardBuilt();
   const control = createInProcessControlBus();
   h = await startHarness({ postgresUrl: inject('postgresUrl'), control, target: { access: 'jit' } });
-  web = await startHubWithLogin({ dataDir: h.config.dataDir, targets: h.config.targets, bus: h.bus, store: h.store, control });
+  web = await startHubWithLogin({ dataDir: h.config.dataDir, targets: h.config.targets, bus: h.bus, stores: h.stores, control });
   browser = await launchChromium();
 });
 

@@ -33,7 +33,7 @@ beforeAll(async () => {
            CREATE TABLE notes (body text);
            INSERT INTO notes VALUES ${HOSTILE.map((h) => `('${h.replace(/'/g, "''")}')`).join(', ')};`,
   });
-  web = await startHubWithLogin({ dataDir: harness.config.dataDir, redisUrl: inject('redisUrl'), keyPrefix: harness.keyPrefix, targets: harness.config.targets, bus: harness.bus, store: harness.store, control });
+  web = await startHubWithLogin({ dataDir: harness.config.dataDir, redisUrl: inject('redisUrl'), keyPrefix: harness.keyPrefix, targets: harness.config.targets, bus: harness.bus, stores: harness.stores, control });
   hub = web.hub;
   browser = await launchChromium();
 });

@@ -19,7 +19,7 @@ let conn: ssh2.Client | undefined;
 beforeAll(async () => {
   await ensureDashboardBuilt();
   h = await startSshHarness({ demoShell: true });
-  web = await startHubWithLogin({ dataDir: h.dir, targets: h.config.targets, bus: h.bus, store: h.store });
+  web = await startHubWithLogin({ dataDir: h.dir, targets: h.config.targets, bus: h.bus, stores: h.stores });
   browser = await launchChromium();
 });
 

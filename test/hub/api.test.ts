@@ -7,10 +7,12 @@ import { silentLogger } from '../../common/log.ts';
 import { ensureSigningKey, TokenSigner, TokenVerifier } from '../../common/tokens.ts';
 import { createApiApp } from '../../server/http/app.ts';
 import { serveApp, type ServedApp } from '../support/serve-app.ts';
-import { createStore } from '../../server/store/create-store.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import { createStore, type HubStores } from '../../server/store/create-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { fakeSession } from './event-fixtures.ts';
 import { createFreshDatabase } from './fresh-database.ts';
+
+let stores: HubStores;
 
 let store: RecordingStore;
 let served: ServedApp | undefined;
@@ -47,14 +49,15 @@ const live = fakeSession({ user: 'carol', target: 'demo', start: new Date('2025-
 beforeAll(async () => {
   const db = await createFreshDatabase(inject('postgresUrl'), 'vigil_api');
   dropDatabase = db.drop;
-  store = await createStore({ databaseUrl: db.url, dataDir: tempDir(), logger: silentLogger });
+  stores = await createStore({ databaseUrl: db.url, dataDir: tempDir(), logger: silentLogger });
+  store = stores.recordings;
   await store.append([...alice1.events, ...bob.events, ...alice2.events, ...live.events]);
 
   const keys = ensureSigningKey(tempDir());
   signer = await TokenSigner.fromPem(keys.privateKeyPem);
   adminToken = await signer.apiToken('operator', 'admin');
   const app = createApiApp({
-    store, verifier: await TokenVerifier.fromPem(keys.publicKeyPem), logger: silentLogger, metrics: () => ({ answered: true }),
+    stores, verifier: await TokenVerifier.fromPem(keys.publicKeyPem), logger: silentLogger, metrics: () => ({ answered: true }),
     targets: { config: parseConfig({ dataDir: tempDir(), targets: [{ name: 'demo', protocol: 'postgres', listen: '127.0.0.1:15432' }] }), signer, tokenTtlMs: 60_000 },
   });
   served = await serveApp(app);
@@ -63,7 +66,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await served?.close();
-  await store?.close();
+  await stores?.close();
   await dropDatabase?.();
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });

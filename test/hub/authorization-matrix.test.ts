@@ -13,8 +13,8 @@ import { silentLogger } from '../../common/log.ts';
 import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
-import { createMemoryStore } from '../../server/store/create-store.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { freePort } from '../support/free-port.ts';
 import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
 import { fakeSession } from './event-fixtures.ts';
@@ -28,6 +28,7 @@ const CALLERS: Caller[] = ['nobody', 'alice', 'rita', 'aaron', 'ada'];
 let dataDir: string;
 let idp: DevIdentityProvider;
 let hub: Hub;
+let stores: HubStores;
 let store: RecordingStore;
 const bus = createInProcessBus();
 const alices = fakeSession({ user: 'alice', queries: 1 });
@@ -39,14 +40,15 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-matrix-'));
   const port = await freePort();
   idp = await startDevIdentityProvider({ port: 0, client: { ...CLIENT, redirectUris: [`http://127.0.0.1:${port}/auth/callback`] } });
-  store = await createMemoryStore();
+  stores = await createMemoryStore();
+  store = stores.recordings;
   await store.append([...alices.events, ...bobs.events]);
   const config = parseConfig({
     dataDir,
     targets: [{ name: 'demo', protocol: 'postgres', listen: '127.0.0.1:15432' }, { name: 'vault', protocol: 'postgres', listen: '127.0.0.1:15433', access: 'jit' }],
     hub: { listen: `127.0.0.1:${port}`, auth: { oidc: { issuer: idp.issuer, clientId: CLIENT.clientId, roles: { map: DEMO_ROLE_MAP } } } },
   });
-  hub = await startHub({ config, bus, store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret });
+  hub = await startHub({ config, bus, stores, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret });
   for (const user of CALLERS.filter((c) => c !== 'nobody')) {
     const browser = browserLike();
     await loginThroughProvider(browser, hub.url, user);
@@ -66,7 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await hub?.stop();
   await idp?.stop();
-  await store?.close();
+  await stores?.close();
   await bus.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });

@@ -2,7 +2,7 @@
 // their canonical bodies, ready for RecordingStore.append or EventBus.append.
 import crypto from 'node:crypto';
 import { encodeEvent, type VigilEvent } from '../../common/events/index.ts';
-import type { StoredEvent } from '../../server/store/recording-store.ts';
+import type { StoredEvent } from '../../server/recordings/store/recording-store.ts';
 
 export interface FakeSessionOptions {
   user?: string;

@@ -8,8 +8,8 @@ import { parseConfig } from '../../common/config/load-config.ts';
 import { silentLogger } from '../../common/log.ts';
 import { keyPaths, TokenSigner } from '../../common/tokens.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
-import { createStore } from '../../server/store/create-store.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import { createStore, type HubStores } from '../../server/store/create-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { fakeSession } from './event-fixtures.ts';
 import { createFreshDatabase } from './fresh-database.ts';
 
@@ -18,6 +18,7 @@ vi.setConfig({ testTimeout: 180_000 });
 
 let dataDir: string;
 let bus: EventBus;
+let stores: HubStores;
 let store: RecordingStore;
 let hub: Hub;
 let dropDatabase: () => Promise<void>;
@@ -27,14 +28,15 @@ beforeAll(async () => {
   const db = await createFreshDatabase(inject('postgresUrl'), 'vigil_hub');
   dropDatabase = db.drop;
   bus = await createBus(inject('redisUrl'), silentLogger);
-  store = await createStore({ databaseUrl: db.url, dataDir, logger: silentLogger });
+  stores = await createStore({ databaseUrl: db.url, dataDir, logger: silentLogger });
+  store = stores.recordings;
   const config = parseConfig({ dataDir, hub: { listen: '127.0.0.1:0' } });
-  hub = await startHub({ config, bus, store, logger: silentLogger });
+  hub = await startHub({ config, bus, stores, logger: silentLogger });
 });
 
 afterAll(async () => {
   await hub?.stop();
-  await store?.close();
+  await stores?.close();
   await bus?.close();
   await dropDatabase?.();
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -95,7 +97,7 @@ describe('hub', () => {
   it('when the listen address is taken, then startHub fails with a message naming it', async () => {
     const config = parseConfig({ dataDir, hub: { listen: `127.0.0.1:${hub.address.port}` } });
     const other = await createBus(undefined);
-    await expect(startHub({ config, bus: other, store, logger: silentLogger })).rejects.toThrow(/already in use/);
+    await expect(startHub({ config, bus: other, stores, logger: silentLogger })).rejects.toThrow(/already in use/);
     await other.close();
   });
 });

@@ -17,8 +17,8 @@ import { silentLogger } from '../../common/log.ts';
 import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
-import { createMemoryStore } from '../../server/store/create-store.ts';
-import type { RecordingStore, StoredEvent } from '../../server/store/recording-store.ts';
+import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
+import type { RecordingStore, StoredEvent } from '../../server/recordings/store/recording-store.ts';
 import { freePort } from '../support/free-port.ts';
 import { apiAs, browserLike, loginThroughProvider, type ApiCall } from '../support/oidc-login-client.ts';
 import { fakeSession, fakeTerminalSession } from './event-fixtures.ts';
@@ -33,6 +33,7 @@ const keyPrefix = `live-limits-${process.pid}-${Date.now()}:`;
 
 let dataDir: string;
 let idp: DevIdentityProvider;
+let stores: HubStores;
 let store: RecordingStore;
 let bus: EventBus;
 let hub: Hub;
@@ -44,7 +45,8 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-live-limits-'));
   const port = await freePort();
   idp = await startDevIdentityProvider({ port: 0, client: { ...CLIENT, redirectUris: [`http://127.0.0.1:${port}/auth/callback`] } });
-  store = await createMemoryStore();
+  stores = await createMemoryStore();
+  store = stores.recordings;
   bus = await createRedisBus(inject('redisUrl'), { keyPrefix });
   const config = parseConfig({
     dataDir,
@@ -55,7 +57,7 @@ beforeAll(async () => {
       live: { maxWatchesPerSocket: MAX_WATCHES, maxBufferedBytesPerSocket: MAX_BUFFERED },
     },
   });
-  hub = await startHub({ config, bus, store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret });
+  hub = await startHub({ config, bus, stores, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret });
   redis = createClient({ url: inject('redisUrl') });
   await redis.connect();
   admin = await apiAs(hub.url, 'ada');
@@ -71,7 +73,7 @@ afterAll(async () => {
   await hub?.stop();
   await bus?.close();
   await idp?.stop();
-  await store?.close();
+  await stores?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 

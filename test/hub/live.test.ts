@@ -15,12 +15,12 @@ import { silentLogger } from '../../common/log.ts';
 import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
-import { createMemoryStore } from '../../server/store/create-store.ts';
-import type { RecordingStore, StoredEvent } from '../../server/store/recording-store.ts';
+import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
+import type { RecordingStore, StoredEvent } from '../../server/recordings/store/recording-store.ts';
 import { freePort } from '../support/free-port.ts';
 import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
 import { fakeSession, fakeTerminalSession } from './event-fixtures.ts';
-import { HeadlessScreen } from '../../server/terminal/headless-screen.ts';
+import { HeadlessScreen } from '../../server/recordings/terminal/headless-screen.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 180_000 });
 
@@ -28,6 +28,7 @@ type Client = Socket<ServerToClient, ClientToServer>;
 const CLIENT = { clientId: 'vigil-live', clientSecret: 'live-secret' };
 let dataDir: string;
 let idp: DevIdentityProvider;
+let stores: HubStores;
 let store: RecordingStore;
 const buses: EventBus[] = [];
 const hubs: Hub[] = [];
@@ -37,7 +38,8 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-live-'));
   const ports = [await freePort(), await freePort()];
   idp = await startDevIdentityProvider({ port: 0, client: { ...CLIENT, redirectUris: ports.map((p) => `http://127.0.0.1:${p}/auth/callback`) } });
-  store = await createMemoryStore();
+  stores = await createMemoryStore();
+  store = stores.recordings;
   const keyPrefix = `live-test-${process.pid}-${Date.now()}:`;
   for (const port of ports) {
     const bus = await createRedisBus(inject('redisUrl'), { keyPrefix });
@@ -47,7 +49,7 @@ beforeAll(async () => {
       redis: { url: inject('redisUrl'), keyPrefix },
       hub: { listen: `127.0.0.1:${port}`, auth: { oidc: { issuer: idp.issuer, clientId: CLIENT.clientId, roles: { map: DEMO_ROLE_MAP } } } },
     });
-    hubs.push(await startHub({ config, bus, store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret }));
+    hubs.push(await startHub({ config, bus, stores, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret }));
   }
 });
 
@@ -56,7 +58,7 @@ afterAll(async () => {
   for (const hub of hubs) await hub.stop();
   for (const bus of buses) await bus.close();
   await idp?.stop();
-  await store?.close();
+  await stores?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -10,8 +10,8 @@ import { silentLogger } from '../../common/log.ts';
 import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
-import { createMemoryStore } from '../../server/store/create-store.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { freePort } from '../support/free-port.ts';
 import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
 
@@ -20,6 +20,7 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 180_000 });
 const CLIENT = { clientId: 'vigil-two-hubs', clientSecret: 'two-hubs-secret' };
 let dataDir: string;
 let idp: DevIdentityProvider;
+let stores: HubStores;
 let store: RecordingStore;
 const hubs: Hub[] = [];
 let configFor: (port: number) => ReturnType<typeof parseConfig>;
@@ -29,7 +30,8 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-two-hubs-'));
   const ports = [await freePort(), await freePort()];
   idp = await startDevIdentityProvider({ port: 0, client: { ...CLIENT, redirectUris: ports.map((p) => `http://127.0.0.1:${p}/auth/callback`) } });
-  store = await createMemoryStore();
+  stores = await createMemoryStore();
+  store = stores.recordings;
   // Its own key prefix: hubs of other test files on the same Redis stay out of this pair's cluster.
   const keyPrefix = `two-hubs-${process.pid}-${Date.now()}:`;
   configFor = (port) => parseConfig({
@@ -37,13 +39,13 @@ beforeAll(async () => {
     redis: { url: inject('redisUrl'), keyPrefix },
     hub: { listen: `127.0.0.1:${port}`, auth: { oidc: { issuer: idp.issuer, clientId: CLIENT.clientId, roles: { map: DEMO_ROLE_MAP } } } },
   });
-  for (const port of ports) hubs.push(await startHub({ config: configFor(port), bus, store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret }));
+  for (const port of ports) hubs.push(await startHub({ config: configFor(port), bus, stores, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret }));
 });
 
 afterAll(async () => {
   for (const hub of hubs) await hub.stop();
   await idp?.stop();
-  await store?.close();
+  await stores?.close();
   await bus.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
@@ -64,7 +66,7 @@ describe('dashboard logins in Redis', () => {
 
     const port = first.address.port;
     await first.stop();
-    hubs[0] = await startHub({ config: configFor(port), bus, store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret });
+    hubs[0] = await startHub({ config: configFor(port), bus, stores, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret });
     expect(await me(hubs[0])).toMatchObject({ status: 200, body: { user: 'rita' } });
   });
 });

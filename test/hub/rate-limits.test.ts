@@ -16,11 +16,12 @@ import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
 import { createApiApp } from '../../server/http/app.ts';
 import { serveApp, type ServedApp } from '../support/serve-app.ts';
 import { createWebLogin } from '../../server/http/web-login.ts';
-import { createMemoryStore } from '../../server/store/create-store.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { freePort } from '../support/free-port.ts';
 
 const CLIENT = { clientId: 'vigil-limits', clientSecret: 'limits-secret' };
+let stores: HubStores;
 let store: RecordingStore;
 let idp: DevIdentityProvider;
 let served: ServedApp | undefined;
@@ -69,12 +70,13 @@ beforeAll(async () => {
   port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   idp = await startDevIdentityProvider({ port: 0, client: { ...CLIENT, redirectUris: [`${base}/auth/callback`] } });
-  store = await createMemoryStore();
+  stores = await createMemoryStore();
+  store = stores.recordings;
   const keys = ensureSigningKey(dataDir);
   signer = await TokenSigner.fromPem(keys.privateKeyPem);
   const config = parseConfig({ dataDir, targets: [{ name: 'demo', protocol: 'postgres', listen: '127.0.0.1:15432' }] });
   const app = createApiApp({
-    store,
+    stores,
     verifier: await TokenVerifier.fromPem(keys.publicKeyPem),
     logger: silentLogger,
     targets: { config, signer, tokenTtlMs: 60_000 },
@@ -96,7 +98,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await served?.close();
   await idp?.stop();
-  await store?.close();
+  await stores?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -15,8 +15,8 @@ import { createApiApp } from '../../server/http/app.ts';
 import { serveApp, type ServedApp } from '../support/serve-app.ts';
 import { readinessChecks } from '../../server/http/readiness.ts';
 import { createWebLogin } from '../../server/http/web-login.ts';
-import { createMemoryStore } from '../../server/store/create-store.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { freePort } from '../support/free-port.ts';
 import { startRedis, type RedisInstance } from '../support/services.ts';
 
@@ -25,6 +25,7 @@ vi.setConfig({ testTimeout: 60_000 });
 const CLIENT = { clientId: 'vigil-ready', clientSecret: 'ready-secret' };
 let redis: RedisInstance;
 let bus: EventBus;
+let stores: HubStores;
 let store: RecordingStore;
 let idp: DevIdentityProvider;
 let idpPort: number;
@@ -43,7 +44,8 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ready-'));
   redis = await startRedis();
   bus = await createRedisBus(redis.url, { keyPrefix: `ready-${process.pid}-${Date.now()}:` });
-  store = await createMemoryStore();
+  stores = await createMemoryStore();
+  store = stores.recordings;
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   idpPort = await freePort();
@@ -59,11 +61,11 @@ beforeAll(async () => {
   });
   const keys = ensureSigningKey(dataDir);
   const app = createApiApp({
-    store,
+    stores,
     verifier: await TokenVerifier.fromPem(keys.publicKeyPem),
     logger: silentLogger,
     webLogin,
-    readiness: readinessChecks({ store, redisBus: bus, idp: webLogin.idpReachable }),
+    readiness: readinessChecks({ store: stores, redisBus: bus, idp: webLogin.idpReachable }),
   });
   served = await serveApp(app, port);
   expect(served.url).toBe(base);
@@ -73,7 +75,7 @@ afterAll(async () => {
   await served?.close();
   await idp?.stop();
   await bus?.close();
-  await store?.close();
+  await stores?.close();
   await redis?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });

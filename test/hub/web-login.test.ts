@@ -13,8 +13,8 @@ import { keyPaths, TokenVerifier } from '../../common/tokens.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { DEMO_ROLE_MAP, DEMO_USERS } from '../../server/dev-idp/demo-users.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
-import { createMemoryStore } from '../../server/store/create-store.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { freePort } from '../support/free-port.ts';
 import { browserLike, loginThroughProvider, type BrowserLike } from '../support/oidc-login-client.ts';
 import { fakeSession } from './event-fixtures.ts';
@@ -26,6 +26,7 @@ let dataDir: string;
 let idp: DevIdentityProvider;
 let hub: Hub;
 let bus: EventBus;
+let stores: HubStores;
 let store: RecordingStore;
 let verifier: TokenVerifier;
 const aliceSession = fakeSession({ user: 'alice', queries: 1 });
@@ -41,7 +42,8 @@ beforeAll(async () => {
     users: [...DEMO_USERS, { username: 'nobody', name: 'No Groups', email: 'nobody@vigil.example', groups: ['other'] }],
   });
   bus = createInProcessBus();
-  store = await createMemoryStore();
+  stores = await createMemoryStore();
+  store = stores.recordings;
   await store.append([...aliceSession.events, ...ritaSession.events]);
   const config = parseConfig({
     dataDir,
@@ -51,14 +53,14 @@ beforeAll(async () => {
       auth: { oidc: { issuer: idp.issuer, clientId: CLIENT.clientId, roles: { claim: 'groups', map: DEMO_ROLE_MAP } } },
     },
   });
-  hub = await startHub({ config, bus, store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret });
+  hub = await startHub({ config, bus, stores, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret });
   verifier = await TokenVerifier.fromPem(fs.readFileSync(keyPaths(dataDir).publicKey, 'utf8'));
 });
 
 afterAll(async () => {
   await hub?.stop();
   await idp?.stop();
-  await store?.close();
+  await stores?.close();
   await bus?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });

@@ -27,7 +27,7 @@ describe('sessions whose agent cannot end them', () => {
     const summary = await rig.store.getSession(sessionId);
     expect(summary).toMatchObject({ endReason: 'agent_lost' });
     expect(summary!.persistedSeq).toBe(summary!.lastSeq);
-    const audit = await rig.store.access.auditLog({ limit: 20 });
+    const audit = await rig.stores.access.auditLog({ limit: 20 });
     expect(audit.find((a) => a.sessionId === sessionId)).toMatchObject({ actor: 'vigil-hub', action: 'session.agent_lost' });
     // The client saw its connection go with the agent.
     await expect(client.query('select 1')).rejects.toThrow();

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import { createRedisBus } from '../../common/bus/redis-bus.ts';
 import { silentLogger } from '../../common/log.ts';
-import { Persister } from '../../server/persist/persister.ts';
+import { Persister } from '../../server/recordings/ingest/persister.ts';
 import { startVigil, type VigilProcess } from '../cli/run-vigil.ts';
 import { createFreshDatabase } from '../hub/fresh-database.ts';
 import { freePort } from '../support/free-port.ts';

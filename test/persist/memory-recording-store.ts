@@ -2,7 +2,7 @@
 // contiguous persisted watermark per session, and knobs to make writes fail or lag.
 import type {
   AppendResult, RecordingStore, SessionSummary, StoredEvent,
-} from '../../server/store/recording-store.ts';
+} from '../../server/recordings/store/recording-store.ts';
 
 export class TestRecordingStore implements RecordingStore {
   private readonly sessions = new Map<string, Map<number, StoredEvent>>();
@@ -16,16 +16,6 @@ export class TestRecordingStore implements RecordingStore {
   appendCalls = 0;
 
   async migrate(): Promise<void> {}
-
-  /** The persister never touches SSH keys. */
-  get sshKeys(): never {
-    throw new Error('TestRecordingStore keeps no SSH keys');
-  }
-
-  /** Nor access requests. */
-  get access(): never {
-    throw new Error('TestRecordingStore keeps no access requests');
-  }
 
   async append(events: readonly StoredEvent[]): Promise<AppendResult> {
     this.appendCalls++;

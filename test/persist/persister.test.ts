@@ -7,9 +7,9 @@ import { createInProcessBus } from '../../common/bus/in-process-bus.ts';
 import { createRedisBus } from '../../common/bus/redis-bus.ts';
 import { silentLogger } from '../../common/log.ts';
 import { EventPublisher } from '../../proxy-agent/publish/event-publisher.ts';
-import { Persister, type PersisterOptions } from '../../server/persist/persister.ts';
-import { createMemoryStore } from '../../server/store/create-store.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import { Persister, type PersisterOptions } from '../../server/recordings/ingest/persister.ts';
+import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { freePort } from '../support/free-port.ts';
 import { busEvent, busEvents, newSessionId, waitUntil } from './fixtures.ts';
 import { TestRecordingStore } from './memory-recording-store.ts';
@@ -230,12 +230,14 @@ describe.each(kinds)('event pipeline on the $name bus', (kind) => {
 });
 
 describe('event pipeline with the SQL store (in-memory PGlite)', () => {
+  let stores: HubStores;
   let store: RecordingStore;
   beforeAll(async () => {
-    store = await createMemoryStore();
+    stores = await createMemoryStore();
+    store = stores.recordings;
   }, 120_000);
   afterAll(async () => {
-    await store?.close();
+    await stores?.close();
   });
 
   it('when events are published through Redis, then the SQL store holds each once and drain resolves', async () => {

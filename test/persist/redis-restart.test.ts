@@ -7,7 +7,7 @@ import type { EventBus } from '../../common/bus/event-bus.ts';
 import { createRedisBus } from '../../common/bus/redis-bus.ts';
 import { silentLogger } from '../../common/log.ts';
 import { EventPublisher } from '../../proxy-agent/publish/event-publisher.ts';
-import { Persister } from '../../server/persist/persister.ts';
+import { Persister } from '../../server/recordings/ingest/persister.ts';
 import { startRedis, type RedisInstance } from '../support/services.ts';
 import { busEvent, newSessionId } from './fixtures.ts';
 import { TestRecordingStore } from './memory-recording-store.ts';

@@ -20,7 +20,7 @@ const directory = createMemoryKeyDirectory();
 
 beforeAll(async () => {
   h = await startSshHarness({ sshKeys: directory });
-  web = await startHubWithLogin({ dataDir: h.dir, targets: h.config.targets, bus: h.bus, store: h.store, sshKeyDirectory: directory });
+  web = await startHubWithLogin({ dataDir: h.dir, targets: h.config.targets, bus: h.bus, stores: h.stores, sshKeyDirectory: directory });
 });
 afterAll(async () => {
   await web?.stop();

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { VigilEvent } from '../../common/events/index.ts';
-import { HeadlessScreen } from '../../server/terminal/headless-screen.ts';
+import { HeadlessScreen } from '../../server/recordings/terminal/headless-screen.ts';
 import { ofType } from '../support/recordings.ts';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 

@@ -2,7 +2,7 @@
 // increasing times, and every event is checked against the schema and canonically encoded.
 import { randomUUID } from 'node:crypto';
 import { encodeEvent, VigilEvent, type SessionEndReason } from '../../common/events/index.ts';
-import type { StoredEvent } from '../../server/store/recording-store.ts';
+import type { StoredEvent } from '../../server/recordings/store/recording-store.ts';
 
 export interface SessionOptions {
   user?: string;

@@ -20,18 +20,20 @@ describe('PGlite store on disk', () => {
   it('when the store is closed and reopened from its data dir, then sessions and events are still there', async () => {
     const s = new SessionEvents();
     const events = [s.start(), ...s.queries(3), s.end()];
-    const first = await createStore({ dataDir });
+    const firstStores = await createStore({ dataDir });
+    const first = firstStores.recordings;
     await first.append(events);
     const summary = await first.getSession(s.sessionId);
-    await first.close();
+    await firstStores.close();
 
-    const second = await createStore({ dataDir });
+    const secondStores = await createStore({ dataDir });
+    const second = secondStores.recordings;
     try {
       expect(fs.existsSync(path.join(dataDir, 'store'))).toBe(true);
       expect(await second.getSession(s.sessionId)).toEqual(summary);
       expect((await second.readEvents(s.sessionId)).map((e) => e.body)).toEqual(events.map((e) => e.body));
     } finally {
-      await second.close();
+      await secondStores.close();
     }
   });
 });

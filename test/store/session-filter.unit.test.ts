@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeSessionCursor, encodeSessionCursor, normalizeSessionFilter, StoreInputError,
-} from '../../server/store/session-filter.ts';
+} from '../../server/recordings/store/session-filter.ts';
 
 describe('session filter and cursor', () => {
   it('when a cursor is made from a session, then it decodes to that session\'s start and id', () => {

@@ -1,21 +1,24 @@
 // The behaviour every RecordingStore must have, run against each engine (postgres-store.test.ts,
 // pglite-store.test.ts) on a real database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordingStore, SessionSummary, StoredEvent } from '../../server/store/recording-store.ts';
-import { encodeSessionCursor, StoreInputError } from '../../server/store/session-filter.ts';
+import type { RecordingStore, SessionSummary, StoredEvent } from '../../server/recordings/store/recording-store.ts';
+import { encodeSessionCursor, StoreInputError } from '../../server/recordings/store/session-filter.ts';
 import { SessionEvents, uniqueName } from './event-factory.ts';
 import { hubEndEvent } from '../../server/liveness/hub-end.ts';
+import type { HubStores } from '../../server/store/create-store.ts';
 
-export function describeRecordingStoreContract(name: string, make: () => Promise<RecordingStore>): void {
+export function describeRecordingStoreContract(name: string, make: () => Promise<HubStores>): void {
   describe(`RecordingStore contract: ${name}`, () => {
+    let stores: HubStores;
     let store: RecordingStore;
 
     beforeAll(async () => {
-      store = await make();
+      stores = await make();
+      store = stores.recordings;
     });
 
     afterAll(async () => {
-      await store?.close();
+      await stores?.close();
     });
 
     const seqs = (events: readonly StoredEvent[]) => events.map((e) => e.event.seq);
@@ -25,18 +28,18 @@ export function describeRecordingStoreContract(name: string, make: () => Promise
       const bob = uniqueName('bob');
       const fp = (n: number) => `SHA256:${uniqueName('fp')}${n}`;
       const [k1, k2] = [fp(1), fp(2)];
-      const added = await store.sshKeys.add({ fingerprint: k1, user: alice, publicKey: 'ssh-ed25519 AAAA1', name: 'laptop' });
+      const added = await stores.sshKeys.add({ fingerprint: k1, user: alice, publicKey: 'ssh-ed25519 AAAA1', name: 'laptop' });
       expect(added).toMatchObject({ fingerprint: k1, user: alice, publicKey: 'ssh-ed25519 AAAA1', name: 'laptop' });
       expect(Date.parse(added!.addedAt)).toBeGreaterThan(0);
-      await store.sshKeys.add({ fingerprint: k2, user: alice, publicKey: 'ssh-ed25519 AAAA2', name: 'desktop' });
+      await stores.sshKeys.add({ fingerprint: k2, user: alice, publicKey: 'ssh-ed25519 AAAA2', name: 'desktop' });
       // The same key for someone else is refused: a key names one person.
-      expect(await store.sshKeys.add({ fingerprint: k1, user: bob, publicKey: 'ssh-ed25519 AAAA1', name: 'mine' })).toBeNull();
-      expect((await store.sshKeys.list(alice)).map((k) => k.name)).toEqual(['laptop', 'desktop']);
-      expect(await store.sshKeys.list(bob)).toEqual([]);
-      expect((await store.sshKeys.list()).find((k) => k.fingerprint === k2)?.user).toBe(alice);
-      expect(await store.sshKeys.remove(bob, k1)).toBe(false);
-      expect(await store.sshKeys.remove(alice, k1)).toBe(true);
-      expect((await store.sshKeys.list()).find((k) => k.fingerprint === k1)).toBeUndefined();
+      expect(await stores.sshKeys.add({ fingerprint: k1, user: bob, publicKey: 'ssh-ed25519 AAAA1', name: 'mine' })).toBeNull();
+      expect((await stores.sshKeys.list(alice)).map((k) => k.name)).toEqual(['laptop', 'desktop']);
+      expect(await stores.sshKeys.list(bob)).toEqual([]);
+      expect((await stores.sshKeys.list()).find((k) => k.fingerprint === k2)?.user).toBe(alice);
+      expect(await stores.sshKeys.remove(bob, k1)).toBe(false);
+      expect(await stores.sshKeys.remove(alice, k1)).toBe(true);
+      expect((await stores.sshKeys.list()).find((k) => k.fingerprint === k1)).toBeUndefined();
     });
 
     it('when events are appended out of order, then they read back in seq order with byte-exact bodies', async () => {

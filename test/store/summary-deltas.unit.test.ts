@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarizeInserted } from '../../server/store/summary-deltas.ts';
+import { summarizeInserted } from '../../server/recordings/store/summary-deltas.ts';
 import type { VigilEvent } from '../../common/events/index.ts';
 import { SessionEvents } from './event-factory.ts';
 

@@ -19,9 +19,9 @@ import { createLogger, silentLogger } from '../../common/log.ts';
 const logger = process.env.VIGIL_TEST_LOG ? createLogger(process.env.VIGIL_TEST_LOG) : silentLogger;
 import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
 import { startAgent, type Agent } from '../../proxy-agent/agent.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
-import { createMemoryStore } from '../../server/store/create-store.ts';
-import { Persister } from '../../server/persist/persister.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
+import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
+import { Persister } from '../../server/recordings/ingest/persister.ts';
 import { recordings, type Recordings } from './recordings.ts';
 
 export interface HarnessOptions {
@@ -33,7 +33,7 @@ export interface HarnessOptions {
   target?: Record<string, unknown>;
   /** SQL run in the fresh upstream database before the agent starts. */
   seed?: string;
-  store?: RecordingStore;
+  stores?: HubStores;
   /** The agent's spool limits (small ones to test a full spool). */
   spool?: { maxEvents: number; maxBytes: number };
   /** The control bus the agent obeys (kill orders). */
@@ -43,6 +43,9 @@ export interface HarnessOptions {
 export interface Harness extends Recordings {
   agent: Agent;
   bus: EventBus;
+  /** The hub's database (recordings, access, SSH keys). */
+  stores: HubStores;
+  /** stores.recordings */
   store: RecordingStore;
   persister: Persister;
   config: Config;
@@ -91,7 +94,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   // persister would take another's events.
   const keyPrefix = `vigil-test:${crypto.randomBytes(4).toString('hex')}:`;
   const bus = opts.redisUrl ? await createRedisBus(opts.redisUrl, { logger, keyPrefix }) : createInProcessBus();
-  const store = opts.store ?? (await createMemoryStore());
+  const stores = opts.stores ?? (await createMemoryStore());
+  const store = stores.recordings;
   const persister = new Persister({ bus, store, logger, blockMs: 200 });
   persister.start();
   const agent = await startAgent({ config, bus, logger, hubPublicKeyPem: keys.publicKeyPem, control: opts.control });
@@ -104,7 +108,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const recorded = recordings(store);
 
   return {
-    agent, bus, store, persister, config, keyPrefix, database, directUrl, port,
+    agent, bus, stores, store, persister, config, keyPrefix, database, directUrl, port,
     token, uri,
     async psql(args, o = {}) {
       const u = await uri(o.user);
@@ -128,7 +132,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       await agent.stop();
       await persister.stop();
       await bus.close();
-      if (!opts.store) await store.close();
+      if (!opts.stores) await stores.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
       const c = new pg.Client({ connectionString: opts.postgresUrl });
       await c.connect();

@@ -17,14 +17,17 @@ import type { VigilEvent } from '../../common/events/index.ts';
 import { silentLogger } from '../../common/log.ts';
 import { ensureSigningKey, keyPaths, TokenSigner } from '../../common/tokens.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
-import { createMemoryStore } from '../../server/store/create-store.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { startVigil, type VigilProcess } from '../cli/run-vigil.ts';
 import { freePort } from './free-port.ts';
 
 export interface AgentProcessRig {
   bus: EventBus;
   control: ControlBus;
+  /** The hub's database (recordings, access, SSH keys). */
+  stores: HubStores;
+  /** stores.recordings */
   store: RecordingStore;
   hub: Hub;
   signer: TokenSigner;
@@ -65,12 +68,13 @@ export async function startAgentProcessRig(opts: { redisUrl: string; postgresUrl
   const config = parseConfig({ ...settings, redis: { url: opts.redisUrl, keyPrefix }, hub: { listen: '127.0.0.1:0' } });
   const bus = await createRedisBus(opts.redisUrl, { keyPrefix, logger: silentLogger });
   const control = await createRedisControlBus(opts.redisUrl, keyPrefix);
-  const store = await createMemoryStore();
-  const hub = await startHub({ config, bus, store, logger: silentLogger, control, reaperEveryMs: opts.reaperEveryMs });
+  const stores = await createMemoryStore();
+  const store = stores.recordings;
+  const hub = await startHub({ config, bus, stores, logger: silentLogger, control, reaperEveryMs: opts.reaperEveryMs });
   const agents: VigilProcess[] = [];
 
   return {
-    bus, control, store, hub, signer, agentId,
+    bus, control, stores, store, hub, signer, agentId,
     outboxDir: path.join(dir, 'outbox', agentId),
     agentPort,
     async startAgent() {
@@ -108,7 +112,7 @@ export async function startAgentProcessRig(opts: { redisUrl: string; postgresUrl
       await hub.stop();
       await control.close();
       await bus.close();
-      await store.close();
+      await stores.close();
       const c = new pg.Client({ connectionString: opts.postgresUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

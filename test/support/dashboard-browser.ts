@@ -10,7 +10,7 @@ import { silentLogger } from '../../common/log.ts';
 import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import type { HubStores } from '../../server/store/create-store.ts';
 import { freePort } from './free-port.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -32,7 +32,7 @@ export interface HubWithLogin {
 }
 
 /** A hub on a free port whose dashboard logs in through a dev identity provider. */
-export async function startHubWithLogin(opts: { dataDir: string; redisUrl?: string; keyPrefix?: string; targets: unknown[]; bus: EventBus; store: RecordingStore; sshKeyDirectory?: SshKeyDirectory; control?: ControlBus }): Promise<HubWithLogin> {
+export async function startHubWithLogin(opts: { dataDir: string; redisUrl?: string; keyPrefix?: string; targets: unknown[]; bus: EventBus; stores: HubStores; sshKeyDirectory?: SshKeyDirectory; control?: ControlBus }): Promise<HubWithLogin> {
   const port = await freePort();
   const hubUrl = `http://127.0.0.1:${port}`;
   const idp = await startDevIdentityProvider({ port: 0, client: { ...CLIENT, redirectUris: [`${hubUrl}/auth/callback`] } });
@@ -43,7 +43,7 @@ export async function startHubWithLogin(opts: { dataDir: string; redisUrl?: stri
     targets: opts.targets,
     hub: { listen: `127.0.0.1:${port}`, auth: { oidc: { issuer: idp.issuer, clientId: CLIENT.clientId, roles: { map: DEMO_ROLE_MAP } } } },
   });
-  const hub = await startHub({ config, bus: opts.bus, store: opts.store, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret, sshKeyDirectory: opts.sshKeyDirectory, control: opts.control });
+  const hub = await startHub({ config, bus: opts.bus, stores: opts.stores, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret, sshKeyDirectory: opts.sshKeyDirectory, control: opts.control });
   return {
     hub, idp,
     async stop() {

@@ -1,7 +1,7 @@
 // Reading what a test's store recorded: every session with its events, and waits for sessions to
 // end (the persister stores them a moment after the proxy emits them).
 import type { VigilEvent } from '../../common/events/index.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 
 /** The events of one type, typed as such. */
 export const ofType = <T extends VigilEvent['type']>(events: VigilEvent[], type: T) =>

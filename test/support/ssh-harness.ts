@@ -17,9 +17,9 @@ import { createLogger, silentLogger } from '../../common/log.ts';
 import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
 import { startAgent, type Agent } from '../../proxy-agent/agent.ts';
 import { startDemoShell } from '../../proxy-agent/demo/demo-shell.ts';
-import { Persister } from '../../server/persist/persister.ts';
-import { createMemoryStore } from '../../server/store/create-store.ts';
-import type { RecordingStore } from '../../server/store/recording-store.ts';
+import { Persister } from '../../server/recordings/ingest/persister.ts';
+import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
+import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { recordings, type Recordings } from './recordings.ts';
 import { startSshd, type Sshd } from './sshd.ts';
 import ssh2, { type ClientChannel } from 'ssh2';
@@ -45,6 +45,9 @@ export interface SshHarness extends Recordings {
   sshd: Sshd;
   agent: Agent;
   bus: EventBus;
+  /** The hub's database (recordings, access, SSH keys). */
+  stores: HubStores;
+  /** stores.recordings */
   store: RecordingStore;
   config: Config;
   /** The agent's SSH port. */
@@ -95,7 +98,8 @@ export async function startSshHarness(opts: { targets?: Record<string, unknown>[
   const shell = opts.demoShell ? await startDemoShell({ home: path.join(dir, 'demo-home'), logger }) : null;
   const sshUpstreams = new Map(shell ? [['demo-shell', shell.settings]] : []);
   const bus = createInProcessBus();
-  const store = await createMemoryStore();
+  const stores = await createMemoryStore();
+  const store = stores.recordings;
   const persister = new Persister({ bus, store, logger, blockMs: 200 });
   persister.start();
   const agent = await startAgent({ config, bus, logger, hubPublicKeyPem: keys.publicKeyPem, sshUpstreams, sshKeys: opts.sshKeys, control: opts.control });
@@ -121,7 +125,7 @@ export async function startSshHarness(opts: { targets?: Record<string, unknown>[
   });
 
   return {
-    sshd, agent, bus, store, config, port, dir, token, client,
+    sshd, agent, bus, stores, store, config, port, dir, token, client,
     ...recordings(store),
     async ssh(target, command, o = {}) {
       const c = await client(target, o);
@@ -135,7 +139,7 @@ export async function startSshHarness(opts: { targets?: Record<string, unknown>[
       await agent.stop();
       await persister.stop();
       await bus.close();
-      await store.close();
+      await stores.close();
       await shell?.stop();
       await sshd.stop();
       fs.rmSync(dir, { recursive: true, force: true });

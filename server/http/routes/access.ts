@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { ACCESS_STATUSES } from '../../../common/control/control-bus.ts';
 import { parseDuration } from '../../../common/config/schema.ts';
 import type { AccessService, Origin } from '../../access/access-service.ts';
-import type { AccessStore } from '../../store/access-store.ts';
+import type { AccessStore } from '../../access/access-store.ts';
 import { allow, principalOf } from '../auth.ts';
 import { parseInput } from '../validate.ts';
 

@@ -6,11 +6,12 @@ import type { ControlBus } from '../../../common/control/control-bus.ts';
 import { z } from 'zod';
 import { SessionId } from '../../../common/session-id.ts';
 import type { SessionEventsResponse, SessionListResponse, SessionSummary } from '../../../common/api-contract.ts';
-import type { RecordingStore } from '../../store/recording-store.ts';
-import { decodeSessionCursor, encodeSessionCursor, LIST_LIMIT_MAX } from '../../store/session-filter.ts';
-import { READ_LIMIT_DEFAULT, READ_LIMIT_MAX } from '../../store/sql-recording-store.ts';
+import type { RecordingStore } from '../../recordings/store/recording-store.ts';
+import type { AccessStore } from '../../access/access-store.ts';
+import { decodeSessionCursor, encodeSessionCursor, LIST_LIMIT_MAX } from '../../recordings/store/session-filter.ts';
+import { READ_LIMIT_DEFAULT, READ_LIMIT_MAX } from '../../recordings/store/sql-recording-store.ts';
 import { seesAllSessions } from '../../../common/roles.ts';
-import { AsciicastWriter } from '../../export/asciicast.ts';
+import { AsciicastWriter } from '../../recordings/export/asciicast.ts';
 import { allow, principalOf } from '../auth.ts';
 import { maySeeSession, type ApprovesFor } from '../../access/access-policy.ts';
 import { AppError } from '../errors.ts';
@@ -55,7 +56,7 @@ const EXPORT_PAGE = 1000;
 
 const KillBody = z.strictObject({ reason: z.string().trim().max(500).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters').optional() });
 
-export function sessionsRouter(store: RecordingStore, control?: ControlBus, approves?: ApprovesFor, reaper?: SessionReaper): Router {
+export function sessionsRouter(store: RecordingStore, audit: AccessStore, control?: ControlBus, approves?: ApprovesFor, reaper?: SessionReaper): Router {
   const router = Router();
   // Reviewers and admins see every session; the approvers of a target its sessions; everyone
   // else (engineers) their own.
@@ -121,7 +122,7 @@ export function sessionsRouter(store: RecordingStore, control?: ControlBus, appr
     } else {
       await control.publish({ kind: 'kill', sessionId: session.id, by, ...(reason ? { reason } : {}), at: new Date().toISOString() });
     }
-    await store.access.audit({ actor: by, action: 'session.killed', target: session.target, requestId: null, sessionId: session.id, origin: req.ip ?? null, detail: { user: session.user, ...(reason ? { reason } : {}), ...(orphaned ? { agentGone: true } : {}) } });
+    await audit.audit({ actor: by, action: 'session.killed', target: session.target, requestId: null, sessionId: session.id, origin: req.ip ?? null, detail: { user: session.user, ...(reason ? { reason } : {}), ...(orphaned ? { agentGone: true } : {}) } });
     if (orphaned) res.status(200).json({ killed: session.id, endedInRecording: true, message: `the agent ${session.agent} holding this session is gone; the session was ended in the recording` });
     else res.status(202).json({ killed: session.id });
   });

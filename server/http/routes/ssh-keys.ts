@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { SshKeyView } from '../../../common/api-contract.ts';
 import type { SshKeyDirectory } from '../../../common/ssh-key-directory.ts';
 import { parsePublicKeyLine } from '../../../common/ssh-public-key.ts';
-import type { SshKey, SshKeyStore } from '../../store/ssh-key-store.ts';
+import type { SshKey, SshKeyStore } from '../../ssh-keys/ssh-key-store.ts';
 import { allow, principalOf } from '../auth.ts';
 import { AppError } from '../errors.ts';
 import { parseInput } from '../validate.ts';

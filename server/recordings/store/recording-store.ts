@@ -1,11 +1,10 @@
 // Where recordings live. One interface, two engines behind one SQL dialect: PostgreSQL through
 // `pg` (DATABASE_URL) and embedded PGlite (the default without DATABASE_URL). Both run the same
 // migrations and the same contract tests.
-import type { SessionSummary } from '../../common/api-contract.ts';
-import type { VigilEvent } from '../../common/events/index.ts';
+import type { SessionSummary } from '../../../common/api-contract.ts';
+import type { VigilEvent } from '../../../common/events/index.ts';
 
 export type { SessionSummary };
-
 
 export interface SessionFilter {
   user?: string;
@@ -40,10 +39,6 @@ export interface AppendResult {
   watermarks: Map<string, number>;
 }
 
-export type { SshKey, SshKeyStore } from './ssh-key-store.ts';
-import type { SshKeyStore } from './ssh-key-store.ts';
-import type { AccessStore } from './access-store.ts';
-
 export interface RecordingStore {
   /** Applies pending migrations; safe to call on every start. */
   migrate(): Promise<void>;
@@ -63,9 +58,5 @@ export interface RecordingStore {
   countLiveSessions(): Promise<number>;
   /** Events of a session with seq >= fromSeq, in order. */
   readEvents(sessionId: string, fromSeq?: number, limit?: number): Promise<StoredEvent[]>;
-  /** The SSH public keys people registered, in the same database. */
-  readonly sshKeys: SshKeyStore;
-  /** Access requests, grants and the audit log, in the same database. */
-  readonly access: AccessStore;
   close(): Promise<void>;
 }

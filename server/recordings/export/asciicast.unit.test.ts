@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { VigilEvent } from '../../common/events/index.ts';
+import type { VigilEvent } from '../../../common/events/index.ts';
 import { AsciicastWriter } from './asciicast.ts';
 
 const base = { v: 1, id: 'x', sessionId: 's', user: 'alice', target: 'box', protocol: 'ssh', connection: { client: 'c', agent: 'a' } };

@@ -5,8 +5,8 @@
 // of those versions waited. A dead consumer's entries are claimed for this one and handled like
 // any delivery (store, then ack); once it holds nothing it is deleted from the group, so dead
 // consumers do not pile up there.
-import type { ConsumerInfo, Delivery, EventBus } from '../../common/bus/event-bus.ts';
-import type { Logger } from '../../common/log.ts';
+import type { ConsumerInfo, Delivery, EventBus } from '../../../common/bus/event-bus.ts';
+import type { Logger } from '../../../common/log.ts';
 
 export interface DeadLimits {
   deadAfterMs: number;

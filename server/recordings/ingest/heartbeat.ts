@@ -3,8 +3,8 @@
 // from dead). It also says when this hub may judge the others: only after its own beats have gone
 // through for a whole silence limit. After Redis was away, every hub's beat is old; the others
 // have had that long to beat again before anyone is taken for dead.
-import type { EventBus } from '../../common/bus/event-bus.ts';
-import type { Logger } from '../../common/log.ts';
+import type { EventBus } from '../../../common/bus/event-bus.ts';
+import type { Logger } from '../../../common/log.ts';
 
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;

@@ -8,9 +8,9 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Delivery, EventBus } from '../../common/bus/event-bus.ts';
-import { decodeEvent } from '../../common/events/codec.ts';
-import type { Logger } from '../../common/log.ts';
+import type { Delivery, EventBus } from '../../../common/bus/event-bus.ts';
+import { decodeEvent } from '../../../common/events/codec.ts';
+import type { Logger } from '../../../common/log.ts';
 import type { RecordingStore, StoredEvent } from '../store/recording-store.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { Takeover } from './takeover.ts';

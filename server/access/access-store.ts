@@ -4,7 +4,7 @@
 // service's business (server/access/).
 import type { AccessDecisionView, AccessRequestView, AccessStatus, AuditEntry } from '../../common/api-contract.ts';
 import type { VigilEvent } from '../../common/events/index.ts';
-import type { SqlClient } from './sql-client.ts';
+import type { SqlClient } from '../store/sql-client.ts';
 
 /** A request as stored; the caller-specific flags (canDecide, canRevoke) come later. */
 export type AccessRequest = Omit<AccessRequestView, 'canDecide' | 'canRevoke'>;

@@ -1,6 +1,6 @@
 // What a batch of newly inserted events changes in each session's summary. Computed from the
 // inserted rows only, so a replayed batch (all duplicates) changes no counter.
-import type { VigilEvent } from '../../common/events/index.ts';
+import type { VigilEvent } from '../../../common/events/index.ts';
 
 export interface SessionDelta {
   id: string;

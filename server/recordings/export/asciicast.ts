@@ -3,7 +3,7 @@
 // ("o") and resize ("r"), timed from the session's start. One terminal per file: the session's
 // first channel that showed output or asked for a pty. Typed input is in the JSON export (where
 // hidden password answers are marked), not here: players show what the screen showed.
-import type { VigilEvent } from '../../common/events/index.ts';
+import type { VigilEvent } from '../../../common/events/index.ts';
 
 const DEFAULT_SIZE = { cols: 80, rows: 24 };
 

@@ -1,15 +1,14 @@
 // All of the recording store's logic, once, over any SqlClient (PostgreSQL through pg, or PGlite).
 // Writes are idempotent on (session_id, seq); summaries change only by what was really inserted;
 // persisted_seq is the contiguous watermark a bus may trim below.
-import { decodeEvent } from '../../common/events/index.ts';
-import type { Logger } from '../../common/log.ts';
-import { migrate } from './migrations.ts';
+import { decodeEvent } from '../../../common/events/index.ts';
+import type { Logger } from '../../../common/log.ts';
+import { migrate } from '../../store/migrations.ts';
 import type { AgentSeen, AppendResult, RecordingStore, SessionFilter, SessionSummary, StoredEvent } from './recording-store.ts';
 import { normalizeSessionFilter, StoreInputError } from './session-filter.ts';
-import type { SqlClient } from './sql-client.ts';
+import type { SqlClient } from '../../store/sql-client.ts';
 import { summarizeInserted, type SessionDelta } from './summary-deltas.ts';
-import { auditFromRecording, SqlAccessStore, type AccessStore } from './access-store.ts';
-import { SqlSshKeyStore, type SshKeyStore } from './ssh-key-store.ts';
+import { auditFromRecording } from '../../access/access-store.ts';
 
 /** Rows per INSERT: keeps one statement's arrays and RETURNING set bounded. */
 const INSERT_CHUNK = 1000;
@@ -91,15 +90,11 @@ const ADVANCE_WATERMARKS = `
 export class SqlRecordingStore implements RecordingStore {
   readonly #client: SqlClient;
   readonly #logger: Logger | undefined;
-  readonly sshKeys: SshKeyStore;
-  readonly access: AccessStore;
 
   /** Takes ownership of client: close() closes it. */
   constructor(client: SqlClient, opts: { logger?: Logger } = {}) {
     this.#client = client;
     this.#logger = opts.logger;
-    this.sshKeys = new SqlSshKeyStore(client);
-    this.access = new SqlAccessStore(client);
   }
 
   async migrate(): Promise<void> {

@@ -1,5 +1,5 @@
 // The public keys people registered for SSH logins, in the hub's database beside the recordings.
-import type { SqlClient } from './sql-client.ts';
+import type { SqlClient } from '../store/sql-client.ts';
 
 export interface SshKey {
   fingerprint: string;
