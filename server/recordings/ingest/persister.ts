@@ -200,8 +200,6 @@ export class Persister {
     this.counters.received += deliveries.length;
     this.counters.lastBatchAt = Date.now();
     const valid: StoredEvent[] = [];
-    const seen = new Set<string>();
-    let duplicatesInBatch = 0;
     for (const d of deliveries) {
       for (const body of d.bodies) {
         const decoded = decodeEvent(body);
@@ -213,13 +211,8 @@ export class Persister {
           this.log.warn({ streamId: d.id, reason }, 'invalid event on the bus; skipped');
           continue;
         }
-        // A re-append can put the same event twice in one batch; one copy is enough for the store.
-        const key = `${decoded.event.sessionId}\u0000${decoded.event.seq}`;
-        if (seen.has(key)) {
-          duplicatesInBatch++;
-          continue;
-        }
-        seen.add(key);
+        // A re-append can put the same event twice in one batch: the store, idempotent on
+        // (session, seq), keeps one and counts the other as not inserted.
         valid.push({ event: decoded.event, body });
       }
     }
@@ -228,7 +221,7 @@ export class Persister {
       try {
         const result = await this.store.append(valid);
         this.counters.persisted += result.inserted;
-        this.counters.duplicates += valid.length - result.inserted + duplicatesInBatch;
+        this.counters.duplicates += valid.length - result.inserted;
         for (const [id, mark] of result.watermarks) {
           if (mark > (this.unsentMarks.get(id) ?? 0)) this.unsentMarks.set(id, mark);
         }
@@ -237,8 +230,6 @@ export class Persister {
         this.checkPending = true;
         throw err;
       }
-    } else {
-      this.counters.duplicates += duplicatesInBatch;
     }
 
     try {
