@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { isTokenStart } from './detectors/credential-format.ts';
 import type { Detector } from './detectors/detector.ts';
 import { DETECTORS } from './detectors/index.ts';
 import { Scanner } from './scanner.ts';
 import { mergeSpans, SpanSink, type Span } from './spans.ts';
 import { join, SAMPLE } from './test-support.ts';
 
-const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-const tokenStart = (text: string, i: number) => i === 0 || !isAlnum(text.charCodeAt(i - 1));
 
 /**
  * What the scanner must find, without any of its prefilters (prefix table, character classes,
@@ -25,7 +24,7 @@ function reference(d: Detector, text: string): Span[] {
   };
   {
     for (let i = 0; i < text.length; i++) {
-      if (tokenStart(text, i)) {
+      if (isTokenStart(text, i)) {
         for (const p of d.prefixes ?? []) {
           const here = text.slice(i, i + p.prefix.length);
           if (p.ignoreCase ? here.toLowerCase() === p.prefix.toLowerCase() : here === p.prefix) p.at(text, i, sink);

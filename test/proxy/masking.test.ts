@@ -1,8 +1,8 @@
 // Secrets and personal data never leave the agent unmasked: not in the store, not in Redis.
 // With client masking on, the client sees masked rows too and psql keeps working.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createClient } from 'redis';
 import { startHarness, type Harness } from '../support/agent-harness.ts';
+import { captureRedis, type RedisCapture } from '../support/redis-capture.ts';
 import type { VigilEvent } from '../../common/events/index.ts';
 
 const RAW = {
@@ -22,28 +22,15 @@ const SEED = `
     (2, 'ada@example.org', '5500-0000-0000-0004', 'key ${RAW.aws}', '078-05-1120', 'tok_2');
 `;
 
-async function streamText(redisUrl: string, stream: string): Promise<string> {
-  const r = createClient({ url: redisUrl });
-  await r.connect();
-  const entries = await r.xRange(stream, '-', '+');
-  await r.quit();
-  return JSON.stringify(entries);
-}
-
 describe('masking in the recording', () => {
   let h: Harness;
-  // Everything published live through Redis while the tests run (the stream itself is trimmed
-  // once persisted, so it alone could hold nothing to check).
-  let live = '';
-  let listener: ReturnType<typeof createClient>;
+  let redis: RedisCapture;
   beforeAll(async () => {
     h = await startHarness({ postgresUrl: inject('postgresUrl'), redisUrl: inject('redisUrl'), seed: SEED });
-    listener = createClient({ url: inject('redisUrl') });
-    await listener.connect();
-    await listener.pSubscribe(`${h.keyPrefix}live:*`, (message) => (live += message));
+    redis = await captureRedis(inject('redisUrl'), h.keyPrefix);
   });
   afterAll(async () => {
-    await listener?.quit();
+    await redis?.close();
     await h?.stop();
   });
 
@@ -60,7 +47,7 @@ describe('masking in the recording', () => {
     await h.waitForEnded(6);
 
     const stored = JSON.stringify(await h.sessions());
-    const inRedis = live + (await streamText(inject('redisUrl'), `${h.keyPrefix}events`));
+    const inRedis = await redis.text();
     expect(inRedis).toContain('[EMAIL]');
     for (const [name, value] of Object.entries(RAW)) {
       expect(stored, `${name} in the store`).not.toContain(value);

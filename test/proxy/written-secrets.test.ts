@@ -4,8 +4,8 @@
 // reads the recording from the store and everything that went through Redis, and fails on any
 // secret value found in clear.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createClient } from 'redis';
 import { startHarness, type Harness } from '../support/agent-harness.ts';
+import { captureRedis, type RedisCapture } from '../support/redis-capture.ts';
 import { ofType } from '../support/recordings.ts';
 
 /** Each secret is unique, so a leak names the path it took. */
@@ -40,26 +40,15 @@ const SEED = `
   CREATE TABLE plain (id int, note text);
 `;
 
-async function streamText(redisUrl: string, stream: string): Promise<string> {
-  const r = createClient({ url: redisUrl });
-  await r.connect();
-  const entries = await r.xRange(stream, '-', '+');
-  await r.quit();
-  return JSON.stringify(entries);
-}
-
 describe('secrets written into secret columns', () => {
   let h: Harness;
-  let live = '';
-  let listener: ReturnType<typeof createClient>;
+  let redis: RedisCapture;
   beforeAll(async () => {
     h = await startHarness({ postgresUrl: inject('postgresUrl'), redisUrl: inject('redisUrl'), seed: SEED });
-    listener = createClient({ url: inject('redisUrl') });
-    await listener.connect();
-    await listener.pSubscribe(`${h.keyPrefix}live:*`, (message) => (live += message));
+    redis = await captureRedis(inject('redisUrl'), h.keyPrefix);
   });
   afterAll(async () => {
-    await listener?.quit();
+    await redis?.close();
     await h?.stop();
   });
 
@@ -100,7 +89,7 @@ describe('secrets written into secret columns', () => {
 
     // Compared without case: upper(password) must not leak either.
     const stored = JSON.stringify(await h.sessions()).toLowerCase();
-    const inRedis = (live + (await streamText(inject('redisUrl'), `${h.keyPrefix}events`))).toLowerCase();
+    const inRedis = (await redis.text()).toLowerCase();
     for (const [path, value] of Object.entries(S)) {
       expect(stored, `${path} in the store`).not.toContain(value.toLowerCase());
       expect(inRedis, `${path} in Redis`).not.toContain(value.toLowerCase());

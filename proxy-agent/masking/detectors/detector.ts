@@ -56,7 +56,6 @@ export interface AssignmentHook {
 export type DigitHook = (text: string, start: number, end: number, out: SpanSink) => void;
 
 export const isDigitCode = (c: number) => c >= 48 && c <= 57;
-export const isUpperCode = (c: number) => c >= 65 && c <= 90;
 export const isAlnumCode = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 export const isWordCode = (c: number) => isAlnumCode(c) || c === 95;
 

@@ -17,7 +17,7 @@ import type { MessageCut, ValueCut } from '../protocol/message-cutter.ts';
 import type { SessionEventSink } from '../../recording/session-event-sink.ts';
 import type { StatementMasker } from '../statement-masker.ts';
 import { maskCopyFields } from '../secret-values/copy-fields.ts';
-import type { CopySpec, SecretValues } from '../secret-values/secret-values.ts';
+import type { SecretValues } from '../secret-values/secret-values.ts';
 import { BinaryCopyRows } from './binary-copy-rows.ts';
 import { binaryIsText, cellText, formatAt } from './cell-text.ts';
 import { limitedText, limitValue, truncatedText } from './long-values.ts';
@@ -543,7 +543,7 @@ export class PostgresRecorder {
   private secretCopyFields(copy: CopyState, text: string): { text: string; count: number } {
     let spec = copy.source?.values?.copy;
     if (spec?.secretFields === null && copy.source) spec = this.statementMasker.analyze(copy.source.sql)?.copy ?? spec;
-    return copyFieldsMasked(text, spec);
+    return spec ? maskCopyFields(text, spec) : { text, count: 0 };
   }
 
   /** tag: the server's CommandComplete ("COPY n"), whose count is the one that holds. */
@@ -584,12 +584,6 @@ export class PostgresRecorder {
       counts,
     );
   }
-}
-
-/** The copied content with the values of secret columns masked, as far as the statement says which they are. */
-function copyFieldsMasked(content: string, spec: CopySpec | undefined): { text: string; count: number } {
-  if (!spec || spec.format === 'binary') return { text: content, count: 0 };
-  return maskCopyFields(content, spec);
 }
 
 /**
