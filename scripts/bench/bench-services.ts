@@ -49,3 +49,26 @@ export async function startPersister(cleanup: Cleanup, redisUrl: string, storeUr
   cleanup.add('persister', () => persister.stop());
   return { store, persister };
 }
+
+/**
+ * CPU seconds the store's PostgreSQL backends have used so far (the persister's writes run
+ * there, not in the hub): sampled before and after a run, the difference is the store's share.
+ * Backends come and go with the pool; one that ended between two samples is not counted.
+ */
+export async function storeBackendsCpu(adminUrl: string, cpuSeconds: (pid: number) => number): Promise<Map<number, number>> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [STORE_DB]);
+    return new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)]));
+  } finally {
+    await admin.end();
+  }
+}
+
+/** CPU seconds used between two samples of storeBackendsCpu (a backend new since `before` counts whole). */
+export function storeCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, cpu] of after) sum += cpu - (before.get(pid) ?? 0);
+  return sum;
+}

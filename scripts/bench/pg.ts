@@ -21,7 +21,7 @@ import path from 'node:path';
 import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
 import { freePort } from '../../test/support/free-port.ts';
 import { buildBundle } from '../build.ts';
-import { BUNDLE_DIR, DB, ROOT, startDataServices, startPersister, STORE_DB } from './bench-services.ts';
+import { BUNDLE_DIR, DB, ROOT, startDataServices, startPersister, STORE_DB, storeBackendsCpu, storeCpuBetween } from './bench-services.ts';
 import { printProfileTop } from './cpu-profile.ts';
 import { initPgbench, resetTables, runPgbench, WORKLOADS, type Endpoint, type RunResult } from './pgbench.ts';
 import { pgbouncerAvailable, PGBOUNCER_BIN, startPgbouncer } from './pgbouncer.ts';
@@ -193,14 +193,17 @@ async function main(): Promise<void> {
       for (const t of targets) {
         if (w.name === 'TPC-B-like') await resetTables(direct);
         if (HUB_DEFERRED && t.name === 'agent') await persister.stop();
+        const storeBefore = await storeBackendsCpu(postgres.url, cpuSeconds);
         const before = { proxy: t.pid ? cpuSeconds(t.pid) : 0, driver: process.cpuUsage(), redis: redisPid ? cpuSeconds(redisPid) : 0, machine: machineBusySeconds(), at: Date.now() };
         const result: RunResult = await run(t, w, SECONDS);
+        const storeCpu = storeCpuBetween(storeBefore, await storeBackendsCpu(postgres.url, cpuSeconds));
         const wall = (Date.now() - before.at) / 1000;
         const driverUs = process.cpuUsage(before.driver);
         const m: Measurement = {
           round, workload: w.name, target: t.name, ...result,
           proxyCpu: t.pid ? cpuSeconds(t.pid) - before.proxy : 0,
           hubCpu: (driverUs.user + driverUs.system) / 1e6,
+          storeCpu,
           redisCpu: redisPid ? cpuSeconds(redisPid) - before.redis : 0,
           machineCores: (machineBusySeconds() - before.machine) / wall,
           wall,

@@ -15,6 +15,8 @@ export interface Measurement {
   proxyCpu: number;
   /** CPU seconds of the driver (the hub's persister) during the run. */
   hubCpu: number;
+  /** CPU seconds of the store's PostgreSQL backends (the persister's writes) during the run. */
+  storeCpu: number;
   redisCpu: number;
   /** Busy cores of the whole machine during the run. */
   machineCores: number;
@@ -82,7 +84,7 @@ export function printResults(ms: Measurement[], targets: string[], seconds: numb
       const machine = xs.reduce((n, m) => n + m.machineCores * m.wall, 0);
       let pipeline = '';
       if (t === 'agent') {
-        pipeline = `   redis ${perTx(xs.reduce((n, m) => n + m.redisCpu, 0))} + hub persister ${perTx(xs.reduce((n, m) => n + m.hubCpu, 0))} (+ store writes inside PostgreSQL)`;
+        pipeline = `   redis ${perTx(xs.reduce((n, m) => n + m.redisCpu, 0))} + hub persister ${perTx(xs.reduce((n, m) => n + m.hubCpu, 0))} + store ${perTx(xs.reduce((n, m) => n + m.storeCpu, 0))}`;
       }
       const failed = xs.reduce((n, m) => n + m.failed, 0);
       say(`${(i === 0 ? w : '').padEnd(16)}${t.padEnd(11)}${f(tps(w, t)).padStart(8)}${f(median(xs.map((m) => m.latencyMs)), 3).padStart(9)}` +

@@ -150,6 +150,48 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 5,
+    name: 'events stored in segments',
+    sql: `
+      -- A segment is a run of consecutive events of one session, stored as one row: the events'
+      -- canonical bytes joined by newlines (segment-body.ts), raw ('none') while the run is the
+      -- open tail of a session, compressed ('deflate') once sealed. Runs never overlap: the
+      -- (session, seq) an event is stored under is in exactly one segment.
+      CREATE TABLE segments (
+        session_id text NOT NULL,
+        first_seq bigint NOT NULL,
+        last_seq bigint NOT NULL,
+        first_time timestamptz NOT NULL,
+        last_time timestamptz NOT NULL,
+        event_count integer NOT NULL,
+        -- Bytes of the joined canonical bodies, before compression.
+        raw_bytes integer NOT NULL,
+        codec text NOT NULL,
+        body bytea NOT NULL,
+        PRIMARY KEY (session_id, last_seq),
+        CHECK (first_seq >= 1 AND event_count = last_seq - first_seq + 1)
+      );
+      -- Seeking by time: the first segment whose last event is at or after a moment.
+      CREATE INDEX segments_time_idx ON segments (session_id, last_time);
+      -- Compressed already: TOAST would only try again and fail.
+      ALTER TABLE segments ALTER COLUMN body SET STORAGE EXTERNAL;
+
+      -- Every seq in 1..sealed_seq is in compressed segments; above it, raw ones.
+      ALTER TABLE sessions ADD COLUMN sealed_seq bigint NOT NULL DEFAULT 0;
+
+      -- The events stored one row each until now move over as raw segments of up to 1000 events
+      -- (runs split at gaps), sealed by the store as their sessions go on or right away if ended.
+      INSERT INTO segments (session_id, first_seq, last_seq, first_time, last_time, event_count, raw_bytes, codec, body)
+      SELECT session_id, min(seq), max(seq), min(time), max(time), count(*),
+             octet_length(string_agg(body, E'\\n' ORDER BY seq)),
+             'none', convert_to(string_agg(body, E'\\n' ORDER BY seq), 'UTF8')
+      FROM (SELECT session_id, seq, time, body, seq - row_number() OVER (PARTITION BY session_id ORDER BY seq) AS run
+            FROM events) e
+      GROUP BY session_id, run, (seq - 1) / 1000;
+      DROP TABLE events;
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every hub sharing a database.

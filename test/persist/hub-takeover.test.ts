@@ -1,5 +1,5 @@
 // "A standby hub takes over a dead hub's pending events within seconds and removes it from the
-// group": a real `vigil hub` process whose store write hangs (the test holds a lock on its events
+// group": a real `vigil hub` process whose store write hangs (the test holds a lock on its segments
 // table) keeps entries pending and keeps beating. A standby persister, on a store of its own so
 // that it stays free, must leave those entries alone while the hub lives, and take them over once
 // the hub is killed with SIGKILL: every event stored, the dead consumer gone from XINFO CONSUMERS.
@@ -72,7 +72,7 @@ describe('hub killed with SIGKILL, standby persister', () => {
     const standby = new Persister({ bus: standbyBus, store, logger: silentLogger });
     try {
       await lock.query('BEGIN');
-      await lock.query('LOCK TABLE events IN EXCLUSIVE MODE');
+      await lock.query('LOCK TABLE segments IN EXCLUSIVE MODE');
       const s = newSessionId();
       // One entry of 100 events: the hub reads it and its write waits for the lock.
       await bus.append(busEvents(s, 1, 100));

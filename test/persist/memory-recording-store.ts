@@ -1,7 +1,7 @@
 // A small RecordingStore in memory for persister tests: idempotent on (sessionId, seq), a
 // contiguous persisted watermark per session, and knobs to make writes fail or lag.
 import type {
-  AppendResult, RecordingStore, SessionSummary, StoredEvent,
+  AppendResult, RecordingStore, SegmentInfo, SessionSummary, StoredEvent,
 } from '../../server/recordings/store/recording-store.ts';
 
 export class TestRecordingStore implements RecordingStore {
@@ -88,6 +88,15 @@ export class TestRecordingStore implements RecordingStore {
       .filter((r) => r.event.seq >= fromSeq)
       .sort((a, b) => a.event.seq - b.event.seq)
       .slice(0, limit);
+  }
+
+  // The player's reads: not what the persister tests look at.
+  async listSegments(): Promise<SegmentInfo[]> {
+    return [];
+  }
+
+  async seqAtTime(): Promise<number | null> {
+    return null;
   }
 
   async close(): Promise<void> {}

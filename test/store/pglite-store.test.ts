@@ -7,8 +7,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryStore, createStore } from '../../server/store/create-store.ts';
 import { SessionEvents } from './event-factory.ts';
 import { describeRecordingStoreContract } from './store-contract.ts';
+import { describeSegmentContract } from './segment-contract.ts';
+import { PgliteSqlClient } from '../../server/store/pglite-sql-client.ts';
 
 describeRecordingStoreContract('PGlite (in memory)', () => createMemoryStore());
+describeSegmentContract('PGlite (in memory)', () => createMemoryStore(), () => PgliteSqlClient.open());
 
 describe('PGlite store on disk', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-store-'));

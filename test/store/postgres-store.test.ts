@@ -8,6 +8,8 @@ import { createStore } from '../../server/store/create-store.ts';
 import { migrate, MIGRATIONS } from '../../server/store/migrations.ts';
 import { PgSqlClient } from '../../server/store/pg-sql-client.ts';
 import { describeRecordingStoreContract } from './store-contract.ts';
+import { describeSegmentContract } from './segment-contract.ts';
+import { SessionEvents } from './event-factory.ts';
 
 const adminUrl = inject('postgresUrl');
 const created: string[] = [];
@@ -58,7 +60,28 @@ describe('PostgreSQL store', () => {
       await Promise.all(clients.map((c) => c.close()));
     }
   });
+
+  it('when two hubs write overlapping batches of one new session at once, then every event is stored once, in runs that never overlap', async () => {
+    const url = await freshDatabase();
+    const [a, b] = [await createStore({ databaseUrl: url, dataDir: os.tmpdir() }), await createStore({ databaseUrl: url, dataDir: os.tmpdir() })];
+    try {
+      const s = new SessionEvents();
+      const events = [s.start(), ...s.queries(399)];
+      const batches = Array.from({ length: 40 }, (_, i) => events.slice(i * 10, i * 10 + 15));
+      const results = await Promise.all(batches.map((batch, i) => (i % 2 ? a : b).recordings.append(batch)));
+
+      expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(400);
+      const segments = await a.recordings.listSegments(s.sessionId);
+      for (let i = 1; i < segments.length; i++) expect(segments[i].firstSeq).toBe(segments[i - 1].lastSeq + 1);
+      expect((await b.recordings.readEvents(s.sessionId, 1, 10_000)).map((e) => e.body)).toEqual(events.map((e) => e.body));
+      expect(await a.recordings.getSession(s.sessionId)).toMatchObject({ eventCount: 400, persistedSeq: 400, lastSeq: 400 });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
 });
 
 // File-level beforeAll (the database) runs before the contract's own beforeAll (the store).
 describeRecordingStoreContract('PostgreSQL', () => createStore({ databaseUrl: contractUrl, dataDir: os.tmpdir() }));
+describeSegmentContract('PostgreSQL', () => createStore({ databaseUrl: contractUrl, dataDir: os.tmpdir() }),
+  async () => new PgSqlClient({ connectionString: await freshDatabase() }));

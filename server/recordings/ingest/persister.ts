@@ -202,7 +202,8 @@ export class Persister {
     const valid: StoredEvent[] = [];
     for (const d of deliveries) {
       for (const body of d.bodies) {
-        const decoded = decodeEvent(body);
+        // Canonical JSON never holds a raw line break; the store joins a segment's bodies by one.
+        const decoded: ReturnType<typeof decodeEvent> = body.includes('\n') ? { ok: false, error: 'not canonical JSON (a raw line break)' } : decodeEvent(body);
         if (!decoded.ok) {
           this.counters.invalid++;
           // Never the body: a malformed entry may carry anything. JSON.parse's message quotes the

@@ -32,6 +32,20 @@ export interface StoredEvent {
   body: string;
 }
 
+/** A run of consecutive events stored as one row (the player's timeline and prefetch). */
+export interface SegmentInfo {
+  firstSeq: number;
+  lastSeq: number;
+  /** The earliest and the latest event time in it (ISO). */
+  firstTime: string;
+  lastTime: string;
+  eventCount: number;
+  /** The events' canonical bytes, and what the row holds of them (compressed once sealed). */
+  rawBytes: number;
+  storedBytes: number;
+  sealed: boolean;
+}
+
 export interface AppendResult {
   /** Events newly written (duplicates of (sessionId, seq) are skipped). */
   inserted: number;
@@ -58,5 +72,9 @@ export interface RecordingStore {
   countLiveSessions(): Promise<number>;
   /** Events of a session with seq >= fromSeq, in order. */
   readEvents(sessionId: string, fromSeq?: number, limit?: number): Promise<StoredEvent[]>;
+  /** A session's segments in seq order, without their events. */
+  listSegments(sessionId: string): Promise<SegmentInfo[]>;
+  /** The seq of the session's first event at or after `time` (ISO), or null when there is none. */
+  seqAtTime(sessionId: string, time: string): Promise<number | null>;
   close(): Promise<void>;
 }

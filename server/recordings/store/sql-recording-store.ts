@@ -1,21 +1,21 @@
 // All of the recording store's logic, once, over any SqlClient (PostgreSQL through pg, or PGlite).
-// Writes are idempotent on (session_id, seq); summaries change only by what was really inserted;
-// persisted_seq is the contiguous watermark a bus may trim below.
-import { decodeEvent } from '../../../common/events/index.ts';
+// Events are stored in segments (segment-writer.ts, segment-reader.ts). Writes are idempotent on
+// (session_id, seq); summaries change only by what was really inserted; persisted_seq is the
+// contiguous watermark a bus may trim below.
 import type { Logger } from '../../../common/log.ts';
 import { migrate } from '../../store/migrations.ts';
-import type { AgentSeen, AppendResult, RecordingStore, SessionFilter, SessionSummary, StoredEvent } from './recording-store.ts';
+import type { AgentSeen, AppendResult, RecordingStore, SegmentInfo, SessionFilter, SessionSummary, StoredEvent } from './recording-store.ts';
+import { SegmentReader } from './segment-reader.ts';
+import { cutRuns, dropStored, insertRuns, lockSessions, sealDue } from './segment-writer.ts';
 import { normalizeSessionFilter, StoreInputError } from './session-filter.ts';
 import type { SqlClient } from '../../store/sql-client.ts';
 import { summarizeInserted, type SessionDelta } from './summary-deltas.ts';
 import { auditFromRecording } from '../../access/access-store.ts';
 
-/** Rows per INSERT: keeps one statement's arrays and RETURNING set bounded. */
-const INSERT_CHUNK = 1000;
-/** Rows examined per watermark step; a longer contiguous run takes several steps. */
-const WATERMARK_STEP = 2000;
 export const READ_LIMIT_DEFAULT = 1000;
 export const READ_LIMIT_MAX = 10_000;
+/** Segments examined per watermark step; a longer contiguous run takes several steps. */
+const WATERMARK_STEP = 500;
 
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -39,14 +39,6 @@ interface SessionRow {
   query_count: number;
   error_count: number;
 }
-
-// Events go in as parallel arrays through unnest: one statement and six parameters whatever the
-// batch size, so no engine's parameter limit applies.
-const INSERT_EVENTS = `
-  INSERT INTO events (session_id, seq, event_id, type, time, body)
-  SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
-  ON CONFLICT (session_id, seq) DO NOTHING
-  RETURNING session_id, seq`;
 
 // Any event can create the summary (a session's events may arrive before its session.start is
 // re-delivered); session.start's metadata and time win once they arrive.
@@ -74,27 +66,30 @@ const UPSERT_SESSIONS = `
     error_count = s.error_count + excluded.error_count,
     updated_at = now()`;
 
-// Gaps and islands over the next WATERMARK_STEP stored seqs after the watermark p: in the run
-// p+1, p+2, ... seq - row_number() equals p, and after the first gap it is larger. So the run's
-// length is how many rows have that difference, and the watermark moves by that much.
+// The watermark p moves over the segments that continue it: in order of last_seq, the k-th
+// segment continues the run when its first_seq is p + 1 plus the events of the k - 1 before it;
+// after a gap the difference only grows. So the run is the rows where it holds, and the mark moves
+// by their events. A step looks at WATERMARK_STEP segments.
 const ADVANCE_WATERMARKS = `
-  UPDATE sessions s SET persisted_seq = s.persisted_seq + (
-    SELECT count(*) FROM (
-      SELECT w.seq - row_number() OVER (ORDER BY w.seq) AS d
-      FROM (SELECT e.seq FROM events e WHERE e.session_id = s.id AND e.seq > s.persisted_seq
-            ORDER BY e.seq LIMIT ${WATERMARK_STEP}) w
-    ) run WHERE run.d = s.persisted_seq)
+  UPDATE sessions s SET persisted_seq = s.persisted_seq + coalesce((
+    SELECT sum(run.n) FROM (
+      SELECT w.event_count AS n, w.first_seq - (sum(w.event_count) OVER (ORDER BY w.last_seq) - w.event_count) AS d
+      FROM (SELECT g.first_seq, g.last_seq, g.event_count FROM segments g
+            WHERE g.session_id = s.id AND g.last_seq > s.persisted_seq ORDER BY g.last_seq LIMIT ${WATERMARK_STEP}) w
+    ) run WHERE run.d = s.persisted_seq + 1), 0)
   WHERE s.id = ANY($1::text[]) AND s.persisted_seq < s.last_seq
   RETURNING s.id, s.persisted_seq, s.last_seq`;
 
 export class SqlRecordingStore implements RecordingStore {
   readonly #client: SqlClient;
   readonly #logger: Logger | undefined;
+  readonly #reader: SegmentReader;
 
   /** Takes ownership of client: close() closes it. */
-  constructor(client: SqlClient, opts: { logger?: Logger } = {}) {
+  constructor(client: SqlClient, opts: { logger?: Logger; cacheBytes?: number } = {}) {
     this.#client = client;
     this.#logger = opts.logger;
+    this.#reader = new SegmentReader(client, { cacheBytes: opts.cacheBytes });
   }
 
   async migrate(): Promise<void> {
@@ -110,15 +105,15 @@ export class SqlRecordingStore implements RecordingStore {
     const sorted = uniqueSorted(events);
     const sessionIds = [...new Set(sorted.map((e) => e.event.sessionId))];
     return this.#client.transaction(async (tx) => {
-      const batch = await reconcileHubEnds(tx, sessionIds, sorted);
-      const inserted: StoredEvent[] = [];
-      for (let i = 0; i < batch.length; i += INSERT_CHUNK) {
-        inserted.push(...await insertEvents(tx, batch.slice(i, i + INSERT_CHUNK)));
-      }
+      await lockSessions(tx, sessionIds);
+      const batch = await reconcileHubEnds(tx, sessionIds, sorted, this.#reader);
+      const inserted = await dropStored(tx, batch);
+      await insertRuns(tx, cutRuns(inserted, isHubEnd));
       const deltas = summarizeInserted(inserted.map((e) => e.event));
       if (deltas.length > 0) {
         await upsertSessions(tx, deltas);
         await advanceWatermarks(tx, deltas.map((d) => d.id));
+        await sealDue(tx, deltas.map((d) => d.id));
       }
       await auditFromRecording(tx, inserted.map((e) => e.event));
       // The watermark tells the agent what it may drop. A hub's end is not the agent's event: the
@@ -201,18 +196,16 @@ export class SqlRecordingStore implements RecordingStore {
   async readEvents(sessionId: string, fromSeq = 1, limit = READ_LIMIT_DEFAULT): Promise<StoredEvent[]> {
     if (!Number.isSafeInteger(fromSeq)) throw new StoreInputError(`invalid fromSeq: ${fromSeq}`);
     if (!Number.isSafeInteger(limit) || limit < 1) throw new StoreInputError(`invalid limit: ${limit}`);
-    const { rows } = await this.#client.query<{ seq: number; body: string }>(
-      'SELECT seq, body FROM events WHERE session_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3',
-      [sessionId, fromSeq, Math.min(limit, READ_LIMIT_MAX)],
-    );
-    return rows.map((row) => {
-      const decoded = decodeEvent(row.body);
-      if (!decoded.ok) throw new Error(`stored event ${sessionId}#${row.seq} is invalid: ${decoded.error}`);
-      if (decoded.event.sessionId !== sessionId || decoded.event.seq !== row.seq) {
-        throw new Error(`stored event ${sessionId}#${row.seq} holds ${decoded.event.sessionId}#${decoded.event.seq}`);
-      }
-      return { event: decoded.event, body: row.body };
-    });
+    return this.#reader.readEvents(sessionId, fromSeq, Math.min(limit, READ_LIMIT_MAX));
+  }
+
+  async listSegments(sessionId: string): Promise<SegmentInfo[]> {
+    return this.#reader.listSegments(sessionId);
+  }
+
+  async seqAtTime(sessionId: string, time: string): Promise<number | null> {
+    if (Number.isNaN(Date.parse(time))) throw new StoreInputError(`invalid time: ${time}`);
+    return this.#reader.seqAtTime(sessionId, time);
   }
 
   async close(): Promise<void> {
@@ -220,7 +213,7 @@ export class SqlRecordingStore implements RecordingStore {
   }
 }
 
-/** Drops repeats of (sessionId, seq) inside the batch (first wins); sorts so locks go in one order. */
+/** Drops repeats of (sessionId, seq) inside the batch (first wins); sorts by session, then seq. */
 function uniqueSorted(events: readonly StoredEvent[]): StoredEvent[] {
   const seen = new Set<string>();
   const unique: StoredEvent[] = [];
@@ -242,21 +235,22 @@ const isHubEnd = (e: StoredEvent) => e.event.type === 'session.end' && e.event.d
  * way. It is removed when the agent sends an event at or past its seq, or an end of its own, and
  * the session is live again until the agent's end arrives or a hub ends it once more. A hub's end
  * for a session that has ended already, or that is no longer past every event, is dropped.
- * The session rows are locked first, so concurrent writers of one session take turns.
+ * A hub's end is a segment of its own (cutRuns), so giving way removes one row.
  */
-async function reconcileHubEnds(tx: SqlClient, sessionIds: readonly string[], batch: StoredEvent[]): Promise<StoredEvent[]> {
+async function reconcileHubEnds(tx: SqlClient, sessionIds: readonly string[], batch: StoredEvent[], reader: SegmentReader): Promise<StoredEvent[]> {
   const { rows } = await tx.query<{ id: string; last_seq: number; ended: boolean; ended_by: string | null }>(
-    'SELECT id, last_seq, ended_at IS NOT NULL AS ended, ended_by FROM sessions WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+    'SELECT id, last_seq, ended_at IS NOT NULL AS ended, ended_by FROM sessions WHERE id = ANY($1::text[])',
     [sessionIds]);
   const current = new Map(rows.map((r) => [r.id, { lastSeq: Number(r.last_seq), ended: r.ended, endedByHub: r.ended_by === 'hub' }]));
   for (const [id, row] of current) {
     if (!row.endedByHub) continue;
     const overtaken = batch.some((e) => e.event.sessionId === id && !isHubEnd(e) && (e.event.seq >= row.lastSeq || e.event.type === 'session.end'));
     if (!overtaken) continue;
-    await tx.query('DELETE FROM events WHERE session_id = $1 AND seq = $2', [id, row.lastSeq]);
+    await tx.query('DELETE FROM segments WHERE session_id = $1 AND first_seq = $2 AND last_seq = $2', [id, row.lastSeq]);
+    reader.forget(id);
     await tx.query(
       `UPDATE sessions SET ended_at = NULL, end_reason = NULL, ended_by = NULL, event_count = event_count - 1,
-         last_seq = (SELECT coalesce(max(seq), 0) FROM events WHERE session_id = $1),
+         last_seq = (SELECT coalesce(max(last_seq), 0) FROM segments WHERE session_id = $1),
          persisted_seq = least(persisted_seq, $2 - 1), updated_at = now()
        WHERE id = $1`, [id, row.lastSeq]);
     current.set(id, { lastSeq: row.lastSeq - 1, ended: false, endedByHub: false });
@@ -266,19 +260,6 @@ async function reconcileHubEnds(tx: SqlClient, sessionIds: readonly string[], ba
     const row = current.get(e.event.sessionId);
     return !!row && !row.ended && e.event.seq > row.lastSeq;
   });
-}
-
-async function insertEvents(tx: SqlClient, chunk: readonly StoredEvent[]): Promise<StoredEvent[]> {
-  const { rows } = await tx.query<{ session_id: string; seq: number }>(INSERT_EVENTS, [
-    chunk.map((e) => e.event.sessionId),
-    chunk.map((e) => e.event.seq),
-    chunk.map((e) => e.event.id),
-    chunk.map((e) => e.event.type),
-    chunk.map((e) => e.event.time),
-    chunk.map((e) => e.body),
-  ]);
-  const written = new Set(rows.map((r) => `${r.session_id}\n${r.seq}`));
-  return chunk.filter((e) => written.has(`${e.event.sessionId}\n${e.event.seq}`));
 }
 
 async function upsertSessions(tx: SqlClient, deltas: readonly SessionDelta[]): Promise<void> {
@@ -301,20 +282,17 @@ async function upsertSessions(tx: SqlClient, deltas: readonly SessionDelta[]): P
   ]);
 }
 
-/** Moves each session's watermark over its contiguous run, a step at a time. */
+/** Moves each session's watermark over its contiguous run of segments, a step at a time. */
 async function advanceWatermarks(tx: SqlClient, ids: readonly string[]): Promise<void> {
   let pending = [...ids];
   const before = new Map<string, number>();
-  const { rows: start } = await tx.query<{ id: string; persisted_seq: number }>(
-    'SELECT id, persisted_seq FROM sessions WHERE id = ANY($1::text[])', [pending]);
-  for (const row of start) before.set(row.id, row.persisted_seq);
   while (pending.length > 0) {
     const { rows } = await tx.query<{ id: string; persisted_seq: number; last_seq: number }>(ADVANCE_WATERMARKS, [pending]);
-    // A run that filled the whole step may go on: look again from the new watermark.
+    // A mark that moved and still trails the last seq may go on past the step: look again.
     pending = rows
-      .filter((r) => r.persisted_seq - (before.get(r.id) ?? 0) === WATERMARK_STEP && r.persisted_seq < r.last_seq)
+      .filter((r) => Number(r.persisted_seq) !== before.get(r.id) && Number(r.persisted_seq) < Number(r.last_seq))
       .map((r) => r.id);
-    for (const row of rows) before.set(row.id, row.persisted_seq);
+    for (const row of rows) before.set(row.id, Number(row.persisted_seq));
   }
 }
 
