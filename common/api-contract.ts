@@ -130,3 +130,62 @@ export interface SessionEventsResponse {
   /** The `from` of the next page; null when this page reached the end of what is stored. */
   next: number | null;
 }
+
+/** A terminal's screen at a moment: write `screen` into a fresh xterm.js of cols x rows. */
+export interface KeyframeView {
+  seq: number;
+  time: string;
+  cols: number;
+  rows: number;
+  /** Escape sequences that redraw the terminal (screen, modes, cursor): recorded text, hostile. */
+  screen: string;
+}
+
+export type MarkerKind = 'command' | 'query' | 'error' | 'slow' | 'file' | 'access' | 'guardrail' | 'end' | 'kill' | 'annotation';
+
+/** A moment the player's timeline marks. */
+export interface TimelineMarker {
+  seq: number;
+  kind: MarkerKind;
+  time: string;
+  /** What happened, masked as recorded (a command, a statement, an error): render as text. */
+  label: string;
+  durationMs?: number;
+}
+
+/** A run of events stored together: the player prefetches by these. */
+export interface SegmentView {
+  firstSeq: number;
+  lastSeq: number;
+  firstTime: string;
+  lastTime: string;
+  eventCount: number;
+}
+
+/** GET /api/sessions/:id/timeline: what the player draws before it plays anything. */
+export interface SessionTimelineResponse {
+  session: SessionSummary;
+  segments: SegmentView[];
+  markers: TimelineMarker[];
+  /** More markers exist than were sent (the busiest are dropped last). */
+  markersTruncated: boolean;
+  /** Terminal sessions: the seqs that have keyframes. */
+  keyframes: number[];
+  /** Events up to this seq are indexed (keyframes, markers, search). */
+  indexedSeq: number;
+}
+
+/** GET /api/sessions/:id/seek?seq=N or ?t=ISO: how to show the moment at once. */
+export interface SeekResponse {
+  /** The moment's event (the first at or after `t`), or null when the recording holds none there. */
+  seq: number | null;
+  /** Terminal sessions: the last keyframe at or before seq (null: replay from the start). */
+  keyframe: KeyframeView | null;
+  /**
+   * Terminal sessions: the events after the keyframe (or from the start) up to and including seq.
+   * Other sessions: the events from seq on (a page), what a view shows at that moment.
+   */
+  events: VigilEvent[];
+  /** When `events` stop short of seq (too many after the keyframe): read on from here. */
+  next: number | null;
+}

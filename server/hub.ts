@@ -17,6 +17,8 @@ import { createSessionStore } from './http/session-store.ts';
 import { createWebLogin } from './http/web-login.ts';
 import { startLiveServer, type LiveServer } from './live/live-server.ts';
 import { Persister } from './recordings/ingest/persister.ts';
+import { RecordingIndexer } from './recordings/index/indexer.ts';
+import { recordingDerivers } from './recordings/index/derivers.ts';
 import { Resources } from '../common/resources.ts';
 import type { HubStores } from './store/create-store.ts';
 import { createMemoryKeyDirectory, createRedisKeyDirectory, type SshKeyDirectory } from '../common/ssh-key-directory.ts';
@@ -65,7 +67,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 
   // Everything this hub starts, stopped newest first on stop() or when start-up fails half-way.
   const owned = new Resources();
-  const persister = new Persister({ bus, store, logger });
+  const indexer = new RecordingIndexer({ store, index: stores.index, derivers: recordingDerivers, logger });
+  indexer.start();
+  owned.add('indexer', () => indexer.stop());
+  const persister = new Persister({ bus, store, logger, onPersisted: (ids) => indexer.nudge(ids) });
   persister.start();
   owned.add('persister', () => persister.stop());
 

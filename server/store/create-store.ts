@@ -1,6 +1,6 @@
 // Picks the engine: PostgreSQL when a database URL is configured, else PGlite persisted under the
 // data directory. Either way the schema is migrated before the stores are handed out: the
-// recordings, the access requests and audit log, and the registered SSH keys, side by side in one
+// recordings and their index, the access requests and audit log, and the registered SSH keys, side by side in one
 // database over one client.
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import type { SqlClient } from './sql-client.ts';
 import { SqlRecordingStore } from '../recordings/store/sql-recording-store.ts';
 import { SqlAccessStore, type AccessStore } from '../access/access-store.ts';
 import { SqlSshKeyStore, type SshKeyStore } from '../ssh-keys/ssh-key-store.ts';
+import { RecordingIndexStore } from '../recordings/index/index-store.ts';
 
 /** What the hub keeps in its database: one client, three stores over it. */
 export interface HubStores {
@@ -21,6 +22,8 @@ export interface HubStores {
   readonly access: AccessStore;
   /** The SSH public keys people registered. */
   readonly sshKeys: SshKeyStore;
+  /** What the indexer derives from recordings: keyframes, markers, search. */
+  readonly index: RecordingIndexStore;
   /** Resolves when the database answers a trivial statement (readiness); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the database client (all three stores). */
@@ -66,6 +69,7 @@ async function openStore(client: SqlClient, logger?: Logger): Promise<HubStores>
     recordings,
     access: new SqlAccessStore(client),
     sshKeys: new SqlSshKeyStore(client),
+    index: new RecordingIndexStore(client),
     ping: () => recordings.ping(),
     close: () => recordings.close(),
   };

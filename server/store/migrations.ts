@@ -155,9 +155,10 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'events stored in segments',
     sql: `
       -- A segment is a run of consecutive events of one session, stored as one row: the events'
-      -- canonical bytes joined by newlines (segment-body.ts), raw ('none') while the run is the
-      -- open tail of a session, compressed ('deflate') once sealed. Runs never overlap: the
-      -- (session, seq) an event is stored under is in exactly one segment.
+      -- canonical bytes joined by newlines (canonical JSON holds none). A batch's new events are
+      -- raw runs; once a session's runs add up to enough bytes or time, or it ends, they are
+      -- sealed: merged into one row, which the database compresses (lz4 where it has it).
+      -- Runs never overlap: the (session, seq) an event is stored under is in exactly one segment.
       CREATE TABLE segments (
         session_id text NOT NULL,
         first_seq bigint NOT NULL,
@@ -165,31 +166,79 @@ export const MIGRATIONS: readonly Migration[] = [
         first_time timestamptz NOT NULL,
         last_time timestamptz NOT NULL,
         event_count integer NOT NULL,
-        -- Bytes of the joined canonical bodies, before compression.
+        -- Bytes of the joined canonical bodies (UTF-8), before compression.
         raw_bytes integer NOT NULL,
-        codec text NOT NULL,
-        body bytea NOT NULL,
+        sealed boolean NOT NULL DEFAULT false,
+        body text NOT NULL,
         PRIMARY KEY (session_id, last_seq),
         CHECK (first_seq >= 1 AND event_count = last_seq - first_seq + 1)
       );
       -- Seeking by time: the first segment whose last event is at or after a moment.
       CREATE INDEX segments_time_idx ON segments (session_id, last_time);
-      -- Compressed already: TOAST would only try again and fail.
-      ALTER TABLE segments ALTER COLUMN body SET STORAGE EXTERNAL;
+      -- lz4 compresses these about as well as pglz at several times the speed; a server built
+      -- without it (PGlite) keeps its default, pglz.
+      DO $$ BEGIN
+        ALTER TABLE segments ALTER COLUMN body SET COMPRESSION lz4;
+      EXCEPTION WHEN OTHERS THEN NULL;
+      END $$;
 
-      -- Every seq in 1..sealed_seq is in compressed segments; above it, raw ones.
+      -- Every seq in 1..sealed_seq is in sealed segments; above it, raw runs, of these many bytes
+      -- and times (what tells an append that sealing may be due without a look at the runs).
       ALTER TABLE sessions ADD COLUMN sealed_seq bigint NOT NULL DEFAULT 0;
+      ALTER TABLE sessions ADD COLUMN unsealed_bytes bigint NOT NULL DEFAULT 0;
+      ALTER TABLE sessions ADD COLUMN unsealed_from timestamptz;
+      ALTER TABLE sessions ADD COLUMN unsealed_until timestamptz;
 
-      -- The events stored one row each until now move over as raw segments of up to 1000 events
-      -- (runs split at gaps), sealed by the store as their sessions go on or right away if ended.
-      INSERT INTO segments (session_id, first_seq, last_seq, first_time, last_time, event_count, raw_bytes, codec, body)
+      -- The events stored one row each until now move over as runs of up to 1000 events (split
+      -- at gaps), sealed by the store as their sessions go on, or when they end.
+      INSERT INTO segments (session_id, first_seq, last_seq, first_time, last_time, event_count, raw_bytes, body)
       SELECT session_id, min(seq), max(seq), min(time), max(time), count(*),
-             octet_length(string_agg(body, E'\\n' ORDER BY seq)),
-             'none', convert_to(string_agg(body, E'\\n' ORDER BY seq), 'UTF8')
+             octet_length(string_agg(body, E'\\n' ORDER BY seq)), string_agg(body, E'\\n' ORDER BY seq)
       FROM (SELECT session_id, seq, time, body, seq - row_number() OVER (PARTITION BY session_id ORDER BY seq) AS run
             FROM events) e
       GROUP BY session_id, run, (seq - 1) / 1000;
+      UPDATE sessions s SET unsealed_bytes = g.bytes, unsealed_from = g.since, unsealed_until = g.until
+      FROM (SELECT session_id, sum(raw_bytes) AS bytes, min(first_time) AS since, max(last_time) AS until
+            FROM segments GROUP BY session_id) g
+      WHERE g.session_id = s.id;
       DROP TABLE events;
+    `,
+  },
+  {
+    id: 6,
+    name: 'recording index: keyframes, markers',
+    sql: `
+      -- What the hubs' indexers derived from each session's persisted events so far, and which hub
+      -- is at it (a lease, so two hubs do not index one session twice over).
+      ALTER TABLE sessions ADD COLUMN indexed_seq bigint NOT NULL DEFAULT 0;
+      ALTER TABLE sessions ADD COLUMN indexer text;
+      ALTER TABLE sessions ADD COLUMN indexer_until timestamptz;
+      CREATE INDEX sessions_unindexed_idx ON sessions (updated_at) WHERE indexed_seq < persisted_seq;
+
+      -- A terminal's screen at seq, serialized (escape sequences that redraw it at cols x rows):
+      -- a seek replays the keyframe at or before the moment and the events after it.
+      CREATE TABLE keyframes (
+        session_id text NOT NULL,
+        seq bigint NOT NULL,
+        time timestamptz NOT NULL,
+        cols integer NOT NULL,
+        rows integer NOT NULL,
+        output_bytes bigint NOT NULL,
+        screen text NOT NULL,
+        PRIMARY KEY (session_id, seq)
+      );
+
+      -- The moments a player's timeline marks: commands, queries that failed or took long, file
+      -- transfers, access decisions, guardrails, the end. Text is masked as recorded.
+      CREATE TABLE markers (
+        session_id text NOT NULL,
+        seq bigint NOT NULL,
+        kind text NOT NULL,
+        time timestamptz NOT NULL,
+        label text NOT NULL,
+        duration_ms double precision,
+        PRIMARY KEY (session_id, seq, kind)
+      );
     `,
   },
 ];

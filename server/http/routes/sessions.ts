@@ -4,8 +4,7 @@
 import express, { Router, type Response } from 'express';
 import type { ControlBus } from '../../../common/control/control-bus.ts';
 import { z } from 'zod';
-import { SessionId } from '../../../common/session-id.ts';
-import type { SessionEventsResponse, SessionListResponse, SessionSummary } from '../../../common/api-contract.ts';
+import type { SessionEventsResponse, SessionListResponse } from '../../../common/api-contract.ts';
 import type { RecordingStore } from '../../recordings/store/recording-store.ts';
 import type { AccessStore } from '../../access/access-store.ts';
 import { decodeSessionCursor, encodeSessionCursor, LIST_LIMIT_MAX } from '../../recordings/store/session-filter.ts';
@@ -13,7 +12,8 @@ import { READ_LIMIT_DEFAULT, READ_LIMIT_MAX } from '../../recordings/store/sql-r
 import { seesAllSessions } from '../../../common/roles.ts';
 import { AsciicastWriter } from '../../recordings/export/asciicast.ts';
 import { allow, principalOf } from '../auth.ts';
-import { maySeeSession, type ApprovesFor } from '../../access/access-policy.ts';
+import type { ApprovesFor } from '../../access/access-policy.ts';
+import { sessionFinder } from './session-access.ts';
 import { AppError } from '../errors.ts';
 import type { SessionReaper } from '../../liveness/session-reaper.ts';
 import { edgeText, parseInput } from '../validate.ts';
@@ -41,10 +41,6 @@ function isCursor(text: string): boolean {
   }
 }
 
-// The same rule as a watch's session id (common/session-id.ts): a NUL or control character is a
-// 400 here, never a store error.
-const SessionParams = z.strictObject({ id: SessionId });
-
 const EventsQuery = z.strictObject({
   from: wholeNumber(1, Number.MAX_SAFE_INTEGER).default(1),
   limit: wholeNumber(1, READ_LIMIT_MAX).default(READ_LIMIT_DEFAULT),
@@ -63,13 +59,7 @@ export function sessionsRouter(store: RecordingStore, audit: AccessStore, contro
   const anyone = allow('admin', 'reviewer', 'approver', 'engineer');
   const seesAll = (res: Response) => seesAllSessions(principalOf(res).roles);
 
-  const findSession = async (params: unknown, res: Response): Promise<SessionSummary> => {
-    const { id } = parseInput(SessionParams, params, 'path parameter');
-    const session = await store.getSession(id);
-    // Someone else's session is "not found", as if it did not exist: its id reveals nothing.
-    if (!session || !maySeeSession(principalOf(res), session, approves)) throw AppError.notFound(`no session ${id}`);
-    return session;
-  };
+  const findSession = sessionFinder(store, approves);
 
   router.get('/', anyone, async (req, res) => {
     const filter = parseInput(ListQuery, req.query, 'query parameter');

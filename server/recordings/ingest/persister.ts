@@ -32,6 +32,8 @@ export interface PersisterOptions {
   claimIdleMs?: number;
   /** How often to trim acknowledged entries from the log. */
   trimIntervalMs?: number;
+  /** Told which sessions got new events (after they are stored): the indexer follows them. */
+  onPersisted?: (sessionIds: string[]) => void;
 }
 
 export interface PersisterMetrics {
@@ -77,6 +79,7 @@ export class Persister {
   private readonly trimEveryMs: number;
   private readonly heartbeat: Heartbeat;
   private readonly takeover: Takeover;
+  private readonly onPersisted: ((sessionIds: string[]) => void) | undefined;
 
   private readonly counters: PersisterMetrics = {
     received: 0, persisted: 0, duplicates: 0, invalid: 0, takenOver: 0, consumersRemoved: 0, errors: 0,
@@ -106,6 +109,7 @@ export class Persister {
     this.deadAfterMs = opts.deadAfterMs ?? 3000;
     this.takeoverEveryMs = Math.max(10, Math.min(this.deadAfterMs / 3, 1000));
     this.trimEveryMs = opts.trimIntervalMs ?? 5000;
+    this.onPersisted = opts.onPersisted;
     this.heartbeat = new Heartbeat(this.bus, this.group, this.consumer, Math.max(10, this.deadAfterMs / 3), this.log);
     this.takeover = new Takeover(this.bus, this.group, this.consumer,
       { deadAfterMs: this.deadAfterMs, legacyIdleMs: opts.claimIdleMs ?? 30_000 }, this.log);
@@ -226,6 +230,7 @@ export class Persister {
         for (const [id, mark] of result.watermarks) {
           if (mark > (this.unsentMarks.get(id) ?? 0)) this.unsentMarks.set(id, mark);
         }
+        if (result.inserted > 0) this.onPersisted?.([...result.watermarks.keys()]);
       } catch (err) {
         // Not acknowledged: the entries stay pending and come back through readPending.
         this.checkPending = true;

@@ -1,13 +1,13 @@
 // Reading a recording back from its segments: by seq (the live backlog, the REST pages, exports,
 // the player's prefetch), and which seq is at a moment (seeking by time). Sealed segments never
-// change, so each is inflated, parsed and validated once and kept in a cache bounded by bytes
-// (validated again because the store is not the only thing that can write to its database).
+// change, so each is parsed and validated once and kept in a cache bounded by bytes (validated
+// again because the store is not the only thing that can write to its database).
 import { decodeEvent } from '../../../common/events/index.ts';
 import type { SqlClient } from '../../store/sql-client.ts';
 import type { SegmentInfo, StoredEvent } from './recording-store.ts';
-import { decodeSegment } from './segment-body.ts';
+import { splitBodies } from './segment-body.ts';
 
-/** Inflated segments kept, by their raw bytes. */
+/** Parsed segments kept, by their raw bytes. */
 const CACHE_BYTES_DEFAULT = 64 * 1024 * 1024;
 
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -16,7 +16,7 @@ interface SegmentMeta {
   first_seq: number;
   last_seq: number;
   event_count: number;
-  codec: string;
+  sealed: boolean;
   raw_bytes: number;
 }
 
@@ -43,7 +43,7 @@ export class SegmentReader {
   async #readOnce(sessionId: string, fromSeq: number, limit: number): Promise<StoredEvent[] | null> {
     // Enough segments to hold `limit` events whatever their sizes: a segment holds one at least.
     const { rows: metas } = await this.#client.query<SegmentMeta>(
-      `SELECT first_seq, last_seq, event_count, codec, raw_bytes FROM segments
+      `SELECT first_seq, last_seq, event_count, sealed, raw_bytes FROM segments
        WHERE session_id = $1 AND last_seq >= $2 ORDER BY last_seq LIMIT $3`, [sessionId, fromSeq, limit]);
     const wanted: SegmentMeta[] = [];
     let count = 0;
@@ -68,21 +68,21 @@ export class SegmentReader {
   /** The segments of a session in order, without their bodies (the player's timeline). */
   async listSegments(sessionId: string): Promise<SegmentInfo[]> {
     const { rows } = await this.#client.query<{
-      first_seq: number; last_seq: number; first_time: string; last_time: string; event_count: number; raw_bytes: number; stored_bytes: number; codec: string;
+      first_seq: number; last_seq: number; first_time: string; last_time: string; event_count: number; raw_bytes: number; stored_bytes: number; sealed: boolean;
     }>(
       `SELECT first_seq, last_seq, ${iso('first_time')} AS first_time, ${iso('last_time')} AS last_time,
-              event_count, raw_bytes, octet_length(body) AS stored_bytes, codec
+              event_count, raw_bytes, pg_column_size(body) AS stored_bytes, sealed
        FROM segments WHERE session_id = $1 ORDER BY last_seq`, [sessionId]);
     return rows.map((r) => ({
       firstSeq: Number(r.first_seq), lastSeq: Number(r.last_seq), firstTime: r.first_time, lastTime: r.last_time,
-      eventCount: Number(r.event_count), rawBytes: Number(r.raw_bytes), storedBytes: Number(r.stored_bytes), sealed: r.codec !== 'none',
+      eventCount: Number(r.event_count), rawBytes: Number(r.raw_bytes), storedBytes: Number(r.stored_bytes), sealed: r.sealed,
     }));
   }
 
   /** The seq of the first event at or after `time` (ISO), or null when none is. */
   async seqAtTime(sessionId: string, time: string): Promise<number | null> {
     const { rows } = await this.#client.query<SegmentMeta>(
-      `SELECT first_seq, last_seq, event_count, codec, raw_bytes FROM segments
+      `SELECT first_seq, last_seq, event_count, sealed, raw_bytes FROM segments
        WHERE session_id = $1 AND last_time >= $2::timestamptz ORDER BY last_time, last_seq LIMIT 1`, [sessionId, time]);
     if (rows.length === 0) return null;
     const events = (await this.#segments(sessionId, rows))?.[0] ?? [];
@@ -102,21 +102,21 @@ export class SegmentReader {
 
   /** The segments' events, or null when one of them was rewritten since `metas` were read. */
   async #segments(sessionId: string, metas: readonly SegmentMeta[]): Promise<StoredEvent[][] | null> {
-    const keyOf = (m: SegmentMeta) => `${sessionId}\n${m.first_seq}\n${m.last_seq}\n${m.codec}`;
+    const keyOf = (m: SegmentMeta) => `${sessionId}\n${m.first_seq}\n${m.last_seq}`;
     const missing = metas.filter((m) => !this.#cache.has(keyOf(m)));
     const fetched = new Map<number, StoredEvent[]>();
     if (missing.length > 0) {
-      const { rows } = await this.#client.query<{ first_seq: number; last_seq: number; codec: string; body: Uint8Array }>(
-        'SELECT first_seq, last_seq, codec, body FROM segments WHERE session_id = $1 AND last_seq = ANY($2::int8[])',
+      const { rows } = await this.#client.query<{ first_seq: number; last_seq: number; sealed: boolean; body: string }>(
+        'SELECT first_seq, last_seq, sealed, body FROM segments WHERE session_id = $1 AND last_seq = ANY($2::int8[])',
         [sessionId, missing.map((m) => m.last_seq)]);
       const wanted = new Map(missing.map((m) => [Number(m.last_seq), m]));
       for (const row of rows) {
         const meta = wanted.get(Number(row.last_seq));
-        if (!meta || Number(meta.first_seq) !== Number(row.first_seq) || meta.codec !== row.codec) return null;
-        const events = parseSegment(sessionId, Number(row.first_seq), await decodeSegment(row.body, row.codec));
+        if (!meta || Number(meta.first_seq) !== Number(row.first_seq) || meta.sealed !== row.sealed) return null;
+        const events = parseSegment(sessionId, Number(row.first_seq), splitBodies(row.body));
         fetched.set(Number(row.last_seq), events);
-        // A raw segment is a live session's open tail: cheap to read again, and it will be sealed.
-        if (row.codec !== 'none') this.#remember(keyOf(meta), events, Number(meta.raw_bytes));
+        // A raw run is a live session's open tail: cheap to read again, and it will be sealed.
+        if (row.sealed) this.#remember(keyOf(meta), events, Number(meta.raw_bytes));
       }
     }
     const out: StoredEvent[][] = [];

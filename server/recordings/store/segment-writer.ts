@@ -1,12 +1,13 @@
 // Writing events as segments (migration 5): each append stores the batch's new events of a
 // session as raw runs of consecutive seqs, one row per run instead of one per event; once a
 // session's raw runs below its persisted watermark add up to enough bytes or time, or the session
-// has ended, they are sealed: joined and compressed into one segment. Runs never overlap, so
-// (session, seq) stays unique and a re-delivered event is found and skipped before it is written.
+// has ended, they are sealed: merged into one row inside the database, which compresses it (the
+// bytes never travel back to the hub). Runs never overlap, so (session, seq) stays unique and a
+// re-delivered event is found and skipped before it is written.
 // Every function here runs inside the append's transaction, after lockSessions.
 import type { SqlClient } from '../../store/sql-client.ts';
 import type { StoredEvent } from './recording-store.ts';
-import { encodeSegment, joinBodies, type SegmentCodec } from './segment-body.ts';
+import { joinBodies } from './segment-body.ts';
 
 /** A raw run is cut here: one row stays small enough to write and to read back whole. */
 export const RUN_MAX_BYTES = 256 * 1024;
@@ -14,9 +15,6 @@ export const RUN_MAX_BYTES = 256 * 1024;
 export const SEAL_BYTES = 256 * 1024;
 /** ... or this much recorded time, whichever comes first: a seek never replays more. */
 export const SEAL_SPAN_MS = 60_000;
-
-/** Rows per INSERT of segments (9 parameters each). */
-const INSERT_CHUNK = 500;
 
 /**
  * Serializes writers of the same sessions (two hubs, a hub's end and the agent's events) until
@@ -84,47 +82,17 @@ export function cutRuns(sorted: readonly StoredEvent[], alone: (e: StoredEvent) 
   return runs;
 }
 
-interface SegmentRow {
-  sessionId: string;
-  firstSeq: number;
-  lastSeq: number;
-  firstTime: string;
-  lastTime: string;
-  eventCount: number;
-  rawBytes: number;
-  codec: SegmentCodec;
-  body: Buffer;
-}
+export const INSERT_RUNS = 'INSERT INTO segments (session_id, first_seq, last_seq, first_time, last_time, event_count, raw_bytes, body) VALUES';
 
-/** Stores runs as raw segments. */
-export async function insertRuns(tx: SqlClient, runs: readonly Run[]): Promise<void> {
-  const rows: SegmentRow[] = [];
-  for (const run of runs) {
-    const first = run.events[0].event;
-    const last = run.events[run.events.length - 1].event;
-    const text = joinBodies(run.events.map((e) => e.body));
-    const body = await encodeSegment(text, 'none');
-    rows.push({
-      sessionId: run.sessionId, firstSeq: first.seq, lastSeq: last.seq, firstTime: earliest(run.events), lastTime: latest(run.events),
-      eventCount: run.events.length, rawBytes: body.length, codec: 'none', body,
-    });
-  }
-  await insertSegments(tx, rows);
-}
-
-async function insertSegments(tx: SqlClient, rows: readonly SegmentRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    const chunk = rows.slice(i, i + INSERT_CHUNK);
-    const params: unknown[] = [];
-    const values = chunk.map((r) => {
-      const at = params.length;
-      params.push(r.sessionId, r.firstSeq, r.lastSeq, r.firstTime, r.lastTime, r.eventCount, r.rawBytes, r.codec, r.body);
-      return `($${at + 1}, $${at + 2}::int8, $${at + 3}::int8, $${at + 4}::timestamptz, $${at + 5}::timestamptz, $${at + 6}::int4, $${at + 7}::int4, $${at + 8}, $${at + 9}::bytea)`;
-    });
-    await tx.query(
-      `INSERT INTO segments (session_id, first_seq, last_seq, first_time, last_time, event_count, raw_bytes, codec, body)
-       VALUES ${values.join(', ')}`, params);
-  }
+/** The VALUES of runs as raw segments, their parameters appended to `params`. */
+export function runValues(runs: readonly Run[], params: unknown[]): string {
+  return runs.map((run) => {
+    const body = joinBodies(run.events.map((e) => e.body));
+    const at = params.length;
+    params.push(run.sessionId, run.events[0].event.seq, run.events[run.events.length - 1].event.seq,
+      earliest(run.events), latest(run.events), run.events.length, Buffer.byteLength(body), body);
+    return `($${at + 1}, $${at + 2}::int8, $${at + 3}::int8, $${at + 4}::timestamptz, $${at + 5}::timestamptz, $${at + 6}::int4, $${at + 7}::int4, $${at + 8})`;
+  }).join(', ');
 }
 
 // Event times come from the agents' clocks: a run's bounds are its earliest and latest, not its
@@ -134,15 +102,27 @@ const latest = (events: readonly StoredEvent[]) => events.reduce((t, e) => (e.ev
 
 interface RawTailRow {
   session_id: string;
-  first_seq: number;
   last_seq: number;
-  first_time: string;
-  last_time: string;
   first_ms: number;
   last_ms: number;
   raw_bytes: number;
   ended: boolean;
 }
+
+// One statement seals all of a session's due groups: each group's runs are merged into the row of
+// its last run (same key), and the others are deleted after.
+const MERGE_GROUPS = `
+  WITH members AS (
+    SELECT g.*, m.grp FROM segments g JOIN unnest($2::int8[], $3::int4[]) AS m(last_seq, grp)
+      ON g.session_id = $1 AND g.last_seq = m.last_seq),
+  merged AS (
+    SELECT grp, min(first_seq) AS first_seq, max(last_seq) AS last_seq, min(first_time) AS first_time,
+           max(last_time) AS last_time, sum(event_count)::int4 AS event_count,
+           (sum(raw_bytes) + count(*) - 1)::int4 AS raw_bytes, string_agg(body, E'\\n' ORDER BY last_seq) AS body
+    FROM members GROUP BY grp)
+  UPDATE segments s SET first_seq = merged.first_seq, first_time = merged.first_time, last_time = merged.last_time,
+    event_count = merged.event_count, raw_bytes = merged.raw_bytes, body = merged.body, sealed = true
+  FROM merged WHERE s.session_id = $1 AND s.last_seq = merged.last_seq`;
 
 /**
  * Seals what is due in these sessions: their raw runs above the sealed mark and below the
@@ -152,14 +132,12 @@ interface RawTailRow {
  */
 export async function sealDue(tx: SqlClient, sessionIds: readonly string[]): Promise<number> {
   const { rows } = await tx.query<RawTailRow>(
-    `SELECT g.session_id, g.first_seq, g.last_seq,
-            to_char(g.first_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS first_time,
-            to_char(g.last_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_time,
+    `SELECT g.session_id, g.last_seq,
             (extract(epoch FROM g.first_time) * 1000)::float8 AS first_ms,
             (extract(epoch FROM g.last_time) * 1000)::float8 AS last_ms,
             g.raw_bytes, s.ended_at IS NOT NULL AS ended
      FROM sessions s JOIN segments g ON g.session_id = s.id AND g.last_seq > s.sealed_seq AND g.last_seq <= s.persisted_seq
-     WHERE s.id = ANY($1::text[]) AND g.codec = 'none' AND (s.ended_by IS DISTINCT FROM 'hub' OR g.last_seq <> s.last_seq)
+     WHERE s.id = ANY($1::text[]) AND NOT g.sealed AND (s.ended_by IS DISTINCT FROM 'hub' OR g.last_seq <> s.last_seq)
      ORDER BY g.session_id, g.last_seq`, [sessionIds]);
   const bySession = new Map<string, RawTailRow[]>();
   for (const row of rows) {
@@ -171,34 +149,17 @@ export async function sealDue(tx: SqlClient, sessionIds: readonly string[]): Pro
   for (const [sessionId, tail] of bySession) {
     const groups = sealGroups(tail);
     if (groups.length === 0) continue;
-    const members = groups.flat();
-    const { rows: bodies } = await tx.query<{ last_seq: number; body: Uint8Array }>(
-      'SELECT last_seq, body FROM segments WHERE session_id = $1 AND last_seq = ANY($2::int8[])',
-      [sessionId, members.map((m) => m.last_seq)]);
-    const bodyOf = new Map(bodies.map((b) => [Number(b.last_seq), b.body]));
-    const out: SegmentRow[] = [];
-    for (const group of groups) {
-      const parts = group.map((m) => {
-        const body = bodyOf.get(Number(m.last_seq));
-        if (!body) throw new Error(`segment ${sessionId}..${m.last_seq} vanished while sealing`);
-        return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-      });
-      const text = parts.join('\n');
-      const first = group[0];
-      const last = group[group.length - 1];
-      out.push({
-        sessionId, firstSeq: Number(first.first_seq), lastSeq: Number(last.last_seq),
-        firstTime: group.reduce((t, m) => (m.first_time < t ? m.first_time : t), first.first_time),
-        lastTime: group.reduce((t, m) => (m.last_time > t ? m.last_time : t), last.last_time),
-        eventCount: Number(last.last_seq) - Number(first.first_seq) + 1,
-        rawBytes: Buffer.byteLength(text), codec: 'deflate', body: await encodeSegment(text, 'deflate'),
-      });
-    }
-    await tx.query('DELETE FROM segments WHERE session_id = $1 AND last_seq = ANY($2::int8[])',
-      [sessionId, members.map((m) => m.last_seq)]);
-    await insertSegments(tx, out);
-    await tx.query('UPDATE sessions SET sealed_seq = $2 WHERE id = $1', [sessionId, out[out.length - 1].lastSeq]);
-    sealed += out.length;
+    const members = groups.flatMap((group, i) => group.map((m) => ({ lastSeq: Number(m.last_seq), grp: i })));
+    await tx.query(MERGE_GROUPS, [sessionId, members.map((m) => m.lastSeq), members.map((m) => m.grp)]);
+    const lasts = new Set(groups.map((g) => Number(g[g.length - 1].last_seq)));
+    const merged = members.filter((m) => !lasts.has(m.lastSeq)).map((m) => m.lastSeq);
+    if (merged.length > 0) await tx.query('DELETE FROM segments WHERE session_id = $1 AND last_seq = ANY($2::int8[])', [sessionId, merged]);
+    await tx.query(
+      `UPDATE sessions SET sealed_seq = $2, unsealed_bytes = u.bytes, unsealed_from = u.since, unsealed_until = u.until
+       FROM (SELECT coalesce(sum(raw_bytes), 0) AS bytes, min(first_time) AS since, max(last_time) AS until
+             FROM segments WHERE session_id = $1 AND NOT sealed) u
+       WHERE id = $1`, [sessionId, Math.max(...lasts)]);
+    sealed += groups.length;
   }
   return sealed;
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../../../common/log.ts';
 import { migrate } from '../../store/migrations.ts';
 import type { AgentSeen, AppendResult, RecordingStore, SegmentInfo, SessionFilter, SessionSummary, StoredEvent } from './recording-store.ts';
 import { SegmentReader } from './segment-reader.ts';
-import { cutRuns, dropStored, insertRuns, lockSessions, sealDue } from './segment-writer.ts';
+import { cutRuns, dropStored, INSERT_RUNS, lockSessions, runValues, SEAL_BYTES, SEAL_SPAN_MS, sealDue, type Run } from './segment-writer.ts';
 import { normalizeSessionFilter, StoreInputError } from './session-filter.ts';
 import type { SqlClient } from '../../store/sql-client.ts';
 import { summarizeInserted, type SessionDelta } from './summary-deltas.ts';
@@ -14,6 +14,8 @@ import { auditFromRecording } from '../../access/access-store.ts';
 
 export const READ_LIMIT_DEFAULT = 1000;
 export const READ_LIMIT_MAX = 10_000;
+/** Runs written by one statement (8 parameters each). */
+const RUNS_PER_STATEMENT = 2000;
 /** Segments examined per watermark step; a longer contiguous run takes several steps. */
 const WATERMARK_STEP = 500;
 
@@ -44,9 +46,10 @@ interface SessionRow {
 // re-delivered); session.start's metadata and time win once they arrive.
 const UPSERT_SESSIONS = `
   INSERT INTO sessions AS s (id, protocol, user_name, target, client_addr, agent_id, started_at, start_seen,
-    ended_at, end_reason, last_seq, event_count, query_count, error_count, ended_by)
+    ended_at, end_reason, last_seq, event_count, query_count, error_count, ended_by, unsealed_bytes, unsealed_from, unsealed_until)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-    $7::timestamptz[], $8::boolean[], $9::timestamptz[], $10::text[], $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::text[])
+    $7::timestamptz[], $8::boolean[], $9::timestamptz[], $10::text[], $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::text[],
+    $16::int8[], $17::timestamptz[], $18::timestamptz[])
   ON CONFLICT (id) DO UPDATE SET
     protocol = CASE WHEN excluded.start_seen THEN excluded.protocol ELSE s.protocol END,
     user_name = CASE WHEN excluded.start_seen THEN excluded.user_name ELSE s.user_name END,
@@ -64,7 +67,19 @@ const UPSERT_SESSIONS = `
     event_count = s.event_count + excluded.event_count,
     query_count = s.query_count + excluded.query_count,
     error_count = s.error_count + excluded.error_count,
+    unsealed_bytes = s.unsealed_bytes + excluded.unsealed_bytes,
+    unsealed_from = least(s.unsealed_from, excluded.unsealed_from),
+    unsealed_until = greatest(s.unsealed_until, excluded.unsealed_until),
     updated_at = now()`;
+
+// What an append reports for each session it touched: the watermark the agent may drop below (for
+// a session a hub ended, below the hub's end: the agent's own event at that seq, in its outbox
+// after a crash, must still be sent, and the hub's end gives way to it), and whether sealing may
+// be due (sealDue then looks at the runs themselves).
+const SESSION_STATE = `s.id, s.persisted_seq, s.last_seq,
+  CASE WHEN s.ended_by = 'hub' THEN least(s.persisted_seq, s.last_seq - 1) ELSE s.persisted_seq END AS agent_mark,
+  s.unsealed_bytes > 0 AND (s.ended_at IS NOT NULL OR s.unsealed_bytes >= ${SEAL_BYTES}
+    OR s.unsealed_until >= s.unsealed_from + interval '${SEAL_SPAN_MS} milliseconds') AS maybe_due`;
 
 // The watermark p moves over the segments that continue it: in order of last_seq, the k-th
 // segment continues the run when its first_seq is p + 1 plus the events of the k - 1 before it;
@@ -77,8 +92,16 @@ const ADVANCE_WATERMARKS = `
       FROM (SELECT g.first_seq, g.last_seq, g.event_count FROM segments g
             WHERE g.session_id = s.id AND g.last_seq > s.persisted_seq ORDER BY g.last_seq LIMIT ${WATERMARK_STEP}) w
     ) run WHERE run.d = s.persisted_seq + 1), 0)
-  WHERE s.id = ANY($1::text[]) AND s.persisted_seq < s.last_seq
-  RETURNING s.id, s.persisted_seq, s.last_seq`;
+  WHERE s.id = ANY($1::text[]) AND ($2 OR s.persisted_seq < s.last_seq)
+  RETURNING ${SESSION_STATE}`;
+
+interface SessionState {
+  id: string;
+  persisted_seq: number;
+  last_seq: number;
+  agent_mark: number;
+  maybe_due: boolean;
+}
 
 export class SqlRecordingStore implements RecordingStore {
   readonly #client: SqlClient;
@@ -108,21 +131,21 @@ export class SqlRecordingStore implements RecordingStore {
       await lockSessions(tx, sessionIds);
       const batch = await reconcileHubEnds(tx, sessionIds, sorted, this.#reader);
       const inserted = await dropStored(tx, batch);
-      await insertRuns(tx, cutRuns(inserted, isHubEnd));
       const deltas = summarizeInserted(inserted.map((e) => e.event));
+      const states = new Map<string, SessionState>();
       if (deltas.length > 0) {
-        await upsertSessions(tx, deltas);
-        await advanceWatermarks(tx, deltas.map((d) => d.id));
-        await sealDue(tx, deltas.map((d) => d.id));
+        await insertRunsAndSummaries(tx, cutRuns(inserted, isHubEnd), deltas, unsealedOf(inserted));
+        for (const state of await advanceWatermarks(tx, deltas.map((d) => d.id))) states.set(state.id, state);
       }
       await auditFromRecording(tx, inserted.map((e) => e.event));
-      // The watermark tells the agent what it may drop. A hub's end is not the agent's event: the
-      // agent's own event at that seq (in its outbox, after a crash) must still be sent, so for a
-      // session a hub ended the mark stops below the hub's end (which then gives way to it).
-      const { rows } = await tx.query<{ id: string; persisted_seq: number }>(
-        `SELECT id, CASE WHEN ended_by = 'hub' THEN least(persisted_seq, last_seq - 1) ELSE persisted_seq END AS persisted_seq
-         FROM sessions WHERE id = ANY($1::text[])`, [sessionIds]);
-      const found = new Map(rows.map((r) => [r.id, r.persisted_seq]));
+      const untouched = sessionIds.filter((id) => !states.has(id));
+      if (untouched.length > 0) {
+        const { rows } = await tx.query<SessionState>(`SELECT ${SESSION_STATE} FROM sessions s WHERE s.id = ANY($1::text[])`, [untouched]);
+        for (const state of rows) states.set(state.id, state);
+      }
+      const due = [...states.values()].filter((r) => r.maybe_due).map((r) => r.id);
+      if (due.length > 0) await sealDue(tx, due);
+      const found = new Map([...states.values()].map((r) => [r.id, Number(r.agent_mark)]));
       return {
         inserted: inserted.length,
         watermarks: new Map(sessionIds.map((id) => [id, found.get(id) ?? 0])),
@@ -262,8 +285,34 @@ async function reconcileHubEnds(tx: SqlClient, sessionIds: readonly string[], ba
   });
 }
 
-async function upsertSessions(tx: SqlClient, deltas: readonly SessionDelta[]): Promise<void> {
-  await tx.query(UPSERT_SESSIONS, [
+interface Unsealed {
+  bytes: number;
+  since: string;
+  until: string;
+}
+
+/** Per session: the raw bytes its new events add, and the earliest and latest of their times. */
+function unsealedOf(inserted: readonly StoredEvent[]): Map<string, Unsealed> {
+  const out = new Map<string, Unsealed>();
+  for (const e of inserted) {
+    const u = out.get(e.event.sessionId);
+    const bytes = Buffer.byteLength(e.body) + 1;
+    if (!u) out.set(e.event.sessionId, { bytes, since: e.event.time, until: e.event.time });
+    else {
+      u.bytes += bytes;
+      if (e.event.time < u.since) u.since = e.event.time;
+      if (e.event.time > u.until) u.until = e.event.time;
+    }
+  }
+  return out;
+}
+
+/**
+ * Stores the runs and folds the deltas into the session summaries, in one statement (a round
+ * trip is what an append pays most for).
+ */
+async function insertRunsAndSummaries(tx: SqlClient, runs: readonly Run[], deltas: readonly SessionDelta[], unsealed: Map<string, Unsealed>): Promise<void> {
+  const params: unknown[] = [
     deltas.map((d) => d.id),
     deltas.map((d) => d.protocol),
     deltas.map((d) => d.user),
@@ -279,21 +328,35 @@ async function upsertSessions(tx: SqlClient, deltas: readonly SessionDelta[]): P
     deltas.map((d) => d.queryCount),
     deltas.map((d) => d.errorCount),
     deltas.map((d) => d.endedBy),
-  ]);
+    deltas.map((d) => unsealed.get(d.id)?.bytes ?? 0),
+    deltas.map((d) => unsealed.get(d.id)?.since ?? null),
+    deltas.map((d) => unsealed.get(d.id)?.until ?? null),
+  ];
+  // A batch of very many sessions writes its runs ahead, a bounded number per statement: one
+  // statement's parameters are limited (65,535).
+  const ahead = runs.slice(0, Math.max(0, runs.length - RUNS_PER_STATEMENT));
+  for (let i = 0; i < ahead.length; i += RUNS_PER_STATEMENT) {
+    const own: unknown[] = [];
+    const values = runValues(ahead.slice(i, i + RUNS_PER_STATEMENT), own);
+    await tx.query(`${INSERT_RUNS} ${values}`, own);
+  }
+  const values = runValues(runs.slice(ahead.length), params);
+  await tx.query(`WITH runs AS (${INSERT_RUNS} ${values}) ${UPSERT_SESSIONS}`, params);
 }
 
-/** Moves each session's watermark over its contiguous run of segments, a step at a time. */
-async function advanceWatermarks(tx: SqlClient, ids: readonly string[]): Promise<void> {
+/** Moves each session's watermark over its contiguous run of segments, a step at a time; returns their state. */
+async function advanceWatermarks(tx: SqlClient, ids: readonly string[]): Promise<SessionState[]> {
+  const states = new Map<string, SessionState>();
   let pending = [...ids];
-  const before = new Map<string, number>();
-  while (pending.length > 0) {
-    const { rows } = await tx.query<{ id: string; persisted_seq: number; last_seq: number }>(ADVANCE_WATERMARKS, [pending]);
+  for (let first = true; pending.length > 0; first = false) {
+    const { rows } = await tx.query<SessionState>(ADVANCE_WATERMARKS, [pending, first]);
     // A mark that moved and still trails the last seq may go on past the step: look again.
     pending = rows
-      .filter((r) => Number(r.persisted_seq) !== before.get(r.id) && Number(r.persisted_seq) < Number(r.last_seq))
+      .filter((r) => Number(r.persisted_seq) !== Number(states.get(r.id)?.persisted_seq ?? -1) && Number(r.persisted_seq) < Number(r.last_seq))
       .map((r) => r.id);
-    for (const row of rows) before.set(row.id, Number(row.persisted_seq));
+    for (const row of rows) states.set(row.id, row);
   }
+  return [...states.values()];
 }
 
 function toSummary(row: SessionRow): SessionSummary {

@@ -1,0 +1,70 @@
+// What the player reads besides the events pages (sessions.ts): the timeline it draws first
+// (segments, markers, keyframes) and a seek, which answers the screen at a moment with one
+// keyframe and the events after it, never a replay from the start.
+import { Router } from 'express';
+import { z } from 'zod';
+import type { SeekResponse, SessionTimelineResponse } from '../../../common/api-contract.ts';
+import type { RecordingIndexStore } from '../../recordings/index/index-store.ts';
+import type { RecordingStore } from '../../recordings/store/recording-store.ts';
+import { READ_LIMIT_MAX } from '../../recordings/store/sql-recording-store.ts';
+import { allow } from '../auth.ts';
+import { parseInput } from '../validate.ts';
+import type { FindSession } from './session-access.ts';
+
+const SeekQuery = z.union([
+  z.strictObject({ seq: z.string().regex(/^\d{1,15}$/, 'expected a whole number').transform(Number).pipe(z.number().min(1)) }),
+  // Seconds from the session's start, as a share link carries them.
+  z.strictObject({ t: z.string().regex(/^\d{1,9}(\.\d{1,3})?$/, 'expected seconds, like 12.5').transform(Number) }),
+]);
+
+/** Around a moment of a session without a terminal, the events a view shows first. */
+const AROUND = 200;
+
+export function playerRouter(store: RecordingStore, index: RecordingIndexStore, findSession: FindSession): Router {
+  const router = Router();
+  const anyone = allow('admin', 'reviewer', 'approver', 'engineer');
+
+  router.get('/:id/timeline', anyone, async (req, res) => {
+    const session = await findSession(req.params, res);
+    const [segments, { markers, truncated }, keyframes, indexedSeq] = await Promise.all([
+      store.listSegments(session.id), index.markers(session.id), index.keyframeSeqs(session.id), index.indexedSeq(session.id),
+    ]);
+    const body: SessionTimelineResponse = {
+      session,
+      segments: segments.map(({ firstSeq, lastSeq, firstTime, lastTime, eventCount }) => ({ firstSeq, lastSeq, firstTime, lastTime, eventCount })),
+      markers, markersTruncated: truncated, keyframes, indexedSeq,
+    };
+    res.json(body);
+  });
+
+  router.get('/:id/seek', anyone, async (req, res) => {
+    const session = await findSession(req.params, res);
+    const q = parseInput(SeekQuery, req.query, 'query parameter');
+    let seq: number | null;
+    if ('seq' in q) seq = Math.min(q.seq, session.lastSeq);
+    else {
+      const start = Date.parse(session.startedAt ?? '');
+      seq = Number.isNaN(start) ? null : await store.seqAtTime(session.id, new Date(start + q.t * 1000).toISOString());
+      // Past the end: the last moment.
+      if (seq === null && session.lastSeq > 0) seq = session.lastSeq;
+    }
+    const body: SeekResponse = { seq, keyframe: null, events: [], next: null };
+    if (seq !== null) {
+      if (session.protocol === 'ssh') {
+        const keyframe = await index.keyframeAt(session.id, seq);
+        const from = (keyframe?.seq ?? 0) + 1;
+        const want = Math.min(seq - from + 1, READ_LIMIT_MAX);
+        const events = want > 0 ? await store.readEvents(session.id, from, want) : [];
+        body.keyframe = keyframe && { seq: keyframe.seq, time: keyframe.time, cols: keyframe.cols, rows: keyframe.rows, screen: keyframe.screen };
+        body.events = events.map((e) => e.event);
+        const last = events.at(-1)?.event.seq ?? from - 1;
+        body.next = last < seq ? last + 1 : null;
+      } else {
+        body.events = (await store.readEvents(session.id, seq, AROUND)).map((e) => e.event);
+      }
+    }
+    res.json(body);
+  });
+
+  return router;
+}
