@@ -189,3 +189,34 @@ export interface SeekResponse {
   /** When `events` stop short of seq (too many after the keyframe): read on from here. */
   next: number | null;
 }
+
+/** A recording shared with people or a group (GET/POST /api/sessions/:id/shares, GET /api/shares). */
+export interface ShareView {
+  id: number;
+  sessionId: string;
+  createdBy: string;
+  users: string[];
+  group: string | null;
+  /** Why, for the recipients ("review before Friday"): text. */
+  note: string;
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  revokedBy: string | null;
+}
+
+/** GET /api/shares: what was shared with me, in force, newest first, with the sessions. */
+export interface SharedWithMeResponse {
+  shares: Array<ShareView & { session: SessionSummary | null }>;
+}
+
+/** A note pinned to a moment of a recording (GET/POST /api/sessions/:id/annotations; Socket.IO `annotation`). */
+export interface AnnotationView {
+  id: number;
+  sessionId: string;
+  seq: number;
+  author: string;
+  /** Render as text. */
+  text: string;
+  createdAt: string;
+}

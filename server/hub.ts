@@ -124,6 +124,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     });
     const app = createApiApp({
       stores,
+      announceAnnotation: (annotation) => live?.announceAnnotation(annotation),
       verifier,
       logger: logger.child({ component: 'api' }),
       metrics: () => ({ persister: persister.metrics(), bus: bus.status(), live: live?.outbound() }),
@@ -149,7 +150,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     // listeners the server already has.
     server.on('request', app);
     if (webLogin) {
-      const started = await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url, redisKeyPrefix: config.redis.keyPrefix, access: { service: access, control }, limits: config.hub.live });
+      const started = await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url, redisKeyPrefix: config.redis.keyPrefix, access: { service: access, control }, limits: config.hub.live, shares: stores.shares });
       owned.add('live viewing', () => started.close());
       live = started;
     }

@@ -3,7 +3,7 @@
 // sends are contract events (common/events), which the dashboard renders as text only.
 import { z } from 'zod';
 import type { VigilEvent } from '../events/index.ts';
-import type { AccessRequestView } from '../api-contract.ts';
+import type { AccessRequestView, AnnotationView } from '../api-contract.ts';
 import { SessionId } from '../session-id.ts';
 
 export const WatchRequest = z.strictObject({
@@ -17,6 +17,13 @@ export type WatchRequest = z.infer<typeof WatchRequest>;
 
 export const UnwatchRequest = z.strictObject({ sessionId: SessionId });
 export type UnwatchRequest = z.infer<typeof UnwatchRequest>;
+
+/**
+ * `annotations:follow` / `annotations:unfollow`: the notes pinned to a recording as they are made
+ * (`annotation` events, AnnotationView), for its viewers, live or replaying.
+ */
+export const FollowAnnotations = z.strictObject({ sessionId: SessionId });
+export type FollowAnnotations = z.infer<typeof FollowAnnotations>;
 
 /**
  * Why a request was refused: `bad_request` (malformed payload or id), `not_found` (no such session
@@ -79,6 +86,8 @@ export interface ServerToClient {
   'access:requests'(payload: { requests: AccessRequestView[] }): void;
   /** One of them, new or changed (a request, a decision, a grant, its end), on any hub. */
   'access:request'(payload: { request: AccessRequestView }): void;
+  /** A note pinned to a recording this connection follows (after `annotations:follow`), from any hub. */
+  annotation(payload: AnnotationView): void;
 }
 
 export interface ClientToServer {
@@ -88,4 +97,6 @@ export interface ClientToServer {
   'access:unsubscribe'(ack: (result: Ack) => void): void;
   watch(request: WatchRequest, ack: (result: Ack) => void): void;
   unwatch(request: UnwatchRequest, ack: (result: Ack) => void): void;
+  'annotations:follow'(request: FollowAnnotations, ack: (result: Ack) => void): void;
+  'annotations:unfollow'(request: FollowAnnotations, ack: (result: Ack) => void): void;
 }

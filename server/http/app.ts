@@ -34,6 +34,9 @@ import { sessionsRouter } from './routes/sessions.ts';
 import { playerRouter } from './routes/player.ts';
 import type { Actor } from '../access/access-policy.ts';
 import { sessionFinder } from './routes/session-access.ts';
+import { sessionSharesRouter, sharesRouter } from './routes/shares.ts';
+import { searchRouter } from './routes/search.ts';
+import type { AnnotationView } from '../../common/api-contract.ts';
 import { accessRouter, auditRouter } from './routes/access.ts';
 import type { AccessService } from '../access/access-service.ts';
 import { sshKeysRouter } from './routes/ssh-keys.ts';
@@ -72,6 +75,8 @@ export interface ApiAppOptions {
   readiness?: Record<string, ReadinessCheck>;
   /** Per-address limits on logins, tokens and failed authentications (default: the config's defaults). */
   rateLimits?: HubRateLimits;
+  /** Tells the viewers of a recording about a new note (the live server, all hubs). */
+  announceAnnotation?: (annotation: AnnotationView) => void;
 }
 
 
@@ -112,8 +117,14 @@ export function createApiApp(opts: ApiAppOptions): Express {
   });
   const access = opts.access;
   const approves = access && ((actor: Actor, target: string) => access.approves(actor, target));
-  api.use('/sessions', sessionsRouter(opts.stores.recordings, opts.stores.access, opts.control, approves, opts.reaper));
-  api.use('/sessions', playerRouter(opts.stores.recordings, opts.stores.index, sessionFinder(opts.stores.recordings, approves)));
+  const { recordings, shares } = opts.stores;
+  const findSession = sessionFinder({ store: recordings, approves, shares, audit: opts.stores.access });
+  const sharing = { store: recordings, shares, audit: opts.stores.access, findSession, announce: opts.announceAnnotation };
+  api.use('/sessions', sessionsRouter(recordings, opts.stores.access, findSession, opts.control, opts.reaper));
+  api.use('/sessions', playerRouter(recordings, opts.stores.index, findSession));
+  api.use('/sessions', sessionSharesRouter(sharing));
+  api.use('/shares', sharesRouter(sharing));
+  api.use('/search', searchRouter({ index: opts.stores.index, targets: () => opts.targets?.config.targets.map((t) => t.name) ?? [], approves }));
   if (access) api.use('/access-requests', accessRouter(access));
   api.use('/audit', auditRouter(opts.stores.access));
   if (opts.targets) api.use('/targets', targetsRouter(opts.targets.config, opts.targets.signer, opts.targets.tokenTtlMs, limitPerAddress(limits.tokens, 'connection tokens')));

@@ -18,12 +18,14 @@ import { Server } from 'socket.io';
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import { HubLive } from '../../common/config/schema.ts';
 import {
-  UnwatchRequest, WatchRequest, type Ack, type ClientToServer, type LiveSessionView, type ServerToClient, type Viewer,
+  FollowAnnotations, UnwatchRequest, WatchRequest, type Ack, type ClientToServer, type LiveSessionView, type ServerToClient, type Viewer,
 } from '../../common/live/contract.ts';
 import type { Logger } from '../../common/log.ts';
 import { isRole } from '../../common/roles.ts';
 import type { RecordingStore } from '../recordings/store/recording-store.ts';
 import { actorOf, room, type LiveSocket, type SocketData } from './live-socket.ts';
+import type { ShareStore } from '../shares/share-store.ts';
+import type { AnnotationView } from '../../common/api-contract.ts';
 import { OutboundBacklog } from './outbound-backlog.ts';
 import { SessionTaps } from './session-taps.ts';
 import { SocketWatches } from './socket-watches.ts';
@@ -49,10 +51,14 @@ export interface LiveServerOptions {
   access?: { service: AccessService; control: ControlBus };
   /** What one connection may cost (config hub.live; default: its defaults). */
   limits?: HubLive;
+  /** Shares let more people see a recording (and follow its notes). */
+  shares?: ShareStore;
 }
 
 export interface LiveServer {
   viewers(): number;
+  /** Sends a new note to everyone following the recording's notes, on every hub. */
+  announceAnnotation(annotation: AnnotationView): void;
   /** Bytes held for viewers that they have not read yet, and viewers dropped for falling behind. */
   outbound(): { bufferedBytes: number; dropped: number };
   close(): Promise<void>;
@@ -148,6 +154,12 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
   const accessService = opts.access?.service;
   const approves = accessService && ((actor: Actor, target: string) => accessService.approves(actor, target));
   const visibleTo = (data: SocketData, sessions: LiveSessionView[]) => sessions.filter((s) => maySeeSession(actorOf(data), s, approves));
+  const mayFollow = async (actor: Actor, sessionId: string) => {
+    const session = await opts.store.getSession(sessionId);
+    if (!session) return false;
+    if (maySeeSession(actor, session, approves)) return true;
+    return !!opts.shares && (await opts.shares.access(sessionId, { subject: actor.subject, groups: actor.groups })).inForce !== null;
+  };
   const sendList = async (only?: LiveSocket) => {
     const followers = only ? [only] : localMembers(LIVE_LIST);
     if (followers.length === 0) return;
@@ -256,6 +268,27 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       if (typeof ack === 'function') ack({ ok: true });
     });
 
+    socket.on('annotations:follow', (raw, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      const parsed = FollowAnnotations.safeParse(raw);
+      if (!parsed.success) return reply(invalid(parsed.error.issues[0]?.message));
+      const { sessionId } = parsed.data;
+      mayFollow(actorOf(socket.data), sessionId).then((allowed) => {
+        if (!allowed) return reply({ ok: false, error: { code: 'not_found', message: `no session ${sessionId}` } });
+        void socket.join(annotationsRoom(sessionId));
+        reply({ ok: true });
+      }, (err: Error) => {
+        log.warn({ err: err.message }, 'annotations follow failed');
+        reply({ ok: false, error: { code: 'unavailable', message: 'the recording cannot be read right now' } });
+      });
+    });
+
+    socket.on('annotations:unfollow', (raw, ack) => {
+      const parsed = FollowAnnotations.safeParse(raw);
+      if (parsed.success) void socket.leave(annotationsRoom(parsed.data.sessionId));
+      if (typeof ack === 'function') ack(parsed.success ? { ok: true } : invalid(parsed.error.issues[0]?.message));
+    });
+
     socket.on('disconnect', () => {
       lastList.delete(socket.id);
       watches.endAll();
@@ -264,6 +297,9 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
 
   return {
     viewers: () => io.of('/').sockets.size,
+    announceAnnotation: (annotation) => {
+      io.to(annotationsRoom(annotation.sessionId)).emit('annotation', annotation);
+    },
     outbound: () => ({ bufferedBytes: [...backlogs].reduce((sum, b) => sum + b.bytes, 0), dropped }),
     async close() {
       closing = true;
@@ -277,6 +313,8 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     },
   };
 }
+
+const annotationsRoom = (sessionId: string) => `annotations:${sessionId}`;
 
 function invalid(message = 'invalid request'): Ack {
   return { ok: false, error: { code: 'bad_request', message } };

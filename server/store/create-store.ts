@@ -13,6 +13,7 @@ import { SqlRecordingStore } from '../recordings/store/sql-recording-store.ts';
 import { SqlAccessStore, type AccessStore } from '../access/access-store.ts';
 import { SqlSshKeyStore, type SshKeyStore } from '../ssh-keys/ssh-key-store.ts';
 import { RecordingIndexStore } from '../recordings/index/index-store.ts';
+import { ShareStore } from '../shares/share-store.ts';
 
 /** What the hub keeps in its database: one client, three stores over it. */
 export interface HubStores {
@@ -24,6 +25,8 @@ export interface HubStores {
   readonly sshKeys: SshKeyStore;
   /** What the indexer derives from recordings: keyframes, markers, search. */
   readonly index: RecordingIndexStore;
+  /** Recordings shared with people, and the notes pinned to them. */
+  readonly shares: ShareStore;
   /** Resolves when the database answers a trivial statement (readiness); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the database client (all three stores). */
@@ -70,6 +73,7 @@ async function openStore(client: SqlClient, logger?: Logger): Promise<HubStores>
     access: new SqlAccessStore(client),
     sshKeys: new SqlSshKeyStore(client),
     index: new RecordingIndexStore(client),
+    shares: new ShareStore(client),
     ping: () => recordings.ping(),
     close: () => recordings.close(),
   };

@@ -241,6 +241,88 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 7,
+    name: 'shares and annotations',
+    sql: `
+      -- A recording shared with named people or a group of the identity provider, until it
+      -- expires or is revoked. Seeing a session through a share is audited.
+      CREATE TABLE shares (
+        id bigserial PRIMARY KEY,
+        session_id text NOT NULL,
+        created_by text NOT NULL,
+        users text[] NOT NULL DEFAULT '{}',
+        group_name text,
+        note text NOT NULL DEFAULT '',
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        revoked_at timestamptz,
+        revoked_by text
+      );
+      CREATE INDEX shares_session_idx ON shares (session_id, id DESC);
+      CREATE INDEX shares_users_idx ON shares USING gin (users);
+
+      -- Notes pinned to a moment of a recording (and to a statement, by its seq). Text, kept
+      -- with the recording.
+      CREATE TABLE annotations (
+        id bigserial PRIMARY KEY,
+        session_id text NOT NULL,
+        seq bigint NOT NULL,
+        author text NOT NULL,
+        text text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX annotations_session_idx ON annotations (session_id, seq, id);
+    `,
+  },
+  {
+    id: 8,
+    name: 'recording search and the statement index',
+    sql: `
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+    -- What a recording offers to search (server/recordings/search/search-documents.ts): the event
+    -- a text begins at, its kind, its place among texts of that kind begun there, and the text,
+    -- masked as recorded. words: for whole-word search and ranking; the trigram index: for
+    -- substrings ('pay' in 'payments') and words too short for trigrams.
+    CREATE TABLE search_docs (
+      session_id text NOT NULL,
+      seq bigint NOT NULL,
+      kind text NOT NULL CHECK (kind IN ('query', 'command', 'input', 'output')),
+      part integer NOT NULL,
+      time timestamptz NOT NULL,
+      text text NOT NULL,
+      words tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, text)) STORED,
+      PRIMARY KEY (session_id, seq, kind, part)
+    );
+    CREATE INDEX search_docs_words_idx ON search_docs USING gin (words);
+    CREATE INDEX search_docs_text_trgm_idx ON search_docs USING gin (text gin_trgm_ops);
+
+    -- The PostgreSQL statement index: each db.query with what answered it (statement-pairing.ts).
+    CREATE TABLE statements (
+      session_id text NOT NULL,
+      seq bigint NOT NULL,
+      end_seq bigint,
+      time timestamptz NOT NULL,
+      protocol text NOT NULL,
+      sql text NOT NULL,
+      row_count bigint,
+      error_code text,
+      error_message text,
+      duration_ms double precision,
+      tag text,
+      PRIMARY KEY (session_id, seq)
+    );
+
+    -- Where each session's extraction stands (SearchExtractor.snapshot() as JSON), so a hub that
+    -- takes a live session over goes on exactly where the last one stopped.
+    CREATE TABLE search_progress (
+      session_id text PRIMARY KEY,
+      next_seq bigint NOT NULL,
+      state text NOT NULL
+    );
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every hub sharing a database.

@@ -4,6 +4,7 @@
 // internal mutex that does the same; the queue makes the guarantee ours rather than a detail of
 // its current version.)
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { parseInt8, type SqlClient, type SqlRows } from './sql-client.ts';
 
 const INT8_OID = 20;
@@ -18,7 +19,8 @@ export class PgliteSqlClient implements SqlClient {
 
   /** Opens (creating if needed) a database in dataDir, or an in-memory one without it. */
   static async open(dataDir?: string): Promise<PgliteSqlClient> {
-    const db = new PGlite({ dataDir, parsers: { [INT8_OID]: parseInt8 } });
+    // pg_trgm: recording search's substring index (migration 8).
+    const db = new PGlite({ dataDir, parsers: { [INT8_OID]: parseInt8 }, extensions: { pg_trgm } });
     await db.waitReady;
     return new PgliteSqlClient(db);
   }

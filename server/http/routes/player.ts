@@ -17,6 +17,13 @@ const SeekQuery = z.union([
   z.strictObject({ t: z.string().regex(/^\d{1,9}(\.\d{1,3})?$/, 'expected seconds, like 12.5').transform(Number) }),
 ]);
 
+const seqParam = z.string().regex(/^\d{1,15}$/, 'expected a whole number').transform(Number).pipe(z.number().min(1));
+const SessionSearchQuery = z.strictObject({ q: z.string().min(1).max(256), from: seqParam.optional() });
+const StatementsQuery = z.strictObject({
+  from: seqParam.default(1),
+  limit: z.string().regex(/^\d{1,4}$/).transform(Number).pipe(z.number().min(1).max(1000)).default(200),
+});
+
 /** Around a moment of a session without a terminal, the events a view shows first. */
 const AROUND = 200;
 
@@ -25,7 +32,7 @@ export function playerRouter(store: RecordingStore, index: RecordingIndexStore, 
   const anyone = allow('admin', 'reviewer', 'approver', 'engineer');
 
   router.get('/:id/timeline', anyone, async (req, res) => {
-    const session = await findSession(req.params, res);
+    const session = await findSession(req, res, { opens: true });
     const [segments, { markers, truncated }, keyframes, indexedSeq] = await Promise.all([
       store.listSegments(session.id), index.markers(session.id), index.keyframeSeqs(session.id), index.indexedSeq(session.id),
     ]);
@@ -38,7 +45,7 @@ export function playerRouter(store: RecordingStore, index: RecordingIndexStore, 
   });
 
   router.get('/:id/seek', anyone, async (req, res) => {
-    const session = await findSession(req.params, res);
+    const session = await findSession(req, res);
     const q = parseInput(SeekQuery, req.query, 'query parameter');
     let seq: number | null;
     if ('seq' in q) seq = Math.min(q.seq, session.lastSeq);
@@ -64,6 +71,21 @@ export function playerRouter(store: RecordingStore, index: RecordingIndexStore, 
       }
     }
     res.json(body);
+  });
+
+  // Find-next inside one recording: every hit in seq order, a page at a time.
+  router.get('/:id/search', anyone, async (req, res) => {
+    const session = await findSession(req, res);
+    const { q, from } = parseInput(SessionSearchQuery, req.query, 'query parameter');
+    res.json(await index.searchSession(session.id, q, { fromSeq: from }));
+  });
+
+  // A PostgreSQL session's statements with what answered them (the player's statement list).
+  router.get('/:id/statements', anyone, async (req, res) => {
+    const session = await findSession(req, res);
+    const { from, limit } = parseInput(StatementsQuery, req.query, 'query parameter');
+    const statements = await index.statements(session.id, from, limit);
+    res.json({ statements, next: statements.length === limit ? statements[statements.length - 1].seq + 1 : null });
   });
 
   return router;

@@ -1,11 +1,16 @@
-// Finding a recorded session for the person asking: a session they may not see is "not found",
-// as if it did not exist, so its id reveals nothing. Every route under /api/sessions/:id uses it.
-import type { Response } from 'express';
+// Finding a recorded session for the person asking. Reviewers and admins see every session, its
+// user their own, the approvers of its target that target's, and anyone a share in force names
+// (a user, or a group they are in). A session they may not see is "not found", as if it did not
+// exist, so its id reveals nothing; the attempt on an existing one is audited. A share that has
+// expired or was revoked says so to the one it named. Every route under /api/sessions/:id uses it.
+import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { SessionSummary } from '../../../common/api-contract.ts';
+import type { SessionSummary, ShareView } from '../../../common/api-contract.ts';
 import { SessionId } from '../../../common/session-id.ts';
 import { maySeeSession, type ApprovesFor } from '../../access/access-policy.ts';
+import type { AccessStore } from '../../access/access-store.ts';
 import type { RecordingStore } from '../../recordings/store/recording-store.ts';
+import type { ShareStore } from '../../shares/share-store.ts';
 import { principalOf } from '../auth.ts';
 import { AppError } from '../errors.ts';
 import { parseInput } from '../validate.ts';
@@ -14,13 +19,50 @@ import { parseInput } from '../validate.ts';
 // 400 here, never a store error.
 const SessionParams = z.strictObject({ id: SessionId });
 
-export type FindSession = (params: unknown, res: Response) => Promise<SessionSummary>;
+export interface FoundSession {
+  session: SessionSummary;
+  /** The share it is seen through, when nothing else lets the person see it. */
+  share: ShareView | null;
+}
 
-export function sessionFinder(store: RecordingStore, approves?: ApprovesFor): FindSession {
-  return async (params, res) => {
-    const { id } = parseInput(SessionParams, params, 'path parameter');
+export interface FindOptions {
+  /** This request opens the recording (the player's first read, an export): a view through a share is audited. */
+  opens?: boolean;
+}
+
+export type FindSession = (req: Request, res: Response, opts?: FindOptions) => Promise<SessionSummary>;
+
+export interface SessionAccess {
+  store: RecordingStore;
+  approves?: ApprovesFor;
+  shares?: ShareStore;
+  audit?: AccessStore;
+}
+
+export function sessionFinder(access: SessionAccess): FindSession {
+  const { store, approves, shares, audit } = access;
+  return async (req, res, opts = {}) => {
+    const { id } = parseInput(SessionParams, req.params, 'path parameter');
     const session = await store.getSession(id);
-    if (!session || !maySeeSession(principalOf(res), session, approves)) throw AppError.notFound(`no session ${id}`);
-    return session;
+    const who = principalOf(res);
+    if (session && maySeeSession(who, session, approves)) return session;
+    const origin = req.ip ?? null;
+    if (session && shares) {
+      const { inForce, lapsed } = await shares.access(session.id, { subject: who.subject, groups: who.groups });
+      if (inForce) {
+        if (opts.opens) {
+          await audit?.audit({ actor: who.subject, action: 'share.viewed', target: session.target, requestId: null, sessionId: session.id, origin, detail: { shareId: inForce.id, sharedBy: inForce.createdBy } });
+        }
+        return session;
+      }
+      if (lapsed) {
+        await audit?.audit({ actor: who.subject, action: 'share.refused', target: session.target, requestId: null, sessionId: session.id, origin, detail: { shareId: lapsed.id, why: lapsed.revokedAt ? 'revoked' : 'expired' } });
+        throw AppError.forbidden(`your share of session ${id} ${lapsed.revokedAt ? `was revoked by ${lapsed.revokedBy}` : `expired at ${lapsed.expiresAt}`}`);
+      }
+    }
+    if (session && opts.opens) {
+      await audit?.audit({ actor: who.subject, action: 'session.refused', target: session.target, requestId: null, sessionId: session.id, origin, detail: { why: 'not allowed to see this session' } });
+    }
+    throw AppError.notFound(`no session ${id}`);
   };
 }

@@ -12,8 +12,7 @@ import { READ_LIMIT_DEFAULT, READ_LIMIT_MAX } from '../../recordings/store/sql-r
 import { seesAllSessions } from '../../../common/roles.ts';
 import { AsciicastWriter } from '../../recordings/export/asciicast.ts';
 import { allow, principalOf } from '../auth.ts';
-import type { ApprovesFor } from '../../access/access-policy.ts';
-import { sessionFinder } from './session-access.ts';
+import type { FindSession } from './session-access.ts';
 import { AppError } from '../errors.ts';
 import type { SessionReaper } from '../../liveness/session-reaper.ts';
 import { edgeText, parseInput } from '../validate.ts';
@@ -52,14 +51,12 @@ const EXPORT_PAGE = 1000;
 
 const KillBody = z.strictObject({ reason: z.string().trim().max(500).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters').optional() });
 
-export function sessionsRouter(store: RecordingStore, audit: AccessStore, control?: ControlBus, approves?: ApprovesFor, reaper?: SessionReaper): Router {
+export function sessionsRouter(store: RecordingStore, audit: AccessStore, findSession: FindSession, control?: ControlBus, reaper?: SessionReaper): Router {
   const router = Router();
   // Reviewers and admins see every session; the approvers of a target its sessions; everyone
   // else (engineers) their own.
   const anyone = allow('admin', 'reviewer', 'approver', 'engineer');
   const seesAll = (res: Response) => seesAllSessions(principalOf(res).roles);
-
-  const findSession = sessionFinder(store, approves);
 
   router.get('/', anyone, async (req, res) => {
     const filter = parseInput(ListQuery, req.query, 'query parameter');
@@ -79,11 +76,11 @@ export function sessionsRouter(store: RecordingStore, audit: AccessStore, contro
   });
 
   router.get('/:id', anyone, async (req, res) => {
-    res.json({ session: await findSession(req.params, res) });
+    res.json({ session: await findSession(req, res) });
   });
 
   router.get('/:id/events', anyone, async (req, res) => {
-    const session = await findSession(req.params, res);
+    const session = await findSession(req, res);
     const { from, limit } = parseInput(EventsQuery, req.query, 'query parameter');
     const stored = await store.readEvents(session.id, from, limit);
     const next: SessionEventsResponse['next'] = stored.length === limit ? stored[stored.length - 1].event.seq + 1 : null;
@@ -95,7 +92,7 @@ export function sessionsRouter(store: RecordingStore, audit: AccessStore, contro
   // Security on-call ends a live session: the agent holding it ends it within a second, telling
   // the client who did and why (control bus; also kept for an agent that was away).
   router.post('/:id/kill', allow('reviewer', 'admin'), express.json({ limit: '8kb' }), async (req, res) => {
-    const session = await findSession(req.params, res);
+    const session = await findSession(req, res);
     const body = KillBody.safeParse(req.body ?? {});
     if (!body.success) throw AppError.badRequest(`invalid body: ${body.error.issues[0]?.message ?? 'expected { reason }'}`);
     if (!control) throw AppError.unavailable('this hub has no control bus to reach the agents');
@@ -117,7 +114,7 @@ export function sessionsRouter(store: RecordingStore, audit: AccessStore, contro
   });
 
   router.get('/:id/export', anyone, async (req, res) => {
-    const session = await findSession(req.params, res);
+    const session = await findSession(req, res, { opens: true });
     const { format } = parseInput(ExportQuery, req.query, 'query parameter');
     const name = `vigil-session-${session.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
     // attachment() derives a Content-Type from the file name: set ours after it.

@@ -2,6 +2,9 @@
 // terminal screens, the timeline's markers, and how far each session has been indexed. Written by
 // the indexer (indexer.ts) under a lease per session; read by the player's routes.
 import type { SqlClient } from '../../store/sql-client.ts';
+import type { SearchExtractor } from '../search/search-documents.ts';
+import { listStatements, loadExtractor, searchRecordings, searchSession, type SearchQuery, type SearchResults, type SessionSearchResults } from '../search/search-index.ts';
+import type { StatementEntry } from '../search/statement-pairing.ts';
 import type { KeyframeView, MarkerKind, TimelineMarker } from '../../../common/api-contract.ts';
 
 export interface StoredKeyframe extends KeyframeView {
@@ -100,6 +103,26 @@ export class RecordingIndexStore {
   /** Gives the lease up (the session is done, or this hub stops). */
   async release(sessionId: string, owner: string): Promise<void> {
     await this.#client.query('UPDATE sessions SET indexer = NULL, indexer_until = NULL WHERE id = $1 AND indexer = $2', [sessionId, owner]);
+  }
+
+  /** Where a session's search extraction stopped (null: never saved). */
+  loadSearchState(sessionId: string): Promise<SearchExtractor | null> {
+    return loadExtractor(this.#client, sessionId);
+  }
+
+  /** Recordings matching a text (masked text only), newest sessions first. */
+  search(query: SearchQuery): Promise<SearchResults> {
+    return searchRecordings(this.#client, query);
+  }
+
+  /** Every hit in one recording, in seq order (the player's find-next). */
+  searchSession(sessionId: string, text: string, opts?: { fromSeq?: number; limit?: number }): Promise<SessionSearchResults> {
+    return searchSession(this.#client, sessionId, text, opts);
+  }
+
+  /** A PostgreSQL session's statements with what answered them, from a seq on. */
+  statements(sessionId: string, fromSeq: number, limit: number): Promise<StatementEntry[]> {
+    return listStatements(this.#client, sessionId, fromSeq, limit);
   }
 
   /** Every event up to this seq is indexed. */
