@@ -23,7 +23,8 @@ import type { DevIdentityProvider } from '../../server/dev-idp/dev-identity-prov
 import { ensureDashboardBuilt } from '../../server/http/dashboard.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
 import type { Persister } from '../../server/recordings/ingest/persister.ts';
-import { createStore } from '../../server/store/create-store.ts';
+import { createStore, type HubStores } from '../../server/store/create-store.ts';
+import { recordDemoSessions } from '../demo-recordings.ts';
 import { loadCliConfig } from '../cli-config.ts';
 import { DEMO_USER } from '../dev-defaults.ts';
 import { Resources, selfCommand, untilSignal } from '../lifecycle.ts';
@@ -45,7 +46,15 @@ export function registerDev(program: Command): void {
       try {
         const running = await startDev(config, logger, resources);
         process.stdout.write(await banner(config, running));
+        // In the background: the dashboard is usable meanwhile.
+        const demoSessions = recordDemoSessions({
+          config, store: running.stores.recordings, logger,
+          portOf: (target) => running.agent.listeners.get(target)?.port,
+          credential: (target, port) => issueConnectionUri({ config, user: DEMO_USER, target, ttlMs: 10 * 60_000, port }),
+          sshPort: running.agent.listeners.get(config.targets.find((t) => t.protocol === 'ssh')?.name ?? '')?.port,
+        });
         await untilSignal(logger);
+        await demoSessions;
         // Sessions end first so their session.end events still reach the store.
         await running.agent.stop();
         await settle(running.hub.persister, logger);
@@ -57,6 +66,7 @@ export function registerDev(program: Command): void {
 
 interface Running {
   hub: Hub;
+  stores: HubStores;
   agent: Agent;
   demo: DemoDatabase | null;
   idp: DevIdentityProvider | null;
@@ -114,7 +124,7 @@ async function startRest(config: Config, logger: Logger, resources: Resources, d
   let stopping: Promise<void> | null = null;
   const agent: Agent = { ...started, stop: () => (stopping ??= started.stop()) };
   resources.add('agent', () => agent.stop());
-  return { hub, agent, demo, idp: login?.idp ?? null };
+  return { hub, stores, agent, demo, idp: login?.idp ?? null };
 }
 
 /** The local OpenID provider and the hub config that logs in through it. */

@@ -43,10 +43,15 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function storedSessions(): Promise<Array<{ id: string; target: string; endedAt: string | null; endReason: string | null; queryCount: number }>> {
+type Listed = { id: string; target: string; protocol: string; endedAt: string | null; endReason: string | null; queryCount: number };
+/** The sessions vigil dev recorded by itself at start (the first test waits for them). */
+const demoSessions = new Set<string>();
+
+/** The sessions stored, less the demo sessions vigil dev recorded by itself. */
+async function storedSessions(opts: { withDemo?: boolean } = {}): Promise<Listed[]> {
   const res = await runVigil(['sessions', 'list', '--json'], env, { cwd: dir });
   expect(res.code, res.stderr).toBe(0);
-  return JSON.parse(res.stdout);
+  return (JSON.parse(res.stdout) as Listed[]).filter((s) => opts.withDemo || !demoSessions.has(s.id));
 }
 
 /** The live session on the demo target, once the store has it. */
@@ -54,7 +59,7 @@ async function liveDemoSession(): Promise<{ id: string }> {
   let live: { id: string } | undefined;
   await expect.poll(async () => {
     const res = await runVigil(['sessions', 'list', '--live', '--json'], env, { cwd: dir });
-    live = (JSON.parse(res.stdout) as Array<{ id: string; target: string }>).find((s) => s.target === 'demo');
+    live = (JSON.parse(res.stdout) as Array<{ id: string; target: string }>).find((s) => s.target === 'demo' && !demoSessions.has(s.id));
     return live !== undefined;
   }, { timeout: 60_000, interval: 500 }).toBe(true);
   return live!;
@@ -64,6 +69,21 @@ describe('vigil dev, end to end with psql', () => {
   it('when vigil dev is ready, then it says what runs and prints a psql command for alice', () => {
     expect(dev.stdout()).toContain(`demo  127.0.0.1:${demoPort}`);
     expect(dev.stdout()).toMatch(/psql 'postgresql:\/\/alice:[^@']+@127\.0\.0\.1:\d+\/demo\?sslmode=disable'/);
+  });
+
+  it('when vigil dev starts on a fresh store, then it records a psql and a shell session of its own, which the player can replay', async () => {
+    let found: Listed[] = [];
+    await expect.poll(async () => {
+      found = (await storedSessions({ withDemo: true })).filter((s) => s.endedAt !== null);
+      return found.map((s) => s.protocol).sort();
+    }, { timeout: 120_000, interval: 1000 }).toEqual(['postgres', 'ssh']);
+    for (const s of found) demoSessions.add(s.id);
+    const pgSession = found.find((s) => s.protocol === 'postgres')!;
+    expect(pgSession.queryCount).toBeGreaterThanOrEqual(6);
+    const shown = await runVigil(['sessions', 'show', pgSession.id], env, { cwd: dir });
+    expect(shown.stdout).toContain('masked EMAIL×5 SECRET_COLUMN×10');
+    const shell = await runVigil(['export', found.find((s) => s.protocol === 'ssh')!.id, '--format', 'asciicast'], env, { cwd: dir });
+    expect(shell.stdout).toContain('after a full-screen clear');
   });
 
   it('when someone logs in to the hub, then the dev identity provider lets each demo user in with their role', async () => {
