@@ -1,22 +1,23 @@
-// A scratch benchmark of search on PostgreSQL at the size the target names (10,000 sessions, 10
-// million events): not part of the suite. It starts a private PostgreSQL 15 (or uses --url), makes
-// a synthetic store (recordings generated from templates and a Zipf vocabulary, run through the
-// real extractor and written with the real writes), then EXPLAINs and times a mix of searches.
+// npm run bench:search — search on PostgreSQL at the size issue 14 names (10,000 sessions, 10
+// million events). It starts a private PostgreSQL 15 (or uses --url), makes a synthetic store
+// (recordings generated from templates and a Zipf vocabulary, run through the real extractor and
+// written with the real writes), then EXPLAINs and times a mix of searches. bench:seek runs the
+// same at a tenth of the events.
 //
-//   npx tsx test/recordings/search/search-bench.ts --sessions 10000 --events 10000000 --dir /tmp/vigil-search-bench
-//   npx tsx test/recordings/search/search-bench.ts --dir /tmp/vigil-search-bench --reuse      (queries only)
+//   npm run bench:search -- --sessions 10000 --events 10000000 --dir /tmp/vigil-search-bench
+//   npm run bench:search -- --dir /tmp/vigil-search-bench --reuse      (queries only)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import type { VigilEvent } from '../../../common/events/index.ts';
-import { migrate, MIGRATIONS } from '../../../server/store/migrations.ts';
-import { PgSqlClient } from '../../../server/store/pg-sql-client.ts';
-import type { SqlClient, SqlRows } from '../../../server/store/sql-client.ts';
-import { SearchExtractor, type SearchDocument, type StatementEntry } from '../../../server/recordings/search/search-documents.ts';
-import { SEARCH_TUNING, searchRecordings, searchSession, listStatements, writeDocuments, writeStatements, type SearchQuery } from '../../../server/recordings/search/search-index.ts';
-import { freePort, waitForPort } from '../../support/free-port.ts';
+import type { VigilEvent } from '../../common/events/index.ts';
+import { migrate, MIGRATIONS } from '../../server/store/migrations.ts';
+import { PgSqlClient } from '../../server/store/pg-sql-client.ts';
+import type { SqlClient, SqlRows } from '../../server/store/sql-client.ts';
+import { SearchExtractor, type SearchDocument, type StatementEntry } from '../../server/recordings/search/search-documents.ts';
+import { SEARCH_TUNING, searchRecordings, searchSession, listStatements, writeDocuments, writeStatements, type SearchQuery } from '../../server/recordings/search/search-index.ts';
+import { freePort, waitForPort } from '../../test/support/free-port.ts';
 
 const { values: args } = parseArgs({
   options: {
