@@ -131,13 +131,22 @@ export interface SessionEventsResponse {
   next: number | null;
 }
 
-/** A terminal's screen at a moment: write `screen` into a fresh xterm.js of cols x rows. */
+/**
+ * A terminal's state after event `seq`. To show it: create an xterm.js of `cols` x `altRows` with
+ * `scrollback`, write `prelude`, resize it to `cols` x `rows` once that write is parsed, write
+ * `screen`; then write the terminal channel's output (and apply its resizes) after `seq`.
+ */
 export interface KeyframeView {
   seq: number;
   time: string;
+  /** The SSH channel shown (the session's terminal). */
+  channel: number;
   cols: number;
   rows: number;
-  /** Escape sequences that redraw the terminal (screen, modes, cursor): recorded text, hostile. */
+  altRows: number;
+  scrollback: number;
+  /** Escape sequences: recorded text, hostile (xterm parses it, nothing else does). */
+  prelude: string;
   screen: string;
 }
 

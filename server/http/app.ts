@@ -14,6 +14,7 @@
 //   GET/POST /api/ssh-keys, DELETE /api/ssh-keys/:fingerprint   (routes/ssh-keys.ts)
 //   GET /metrics                         Prometheus, admin only (an admin API token as bearer)
 //   /auth/login, /auth/callback, /auth/logout   dashboard login (web-login.ts), when configured
+//   GET /sessions/:id                    ?t=SECONDS&seq=N: a shared link, redirected to the dashboard's player (dashboard.ts)
 // Every /api route needs an API token (`Authorization: Bearer`, common/tokens.ts) or a login.
 // Logins, connection tokens and failed API authentications are rate-limited per source address.
 // The responses the dashboard reads are typed in common/api-contract.ts.
@@ -30,6 +31,7 @@ import type { TokenSigner, TokenVerifier } from '../../common/tokens.ts';
 import type { HubStores } from '../store/create-store.ts';
 import { allow, authenticate, principalOf } from './auth.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
+import { sessionLinkRedirect } from './dashboard.ts';
 import { sessionsRouter } from './routes/sessions.ts';
 import { playerRouter } from './routes/player.ts';
 import type { Actor } from '../access/access-policy.ts';
@@ -152,6 +154,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
       });
     };
     app.get(['/', '/index.html'], page);
+    app.get('/sessions/:id', sessionLinkRedirect);
     app.use(express.static(dir, { index: false, fallthrough: true, redirect: false }));
     app.get('/', (_req, res) => {
       res.status(503).type('text/plain').send('The dashboard is not built yet: run `npm run build:web` (vigil dev does it by itself).');

@@ -1,9 +1,11 @@
 // The dashboard's files (web/dist, built by Vite) for the hub to serve, and building them when
 // they are missing or older than their sources (`vigil dev`, the tests). Production builds them
-// with `npm run build`.
+// with `npm run build`. And the links into the dashboard people share (a moment of a recording).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NextFunction, Request, Response } from 'express';
+import { SESSION_ID_PATTERN } from '../../common/session-id.ts';
 
 // The sources sit two levels below the root, the bundle (dist/vigil.mjs) one: the root is found
 // by its marker instead.
@@ -43,4 +45,24 @@ export async function ensureDashboardBuilt(): Promise<string> {
   const { build } = await import('vite');
   await build({ configFile: path.join(base, 'web', 'vite.config.ts'), logLevel: 'warn' });
   return out;
+}
+
+/** Seconds since a session's start, as GET /api/sessions/:id/seek reads ?t= (routes/player.ts). */
+const LINK_SECONDS = /^\d{1,9}(\.\d{1,3})?$/;
+const LINK_SEQ = /^\d{1,15}$/;
+
+/**
+ * GET /sessions/:id?t=SECONDS&seq=N, the link to a moment of a recording as people share it: to
+ * the dashboard's player at that moment (`/#/play/ID?t=…&seq=…`). The link grants nothing: the
+ * player's API calls are authorized per session, and one who may not see the session gets the
+ * player's "not found". A malformed id is no link (404); a malformed t or seq is left out.
+ */
+export function sessionLinkRedirect(req: Request, res: Response, next: NextFunction): void {
+  const id = req.params.id;
+  if (typeof id !== 'string' || !SESSION_ID_PATTERN.test(id)) return next();
+  const { t, seq } = req.query;
+  const moment: string[] = [];
+  if (typeof t === 'string' && LINK_SECONDS.test(t)) moment.push(`t=${t}`);
+  if (typeof seq === 'string' && LINK_SEQ.test(seq) && Number(seq) > 0) moment.push(`seq=${seq}`);
+  res.redirect(302, `/#/play/${encodeURIComponent(id)}${moment.length ? `?${moment.join('&')}` : ''}`);
 }

@@ -5,22 +5,23 @@
 // seq, whatever the length of the session before it.
 //
 // One terminal per session: the first channel that asked for a shell or command (or, without
-// one, the first that printed). The screen is at the engineer's size, taken from the pty and its
-// resizes. A mirror nobody asked for in IDLE_MS is dropped; the next viewer builds it again.
+// one, the first that printed; terminal-channel.ts). The screen is at the engineer's size, taken
+// from the pty and its resizes. A mirror nobody asked for in IDLE_MS is dropped; the next viewer
+// builds it again.
 import type { VigilEvent } from '../../common/events/index.ts';
 import type { ScreenSnapshot } from '../../common/live/contract.ts';
 import type { Logger } from '../../common/log.ts';
 import type { RecordingStore } from '../recordings/store/recording-store.ts';
 import { HeadlessScreen } from '../recordings/terminal/headless-screen.ts';
+import { DEFAULT_TERMINAL_SIZE, TerminalChannel } from '../recordings/terminal/terminal-channel.ts';
 import type { SessionTaps } from './session-taps.ts';
 import { ViewerFeed } from './viewer-feed.ts';
 
 const IDLE_MS = 5 * 60_000;
-const DEFAULT_SIZE = { cols: 80, rows: 24 };
 
 class TerminalMirror {
   private screen: HeadlessScreen | null = null;
-  private channel: number | null = null;
+  private readonly terminal = new TerminalChannel();
   /** The last seq whose effect the screen shows (every event up to it was applied). */
   private applied = 0;
   private readonly feed: ViewerFeed;
@@ -44,15 +45,14 @@ class TerminalMirror {
 
   private apply(e: VigilEvent): void {
     const done = () => (this.applied = e.seq);
-    if ((e.type === 'ssh.shell' || e.type === 'ssh.exec') && this.channel === null) {
-      this.channel = e.data.channel;
-      this.open(e.data.pty ?? DEFAULT_SIZE);
-    } else if (e.type === 'term.output' && (this.channel ?? e.data.channel) === e.data.channel) {
-      this.channel = e.data.channel;
-      this.open(DEFAULT_SIZE).enqueue(e.data.text, done);
+    const step = this.terminal.read(e);
+    if (step?.type === 'open') {
+      this.open(step.size);
+    } else if (step?.type === 'output') {
+      this.open(DEFAULT_TERMINAL_SIZE).enqueue(step.text, done);
       return;
-    } else if (e.type === 'term.resize' && e.data.channel === this.channel && this.screen) {
-      this.screen.resize(e.data.cols, e.data.rows, done);
+    } else if (step?.type === 'resize' && this.screen) {
+      this.screen.resize(step.cols, step.rows, done);
       return;
     }
     // Anything else changes nothing on the screen; its seq is applied once what came before is.
@@ -61,7 +61,7 @@ class TerminalMirror {
   }
 
   private open(size: { cols: number; rows: number }): HeadlessScreen {
-    this.screen ??= new HeadlessScreen(size.cols || DEFAULT_SIZE.cols, size.rows || DEFAULT_SIZE.rows);
+    this.screen ??= new HeadlessScreen(size.cols, size.rows);
     return this.screen;
   }
 
@@ -69,10 +69,10 @@ class TerminalMirror {
     this.lastUsed = Date.now();
     await this.ready;
     const screen = this.screen;
-    if (!screen || this.channel === null) return null;
+    if (!screen || this.terminal.channel === null) return null;
     // Let xterm parse what is queued; what arrives meanwhile is in `applied` once parsed.
     await screen.write('');
-    return { sessionId, seq: this.applied, channel: this.channel, cols: screen.cols, rows: screen.rows, data: screen.serialize() };
+    return { sessionId, seq: this.applied, channel: this.terminal.channel, cols: screen.cols, rows: screen.rows, data: screen.serialize() };
   }
 
   dispose(): void {

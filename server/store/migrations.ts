@@ -215,16 +215,24 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN indexer_until timestamptz;
       CREATE INDEX sessions_unindexed_idx ON sessions (updated_at) WHERE indexed_seq < persisted_seq;
 
-      -- A terminal's screen at seq, serialized (escape sequences that redraw it at cols x rows):
-      -- a seek replays the keyframe at or before the moment and the events after it.
+      -- A terminal's state after seq (server/recordings/terminal/keyframer.ts): escape sequences
+      -- that put a fresh terminal of cols x rows (created alt_rows high, prelude written, then
+      -- resized) in that state; a seek replays the keyframe at or before the moment and the events
+      -- after it. hidden: what a keyframer restarted from it needs and no sequence carries.
       CREATE TABLE keyframes (
         session_id text NOT NULL,
         seq bigint NOT NULL,
         time timestamptz NOT NULL,
+        channel integer NOT NULL,
         cols integer NOT NULL,
         rows integer NOT NULL,
+        alt_rows integer NOT NULL,
+        scrollback integer NOT NULL,
         output_bytes bigint NOT NULL,
+        prelude text NOT NULL,
         screen text NOT NULL,
+        approximate text,
+        hidden text,
         PRIMARY KEY (session_id, seq)
       );
 

@@ -62,7 +62,10 @@ export function playerRouter(store: RecordingStore, index: RecordingIndexStore, 
         const from = (keyframe?.seq ?? 0) + 1;
         const want = Math.min(seq - from + 1, READ_LIMIT_MAX);
         const events = want > 0 ? await store.readEvents(session.id, from, want) : [];
-        body.keyframe = keyframe && { seq: keyframe.seq, time: keyframe.time, cols: keyframe.cols, rows: keyframe.rows, screen: keyframe.screen };
+        if (keyframe) {
+          const { seq: at, time, channel, cols, rows, altRows, scrollback, prelude, screen } = keyframe;
+          body.keyframe = { seq: at, time, channel, cols, rows, altRows, scrollback, prelude, screen };
+        }
         body.events = events.map((e) => e.event);
         const last = events.at(-1)?.event.seq ?? from - 1;
         body.next = last < seq ? last + 1 : null;

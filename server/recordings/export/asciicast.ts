@@ -4,13 +4,12 @@
 // first channel that showed output or asked for a pty. Typed input is in the JSON export (where
 // hidden password answers are marked), not here: players show what the screen showed.
 import type { VigilEvent } from '../../../common/events/index.ts';
-
-const DEFAULT_SIZE = { cols: 80, rows: 24 };
+import { DEFAULT_TERMINAL_SIZE, TerminalChannel } from '../terminal/terminal-channel.ts';
 
 export class AsciicastWriter {
   private startMs: number | null = null;
-  private channel: number | null = null;
-  private size = DEFAULT_SIZE;
+  private readonly terminal = new TerminalChannel();
+  private size: { cols: number; rows: number } = DEFAULT_TERMINAL_SIZE;
   private term: string | undefined;
   private headerWritten = false;
   /** Lines held until the header (which needs the size) can be written. */
@@ -26,20 +25,14 @@ export class AsciicastWriter {
       return [];
     }
     this.startMs ??= t;
-    if ((e.type === 'ssh.shell' || e.type === 'ssh.exec') && this.channel === null) {
-      this.channel = e.data.channel;
-      if (e.data.pty) {
-        this.size = { cols: e.data.pty.cols || DEFAULT_SIZE.cols, rows: e.data.pty.rows || DEFAULT_SIZE.rows };
-        this.term = e.data.pty.term;
-      }
+    const step = this.terminal.read(e);
+    if (step?.type === 'open') {
+      this.size = step.size;
+      this.term = step.term;
       return this.header();
     }
-    if (e.type === 'term.output') {
-      this.channel ??= e.data.channel;
-      if (e.data.channel !== this.channel) return [];
-      return this.line(t, 'o', e.data.text);
-    }
-    if (e.type === 'term.resize' && e.data.channel === this.channel) return this.line(t, 'r', `${e.data.cols}x${e.data.rows}`);
+    if (step?.type === 'output') return this.line(t, 'o', step.text);
+    if (step?.type === 'resize') return this.line(t, 'r', `${step.cols}x${step.rows}`);
     return [];
   }
 
@@ -54,7 +47,7 @@ export class AsciicastWriter {
     if (!this.headerWritten) {
       this.held.push(text);
       // Output before any channel said its size: the default size it is.
-      return code === 'o' && this.channel !== null ? this.header() : [];
+      return code === 'o' && this.terminal.channel !== null ? this.header() : [];
     }
     return [text];
   }

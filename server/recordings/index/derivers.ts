@@ -1,6 +1,8 @@
 // Which derivers index a session, by its protocol: every session gets timeline markers and search
 // documents (PostgreSQL sessions also the statement index); terminal sessions get keyframes.
+import type { RecordingStore } from '../store/recording-store.ts';
 import { SearchExtractor } from '../search/search-documents.ts';
+import { Keyframer, type Keyframe } from '../terminal/keyframer.ts';
 import { saveExtractor, writeDocuments, writeStatements } from '../search/search-index.ts';
 import type { RecordingIndexStore } from './index-store.ts';
 import type { DeriverFactory, SessionDeriver } from './indexer.ts';
@@ -40,4 +42,39 @@ async function searchDeriver(session: { id: string; indexedSeq: number }, index:
   };
 }
 
-export const recordingDerivers: DeriverFactory = async (session, index) => [markerDeriver(), await searchDeriver(session, index)];
+/** Events read at a time when a keyframer catches up after a restart. */
+const CATCH_UP_PAGE = 5000;
+
+/**
+ * Terminal keyframes (terminal/keyframer.ts). A keyframer that was not running here goes on from
+ * the last exact keyframe stored before where indexing stopped: it reads the events between the
+ * two again (the keyframes it makes meanwhile are stored already) and then makes the same
+ * keyframes as the one that ran from the start.
+ */
+async function keyframeDeriver(session: { id: string; indexedSeq: number }, index: RecordingIndexStore, store: RecordingStore): Promise<SessionDeriver> {
+  const from = session.indexedSeq > 0 ? await index.resumeKeyframe(session.id, session.indexedSeq) : null;
+  const keyframer = new Keyframer({}, (from ?? undefined) as Keyframe | undefined);
+  try {
+    for (let next = (from?.seq ?? 0) + 1; next <= session.indexedSeq;) {
+      const page = await store.readEvents(session.id, next, Math.min(CATCH_UP_PAGE, session.indexedSeq - next + 1));
+      if (page.length === 0) break;
+      await keyframer.feed(page.map((e) => e.event));
+      next = page[page.length - 1].event.seq + 1;
+    }
+  } catch (err) {
+    keyframer.dispose();
+    throw err;
+  }
+  return {
+    async feed(events) {
+      return { keyframes: await keyframer.feed(events) };
+    },
+    dispose: () => keyframer.dispose(),
+  };
+}
+
+export const recordingDerivers: DeriverFactory = async (session, { index, store }) => [
+  markerDeriver(),
+  await searchDeriver(session, index),
+  ...(session.protocol === 'ssh' ? [await keyframeDeriver(session, index, store)] : []),
+];

@@ -10,6 +10,10 @@ import type { KeyframeView, MarkerKind, TimelineMarker } from '../../../common/a
 export interface StoredKeyframe extends KeyframeView {
   /** Terminal output bytes from the start of the session to seq (the keyframer's policy). */
   outputBytes: number;
+  /** What the keyframe leaves out, on the rare one that could not be exact. */
+  approximate?: string;
+  /** What a keyframer restarted from it needs (JSON; players never see it). */
+  hidden?: unknown;
 }
 
 export interface MarkerRow {
@@ -38,6 +42,20 @@ export interface IndexBatch {
 }
 
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+const KEYFRAME_COLUMNS = `seq, ${iso('time')} AS time, channel, cols, rows, alt_rows, scrollback, output_bytes, prelude, screen, approximate, hidden`;
+
+interface KeyframeRow {
+  seq: number; time: string; channel: number; cols: number; rows: number; alt_rows: number; scrollback: number;
+  output_bytes: number; prelude: string; screen: string; approximate: string | null; hidden: string | null;
+}
+
+const toKeyframe = (r: KeyframeRow): StoredKeyframe => ({
+  seq: Number(r.seq), time: r.time, channel: r.channel, cols: r.cols, rows: r.rows, altRows: r.alt_rows, scrollback: r.scrollback,
+  outputBytes: Number(r.output_bytes), prelude: r.prelude, screen: r.screen,
+  ...(r.approximate === null ? {} : { approximate: r.approximate }),
+  ...(r.hidden === null ? {} : { hidden: JSON.parse(r.hidden) as unknown }),
+});
 
 /** Markers per timeline answer: a long session's timeline is drawn from at most this many. */
 export const MARKERS_MAX = 5000;
@@ -82,10 +100,13 @@ export class RecordingIndexStore {
       if (batch.keyframes.length > 0) {
         const k = batch.keyframes;
         await tx.query(
-          `INSERT INTO keyframes (session_id, seq, time, cols, rows, output_bytes, screen)
-           SELECT $1, * FROM unnest($2::int8[], $3::timestamptz[], $4::int4[], $5::int4[], $6::int8[], $7::text[])
+          `INSERT INTO keyframes (session_id, seq, time, channel, cols, rows, alt_rows, scrollback, output_bytes, prelude, screen, approximate, hidden)
+           SELECT $1, * FROM unnest($2::int8[], $3::timestamptz[], $4::int4[], $5::int4[], $6::int4[], $7::int4[], $8::int4[], $9::int8[],
+             $10::text[], $11::text[], $12::text[], $13::text[])
            ON CONFLICT (session_id, seq) DO NOTHING`,
-          [sessionId, k.map((x) => x.seq), k.map((x) => x.time), k.map((x) => x.cols), k.map((x) => x.rows), k.map((x) => x.outputBytes), k.map((x) => x.screen)]);
+          [sessionId, k.map((x) => x.seq), k.map((x) => x.time), k.map((x) => x.channel), k.map((x) => x.cols), k.map((x) => x.rows),
+            k.map((x) => x.altRows), k.map((x) => x.scrollback), k.map((x) => x.outputBytes), k.map((x) => x.prelude), k.map((x) => x.screen),
+            k.map((x) => x.approximate ?? null), k.map((x) => (x.hidden === undefined ? null : JSON.stringify(x.hidden)))]);
       }
       if (batch.markers.length > 0) {
         const m = batch.markers;
@@ -131,13 +152,25 @@ export class RecordingIndexStore {
     return Number(rows[0]?.indexed_seq ?? 0);
   }
 
-  /** The last keyframe at or before seq. */
+  /**
+   * The last keyframe at or before seq: a seek restores it and replays the events after it. An
+   * approximate one too: what it leaves out shows only through a resize, and the keyframer makes
+   * a keyframe at that resize; an older exact one would be replayed across it.
+   */
   async keyframeAt(sessionId: string, seq: number): Promise<StoredKeyframe | null> {
-    const { rows } = await this.#client.query<{ seq: number; time: string; cols: number; rows: number; output_bytes: number; screen: string }>(
-      `SELECT seq, ${iso('time')} AS time, cols, rows, output_bytes, screen FROM keyframes
-       WHERE session_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1`, [sessionId, seq]);
-    const row = rows[0];
-    return row ? { seq: Number(row.seq), time: row.time, cols: row.cols, rows: row.rows, outputBytes: Number(row.output_bytes), screen: row.screen } : null;
+    return this.#lastKeyframe(sessionId, seq, false);
+  }
+
+  /** The last exact keyframe at or before seq: where a keyframer restarted goes on from. */
+  async resumeKeyframe(sessionId: string, seq: number): Promise<StoredKeyframe | null> {
+    return this.#lastKeyframe(sessionId, seq, true);
+  }
+
+  async #lastKeyframe(sessionId: string, seq: number, exact: boolean): Promise<StoredKeyframe | null> {
+    const { rows } = await this.#client.query<KeyframeRow>(
+      `SELECT ${KEYFRAME_COLUMNS} FROM keyframes WHERE session_id = $1 AND seq <= $2 ${exact ? 'AND approximate IS NULL' : ''}
+       ORDER BY seq DESC LIMIT 1`, [sessionId, seq]);
+    return rows[0] ? toKeyframe(rows[0]) : null;
   }
 
   /** The seqs of a session's keyframes (the player prefetches around them). */

@@ -27,7 +27,10 @@ export interface SessionDeriver {
 }
 
 /** Makes the derivers of a session that is indexed from `indexedSeq` on (0: from its start). */
-export type DeriverFactory = (session: { id: string; protocol: string; indexedSeq: number }, index: RecordingIndexStore) => Promise<SessionDeriver[]>;
+export type DeriverFactory = (
+  session: { id: string; protocol: string; indexedSeq: number },
+  from: { index: RecordingIndexStore; store: RecordingStore },
+) => Promise<SessionDeriver[]>;
 
 export interface IndexerOptions {
   store: RecordingStore;
@@ -133,7 +136,7 @@ export class RecordingIndexer {
       warm = undefined;
     }
     if (!warm) {
-      warm = { nextSeq: from + 1, derivers: await this.#opts.derivers({ id, protocol: claim.protocol, indexedSeq: from }, index), usedAt: 0 };
+      warm = { nextSeq: from + 1, derivers: await this.#opts.derivers({ id, protocol: claim.protocol, indexedSeq: from }, { index, store }), usedAt: 0 };
       this.#warm.set(id, warm);
     }
     warm.usedAt = Date.now();

@@ -1,0 +1,89 @@
+// What the dashboard asks the hub about recordings besides playing them: search across them
+// (GET /api/search) and inside one (GET /api/sessions/:id/search), the notes pinned to their
+// moments, and their shares. Through lib/api.ts (the login cookie, the CSRF token).
+//
+// The search answers are typed here because common/api-contract.ts does not hold them yet (the
+// hub's own types are server/recordings/search/search-index.ts: SearchResults, SearchHit,
+// SessionSearchResults); they belong there, next to the other responses.
+import { del, get, post } from './api.ts';
+import type { AnnotationView, SharedWithMeResponse, ShareView } from '../../../common/api-contract.ts';
+
+export type SearchKind = 'query' | 'command' | 'input' | 'output';
+
+/** A stretch of recorded text around a match; highlights are [start, end) offsets into text (UTF-16). Hostile text. */
+export interface Snippet {
+  text: string;
+  highlights: { start: number; end: number }[];
+}
+
+export interface SearchHit {
+  sessionId: string;
+  seq: number;
+  kind: SearchKind;
+  part: number;
+  time: string;
+  rank: number;
+  snippet: Snippet;
+}
+
+export interface SessionMatches {
+  sessionId: string;
+  user: string;
+  target: string;
+  protocol: string;
+  startedAt: string;
+  endedAt: string | null;
+  endReason: string | null;
+  hitCount: number;
+  hits: SearchHit[];
+}
+
+export interface SearchResults {
+  sessions: SessionMatches[];
+  /** Older sessions may match: ask again with it. A page may end early, even empty, with one. */
+  nextCursor: string | null;
+}
+
+export interface SessionSearchResults {
+  /** In seq order. */
+  hits: SearchHit[];
+  /** More hits from this seq on. */
+  nextSeq: number | null;
+}
+
+/** The body of POST /api/sessions/:id/shares. */
+export interface NewShare {
+  users?: string[];
+  group?: string;
+  expiresInHours?: number;
+  note?: string;
+}
+
+const sessionPath = (sessionId: string) => `/api/sessions/${encodeURIComponent(sessionId)}`;
+
+/** `params`: the query string's parameters (lib/search/search-route.ts builds them). */
+export const searchRecordings = (params: URLSearchParams) => get<SearchResults>(`/api/search?${params}`);
+
+export const searchSession = (sessionId: string, text: string, fromSeq?: number) =>
+  get<SessionSearchResults>(`${sessionPath(sessionId)}/search?${new URLSearchParams({ q: text, ...(fromSeq ? { from: String(fromSeq) } : {}) })}`);
+
+export const listAnnotations = async (sessionId: string) =>
+  (await get<{ annotations: AnnotationView[] }>(`${sessionPath(sessionId)}/annotations`)).annotations;
+
+export const annotate = async (sessionId: string, seq: number, text: string) =>
+  (await post<{ annotation: AnnotationView }>(`${sessionPath(sessionId)}/annotations`, { seq, text })).annotation;
+
+export const listShares = async (sessionId: string) => (await get<{ shares: ShareView[] }>(`${sessionPath(sessionId)}/shares`)).shares;
+
+export const createShare = async (sessionId: string, share: NewShare) =>
+  (await post<{ share: ShareView }>(`${sessionPath(sessionId)}/shares`, share)).share;
+
+export const revokeShare = async (shareId: number) => {
+  await del(`/api/shares/${shareId}`);
+};
+
+export const sharedWithMe = async () => (await get<SharedWithMeResponse>('/api/shares')).shares;
+
+/** The time of the first event at or after seq (null: none stored there). */
+export const eventTimeAt = async (sessionId: string, seq: number): Promise<string | null> =>
+  (await get<{ events: Array<{ seq: number; time: string }> }>(`${sessionPath(sessionId)}/events?from=${Math.max(1, Math.floor(seq))}&limit=1`)).events[0]?.time ?? null;
