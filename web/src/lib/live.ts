@@ -5,7 +5,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServer, LiveSessionView, ScreenSnapshot, ServerToClient, Viewer } from '../../../common/live/contract.ts';
 import type { VigilEvent } from '../../../common/events/schema.ts';
-import type { AccessRequestView } from '../../../common/api-contract.ts';
+import type { AccessRequestView, AnnotationView } from '../../../common/api-contract.ts';
 
 type LiveSocket = Socket<ServerToClient, ClientToServer>;
 let socket: LiveSocket | null = null;
@@ -116,4 +116,43 @@ export function followAccessRequests(handlers: { list(requests: AccessRequestVie
     ['access:requests', (p: { requests: AccessRequestView[] }) => handlers.list(p.requests)],
     ['access:request', (p: { request: AccessRequestView }) => handlers.changed(p.request)],
   ], handlers.error);
+}
+
+export interface AnnotationHandlers {
+  /** A note pinned to the recording, by anyone, on any hub (this viewer's own too). */
+  note(annotation: AnnotationView): void;
+  /** The hub follows the recording for this page (again after a reconnect: notes made meanwhile were not pushed). */
+  followed(again: boolean): void;
+  /** The connection dropped: nothing is pushed until it is followed again. */
+  lost(): void;
+  error(message: string): void;
+}
+
+/** The notes pinned to a recording as they are made, while the view is open. */
+export function followAnnotations(sessionId: string, handlers: AnnotationHandlers): () => void {
+  const s = connection();
+  let times = 0;
+  const onNote = (a: AnnotationView) => {
+    if (a.sessionId === sessionId) handlers.note(a);
+  };
+  const followNow = () => {
+    s.emit('annotations:follow', { sessionId }, (ack) => {
+      if (!ack.ok) return handlers.error(ack.error.message);
+      handlers.followed(times++ > 0);
+    });
+  };
+  const onConnectError = (err: Error) => handlers.error(`live connection failed: ${err.message}`);
+  const onDisconnect = () => handlers.lost();
+  s.on('annotation', onNote);
+  s.on('connect', followNow);
+  s.on('disconnect', onDisconnect);
+  s.on('connect_error', onConnectError);
+  if (s.connected) followNow();
+  return () => {
+    s.off('annotation', onNote);
+    s.off('connect', followNow);
+    s.off('disconnect', onDisconnect);
+    s.off('connect_error', onConnectError);
+    if (s.connected) s.emit('annotations:unfollow', { sessionId }, () => undefined);
+  };
 }

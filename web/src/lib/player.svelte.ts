@@ -6,12 +6,16 @@ import type { VigilEvent } from '../../../common/events/schema.ts';
 import { newPlaybackState, PlaybackEngine } from './playback/engine.ts';
 import { httpSource, type Moment } from './playback/source.ts';
 import { pairStatements, type Statement } from './playback/statements.ts';
+import { withNoteMarkers } from './notes/note-list.ts';
+import { timeHeld } from './notes/moment-times.ts';
 
 export class Player extends PlaybackEngine {
   /** The moment a link named, marked on the timeline (ms since the start), and its seq. */
   mark = $state<{ ms: number; seq: number | null } | null>(null);
   /** The statement or event picked in a list: a link to this moment names it. */
   selectedSeq = $state<number | null>(null);
+  /** The notes' marks (lib/notes), shown on the timeline with the hub's. */
+  noteMarkers = $state.raw<TimelineMarker[]>([]);
   /** The events held around the playhead (a bounded window, not the recording), as of state.version. */
   readonly held: readonly VigilEvent[] = $derived.by(() => {
     void this.state.version;
@@ -40,7 +44,12 @@ export class Player extends PlaybackEngine {
 
   get timelineMarkers(): TimelineMarker[] {
     void this.state.version;
-    return this.markers;
+    return withNoteMarkers(this.markers, this.noteMarkers);
+  }
+
+  /** The time of the event `seq` when it is among the events held now (not followed: a lookup). */
+  heldTime(seq: number): string | null {
+    return timeHeld(this.events(), seq);
   }
 }
 
