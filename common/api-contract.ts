@@ -229,3 +229,61 @@ export interface AnnotationView {
   text: string;
   createdAt: string;
 }
+
+/** What a search document is: SQL run, a command executed, a line typed, text shown. */
+export type SearchKind = 'query' | 'command' | 'input' | 'output';
+
+/** A stretch of recorded text around a match; highlights are [start, end) offsets into text (UTF-16). Hostile text. */
+export interface Snippet {
+  text: string;
+  highlights: { start: number; end: number }[];
+}
+
+/** A match in a recording: its moment (seq) and a snippet. */
+export interface SearchHit {
+  sessionId: string;
+  seq: number;
+  kind: SearchKind;
+  /** Which of the texts of this kind that begin at seq (a pasted block, a long statement cut up). */
+  part: number;
+  time: string;
+  snippet: Snippet;
+  /**
+   * 1 to 5: 1 for a match, +2 when the words occur together as typed, +1 when each is a whole
+   * word, +1 for what the person did (a query, command or typed line) over what was shown.
+   */
+  rank: number;
+}
+
+export interface SessionMatches {
+  sessionId: string;
+  user: string;
+  target: string;
+  protocol: string;
+  startedAt: string;
+  endedAt: string | null;
+  endReason: string | null;
+  /** Every matching document in the session (GET /api/sessions/:id/search lists them). */
+  hitCount: number;
+  /** The best of them: highest rank first, then in seq order. */
+  hits: SearchHit[];
+}
+
+/** GET /api/search. */
+export interface SearchResults {
+  /** Sessions with matches, newest first (by start, then id, as the session list pages). */
+  sessions: SessionMatches[];
+  /**
+   * More may match in older sessions: pass it back as cursor. A page can end early (even empty)
+   * with a cursor when its reading budget ran out: the next page continues the walk.
+   */
+  nextCursor: string | null;
+}
+
+/** GET /api/sessions/:id/search: find-next in one recording. */
+export interface SessionSearchResults {
+  /** In seq order (then kind and part). */
+  hits: SearchHit[];
+  /** More hits from this seq on: pass it back as `from`. */
+  nextSeq: number | null;
+}

@@ -3,6 +3,7 @@
 // events again writes nothing. Reads are bounded however common the words are: a search reads a
 // budget of sessions' documents through their key, or at most probeLimit matches through the text
 // indexes (see SearchTuning).
+import type { SearchHit, SearchResults, SessionMatches, SessionSearchResults } from '../../../common/api-contract.ts';
 import { z } from 'zod';
 import { SessionEndReason } from '../../../common/events/index.ts';
 import { decodeSessionCursor, encodeSessionCursor, StoreInputError, type SessionCursor } from '../store/session-filter.ts';
@@ -143,45 +144,8 @@ const SearchQuerySchema = z.strictObject({
   /** nextCursor of the previous page. */
   cursor: z.string().max(1024).optional(),
 });
+export type { SearchHit, SearchResults, SessionMatches, SessionSearchResults };
 export type SearchQuery = z.input<typeof SearchQuerySchema>;
-
-export interface SearchHit {
-  sessionId: string;
-  seq: number;
-  kind: SearchKind;
-  part: number;
-  time: string;
-  snippet: Snippet;
-  /**
-   * 1 to 5: 1 for a match, +2 when the words occur together as typed, +1 when each is a whole
-   * word, +1 for what the person did (a query, command or typed line) over what was shown.
-   */
-  rank: number;
-}
-
-export interface SessionMatches {
-  sessionId: string;
-  user: string;
-  target: string;
-  protocol: string;
-  startedAt: string;
-  endedAt: string | null;
-  endReason: string | null;
-  /** Every matching document in the session (searchSession lists them). */
-  hitCount: number;
-  /** The best of them: highest rank first, then in seq order. */
-  hits: SearchHit[];
-}
-
-export interface SearchResults {
-  /** Sessions with matches, newest first (by start, then id, as the session list pages). */
-  sessions: SessionMatches[];
-  /**
-   * More may match in older sessions: pass it back as cursor. A page can end early (even empty)
-   * with a cursor when its reading budget ran out: the next page continues the walk.
-   */
-  nextCursor: string | null;
-}
 
 interface NormalizedQuery {
   search: ParsedSearch;
@@ -482,12 +446,6 @@ function cursorAfter(s: SessionMatches): string {
 
 // ---- one recording -------------------------------------------------------------------------------
 
-export interface SessionSearchResults {
-  /** In seq order (then kind and part). */
-  hits: SearchHit[];
-  /** More hits from this seq on: pass it back as fromSeq. */
-  nextSeq: number | null;
-}
 
 /** Every match in one recording, in seq order, from fromSeq (for find-next in the player). */
 export async function searchSession(

@@ -9,6 +9,7 @@
 //   trigram can find it ("rm" finds `rm -rf /`, not "firmware");
 // - "quoted words" are one term, matched as they are written, spaces included.
 // A search with nothing an index can find (only punctuation) is refused: it would read everything.
+import type { Snippet } from '../../../common/api-contract.ts';
 import { StoreInputError } from '../store/session-filter.ts';
 
 export const SEARCH_TEXT_MAX = 256;
@@ -33,10 +34,7 @@ export interface ParsedSearch {
 }
 
 /** A stretch of a document around a match; highlights are [start, end) offsets into text (UTF-16). */
-export interface Snippet {
-  text: string;
-  highlights: { start: number; end: number }[];
-}
+export type { Snippet };
 
 const TRIGRAM_RUN = /[\p{L}\p{N}]{3}/u;
 const WORD_CHAR = /[\p{L}\p{N}]/u;

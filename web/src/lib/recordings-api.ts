@@ -6,50 +6,9 @@
 // hub's own types are server/recordings/search/search-index.ts: SearchResults, SearchHit,
 // SessionSearchResults); they belong there, next to the other responses.
 import { del, get, post } from './api.ts';
-import type { AnnotationView, SharedWithMeResponse, ShareView } from '../../../common/api-contract.ts';
+import type { AnnotationView, SearchResults, SessionSearchResults, SharedWithMeResponse, ShareView } from '../../../common/api-contract.ts';
 
-export type SearchKind = 'query' | 'command' | 'input' | 'output';
-
-/** A stretch of recorded text around a match; highlights are [start, end) offsets into text (UTF-16). Hostile text. */
-export interface Snippet {
-  text: string;
-  highlights: { start: number; end: number }[];
-}
-
-export interface SearchHit {
-  sessionId: string;
-  seq: number;
-  kind: SearchKind;
-  part: number;
-  time: string;
-  rank: number;
-  snippet: Snippet;
-}
-
-export interface SessionMatches {
-  sessionId: string;
-  user: string;
-  target: string;
-  protocol: string;
-  startedAt: string;
-  endedAt: string | null;
-  endReason: string | null;
-  hitCount: number;
-  hits: SearchHit[];
-}
-
-export interface SearchResults {
-  sessions: SessionMatches[];
-  /** Older sessions may match: ask again with it. A page may end early, even empty, with one. */
-  nextCursor: string | null;
-}
-
-export interface SessionSearchResults {
-  /** In seq order. */
-  hits: SearchHit[];
-  /** More hits from this seq on. */
-  nextSeq: number | null;
-}
+export type { SearchHit, SearchKind, SearchResults, SessionMatches, SessionSearchResults, Snippet } from '../../../common/api-contract.ts';
 
 /** The body of POST /api/sessions/:id/shares. */
 export interface NewShare {
