@@ -1,6 +1,6 @@
 // `vigil dev` records two sessions of its own on a fresh store, through its own agent as the demo
 // user, so the player has something to replay at once: a psql-like session on the demo database
-// (queries with masked results, an error, a slow statement) and a shell on the demo shell (typed
+// (queries with masked results, an error) and a shell on the demo shell (typed
 // commands, output, a full-screen redraw, a resize). They are real sessions: the agent proxies,
 // masks and records them like any other.
 import pg from 'pg';
@@ -25,7 +25,6 @@ const PSQL_SCRIPT = [
   'select count(*) from customers',
   'select id, name, email, ssn, card_number from customers order by id limit 5',
   'select item, amount, status from orders where amount > 100 order by amount desc limit 10',
-  'select pg_sleep(1.2), \'a slow statement\' as note',
   'select * from no_such_table',
   'select service, token from api_credentials',
 ];
@@ -53,7 +52,7 @@ async function recordPsql(uri: string): Promise<void> {
   try {
     for (const sql of PSQL_SCRIPT) {
       await client.query(sql).catch(() => undefined);
-      await pause(300);
+      await pause(150);
     }
   } finally {
     await client.end();
@@ -78,10 +77,10 @@ async function recordShell(port: number, target: string, token: string): Promise
             // Typed a key at a time, as a person would.
             for (const ch of `${line}\r`) {
               stream.write(ch);
-              await pause(40);
+              await pause(15);
             }
             if (i === 2) stream.setWindow(36, 120, 0, 0);
-            await pause(600);
+            await pause(300);
           }
         })().catch(reject);
       });

@@ -79,7 +79,7 @@ describe('vigil dev, end to end with psql', () => {
     }, { timeout: 120_000, interval: 1000 }).toEqual(['postgres', 'ssh']);
     for (const s of found) demoSessions.add(s.id);
     const pgSession = found.find((s) => s.protocol === 'postgres')!;
-    expect(pgSession.queryCount).toBeGreaterThanOrEqual(6);
+    expect(pgSession.queryCount).toBeGreaterThanOrEqual(5);
     const shown = await runVigil(['sessions', 'show', pgSession.id], env, { cwd: dir });
     expect(shown.stdout).toContain('masked EMAIL×5 SECRET_COLUMN×10');
     const shell = await runVigil(['export', found.find((s) => s.protocol === 'ssh')!.id, '--format', 'asciicast'], env, { cwd: dir });

@@ -1,11 +1,11 @@
 // Which derivers index a session, by its protocol: every session gets timeline markers and search
 // documents (PostgreSQL sessions also the statement index); terminal sessions get keyframes.
 import type { RecordingStore } from '../store/recording-store.ts';
-import { SearchExtractor } from '../search/search-documents.ts';
+import { SearchExtractor, type Extracted } from '../search/search-documents.ts';
 import { Keyframer, type Keyframe } from '../terminal/keyframer.ts';
 import { saveExtractor, writeDocuments, writeStatements } from '../search/search-index.ts';
 import type { RecordingIndexStore } from './index-store.ts';
-import type { DeriverFactory, SessionDeriver } from './indexer.ts';
+import type { Derived, DeriverFactory, SessionDeriver } from './indexer.ts';
 import { markerOf, typedLineMarker } from './timeline-markers.ts';
 
 /** The markers of each event on its own (typed lines come with the search documents). */
@@ -25,19 +25,18 @@ function markerDeriver(): SessionDeriver {
 async function searchDeriver(session: { id: string; indexedSeq: number }, index: RecordingIndexStore): Promise<SessionDeriver> {
   const saved = await index.loadSearchState(session.id);
   const extractor = saved && saved.nextSeq === session.indexedSeq + 1 ? saved : SearchExtractor.start(session.id, { fromSeq: session.indexedSeq + 1 });
-  return {
-    async feed(events) {
-      const { documents, statements } = extractor.push(events);
-      const lines = documents.filter((d) => d.kind === 'input' && d.part === 0);
-      return {
-        markers: lines.flatMap((d) => typedLineMarker(d) ?? []),
-        write: async (tx) => {
-          await writeDocuments(tx, documents);
-          await writeStatements(tx, statements);
-          await saveExtractor(tx, extractor);
-        },
-      };
+  const derive = ({ documents, statements }: Extracted): Derived => ({
+    markers: documents.filter((d) => d.kind === 'input' && d.part === 0).flatMap((d) => typedLineMarker(d) ?? []),
+    write: async (tx) => {
+      await writeDocuments(tx, documents);
+      await writeStatements(tx, statements);
+      await saveExtractor(tx, extractor);
     },
+  });
+  return {
+    feed: async (events) => derive(extractor.push(events)),
+    // A quiet live session: its last output chunk becomes searchable without waiting for more.
+    idle: async () => derive(extractor.flush()),
     dispose() {},
   };
 }

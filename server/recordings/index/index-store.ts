@@ -154,8 +154,9 @@ export class RecordingIndexStore {
 
   /**
    * The last keyframe at or before seq: a seek restores it and replays the events after it. An
-   * approximate one too: what it leaves out shows only through a resize, and the keyframer makes
-   * a keyframe at that resize; an older exact one would be replayed across it.
+   * approximate one too: a seek from it shows the right screen up to the next keyframe (the
+   * keyframer checks that), though its hidden state may differ; an older exact one could be
+   * replayed across a resize that no keyframe state carries.
    */
   async keyframeAt(sessionId: string, seq: number): Promise<StoredKeyframe | null> {
     return this.#lastKeyframe(sessionId, seq, false);

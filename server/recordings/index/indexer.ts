@@ -23,8 +23,13 @@ export interface Derived {
 /** Derives one kind of thing from a session's events, fed in seq order from `fromSeq`. */
 export interface SessionDeriver {
   feed(events: readonly VigilEvent[]): Promise<Derived>;
+  /** The session went quiet (live, nothing new for a while): what was held for more may go out now. */
+  idle?(): Promise<Derived>;
   dispose(): void;
 }
+
+/** A live session quiet this long has what its derivers held back written (search: its last output). */
+const IDLE_FLUSH_MS = 2000;
 
 /** Makes the derivers of a session that is indexed from `indexedSeq` on (0: from its start). */
 export type DeriverFactory = (
@@ -52,6 +57,9 @@ interface Warm {
   nextSeq: number;
   derivers: SessionDeriver[];
   usedAt: number;
+  /** When the last events were fed, and whether the derivers were told of the quiet since. */
+  fedAt: number;
+  flushed: boolean;
 }
 
 export class RecordingIndexer {
@@ -115,12 +123,13 @@ export class RecordingIndexer {
           if (this.#stopping) break;
           await this.#indexSession(id);
         }
+        await this.#flushQuiet();
         this.#evictCold();
       } catch (err) {
         this.#log.warn({ err: (err as Error).message }, 'indexing step failed; trying again');
       }
       if (this.#stopping) break;
-      if (this.#nudged.size === 0) await this.#sleep(Math.max(10, nextScan - Date.now()));
+      if (this.#nudged.size === 0) await this.#sleep(Math.max(10, Math.min(nextScan - Date.now(), IDLE_FLUSH_MS / 2)));
     }
   }
 
@@ -136,7 +145,7 @@ export class RecordingIndexer {
       warm = undefined;
     }
     if (!warm) {
-      warm = { nextSeq: from + 1, derivers: await this.#opts.derivers({ id, protocol: claim.protocol, indexedSeq: from }, { index, store }), usedAt: 0 };
+      warm = { nextSeq: from + 1, derivers: await this.#opts.derivers({ id, protocol: claim.protocol, indexedSeq: from }, { index, store }), usedAt: 0, fedAt: 0, flushed: true };
       this.#warm.set(id, warm);
     }
     warm.usedAt = Date.now();
@@ -158,6 +167,8 @@ export class RecordingIndexer {
       this.#indexedEvents += run.length;
       from = to;
       warm.nextSeq = to + 1;
+      warm.fedAt = Date.now();
+      warm.flushed = claim.ended;
     }
     if (from >= claim.persistedSeq) {
       if (claim.ended) {
@@ -167,6 +178,32 @@ export class RecordingIndexer {
       }
     } else {
       this.#nudged.add(id);
+    }
+  }
+
+  /** Live sessions caught up and quiet for IDLE_FLUSH_MS: their derivers write what they held back. */
+  async #flushQuiet(): Promise<void> {
+    const { index, owner, leaseMs } = this.#opts;
+    for (const [id, warm] of [...this.#warm]) {
+      if (this.#stopping) return;
+      if (warm.flushed || Date.now() - warm.fedAt < IDLE_FLUSH_MS) continue;
+      warm.flushed = true;
+      const claim = await index.claim(id, owner, leaseMs);
+      const at = warm.nextSeq - 1;
+      if (!claim || claim.indexedSeq !== at) {
+        this.#drop(id);
+        continue;
+      }
+      if (claim.persistedSeq > at) continue;
+      const derived = await Promise.all(warm.derivers.map((d) => d.idle?.() ?? Promise.resolve({} as Derived)));
+      const saved = await index.save(id, owner, at, at, {
+        keyframes: derived.flatMap((d) => d.keyframes ?? []),
+        markers: derived.flatMap((d) => d.markers ?? []),
+        also: async (tx) => {
+          for (const d of derived) await d.write?.(tx);
+        },
+      });
+      if (!saved) this.#drop(id);
     }
   }
 

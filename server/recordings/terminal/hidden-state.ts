@@ -1,10 +1,10 @@
 // State xterm keeps that no escape sequence recreates and that only a later resize brings back
 // into view: tab stops past the right margin, combined strings past the end of lines (left there
 // by a reflow), and the alternate buffer's saved cursor past its margin or below its screen. A
-// keyframe cannot give these to a player, and need not (the keyframer makes a keyframe at any
-// resize that would bring them back); but a Keyframer restarted from a keyframe must hold them to
-// go on as the first one would have. So a keyframe carries them as data, and a restarted
-// Keyframer puts them back (players ignore them).
+// keyframe cannot give these to a player, and need not (at a resize that would bring them back
+// the keyframer checks the seek, and makes a keyframe if it went wrong); but a Keyframer restarted
+// from a keyframe must hold them to go on as the first one would have. So a keyframe carries them
+// as data, and a restarted Keyframer puts them back (players ignore them).
 import type { VirtualTerminal, XtermBuffer } from './virtual-terminal.ts';
 
 export interface HiddenState {

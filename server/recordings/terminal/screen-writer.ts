@@ -560,7 +560,7 @@ class ScreenWriter {
     if (underlined && !hasExtended) this.problems.push('saved attributes underlined without extended attributes');
     let fix = false;
     // Past the last column: a pending wrap (or the hidden alternate buffer's, not pulled in when
-    // the terminal narrowed: the same until it widens, where the keyframer makes a keyframe).
+    // the terminal narrowed: the same until it widens, where the keyframer checks the seek).
     if (buffer.savedX >= this.cols) fix = this.ensurePending(row);
     else this.column(buffer.savedX);
     this.setAttrs(this.table.get(fg, bg, underlined ? 1 : 0));

@@ -111,6 +111,12 @@ export interface CompareOptions {
    * rest of the history only has to take the same room. Default: all of them.
    */
   rows?: number;
+  /**
+   * Whether the combined strings lines keep for overwritten cells count (default true). Only the
+   * reflow of a change of width reads them: until then, two terminals that differ in them alone
+   * show the same and go on the same.
+   */
+  staleStrings?: boolean;
 }
 
 /**
@@ -126,16 +132,17 @@ export function compareTerminals(a: VirtualTerminal, b: VirtualTerminal, options
   const na = ca._bufferService.buffers.normal;
   const nb = cb._bufferService.buffers.normal;
   const rowsCompared = options.rows ?? TERMINAL_SCROLLBACK + a.rows;
+  const stale = options.staleStrings ?? true;
   return (
-    compareBuffer('normal', a, b, na, nb, rowsCompared, !alt) ??
+    compareBuffer('normal', a, b, na, nb, rowsCompared, !alt, stale) ??
     (alt
-      ? compareBuffer('alternate', a, b, ca._bufferService.buffers.alt, cb._bufferService.buffers.alt, a.rows, true)
+      ? compareBuffer('alternate', a, b, ca._bufferService.buffers.alt, cb._bufferService.buffers.alt, a.rows, true, stale)
       : compareSaved('alternate', a, b, ca._bufferService.buffers.alt, cb._bufferService.buffers.alt)) ??
     compareGlobal(a, b)
   );
 }
 
-function compareBuffer(name: string, a: VirtualTerminal, b: VirtualTerminal, ba: XtermBuffer, bb: XtermBuffer, rows: number, active: boolean): string | null {
+function compareBuffer(name: string, a: VirtualTerminal, b: VirtualTerminal, ba: XtermBuffer, bb: XtermBuffer, rows: number, active: boolean, staleStrings: boolean): string | null {
   const la = ba.lines.length;
   if (la !== bb.lines.length) return `${name}: ${la} vs ${bb.lines.length} lines`;
   if (ba.lines.maxLength !== bb.lines.maxLength) return `${name}: room for ${ba.lines.maxLength} vs ${bb.lines.maxLength} lines`;
@@ -150,7 +157,7 @@ function compareBuffer(name: string, a: VirtualTerminal, b: VirtualTerminal, ba:
     const lineA = ba.lines.get(i)!;
     const lineB = bb.lines.get(i)!;
     if ((i > first || firstWrapShows) && lineA.isWrapped !== lineB.isWrapped) return `${name} line ${i}: wrapped ${lineA.isWrapped} vs ${lineB.isWrapped}`;
-    const diff = compareLine(a, b, lineA, lineB, cellA, cellB);
+    const diff = compareLine(a, b, lineA, lineB, cellA, cellB, staleStrings);
     if (diff) return `${name} line ${i} (${i - ba.ybase} on screen): ${diff}`;
   }
   // The normal buffer's cursor counts even behind the alternate screen: the serialize addon shows it.
@@ -165,7 +172,7 @@ function compareBuffer(name: string, a: VirtualTerminal, b: VirtualTerminal, ba:
 function compareSaved(name: string, a: VirtualTerminal, b: VirtualTerminal, ba: XtermBuffer, bb: XtermBuffer): string | null {
   if (ba.lines.maxLength !== bb.lines.maxLength) return `${name}: room for ${ba.lines.maxLength} vs ${bb.lines.maxLength} lines`;
   // Past the margin (the hidden alternate buffer's, not pulled in when the terminal narrows) all
-  // columns act the same until the terminal widens, where the keyframer makes a keyframe.
+  // columns act the same until the terminal widens, where the keyframer checks the seek again.
   const xa = Math.min(ba.savedX, a.cols);
   const xb = Math.min(bb.savedX, b.cols);
   // The alternate buffer's row below its screen (it lost rows) is its bottom row until it grows again.
@@ -181,7 +188,7 @@ function compareSaved(name: string, a: VirtualTerminal, b: VirtualTerminal, ba: 
   return null;
 }
 
-function compareLine(a: VirtualTerminal, b: VirtualTerminal, lineA: XtermLine, lineB: XtermLine, cellA: XtermCell, cellB: XtermCell): string | null {
+function compareLine(a: VirtualTerminal, b: VirtualTerminal, lineA: XtermLine, lineB: XtermLine, cellA: XtermCell, cellB: XtermCell, staleStrings: boolean): string | null {
   // Lines can be longer than the screen: xterm does not cut the alternate screen's when it narrows.
   if (lineA.length !== lineB.length) return `${lineA.length} vs ${lineB.length} cells`;
   for (let x = 0; x < lineA.length; x++) {
@@ -197,18 +204,78 @@ function compareLine(a: VirtualTerminal, b: VirtualTerminal, lineA: XtermLine, l
     const eb = cellExt(b.core, cellB.bg, cellB.extended);
     if (!sameExt(ea, eb)) return `col ${x} (${JSON.stringify(textA)}): extended ${JSON.stringify(ea)} vs ${JSON.stringify(eb)}`;
   }
+  if (!staleStrings) return null;
   const staleA = JSON.stringify(staleCombined(lineA, cellA));
   const staleB = JSON.stringify(staleCombined(lineB, cellB));
   if (staleA !== staleB) return `left-over combined strings ${staleA} vs ${staleB}`;
   return null;
 }
 
+/**
+ * The first difference in what two terminals show, in words, or null: the size, the buffer shown,
+ * the cursor (where, and whether hidden), and the cells of the rows on the screen, up to the right
+ * margin (a line the alternate screen kept longer shows no more): text, width and attributes as
+ * they render. The keyframer runs it after every event while seeks start from an approximate
+ * keyframe, so the usual case (identical cell words) costs a comparison of typed arrays.
+ */
+export function compareScreens(a: VirtualTerminal, b: VirtualTerminal): string | null {
+  if (a.cols !== b.cols || a.rows !== b.rows) return `size ${a.cols}x${a.rows} vs ${b.cols}x${b.rows}`;
+  if (a.activeBuffer !== b.activeBuffer) return `active buffer ${a.activeBuffer} vs ${b.activeBuffer}`;
+  const ba = a.core._bufferService.buffers.active;
+  const bb = b.core._bufferService.buffers.active;
+  if (ba.x !== bb.x || ba.y !== bb.y) return `cursor ${ba.x},${ba.y} vs ${bb.x},${bb.y}`;
+  if (a.core.coreService.isCursorHidden !== b.core.coreService.isCursorHidden) return `cursor hidden ${a.core.coreService.isCursorHidden} vs ${b.core.coreService.isCursorHidden}`;
+  const cols = a.cols;
+  let cellA: XtermCell | null = null;
+  let cellB: XtermCell | null = null;
+  for (let y = 0; y < a.rows; y++) {
+    const lineA = ba.lines.get(ba.ydisp + y);
+    const lineB = bb.lines.get(bb.ydisp + y);
+    if (!lineA || !lineB) {
+      if (lineA !== lineB) return `row ${y}: missing in one`;
+      continue;
+    }
+    const da = lineA._data;
+    const db = lineB._data;
+    for (let x = 0; x < cols; x++) {
+      const i = x * 3;
+      // Same words and neither a combined string nor extended attributes (kept outside the words): same cell.
+      if (x < lineA.length && x < lineB.length && da[i] === db[i] && da[i + 1] === db[i + 1] && da[i + 2] === db[i + 2] && !(da[i] & IS_COMBINED) && !(da[i + 2] & BG.HAS_EXTENDED)) continue;
+      cellA ??= newCell(a);
+      cellB ??= newCell(b);
+      const diff = compareShownCell(a, b, lineA, lineB, x, cellA, cellB);
+      if (diff) return `row ${y}: ${diff}`;
+    }
+  }
+  return null;
+}
+
+function compareShownCell(a: VirtualTerminal, b: VirtualTerminal, lineA: XtermLine, lineB: XtermLine, x: number, cellA: XtermCell, cellB: XtermCell): string | null {
+  // Past a line's end (a line shorter than the screen: none that xterm makes) the cell shows as blank.
+  const loaded = (line: XtermLine, cell: XtermCell) => (x < line.length ? line.loadCell(x, cell) : null);
+  const ca = loaded(lineA, cellA);
+  const cb = loaded(lineB, cellB);
+  const textA = ca ? cellText(ca) : '';
+  const textB = cb ? cellText(cb) : '';
+  const widthA = ca ? cellWidth(ca) : 1;
+  const widthB = cb ? cellWidth(cb) : 1;
+  if (textA !== textB || widthA !== widthB) return `col ${x}: ${JSON.stringify(textA)}/${widthA} vs ${JSON.stringify(textB)}/${widthB}`;
+  const fgA = ca ? normFg(ca.fg) : 0;
+  const fgB = cb ? normFg(cb.fg) : 0;
+  const bgA = ca ? normBg(ca.bg) : 0;
+  const bgB = cb ? normBg(cb.bg) : 0;
+  if (fgA !== fgB || bgA !== bgB) return `col ${x} (${JSON.stringify(textA)}): attributes ${fgA.toString(16)},${bgA.toString(16)} vs ${fgB.toString(16)},${bgB.toString(16)}`;
+  const ea = ca ? cellExt(a.core, ca.bg, ca.extended) : null;
+  const eb = cb ? cellExt(b.core, cb.bg, cb.extended) : null;
+  if (!sameExt(ea, eb)) return `col ${x} (${JSON.stringify(textA)}): extended ${JSON.stringify(ea)} vs ${JSON.stringify(eb)}`;
+  return null;
+}
 
 /**
  * Strings of combined characters a line still keeps for cells overwritten since: invisible, but
  * xterm's reflow copies them back into cells (BufferLine.copyCellsFrom), so they are state. (Those
- * past the line's end, which only a reflow makes and only a reflow reads, are left out: the
- * keyframer keeps replays from crossing a change of width while there are any.)
+ * past the line's end, which only a reflow makes and only a reflow reads, are left out: while
+ * there are any, the keyframer checks a seek that crosses a change of width.)
  */
 export function staleCombined(line: XtermLine, cell: XtermCell): [number, string][] {
   const stale: [number, string][] = [];

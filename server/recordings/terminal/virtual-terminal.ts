@@ -35,6 +35,8 @@ export interface XtermLine {
   loadCell(x: number, cell: XtermCell): XtermCell;
   /** Strings of combined cells by column, left behind when the cell is overwritten (reflow copies them back). */
   _combined: Record<number, string>;
+  /** Three words a cell: content (code point or combined flag, width), fg, bg. */
+  _data: Uint32Array;
 }
 
 export type XtermCharset = Record<string, string> | undefined;
