@@ -238,8 +238,11 @@ async function main(cleanup: Cleanup): Promise<void> {
 
   if (SEARCH_EVENTS > 0) {
     say(`${stamp()} search over 10,000 sessions and ${SEARCH_EVENTS} events (bench:search on its own PostgreSQL; 10 million events: npm run bench:search):`);
+    // Its own directory under the system's temp dir: its PostgreSQL runs as postgres when we are root.
+    const searchDir = path.join(os.tmpdir(), `vigil-bench-search-${process.pid}`);
+    cleanup.add('search bench dir', () => fs.rmSync(searchDir, { recursive: true, force: true }));
     const { stdout } = await promisify(execFile)('npx', ['tsx', path.join(ROOT, 'scripts/bench/search.ts'), '--sessions', '10000', '--events', String(SEARCH_EVENTS),
-      '--dir', path.join(dir, 'search'), '--runs', '10'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+      '--dir', searchDir, '--runs', '10'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
     const line = stdout.split('\n').find((l) => l.startsWith('ALL searchRecordings')) ?? 'no result';
     const p99 = Number(/p99 ([\d.]+) ms/.exec(line)?.[1] ?? NaN);
     say(`  ${line}; target p99 < 200 ms: ${verdict(p99, 200)}`);

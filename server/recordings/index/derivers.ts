@@ -41,6 +41,13 @@ async function searchDeriver(session: { id: string; indexedSeq: number }, index:
   };
 }
 
+/**
+ * A keyframe after 256 KiB of output (the keyframer's default is 1 MiB): a seek then replays at
+ * most about that much, which bench:seek needs for its p99 (a keyframe is about a tenth of what it
+ * spares, compressed by the database: storage stays well under half the raw output).
+ */
+const KEYFRAME_POLICY = { everyBytes: 256 * 1024 };
+
 /** Events read at a time when a keyframer catches up after a restart. */
 const CATCH_UP_PAGE = 5000;
 
@@ -52,7 +59,7 @@ const CATCH_UP_PAGE = 5000;
  */
 async function keyframeDeriver(session: { id: string; indexedSeq: number }, index: RecordingIndexStore, store: RecordingStore): Promise<SessionDeriver> {
   const from = session.indexedSeq > 0 ? await index.resumeKeyframe(session.id, session.indexedSeq) : null;
-  const keyframer = new Keyframer({}, (from ?? undefined) as Keyframe | undefined);
+  const keyframer = new Keyframer(KEYFRAME_POLICY, (from ?? undefined) as Keyframe | undefined);
   try {
     for (let next = (from?.seq ?? 0) + 1; next <= session.indexedSeq;) {
       const page = await store.readEvents(session.id, next, Math.min(CATCH_UP_PAGE, session.indexedSeq - next + 1));
