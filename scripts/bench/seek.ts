@@ -25,6 +25,7 @@ import { createApiApp } from '../../server/http/app.ts';
 import { recordingDerivers } from '../../server/recordings/index/derivers.ts';
 import { RecordingIndexer } from '../../server/recordings/index/indexer.ts';
 import { createStore, type HubStores } from '../../server/store/create-store.ts';
+import { prng } from '../../server/recordings/terminal/session-generator.ts';
 import { launchChromium } from '../../test/support/dashboard-browser.ts';
 import { serveApp } from '../../test/support/serve-app.ts';
 import { ROOT, startDataServices, STORE_DB } from './bench-services.ts';
@@ -42,18 +43,6 @@ const BATCH = 100;
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const started = Date.now();
 const stamp = () => `[${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s]`;
-
-/** mulberry32: the same session every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = 'GET POST 200 404 500 ok error warn info payments worker queue retry timeout connection user order refund invoice /api/v1/items /var/log latency ms db cache hit miss'.split(' ');
 
