@@ -90,16 +90,6 @@ export class SegmentReader {
     return events.find((e) => Date.parse(e.event.time) >= at)?.event.seq ?? Number(rows[0].last_seq);
   }
 
-  /** Forgets what the cache holds of a session (its segments were rewritten or removed). */
-  forget(sessionId: string): void {
-    const prefix = `${sessionId}\n`;
-    for (const [key, entry] of this.#cache) {
-      if (!key.startsWith(prefix)) continue;
-      this.#cache.delete(key);
-      this.#cached -= entry.bytes;
-    }
-  }
-
   /** The segments' events, or null when one of them was rewritten since `metas` were read. */
   async #segments(sessionId: string, metas: readonly SegmentMeta[]): Promise<StoredEvent[][] | null> {
     const keyOf = (m: SegmentMeta) => `${sessionId}\n${m.first_seq}\n${m.last_seq}`;

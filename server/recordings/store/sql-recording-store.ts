@@ -129,7 +129,7 @@ export class SqlRecordingStore implements RecordingStore {
     const sessionIds = [...new Set(sorted.map((e) => e.event.sessionId))];
     return this.#client.transaction(async (tx) => {
       await lockSessions(tx, sessionIds);
-      const batch = await reconcileHubEnds(tx, sessionIds, sorted, this.#reader);
+      const batch = await reconcileHubEnds(tx, sessionIds, sorted);
       const inserted = await dropStored(tx, batch);
       const deltas = summarizeInserted(inserted.map((e) => e.event));
       const states = new Map<string, SessionState>();
@@ -260,7 +260,7 @@ const isHubEnd = (e: StoredEvent) => e.event.type === 'session.end' && e.event.d
  * for a session that has ended already, or that is no longer past every event, is dropped.
  * A hub's end is a segment of its own (cutRuns), so giving way removes one row.
  */
-async function reconcileHubEnds(tx: SqlClient, sessionIds: readonly string[], batch: StoredEvent[], reader: SegmentReader): Promise<StoredEvent[]> {
+async function reconcileHubEnds(tx: SqlClient, sessionIds: readonly string[], batch: StoredEvent[]): Promise<StoredEvent[]> {
   const { rows } = await tx.query<{ id: string; last_seq: number; ended: boolean; ended_by: string | null }>(
     'SELECT id, last_seq, ended_at IS NOT NULL AS ended, ended_by FROM sessions WHERE id = ANY($1::text[])',
     [sessionIds]);
@@ -270,7 +270,6 @@ async function reconcileHubEnds(tx: SqlClient, sessionIds: readonly string[], ba
     const overtaken = batch.some((e) => e.event.sessionId === id && !isHubEnd(e) && (e.event.seq >= row.lastSeq || e.event.type === 'session.end'));
     if (!overtaken) continue;
     await tx.query('DELETE FROM segments WHERE session_id = $1 AND first_seq = $2 AND last_seq = $2', [id, row.lastSeq]);
-    reader.forget(id);
     await tx.query(
       `UPDATE sessions SET ended_at = NULL, end_reason = NULL, ended_by = NULL, event_count = event_count - 1,
          last_seq = (SELECT coalesce(max(last_seq), 0) FROM segments WHERE session_id = $1),
