@@ -13,7 +13,7 @@ import type { ScreenSnapshot } from '../../common/live/contract.ts';
 import type { Logger } from '../../common/log.ts';
 import type { RecordingStore } from '../recordings/store/recording-store.ts';
 import { HeadlessScreen } from '../recordings/terminal/headless-screen.ts';
-import { DEFAULT_TERMINAL_SIZE, TerminalChannel } from '../recordings/terminal/terminal-channel.ts';
+import { DEFAULT_TERMINAL_SIZE, TerminalChannel } from '../../common/terminal-channel.ts';
 import type { SessionTaps } from './session-taps.ts';
 import { ViewerFeed } from './viewer-feed.ts';
 

@@ -121,6 +121,21 @@ export function describeRecordingStoreContract(name: string, make: () => Promise
       expect(await store.getSession(s.sessionId)).toMatchObject({ persistedSeq: 6, lastSeq: 6, eventCount: 6 });
     });
 
+    it('when every other event comes first and then the rest, then the watermark crosses all the stored runs behind each gap', async () => {
+      const s = new SessionEvents();
+      const events = [s.start(), ...s.queries(1_400)];
+      const odd = events.filter((e) => e.event.seq % 2 === 1);
+      const even = events.filter((e) => e.event.seq % 2 === 0);
+
+      const first = await store.append(odd);
+      const second = await store.append(even);
+
+      expect(first.watermarks.get(s.sessionId)).toBe(1);
+      expect(second.watermarks.get(s.sessionId)).toBe(1_401);
+      expect(await store.getSession(s.sessionId)).toMatchObject({ persistedSeq: 1_401, lastSeq: 1_401, eventCount: 1_401, queryCount: 1_400 });
+      expect(seqs(await store.readEvents(s.sessionId, 1, 10_000))).toEqual(events.map((e) => e.event.seq));
+    });
+
     it('when a session\'s events arrive before its session.start, then the summary exists from their metadata and the start fills it in', async () => {
       const s = new SessionEvents({ user: uniqueName('early'), target: 'early-db', startedAt: '2030-03-01T08:00:00.000Z' });
       const start = s.start();

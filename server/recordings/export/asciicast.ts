@@ -4,7 +4,7 @@
 // first channel that showed output or asked for a pty. Typed input is in the JSON export (where
 // hidden password answers are marked), not here: players show what the screen showed.
 import type { VigilEvent } from '../../../common/events/index.ts';
-import { DEFAULT_TERMINAL_SIZE, TerminalChannel } from '../terminal/terminal-channel.ts';
+import { DEFAULT_TERMINAL_SIZE, TerminalChannel } from '../../../common/terminal-channel.ts';
 
 export class AsciicastWriter {
   private startMs: number | null = null;

@@ -28,30 +28,6 @@ export async function lockSessions(tx: SqlClient, sessionIds: readonly string[])
     [sessionIds]);
 }
 
-/** Drops events some stored segment holds already (re-deliveries). `sorted` by session, then seq. */
-export async function dropStored(tx: SqlClient, sorted: readonly StoredEvent[]): Promise<StoredEvent[]> {
-  const ranges = new Map<string, { lo: number; hi: number }>();
-  for (const e of sorted) {
-    const r = ranges.get(e.event.sessionId);
-    if (!r) ranges.set(e.event.sessionId, { lo: e.event.seq, hi: e.event.seq });
-    else r.hi = e.event.seq;
-  }
-  const ids = [...ranges.keys()];
-  const { rows } = await tx.query<{ session_id: string; first_seq: number; last_seq: number }>(
-    `SELECT g.session_id, g.first_seq, g.last_seq
-     FROM unnest($1::text[], $2::int8[], $3::int8[]) AS r(id, lo, hi)
-     JOIN segments g ON g.session_id = r.id AND g.last_seq >= r.lo AND g.first_seq <= r.hi`,
-    [ids, ids.map((id) => ranges.get(id)!.lo), ids.map((id) => ranges.get(id)!.hi)]);
-  if (rows.length === 0) return [...sorted];
-  const covered = new Map<string, Array<[number, number]>>();
-  for (const row of rows) {
-    const list = covered.get(row.session_id) ?? [];
-    list.push([Number(row.first_seq), Number(row.last_seq)]);
-    covered.set(row.session_id, list);
-  }
-  return sorted.filter((e) => !covered.get(e.event.sessionId)?.some(([lo, hi]) => e.event.seq >= lo && e.event.seq <= hi));
-}
-
 export interface Run {
   sessionId: string;
   events: StoredEvent[];
@@ -82,7 +58,8 @@ export function cutRuns(sorted: readonly StoredEvent[], alone: (e: StoredEvent) 
   return runs;
 }
 
-export const INSERT_RUNS = 'INSERT INTO segments (session_id, first_seq, last_seq, first_time, last_time, event_count, raw_bytes, body) VALUES';
+export const INSERT_SEGMENTS = 'INSERT INTO segments (session_id, first_seq, last_seq, first_time, last_time, event_count, raw_bytes, body)';
+export const INSERT_RUNS = `${INSERT_SEGMENTS} VALUES`;
 
 /** The VALUES of runs as raw segments, their parameters appended to `params`. */
 export function runValues(runs: readonly Run[], params: unknown[]): string {

@@ -88,7 +88,7 @@ import { Buffer } from 'node:buffer';
 import type { VigilEvent } from '../../../common/events/index.ts';
 import { applyHidden, captureHidden, type HiddenState } from './hidden-state.ts';
 import { drawScreen } from './screen-writer.ts';
-import { DEFAULT_TERMINAL_SIZE, TerminalChannel, type TerminalStep } from './terminal-channel.ts';
+import { DEFAULT_TERMINAL_SIZE, TerminalChannel, type TerminalStep } from '../../../common/terminal-channel.ts';
 import { compareScreens, compareTerminals } from './terminal-state.ts';
 import { TERMINAL_SCROLLBACK, VirtualTerminal, clampSize } from './virtual-terminal.ts';
 

@@ -1,10 +1,11 @@
-// Which of an SSH session's channels is its terminal, and what each event does to that terminal.
-// The first shell or exec channel is the terminal (a late start adopts the channel of the first
-// output it sees); its output is written, its resizes replayed; typed input is not drawn (the
-// terminal echoes what it shows), other channels (sftp, a second exec) are not drawn. Shared by
-// the live view (TerminalPane) and the player. DOM-free.
+// What each event of an SSH session does to the terminal drawn in the page, by the rule the hub's
+// keyframes, exports and live mirror follow (common/terminal-channel.ts): the terminal's output is
+// written, its resizes replayed; typed input is not drawn (the terminal echoes what it shows),
+// other channels (sftp, a second exec) are not drawn. Shared by the live view (TerminalPane) and
+// the player. DOM-free.
 import type { KeyframeView } from '../../../common/api-contract.ts';
 import type { VigilEvent } from '../../../common/events/schema.ts';
+import { TerminalChannel as TerminalRule } from '../../../common/terminal-channel.ts';
 
 export type TerminalOp = { op: 'write'; text: string } | { op: 'resize'; cols: number; rows: number };
 
@@ -23,20 +24,28 @@ export interface TerminalSink {
 }
 
 export class TerminalChannel {
-  constructor(public channel: number | null = null) {}
+  readonly #rule: TerminalRule;
 
-  /** What this event does to the terminal, or null (another channel, or nothing drawn). */
+  constructor(channel: number | null = null) {
+    this.#rule = new TerminalRule(channel);
+  }
+
+  /** The channel shown, once an event chose it. */
+  get channel(): number | null {
+    return this.#rule.channel;
+  }
+
+  /**
+   * What this event does to the terminal, or null (another channel, or nothing drawn). A terminal
+   * opens by taking its size; one that first shows itself by printing is already at its size
+   * (a new terminal, or a keyframe's).
+   */
   opOf(e: VigilEvent): TerminalOp | null {
-    if (e.type === 'ssh.shell' || e.type === 'ssh.exec') {
-      if (this.channel === null) this.channel = e.data.channel;
-      return e.data.channel === this.channel && e.data.pty ? { op: 'resize', cols: e.data.pty.cols, rows: e.data.pty.rows } : null;
-    }
-    if (e.type === 'term.output' && (this.channel ?? e.data.channel) === e.data.channel) {
-      this.channel = e.data.channel;
-      return { op: 'write', text: e.data.text };
-    }
-    if (e.type === 'term.resize' && e.data.channel === this.channel) return { op: 'resize', cols: e.data.cols, rows: e.data.rows };
-    return null;
+    const step = this.#rule.read(e);
+    if (!step) return null;
+    if (step.type === 'open') return { op: 'resize', ...step.size };
+    if (step.type === 'output') return { op: 'write', text: step.text };
+    return { op: 'resize', cols: step.cols, rows: step.rows };
   }
 
   /** Draws the event on the sink; returns whether it drew anything. */

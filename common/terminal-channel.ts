@@ -4,7 +4,7 @@
 //     at its pty's size (0 or no pty: the default 80x24);
 //   - without one, the first channel that printed is, at the default size;
 //   - only that channel's output and resizes touch the screen (resizes pass on as recorded).
-import type { VigilEvent } from '../../../common/events/index.ts';
+import type { VigilEvent } from './events/index.ts';
 
 export const DEFAULT_TERMINAL_SIZE = { cols: 80, rows: 24 } as const;
 
@@ -30,7 +30,8 @@ export class TerminalChannel {
 
   /** Reads the session's next event (in seq order); null when it does not touch the terminal. */
   read(e: VigilEvent): TerminalStep | null {
-    if ((e.type === 'ssh.shell' || e.type === 'ssh.exec') && this.channel === null) {
+    // A channel known before its start (the player learns it from the timeline) still opens there.
+    if ((e.type === 'ssh.shell' || e.type === 'ssh.exec') && (this.channel === null || this.channel === e.data.channel)) {
       this.channel = e.data.channel;
       const pty = e.data.pty;
       const size = { cols: pty?.cols || DEFAULT_TERMINAL_SIZE.cols, rows: pty?.rows || DEFAULT_TERMINAL_SIZE.rows };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { VigilEvent } from '../../../common/events/index.ts';
+import type { VigilEvent } from './events/index.ts';
 import { TerminalChannel } from './terminal-channel.ts';
 
 let seq = 0;
