@@ -1,7 +1,7 @@
 // SqlClient over a real PostgreSQL server through a `pg` connection pool (DATABASE_URL).
 import pg from 'pg';
 import type { Logger } from '../../common/log.ts';
-import { parseInt8, type SqlClient, type SqlRows } from './sql-client.ts';
+import { parseInt8, type QueryOptions, type SqlClient, type SqlRows } from './sql-client.ts';
 import { rethrowUnavailable } from './store-unavailable.ts';
 
 const INT8_OID = 20;
@@ -42,8 +42,8 @@ export class PgSqlClient implements SqlClient {
     });
   }
 
-  async query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<SqlRows<T>> {
-    const result = await this.#pool.query(text, params as unknown[]).catch(rethrowUnavailable);
+  async query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = [], opts: QueryOptions = {}): Promise<SqlRows<T>> {
+    const result = await this.#pool.query({ text, values: params as unknown[], name: opts.prepare }).catch(rethrowUnavailable);
     return { rows: result.rows as T[] };
   }
 
@@ -88,8 +88,8 @@ class PgConnectionClient implements SqlClient {
     this.#conn = conn;
   }
 
-  async query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<SqlRows<T>> {
-    const result = await this.#conn.query(text, params as unknown[]);
+  async query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = [], opts: QueryOptions = {}): Promise<SqlRows<T>> {
+    const result = await this.#conn.query({ text, values: params as unknown[], name: opts.prepare });
     return { rows: result.rows as T[] };
   }
 

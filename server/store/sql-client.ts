@@ -6,12 +6,20 @@ export interface SqlRows<T> {
   rows: T[];
 }
 
+export interface QueryOptions {
+  /**
+   * A name the engine may keep the statement prepared under, on each connection, so that the
+   * server parses and plans it once: for a statement of fixed text run very often (the append's).
+   */
+  prepare?: string;
+}
+
 export interface SqlClient {
   /**
    * Runs one statement with $1..$n parameters. int8 values come back as numbers (as bigint only
    * beyond Number.MAX_SAFE_INTEGER); select timestamps as text when they must round-trip exactly.
    */
-  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlRows<T>>;
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[], opts?: QueryOptions): Promise<SqlRows<T>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
   /**

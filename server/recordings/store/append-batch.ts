@@ -1,16 +1,14 @@
 // The store's append, statement by statement. A round trip is what an append pays most for, in
 // the hub (each one is a request written and an answer parsed) as in the database, so the usual
-// batch (new events past everything stored, no hub's end) takes three: the lock, one statement
+// batch (new events past everything stored, no hub's end) takes four: BEGIN, the lock, one statement
 // that writes the runs, folds the summaries and moves the watermark, and the commit. Only a batch
 // that repeats stored events or meets a hub's end reads first (newEvents) and writes after.
 // Every function here runs inside the append's transaction, after lockSessions.
 import type { SqlClient } from '../../store/sql-client.ts';
 import type { StoredEvent } from './recording-store.ts';
-import { cutRuns, INSERT_RUNS, INSERT_SEGMENTS, runValues, SEAL_BYTES, SEAL_SPAN_MS } from './segment-writer.ts';
+import { cutRuns, INSERT_RUNS, runColumns, SEAL_BYTES, SEAL_SPAN_MS } from './segment-writer.ts';
 import { summarizeInserted, type SessionDelta } from './summary-deltas.ts';
 
-/** Runs written by one statement (8 parameters each). */
-const RUNS_PER_STATEMENT = 2000;
 /** Segments a watermark looks at per step; a longer contiguous run takes several steps. */
 const WATERMARK_STEP = 500;
 
@@ -74,14 +72,13 @@ const CONTINUES = `coalesce((SELECT g.first_seq FROM segments g WHERE g.session_
 // re-delivered); session.start's metadata and time win once they arrive. With $19 the statement
 // writes nothing unless every session's batch starts past all it has stored ($20: the lowest seq
 // of each) and no hub ended it: then nothing in the batch can be stored already.
-const WRITE_BATCH = (runsValues: string) => `
+const WRITE_BATCH = `
   WITH fresh AS (
     SELECT NOT $19::boolean OR NOT EXISTS (
       SELECT 1 FROM unnest($1::text[], $20::int8[]) AS b(id, lo) JOIN sessions s ON s.id = b.id
       WHERE s.last_seq >= b.lo OR s.ended_by = 'hub') AS ok),
   runs AS (
-    ${INSERT_SEGMENTS}
-    SELECT * FROM (VALUES ${runsValues}) AS v WHERE (SELECT ok FROM fresh)
+    ${INSERT_RUNS(21)} WHERE (SELECT ok FROM fresh)
     RETURNING session_id, first_seq, last_seq, event_count)
   INSERT INTO sessions AS s (id, protocol, user_name, target, client_addr, agent_id, started_at, start_seen,
     ended_at, end_reason, last_seq, event_count, query_count, error_count, ended_by, unsealed_bytes, unsealed_from, unsealed_until,
@@ -131,18 +128,10 @@ type WrittenState = SessionState & { continues: boolean };
  * batch can be stored already (see WRITE_BATCH); the caller then sorts out the batch itself.
  */
 export async function writeBatch(tx: SqlClient, sorted: readonly StoredEvent[], onlyIfFresh: boolean): Promise<SessionState[] | null> {
-  const runs = cutRuns(sorted, isHubEnd);
-  // A batch of very many sessions writes its runs ahead, a bounded number per statement: one
-  // statement's parameters are limited (65,535). Those writes cannot wait on the freshness check.
-  if (onlyIfFresh && runs.length > RUNS_PER_STATEMENT) return null;
-  const ahead = runs.slice(0, Math.max(0, runs.length - RUNS_PER_STATEMENT));
-  for (let i = 0; i < ahead.length; i += RUNS_PER_STATEMENT) {
-    const own: unknown[] = [];
-    await tx.query(`${INSERT_RUNS} ${runValues(ahead.slice(i, i + RUNS_PER_STATEMENT), own)}`, own);
-  }
   const deltas = summarizeInserted(sorted.map((e) => e.event));
-  const params = [...deltaParams(deltas, unsealedOf(sorted)), onlyIfFresh, deltas.map((d) => lowestSeq(sorted, d.id))];
-  const { rows } = await tx.query<WrittenState>(WRITE_BATCH(runValues(runs.slice(ahead.length), params)), params);
+  const params = [...deltaParams(deltas, unsealedOf(sorted)), onlyIfFresh, deltas.map((d) => lowestSeq(sorted, d.id)),
+    ...runColumns(cutRuns(sorted, isHubEnd))];
+  const { rows } = await tx.query<WrittenState>(WRITE_BATCH, params, { prepare: 'append.write' });
   if (rows.length === 0) return null;
   return advanceFurther(tx, rows);
 }
@@ -152,7 +141,7 @@ async function advanceFurther(tx: SqlClient, written: WrittenState[]): Promise<S
   const states = new Map(written.map((r) => [r.id, r]));
   let pending = written.filter((r) => r.continues).map((r) => r.id);
   while (pending.length > 0) {
-    const { rows } = await tx.query<WrittenState>(ADVANCE_WATERMARKS, [pending]);
+    const { rows } = await tx.query<WrittenState>(ADVANCE_WATERMARKS, [pending], { prepare: 'append.advance' });
     for (const row of rows) states.set(row.id, row);
     pending = rows.filter((r) => r.continues).map((r) => r.id);
   }
@@ -243,7 +232,7 @@ export async function newEvents(tx: SqlClient, sorted: readonly StoredEvent[]): 
      LEFT JOIN sessions s ON s.id = r.id
      CROSS JOIN LATERAL (SELECT array_agg(g.first_seq) AS firsts, array_agg(g.last_seq) AS lasts FROM segments g
                          WHERE g.session_id = r.id AND g.last_seq >= r.lo AND g.first_seq <= r.hi) c`,
-    [ids, ids.map((id) => ranges.get(id)!.lo), ids.map((id) => ranges.get(id)!.hi)]);
+    [ids, ids.map((id) => ranges.get(id)!.lo), ids.map((id) => ranges.get(id)!.hi)], { prepare: 'append.read' });
   const current = new Map<string, { lastSeq: number; ended: boolean }>();
   const covered = new Map<string, Array<[number, number]>>();
   for (const row of rows) {

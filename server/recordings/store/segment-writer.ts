@@ -25,7 +25,7 @@ export async function lockSessions(tx: SqlClient, sessionIds: readonly string[])
   await tx.query(
     `SELECT count(pg_advisory_xact_lock(k)) FROM (
        SELECT hashtextextended(id, 7) AS k FROM unnest($1::text[]) AS id ORDER BY 1) keys`,
-    [sessionIds]);
+    [sessionIds], { prepare: 'append.lock' });
 }
 
 export interface Run {
@@ -58,18 +58,28 @@ export function cutRuns(sorted: readonly StoredEvent[], alone: (e: StoredEvent) 
   return runs;
 }
 
-export const INSERT_SEGMENTS = 'INSERT INTO segments (session_id, first_seq, last_seq, first_time, last_time, event_count, raw_bytes, body)';
-export const INSERT_RUNS = `${INSERT_SEGMENTS} VALUES`;
+/**
+ * The runs as raw segments, column by column: one array parameter each, so that the statement
+ * that writes them reads the same for any batch (it is prepared once per connection) and no
+ * batch runs into the limit on a statement's parameters.
+ */
+export const INSERT_RUNS = (p: number) => `INSERT INTO segments (session_id, first_seq, last_seq, first_time, last_time, event_count, raw_bytes, body)
+  SELECT * FROM unnest($${p}::text[], $${p + 1}::int8[], $${p + 2}::int8[], $${p + 3}::timestamptz[], $${p + 4}::timestamptz[],
+    $${p + 5}::int4[], $${p + 6}::int4[], $${p + 7}::text[])`;
 
-/** The VALUES of runs as raw segments, their parameters appended to `params`. */
-export function runValues(runs: readonly Run[], params: unknown[]): string {
-  return runs.map((run) => {
-    const body = joinBodies(run.events.map((e) => e.body));
-    const at = params.length;
-    params.push(run.sessionId, run.events[0].event.seq, run.events[run.events.length - 1].event.seq,
-      earliest(run.events), latest(run.events), run.events.length, Buffer.byteLength(body), body);
-    return `($${at + 1}, $${at + 2}::int8, $${at + 3}::int8, $${at + 4}::timestamptz, $${at + 5}::timestamptz, $${at + 6}::int4, $${at + 7}::int4, $${at + 8})`;
-  }).join(', ');
+/** INSERT_RUNS's eight parameters for these runs. */
+export function runColumns(runs: readonly Run[]): unknown[] {
+  const bodies = runs.map((run) => joinBodies(run.events.map((e) => e.body)));
+  return [
+    runs.map((run) => run.sessionId),
+    runs.map((run) => run.events[0].event.seq),
+    runs.map((run) => run.events[run.events.length - 1].event.seq),
+    runs.map((run) => earliest(run.events)),
+    runs.map((run) => latest(run.events)),
+    runs.map((run) => run.events.length),
+    bodies.map((body) => Buffer.byteLength(body)),
+    bodies,
+  ];
 }
 
 // Event times come from the agents' clocks: a run's bounds are its earliest and latest, not its
