@@ -12,7 +12,7 @@ import type { VigilEvent } from '../../common/events/index.ts';
 import type { ScreenSnapshot } from '../../common/live/contract.ts';
 import type { Logger } from '../../common/log.ts';
 import type { RecordingStore } from '../recordings/store/recording-store.ts';
-import { HeadlessScreen } from '../recordings/terminal/headless-screen.ts';
+import { VirtualTerminal } from '../recordings/terminal/virtual-terminal.ts';
 import { DEFAULT_TERMINAL_SIZE, TerminalChannel } from '../../common/terminal-channel.ts';
 import type { SessionTaps } from './session-taps.ts';
 import { ViewerFeed } from './viewer-feed.ts';
@@ -20,7 +20,7 @@ import { ViewerFeed } from './viewer-feed.ts';
 const IDLE_MS = 5 * 60_000;
 
 class TerminalMirror {
-  private screen: HeadlessScreen | null = null;
+  private screen: VirtualTerminal | null = null;
   private readonly terminal = new TerminalChannel();
   /** The last seq whose effect the screen shows (every event up to it was applied). */
   private applied = 0;
@@ -44,24 +44,15 @@ class TerminalMirror {
   }
 
   private apply(e: VigilEvent): void {
-    const done = () => (this.applied = e.seq);
     const step = this.terminal.read(e);
-    if (step?.type === 'open') {
-      this.open(step.size);
-    } else if (step?.type === 'output') {
-      this.open(DEFAULT_TERMINAL_SIZE).enqueue(step.text, done);
-      return;
-    } else if (step?.type === 'resize' && this.screen) {
-      this.screen.resize(step.cols, step.rows, done);
-      return;
-    }
-    // Anything else changes nothing on the screen; its seq is applied once what came before is.
-    if (this.screen) this.screen.enqueue('', done);
-    else done();
+    if (step?.type === 'open') this.open(step.size);
+    else if (step?.type === 'output') this.open(DEFAULT_TERMINAL_SIZE).write(step.text);
+    else if (step?.type === 'resize') this.screen?.resize(step.cols, step.rows);
+    this.applied = e.seq;
   }
 
-  private open(size: { cols: number; rows: number }): HeadlessScreen {
-    this.screen ??= new HeadlessScreen(size.cols, size.rows);
+  private open(size: { cols: number; rows: number }): VirtualTerminal {
+    this.screen ??= new VirtualTerminal(size.cols, size.rows);
     return this.screen;
   }
 
@@ -70,8 +61,6 @@ class TerminalMirror {
     await this.ready;
     const screen = this.screen;
     if (!screen || this.terminal.channel === null) return null;
-    // Let xterm parse what is queued; what arrives meanwhile is in `applied` once parsed.
-    await screen.write('');
     return { sessionId, seq: this.applied, channel: this.terminal.channel, cols: screen.cols, rows: screen.rows, data: screen.serialize() };
   }
 

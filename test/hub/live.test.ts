@@ -20,7 +20,7 @@ import type { RecordingStore, StoredEvent } from '../../server/recordings/store/
 import { freePort } from '../support/free-port.ts';
 import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
 import { fakeSession, fakeTerminalSession } from './event-fixtures.ts';
-import { HeadlessScreen } from '../../server/recordings/terminal/headless-screen.ts';
+import { VirtualTerminal } from '../../server/recordings/terminal/virtual-terminal.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 180_000 });
 
@@ -219,8 +219,8 @@ describe('watching sessions live', () => {
     const [shot] = screens;
     expect(shot).toMatchObject({ sessionId: session.sessionId, seq: session.events.length, channel: 0, cols: 40, rows: 10 });
     // The screen redraws as the engineer's screen showed it.
-    const redrawn = new HeadlessScreen(shot.cols, shot.rows);
-    await redrawn.write(shot.data);
+    const redrawn = new VirtualTerminal(shot.cols, shot.rows);
+    redrawn.write(shot.data);
     expect(redrawn.lines()[0]).toBe('top of a clear screen');
     expect(redrawn.lines()[1].trimEnd()).toBe('$');
     redrawn.dispose();

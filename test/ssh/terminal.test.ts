@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { VigilEvent } from '../../common/events/index.ts';
-import { HeadlessScreen } from '../../server/recordings/terminal/headless-screen.ts';
+import { VirtualTerminal } from '../../server/recordings/terminal/virtual-terminal.ts';
 import { ofType } from '../support/recordings.ts';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
@@ -41,9 +41,9 @@ const trimEnd = (lines: string[]) => {
 /** The screen a recording shows at its end: its output and resizes fed to a headless terminal. */
 async function replay(events: VigilEvent[]): Promise<string[]> {
   const shell = events.find((e) => e.type === 'ssh.shell')!;
-  const screenOf = new HeadlessScreen(shell.data.pty!.cols, shell.data.pty!.rows);
+  const screenOf = new VirtualTerminal(shell.data.pty!.cols, shell.data.pty!.rows);
   for (const e of events) {
-    if (e.type === 'term.output') await screenOf.write(e.data.text);
+    if (e.type === 'term.output') screenOf.write(e.data.text);
     if (e.type === 'term.resize') screenOf.resize(e.data.cols, e.data.rows);
   }
   const lines = trimEnd(screenOf.lines());

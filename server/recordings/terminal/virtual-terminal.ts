@@ -14,7 +14,7 @@ const { SerializeAddon } = serializeAddon;
 /** Lines of history the terminals hold (xterm's default, and what the web player uses). */
 export const TERMINAL_SCROLLBACK = 1000;
 
-/** Same limits as the live mirror's screens (headless-screen.ts). */
+/** The sizes a recorded terminal may take (a hostile pty size must not allocate gigabytes). */
 export const clampSize = (n: number): number => Math.max(2, Math.min(500, Math.floor(n) || 2));
 
 // ---- xterm internals (6.0.0) -------------------------------------------------------------
