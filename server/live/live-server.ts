@@ -23,7 +23,7 @@ import {
 import type { Logger } from '../../common/log.ts';
 import { isRole } from '../../common/roles.ts';
 import type { RecordingStore } from '../recordings/store/recording-store.ts';
-import { actorOf, room, type LiveSocket, type SocketData } from './live-socket.ts';
+import { actorOf, room, type BetweenHubs, type LiveSocket, type SocketData } from './live-socket.ts';
 import type { ShareStore } from '../shares/share-store.ts';
 import type { AnnotationView } from '../../common/api-contract.ts';
 import { OutboundBacklog } from './outbound-backlog.ts';
@@ -76,7 +76,7 @@ const DROP_GRACE_MS = 10_000;
 export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServer> {
   const log = opts.logger.child({ component: 'live' });
   const limits = opts.limits ?? HubLive.parse({});
-  const io = new Server<ClientToServer, ServerToClient, Record<string, never>, SocketData>(opts.httpServer, {
+  const io = new Server<ClientToServer, ServerToClient, BetweenHubs, SocketData>(opts.httpServer, {
     serveClient: false,
     // Cross-site WebSocket hijacking: a page elsewhere could open a socket with our cookie.
     allowRequest: (req, callback) => {
@@ -160,6 +160,20 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     if (maySeeSession(actor, session, approves)) return true;
     return !!opts.shares && (await opts.shares.access(sessionId, { subject: actor.subject, groups: actor.groups })).inForce !== null;
   };
+  // A note goes to each follower this hub holds who may still read the recording: a share revoked
+  // or lapsed since they followed ends what they get (they leave the room). Every hub checks its own.
+  const deliverAnnotation = async (annotation: AnnotationView) => {
+    const room = annotationsRoom(annotation.sessionId);
+    for (const socket of localMembers(room)) {
+      const allowed = await mayFollow(actorOf(socket.data), annotation.sessionId).catch((err: Error) => {
+        log.warn({ err: err.message }, 'annotation delivery: access check failed');
+        return false;
+      });
+      if (allowed) socket.emit('annotation', annotation);
+      else void socket.leave(room);
+    }
+  };
+  io.on('annotation', (annotation) => void deliverAnnotation(annotation));
   const sendList = async (only?: LiveSocket) => {
     const followers = only ? [only] : localMembers(LIVE_LIST);
     if (followers.length === 0) return;
@@ -298,7 +312,8 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
   return {
     viewers: () => io.of('/').sockets.size,
     announceAnnotation: (annotation) => {
-      io.to(annotationsRoom(annotation.sessionId)).emit('annotation', annotation);
+      void deliverAnnotation(annotation);
+      if (redisClients.length > 0) io.serverSideEmit('annotation', annotation);
     },
     outbound: () => ({ bufferedBytes: [...backlogs].reduce((sum, b) => sum + b.bytes, 0), dropped }),
     async close() {

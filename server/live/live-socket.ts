@@ -1,6 +1,7 @@
 // A dashboard connection on the hub, as the live modules see it: the person behind it (from the
 // login cookie, at the handshake) and the typed contract of common/live/contract.ts.
 import type { Socket } from 'socket.io';
+import type { AnnotationView } from '../../common/api-contract.ts';
 import type { ClientToServer, ServerToClient } from '../../common/live/contract.ts';
 import type { Role } from '../../common/roles.ts';
 import type { Actor } from '../access/access-policy.ts';
@@ -12,7 +13,13 @@ export interface SocketData {
   groups: string[];
 }
 
-export type LiveSocket = Socket<ClientToServer, ServerToClient, Record<string, never>, SocketData>;
+/** What hubs tell each other (Socket.IO's serverSideEmit, over the Redis adapter). */
+export interface BetweenHubs {
+  /** A note pinned to a recording: each hub gives it to the followers it holds who may read it. */
+  annotation(annotation: AnnotationView): void;
+}
+
+export type LiveSocket = Socket<ClientToServer, ServerToClient, BetweenHubs, SocketData>;
 
 export const actorOf = (data: SocketData): Actor => ({ subject: data.user, roles: data.roles, groups: data.groups });
 

@@ -12,6 +12,8 @@ import { parseConfig } from '../../common/config/load-config.ts';
 import { encodeEvent, type VigilEvent } from '../../common/events/index.ts';
 import type { Ack, ClientToServer, LiveSessionView, ScreenSnapshot, ServerToClient, Viewer } from '../../common/live/contract.ts';
 import { silentLogger } from '../../common/log.ts';
+import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
+import type { AnnotationView } from '../../common/api-contract.ts';
 import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
@@ -243,6 +245,31 @@ describe('watching sessions live', () => {
     expect(await alice.watch(own.sessionId)).toEqual({ ok: true });
     await expect.poll(() => alice.events.length, { timeout: 10_000 }).toBe(own.events.length);
     expect(alice.events.every((e) => e.sessionId === own.sessionId)).toBe(true);
+  });
+
+  it('when someone follows a shared recording\'s notes, then new notes reach them on any hub until the share is revoked, and not after', async () => {
+    const session = fakeSession({ user: 'bob', queries: 2 });
+    await store.append(session.events);
+    const id = session.sessionId;
+    const signer = await TokenSigner.fromPem(ensureSigningKey(dataDir).privateKeyPem);
+    const bob = await signer.apiToken('bob', 'engineer');
+    const asBob = (method: string, p: string, body?: unknown) => fetch(`${hubs[0].url}${p}`, {
+      method, headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const share = await (await asBob('POST', `/api/sessions/${id}/shares`, { users: ['alice'], expiresInHours: 1 })).json() as { share: { id: string } };
+    const [alice, rita] = [await viewer(hubs[1], 'alice'), await viewer(hubs[1], 'rita')];
+    const notes = { alice: [] as string[], rita: [] as string[] };
+    alice.socket.on('annotation', (a: AnnotationView) => notes.alice.push(a.text));
+    rita.socket.on('annotation', (a: AnnotationView) => notes.rita.push(a.text));
+    for (const w of [alice, rita]) expect(await w.socket.timeout(10_000).emitWithAck('annotations:follow', { sessionId: id })).toEqual({ ok: true });
+
+    expect((await asBob('POST', `/api/sessions/${id}/annotations`, { seq: 2, text: 'while shared' })).status).toBe(201);
+    await expect.poll(() => notes.alice, { timeout: 10_000 }).toEqual(['while shared']);
+    expect((await asBob('DELETE', `/api/shares/${share.share.id}`)).status).toBe(200);
+    expect((await asBob('POST', `/api/sessions/${id}/annotations`, { seq: 3, text: 'after the revoke' })).status).toBe(201);
+
+    await expect.poll(() => notes.rita, { timeout: 10_000 }).toEqual(['while shared', 'after the revoke']);
+    expect(notes.alice).toEqual(['while shared']);
   });
 
   it('when a payload is malformed, then that request gets an error and the socket goes on', async () => {
