@@ -6,13 +6,13 @@
 // session gets the player's "not found" from its link. Nothing here measures time.
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import ssh2, { type ClientChannel } from 'ssh2';
+import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeEvent, VigilEvent } from '../../common/events/index.ts';
 import { ensureDashboardBuilt } from '../../server/http/dashboard.ts';
 import type { StoredEvent } from '../../server/recordings/store/recording-store.ts';
 import { launchChromium, loggedInPage, startHubWithLogin, type HubWithLogin } from '../support/dashboard-browser.ts';
-import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
+import { openShellThroughAgent, startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 
@@ -54,19 +54,12 @@ function until<T>(check: () => T | Promise<T>, what: string): Promise<NonNullabl
 
 /** alice in the demo shell: a screen, another, a resize, a third, exit; returns when each screen was written. */
 async function recordShell(): Promise<typeof ssh> {
-  conn = new ssh2.Client();
-  const password = await h.token('alice', 'demo-shell');
-  await new Promise<void>((resolve, reject) => {
-    conn!.once('ready', () => resolve()).once('error', reject);
-    conn!.connect({ host: '127.0.0.1', port: h.port, username: 'demo-shell', password });
-  });
-  const stream = await new Promise<ClientChannel>((resolve, reject) =>
-    conn!.shell({ term: 'xterm-256color', cols: 90, rows: 20 }, (err, s) => (err ? reject(err) : resolve(s))));
-  let shown = '';
-  stream.on('data', (d: Buffer) => (shown += d.toString()));
+  const shell = await openShellThroughAgent(h, 'alice', 'demo-shell', { term: 'xterm-256color', cols: 90, rows: 20 });
+  conn = shell.conn;
+  const { stream, shown } = shell;
   const run = async (line: string, expected: string) => {
     stream.write(`${line}\r`);
-    await until(() => shown.includes(expected), `${expected} on the screen`);
+    await until(() => shown().includes(expected), `${expected} on the screen`);
     // Apart in time, so that a moment between two screens is easy to name.
     await sleep(1500);
   };
@@ -237,19 +230,11 @@ describe('the recording player', () => {
   });
 
   it('when a reviewer replays a session while it runs, then it can be rewound, and L returns to the live edge and follows it', async () => {
-    const live = new ssh2.Client();
-    const password = await h.token('alice', 'demo-shell');
-    await new Promise<void>((resolve, reject) => {
-      live.once('ready', () => resolve()).once('error', reject);
-      live.connect({ host: '127.0.0.1', port: h.port, username: 'demo-shell', password });
-    });
+    const live = await openShellThroughAgent(h, 'alice', 'demo-shell', { term: 'xterm-256color', cols: 90, rows: 20 });
     try {
-      const stream = await new Promise<ClientChannel>((resolve, reject) =>
-        live.shell({ term: 'xterm-256color', cols: 90, rows: 20 }, (err, st) => (err ? reject(err) : resolve(st))));
-      let shown = '';
-      stream.on('data', (d: Buffer) => (shown += d.toString()));
+      const { stream, shown } = live;
       stream.write('echo early-$((2*3))\r');
-      await expect.poll(() => shown, { timeout: 20_000 }).toContain('early-6');
+      await expect.poll(shown, { timeout: 20_000 }).toContain('early-6');
       let id = '';
       await expect.poll(async () => {
         id = (await h.store.listSessions({ user: 'alice', target: 'demo-shell', live: true }))[0]?.id ?? '';
@@ -272,7 +257,7 @@ describe('the recording player', () => {
       stream.write('echo latest-$((4*5))\r');
       await expect.poll(() => screenText(rita), { timeout: 30_000 }).toContain('latest-20');
     } finally {
-      live.end();
+      live.conn.end();
     }
   });
 

@@ -3,11 +3,11 @@
 // joins late sees the whole current screen at once. The terminal is drawn under the strict
 // Content-Security-Policy (no violation), and nothing typed in the viewer reaches the shell.
 import type { Browser, Page } from 'playwright-core';
-import ssh2, { type ClientChannel } from 'ssh2';
+import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureDashboardBuilt } from '../../server/http/dashboard.ts';
 import { launchChromium, loggedInPage, startHubWithLogin, type HubWithLogin } from '../support/dashboard-browser.ts';
-import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
+import { openShellThroughAgent, startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 
@@ -32,17 +32,9 @@ afterAll(async () => {
 
 /** A shell in a pty through the agent, as alice; returns a way to type into it and what it showed. */
 async function openShell(): Promise<{ type(text: string): void; shown(): string }> {
-  conn = new ssh2.Client();
-  const password = await h.token('alice', 'demo-shell');
-  await new Promise<void>((resolve, reject) => {
-    conn!.once('ready', () => resolve()).once('error', reject);
-    conn!.connect({ host: '127.0.0.1', port: h.port, username: 'demo-shell', password });
-  });
-  const stream = await new Promise<ClientChannel>((resolve, reject) =>
-    conn!.shell({ term: 'xterm-256color', cols: 90, rows: 20 }, (err, s) => (err ? reject(err) : resolve(s))));
-  let shown = '';
-  stream.on('data', (d: Buffer) => (shown += d.toString()));
-  return { type: (text) => stream.write(text), shown: () => shown };
+  const shell = await openShellThroughAgent(h, 'alice', 'demo-shell', { term: 'xterm-256color', cols: 90, rows: 20 });
+  conn = shell.conn;
+  return { type: (text) => shell.stream.write(text), shown: shell.shown };
 }
 
 /** A watching page with a record of its CSP violations. */

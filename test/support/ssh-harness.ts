@@ -156,7 +156,7 @@ export interface ShellThroughAgent {
   shown(): string;
 }
 
-export async function openShellThroughAgent(h: SshHarness, user: string, target: string): Promise<ShellThroughAgent> {
+export async function openShellThroughAgent(h: SshHarness, user: string, target: string, pty = { term: 'xterm', cols: 80, rows: 24 }): Promise<ShellThroughAgent> {
   const conn = new ssh2.Client();
   const password = await h.token(user, target);
   await new Promise<void>((resolve, reject) => {
@@ -164,7 +164,7 @@ export async function openShellThroughAgent(h: SshHarness, user: string, target:
     conn.connect({ host: '127.0.0.1', port: h.port, username: target, password });
   });
   const closed = new Promise<void>((resolve) => conn.once('close', () => resolve()));
-  const stream = await new Promise<ClientChannel>((resolve, reject) => conn.shell({ term: 'xterm', cols: 80, rows: 24 }, (err, s) => (err ? reject(err) : resolve(s))));
+  const stream = await new Promise<ClientChannel>((resolve, reject) => conn.shell(pty, (err, s) => (err ? reject(err) : resolve(s))));
   let shown = '';
   stream.on('data', (d: Buffer) => (shown += d));
   stream.stderr.on('data', (d: Buffer) => (shown += d));
