@@ -13,11 +13,19 @@ import type { TerminalSink } from './terminal-channel.ts';
 /** The history the hub's headless terminals keep (server/recordings/terminal/virtual-terminal.ts): replays keep the same. */
 const SCROLLBACK = 1000;
 
-/** RIS (a full reset, scrollback too) then "erase saved lines". */
-const RESET = '\u001bc\u001b[3J';
+/**
+ * RIS (a full reset), "erase saved lines", and the colours a recording may have changed (OSC 104
+ * palette, 110 to 112 foreground, background, cursor) back to the theme's: a terminal so reset
+ * draws what a new one would.
+ */
+const RESET = '\u001bc\u001b[3J\u001b]104\u0007\u001b]110\u0007\u001b]111\u0007\u001b]112\u0007';
 
 export class InertTerminal implements TerminalSink {
   term: Terminal;
+  /** The size and history once everything queued is drawn (a queued resize has not taken effect yet). */
+  private queued = { cols: 0, rows: 0, scrollback: 0 };
+  /** Writes queued to this terminal and not parsed yet. */
+  private pending = 0;
 
   /** `onSize` hears each size as it takes effect. */
   constructor(private readonly container: HTMLElement, private readonly onSize: (cols: number, rows: number) => void = () => undefined) {
@@ -25,9 +33,11 @@ export class InertTerminal implements TerminalSink {
   }
 
   private open(cols: number, rows: number, scrollback: number): Terminal {
+    this.queued = { cols: Math.max(2, cols), rows: Math.max(2, rows), scrollback };
+    this.pending = 0;
     const term = new Terminal({
-      cols: Math.max(2, cols),
-      rows: Math.max(2, rows),
+      cols: this.queued.cols,
+      rows: this.queued.rows,
       disableStdin: true,
       cursorBlink: false,
       scrollback,
@@ -38,10 +48,18 @@ export class InertTerminal implements TerminalSink {
     return term;
   }
 
-  // A keyframe is made for a fresh terminal: one is made (a reset keeps state that a new one lacks).
+  // A keyframe is made for a fresh terminal of its size and history. The one on screen, reset,
+  // serves when it will have them and has nothing left to draw (a new one costs the page more than
+  // anything else in a seek, but drops at once what a fast replay had queued); else a new one.
   restore(k: KeyframeView): void {
-    this.term.dispose();
-    this.term = this.open(k.cols, Math.max(k.rows, k.altRows), k.scrollback);
+    const rows = Math.max(2, k.rows, k.altRows);
+    const q = this.queued;
+    if (this.pending === 0 && q.cols === Math.max(2, k.cols) && q.rows === rows && q.scrollback === k.scrollback) {
+      this.queue(RESET);
+    } else {
+      this.term.dispose();
+      this.term = this.open(k.cols, rows, k.scrollback);
+    }
     this.queue(k.prelude);
     this.resize(k.cols, k.rows);
     this.queue(k.screen);
@@ -52,6 +70,7 @@ export class InertTerminal implements TerminalSink {
   }
 
   resize(cols: number, rows: number): void {
+    this.queued = { ...this.queued, cols: Math.max(2, cols), rows: Math.max(2, rows) };
     this.queue('', () => {
       this.term.resize(Math.max(2, cols), Math.max(2, rows));
       this.onSize(cols, rows);
@@ -67,9 +86,15 @@ export class InertTerminal implements TerminalSink {
   }
 
   private queue(text: string, then?: () => void): void {
+    const term = this.term;
+    this.pending += 1;
     try {
-      this.term.write(text, then);
+      term.write(text, () => {
+        if (term === this.term) this.pending -= 1;
+        then?.();
+      });
     } catch {
+      this.pending -= 1;
       // xterm refuses writes once far too much waits to be drawn: the next reset or keyframe redraws.
     }
   }
