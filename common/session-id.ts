@@ -2,8 +2,9 @@
 // UUIDs, so anything with control characters, spaces or odd punctuation is refused as malformed
 // before it reaches the store, a Redis channel name or a log line.
 import { z } from 'zod';
+import { SESSION_ID_PATTERN } from './link-patterns.ts';
 
-export const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+export { SESSION_ID_PATTERN };
 
 export const SessionId = z.string().regex(SESSION_ID_PATTERN, 'not a session id: 1 to 64 letters, digits and . _ : -');
 export type SessionId = z.infer<typeof SessionId>;

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NextFunction, Request, Response } from 'express';
+import { MOMENT_SECONDS, MOMENT_SEQ } from '../../common/link-patterns.ts';
 import { SESSION_ID_PATTERN } from '../../common/session-id.ts';
 
 // The sources sit two levels below the root, the bundle (dist/vigil.mjs) one: the root is found
@@ -47,10 +48,6 @@ export async function ensureDashboardBuilt(): Promise<string> {
   return out;
 }
 
-/** Seconds since a session's start, as GET /api/sessions/:id/seek reads ?t= (routes/player.ts). */
-const LINK_SECONDS = /^\d{1,9}(\.\d{1,3})?$/;
-const LINK_SEQ = /^\d{1,15}$/;
-
 /**
  * GET /sessions/:id?t=SECONDS&seq=N, the link to a moment of a recording as people share it: to
  * the dashboard's player at that moment (`/#/play/ID?t=…&seq=…`). The link grants nothing: the
@@ -62,7 +59,7 @@ export function sessionLinkRedirect(req: Request, res: Response, next: NextFunct
   if (typeof id !== 'string' || !SESSION_ID_PATTERN.test(id)) return next();
   const { t, seq } = req.query;
   const moment: string[] = [];
-  if (typeof t === 'string' && LINK_SECONDS.test(t)) moment.push(`t=${t}`);
-  if (typeof seq === 'string' && LINK_SEQ.test(seq) && Number(seq) > 0) moment.push(`seq=${seq}`);
+  if (typeof t === 'string' && MOMENT_SECONDS.test(t)) moment.push(`t=${t}`);
+  if (typeof seq === 'string' && MOMENT_SEQ.test(seq) && Number(seq) > 0) moment.push(`seq=${seq}`);
   res.redirect(302, `/#/play/${encodeURIComponent(id)}${moment.length ? `?${moment.join('&')}` : ''}`);
 }

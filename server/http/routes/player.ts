@@ -4,6 +4,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { SeekResponse, SessionTimelineResponse } from '../../../common/api-contract.ts';
+import { MOMENT_SECONDS, MOMENT_SEQ } from '../../../common/link-patterns.ts';
 import type { RecordingIndexStore } from '../../recordings/index/index-store.ts';
 import type { RecordingStore, StoredEvent } from '../../recordings/store/recording-store.ts';
 import { READ_LIMIT_MAX } from '../../recordings/store/sql-recording-store.ts';
@@ -12,12 +13,12 @@ import { parseInput } from '../validate.ts';
 import type { FindSession } from './session-access.ts';
 
 const SeekQuery = z.union([
-  z.strictObject({ seq: z.string().regex(/^\d{1,15}$/, 'expected a whole number').transform(Number).pipe(z.number().min(1)) }),
+  z.strictObject({ seq: z.string().regex(MOMENT_SEQ, 'expected a whole number').transform(Number).pipe(z.number().min(1)) }),
   // Seconds from the session's start, as a share link carries them.
-  z.strictObject({ t: z.string().regex(/^\d{1,9}(\.\d{1,3})?$/, 'expected seconds, like 12.5').transform(Number) }),
+  z.strictObject({ t: z.string().regex(MOMENT_SECONDS, 'expected seconds, like 12.5').transform(Number) }),
 ]);
 
-const seqParam = z.string().regex(/^\d{1,15}$/, 'expected a whole number').transform(Number).pipe(z.number().min(1));
+const seqParam = z.string().regex(MOMENT_SEQ, 'expected a whole number').transform(Number).pipe(z.number().min(1));
 const SessionSearchQuery = z.strictObject({ q: z.string().min(1).max(256), from: seqParam.optional() });
 const StatementsQuery = z.strictObject({
   from: seqParam.default(1),

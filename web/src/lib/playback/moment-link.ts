@@ -2,6 +2,7 @@
 // link people share is `<origin>/sessions/<id>?t=…&seq=…`, which the hub redirects to that route
 // (server/http/dashboard.ts). t is seconds since the session's start (up to 3 decimals), seq an
 // event's seq; both optional. DOM-free.
+import { MOMENT_SECONDS as SECONDS, MOMENT_SEQ as SEQ, SESSION_ID_PATTERN as SESSION_ID } from '../../../../common/link-patterns.ts';
 
 export interface PlayRoute {
   sessionId: string;
@@ -15,9 +16,6 @@ export function secondsParam(ms: number): string {
   return String(Math.round(Math.max(0, ms)) / 1000);
 }
 
-const SECONDS = /^\d{1,9}(\.\d{1,3})?$/;
-const SEQ = /^\d{1,15}$/;
-const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /** The player's route from a location hash (`#/play/ID?t=12.5`), or null when it is not one. */
 export function parsePlayHash(hash: string): PlayRoute | null {
