@@ -59,13 +59,16 @@ export function cutRuns(sorted: readonly StoredEvent[], alone: (e: StoredEvent) 
 }
 
 /**
- * The runs as raw segments, column by column: one array parameter each, so that the statement
- * that writes them reads the same for any batch (it is prepared once per connection) and no
- * batch runs into the limit on a statement's parameters.
+ * The runs as raw segments, column by column: one parameter each, so that the statement that
+ * writes them reads the same for any batch (it is prepared once per connection) and no batch runs
+ * into the limit on a statement's parameters. The bodies go as one text, the runs' bodies joined
+ * by \x01, which no body holds (an event that decodes is JSON: a raw control character is
+ * nowhere in it): a text[] parameter would have `pg` escape every quote of every body into one
+ * more copy of the batch.
  */
 export const INSERT_RUNS = (p: number) => `INSERT INTO segments (session_id, first_seq, last_seq, first_time, last_time, event_count, raw_bytes, body)
   SELECT * FROM unnest($${p}::text[], $${p + 1}::int8[], $${p + 2}::int8[], $${p + 3}::timestamptz[], $${p + 4}::timestamptz[],
-    $${p + 5}::int4[], $${p + 6}::int4[], $${p + 7}::text[])`;
+    $${p + 5}::int4[], $${p + 6}::int4[], string_to_array($${p + 7}::text, E'\\x01'))`;
 
 /** INSERT_RUNS's eight parameters for these runs. */
 export function runColumns(runs: readonly Run[]): unknown[] {
@@ -78,9 +81,11 @@ export function runColumns(runs: readonly Run[]): unknown[] {
     runs.map((run) => latest(run.events)),
     runs.map((run) => run.events.length),
     bodies.map((body) => Buffer.byteLength(body)),
-    bodies,
+    bodies.join(RUN_SEPARATOR),
   ];
 }
+
+const RUN_SEPARATOR = '\x01';
 
 // Event times come from the agents' clocks: a run's bounds are its earliest and latest, not its
 // first and last, so a seek by time finds the run whatever order the clock went.
