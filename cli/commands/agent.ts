@@ -2,13 +2,9 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { checkSecrets } from '../../common/config/secrets.ts';
-import { createBus } from '../../common/bus/create-bus.ts';
-import { createRedisKeyDirectory } from '../../common/ssh-key-directory.ts';
-import { createRedisControlBus } from '../../common/control/redis-control-bus.ts';
 import type { Config } from '../../common/config/schema.ts';
 import { createLogger } from '../../common/log.ts';
 import { keyPaths } from '../../common/tokens.ts';
-import { startAgent } from '../../proxy-agent/agent.ts';
 import { CliError } from '../cli-error.ts';
 import { loadCliConfig } from '../cli-config.ts';
 import { Resources, untilSignal } from '../lifecycle.ts';
@@ -45,6 +41,11 @@ export function registerAgent(program: Command): void {
       const missing = config.targets.filter((t) => !t.upstream).map((t) => t.name);
       if (missing.length) throw new CliError(`target ${missing.join(', ')} has no upstream (only \`vigil dev\` serves a demo database): set targets[].upstream`);
       const hubPublicKeyPem = readHubPublicKey(config);
+      // Imported only for this command (see dev.ts): they take seconds to load.
+      const [{ createBus }, { createRedisKeyDirectory }, { createRedisControlBus }, { startAgent }] = await Promise.all([
+        import('../../common/bus/create-bus.ts'), import('../../common/ssh-key-directory.ts'),
+        import('../../common/control/redis-control-bus.ts'), import('../../proxy-agent/agent.ts'),
+      ]);
       const logger = createLogger(config.log.level);
       const resources = new Resources();
       try {

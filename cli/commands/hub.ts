@@ -1,10 +1,7 @@
 // vigil hub --config FILE: the persister and the HTTP API, fed by agents through Redis.
 import type { Command } from 'commander';
 import { checkSecrets } from '../../common/config/secrets.ts';
-import { createBus } from '../../common/bus/create-bus.ts';
 import { createLogger } from '../../common/log.ts';
-import { startHub } from '../../server/hub.ts';
-import { createStore } from '../../server/store/create-store.ts';
 import { CliError } from '../cli-error.ts';
 import { loadCliConfig } from '../cli-config.ts';
 import { Resources, untilSignal } from '../lifecycle.ts';
@@ -20,6 +17,10 @@ export function registerHub(program: Command): void {
       if (!config.redis.url) {
         throw new CliError('vigil hub receives recordings through Redis: set redis.url in the config or REDIS_URL (or run `vigil dev` for everything in one process)');
       }
+      // Imported only for this command (see dev.ts): they take seconds to load.
+      const [{ createBus }, { startHub }, { createStore }] = await Promise.all([
+        import('../../common/bus/create-bus.ts'), import('../../server/hub.ts'), import('../../server/store/create-store.ts'),
+      ]);
       const logger = createLogger(config.log.level);
       const resources = new Resources();
       try {

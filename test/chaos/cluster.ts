@@ -177,10 +177,8 @@ export async function startCluster(spoolEvents: number): Promise<Cluster> {
     await exited;
   };
 
-  // Hubs one after the other: the first creates the store's schema.
-  await startHub(hubs[0]);
-  await startHub(hubs[1]);
-  await startAgent(agent);
+  // Hubs one after the other (the first creates the store's schema); the agent needs only Redis.
+  await Promise.all([startHub(hubs[0]).then(() => startHub(hubs[1])), startAgent(agent)]);
   await waitForPort(pgPort);
 
   const peaks = { hub: 0, agent: 0 };
@@ -236,7 +234,8 @@ export async function startCluster(spoolEvents: number): Promise<Cluster> {
     },
     async stop() {
       clearInterval(sampler);
-      for (const s of [spoolAgent, agent, ...hubs]) await end(s, 'SIGTERM').catch(() => undefined);
+      // The agents first, so that the hubs still store what their sessions' ends send.
+      for (const group of [[spoolAgent, agent], hubs]) await Promise.all(group.map((s) => end(s, 'SIGTERM').catch(() => undefined)));
       await storePool.end().catch(() => undefined);
       await idp.stop();
       await Promise.all([target.stop(), store.stop(), redis.stop(), sshd.stop()]);

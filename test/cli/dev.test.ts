@@ -202,24 +202,10 @@ describe('vigil dev, end to end with psql', () => {
     await exited;
     expect(stderr).toContain(`access grant #${id} was revoked by aaron: refunds checked`);
   });
-  it('when the operator kills a live session with vigil sessions kill, then psql is cut off with the reason', async () => {
-    const token = await runVigil(['token', '--user', 'alice', '--target', 'demo'], env, { cwd: dir });
-    const { spawn } = await import('node:child_process');
-    const psql = spawn('psql', ['-X', '-c', 'select pg_sleep(60)', token.stdout.trim()]);
-    let stderr = '';
-    psql.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<void>((resolve) => psql.on('close', () => resolve()));
-    const live = await liveDemoSession();
-    const killed = await runVigil(['sessions', 'kill', live.id, '--reason', 'fire drill'], env, { cwd: dir });
-    expect(killed.code, killed.stderr).toBe(0);
-    await exited;
-    expect(stderr).toContain('this session was ended by vigil-cli: fire drill');
-  });
-
   it('when vigil dev is killed with SIGKILL while a client is connected and started again, then that session ends with a reason and what the client saw is recorded', async () => {
     const token = await runVigil(['token', '--user', 'alice', '--target', 'demo'], env, { cwd: dir });
-    // A client that has seen its answer and waits for more. The demo database has one backend:
-    // the previous test's pg_sleep(60) may hold it for a while after its client was cut off.
+    // A client that has seen its answer and waits for more. The demo database has one backend,
+    // which the previous test's psql may hold for a moment yet.
     let client!: pg.Client;
     await expect.poll(async () => {
       client = new pg.Client({ connectionString: token.stdout.trim() });
@@ -244,5 +230,21 @@ describe('vigil dev, end to end with psql', () => {
     expect(ended!.endReason).toBe('agent_restarted');
     const shown = await runVigil(['sessions', 'show', live.id], env, { cwd: dir });
     expect(shown.stdout).toContain("select 'before the crash'");
+  });
+
+  // Last: the demo database has one backend, and the pg_sleep(60) goes on holding it after psql
+  // is cut off. Earlier, the next test's client would wait most of that minute for it.
+  it('when the operator kills a live session with vigil sessions kill, then psql is cut off with the reason', async () => {
+    const token = await runVigil(['token', '--user', 'alice', '--target', 'demo'], env, { cwd: dir });
+    const { spawn } = await import('node:child_process');
+    const psql = spawn('psql', ['-X', '-c', 'select pg_sleep(60)', token.stdout.trim()]);
+    let stderr = '';
+    psql.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<void>((resolve) => psql.on('close', () => resolve()));
+    const live = await liveDemoSession();
+    const killed = await runVigil(['sessions', 'kill', live.id, '--reason', 'fire drill'], env, { cwd: dir });
+    expect(killed.code, killed.stderr).toBe(0);
+    await exited;
+    expect(stderr).toContain('this session was ended by vigil-cli: fire drill');
   });
 });

@@ -44,6 +44,11 @@ async function seqsOf(store: RecordingStore, sessionId: string): Promise<number[
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
+/** Log entries delivered to a consumer of the persister group and not acknowledged. */
+async function pendingWith(bus: EventBus, consumer: string): Promise<number> {
+  return (await bus.consumers('vigil-persister')).find((c) => c.name === consumer)?.pending ?? 0;
+}
+
 describe.each(kinds)('event pipeline on the $name bus', (kind) => {
   const cleanups: Array<() => Promise<unknown>> = [];
   afterEach(async () => {
@@ -125,7 +130,8 @@ describe.each(kinds)('event pipeline on the $name bus', (kind) => {
     first.start();
     const s = newSessionId();
     await bus.append(busEvents(s, 1, 10));
-    await waitUntil(() => first.metrics().errors >= 1 && first.metrics().received >= 10, 15_000, 'first persister read and failed');
+    // The ten events are one log entry (one append): pending with 'same' once its write failed.
+    await waitUntil(async () => first.metrics().errors >= 1 && await pendingWith(bus, 'same') === 1, 15_000, 'first persister read and failed');
     await first.stop();
 
     store.failing = false;
@@ -146,11 +152,12 @@ describe.each(kinds)('event pipeline on the $name bus', (kind) => {
     dead.start();
     const s = newSessionId();
     await bus.append(busEvents(s, 1, 10));
-    await waitUntil(() => dead.metrics().errors >= 1 && dead.metrics().received >= 10, 15_000, 'dead consumer read and failed');
+    await waitUntil(async () => dead.metrics().errors >= 1 && await pendingWith(bus, 'dead') === 1, 15_000, 'dead consumer read and failed');
     await dead.stop();
 
     store.failing = false;
-    const heir = persister({ consumer: 'heir', claimIdleMs: 200 });
+    // 'dead' sent heartbeats: the silence limit, not claimIdleMs, decides when it counts as dead.
+    const heir = persister({ consumer: 'heir', claimIdleMs: 200, deadAfterMs: 300 });
     heir.start();
     await waitUntil(async () => (await seqsOf(store, s)).length === 10, 15_000, 'claimed entries stored');
     expect(await seqsOf(store, s)).toEqual(range(10));

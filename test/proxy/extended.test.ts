@@ -92,6 +92,8 @@ describe('extended query protocol through the agent', () => {
 });
 
 describe('upstream login with the target credentials', () => {
+  // The agents of these tests record into the store of the file's harness: a store of their own
+  // takes seconds to open. So each waits for one ended session more than the store held before.
   for (const [user, method] of [['scram_user', 'scram-sha-256'], ['md5_user', 'md5'], ['clear_user', 'password']] as const) {
     it(`when the target requires ${method}, then the agent logs in with the configured password and the client never sees it`, async () => {
       const admin = new pg.Client({ connectionString: h.directUrl });
@@ -99,15 +101,17 @@ describe('upstream login with the target credentials', () => {
       await admin.query(`SET password_encryption = '${method === 'md5' ? 'md5' : 'scram-sha-256'}'`);
       await admin.query(`DROP ROLE IF EXISTS ${user}; CREATE ROLE ${user} LOGIN PASSWORD 'Upstr3am-secret'; GRANT SELECT ON kv TO ${user}`);
       await admin.end();
+      const endedBefore = (await h.waitForEnded(0)).length;
       const scoped = await startHarness({
         postgresUrl: inject('postgresUrl'),
         target: { upstream: { user, password: 'Upstr3am-secret', database: h.database } },
+        stores: h.stores,
       });
       try {
         const r = await scoped.psql(['-At', '-c', 'select current_user, count(*) from kv']);
         expect(r.stderr).toBe('');
         expect(r.stdout.trim()).toBe(`${user}|3`);
-        const all = await scoped.waitForEnded(1);
+        const all = await scoped.waitForEnded(endedBefore + 1);
         const bodies = JSON.stringify(all);
         expect(bodies).not.toContain('Upstr3am-secret');
       } finally {
@@ -120,6 +124,7 @@ describe('upstream login with the target credentials', () => {
     const scoped = await startHarness({
       postgresUrl: inject('postgresUrl'),
       target: { upstream: { user: 'scram_user', password: 'wrong', database: h.database } },
+      stores: h.stores,
     });
     try {
       const r = await scoped.psql(['-c', 'select 1']);
