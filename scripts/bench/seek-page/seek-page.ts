@@ -28,11 +28,15 @@ function drawn(): Promise<void> {
   return new Promise((resolve) => term.term.write('', () => requestAnimationFrame(() => resolve())));
 }
 
+/** Diagnostic (?history=0): keyframes restored without their history, to see what parsing it costs the page. */
+const withHistory = new URLSearchParams(location.search).get('history') !== '0';
+
 async function seek(id: string, query: string, channel: number | null): Promise<Timing> {
   const t0 = performance.now();
   const answer = await get<SeekResponse>(`/api/sessions/${id}/seek?${query}`);
   const t1 = performance.now();
   const draw = new TerminalChannel(answer.keyframe?.channel ?? channel);
+  if (answer.keyframe && !withHistory) answer.keyframe = { ...answer.keyframe, prelude: '', scrollback: 0 };
   if (answer.keyframe) term.restore(answer.keyframe);
   else term.reset();
   for (const e of answer.events) draw.draw(e, term);
@@ -43,12 +47,12 @@ async function seek(id: string, query: string, channel: number | null): Promise<
 Object.assign(window, {
   benchSeek: (id: string, seq: number) => seek(id, `seq=${seq}`, 0),
   /** Opening a recording: its timeline, then its first moment drawn. */
-  benchOpen: async (id: string): Promise<Timing> => {
+  benchOpen: async (id: string): Promise<Timing & { timelineMs: number }> => {
     const t0 = performance.now();
     await get<SessionTimelineResponse>(`/api/sessions/${id}/timeline`);
     const timelineMs = performance.now() - t0;
     const first = await seek(id, 't=0', 0);
-    return { ...first, serverMs: timelineMs + first.serverMs };
+    return { ...first, timelineMs, serverMs: timelineMs + first.serverMs };
   },
   benchRows: () => [...container.querySelectorAll('.xterm-rows > div')].map((d) => d.textContent ?? ''),
 });
