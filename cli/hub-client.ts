@@ -6,7 +6,7 @@ import type { Config } from '../common/config/schema.ts';
 import { keyPaths, TokenSigner } from '../common/tokens.ts';
 import type { SessionEventsResponse, SessionListResponse, SessionSummary } from '../common/api-contract.ts';
 import { CliError } from './cli-error.ts';
-import type { AccessRequestView } from '../common/api-contract.ts';
+import type { AccessRequestView, LockView } from '../common/api-contract.ts';
 import type { Role } from '../common/roles.ts';
 
 export class HubClient {
@@ -50,6 +50,21 @@ export class HubClient {
   /** Ends a live session (the agent tells its user who and why). */
   async killSession(id: string, reason?: string): Promise<void> {
     await this.request(`/api/sessions/${encodeURIComponent(id)}/kill`, { method: 'POST', body: reason ? { reason } : {} });
+  }
+
+  /** Locks a user, a user on a target, a target or a token (the agents end what it matches). */
+  async createLock(lock: { user?: string; target?: string; token?: string; ttl?: string; reason: string }): Promise<LockView> {
+    const res = await this.request('/api/locks', { method: 'POST', body: lock });
+    return ((await res.json()) as { lock: LockView }).lock;
+  }
+
+  async listLocks(all: boolean): Promise<LockView[]> {
+    return (await this.json<{ locks: LockView[] }>(`/api/locks${all ? '?all=true' : ''}`)).locks;
+  }
+
+  async liftLock(id: string): Promise<LockView> {
+    const res = await this.request(`/api/locks/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    return ((await res.json()) as { lock: LockView }).lock;
   }
 
   /** Asks for just-in-time access to a target, as the client's user. */

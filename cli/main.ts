@@ -8,6 +8,7 @@ import { registerDev } from './commands/dev.ts';
 import { registerExport } from './commands/export.ts';
 import { registerHub } from './commands/hub.ts';
 import { registerSessions } from './commands/sessions.ts';
+import { registerLock } from './commands/lock.ts';
 import { registerToken } from './commands/token.ts';
 import { registerRequest } from './commands/request.ts';
 
@@ -21,6 +22,7 @@ registerAgent(program);
 registerToken(program);
 registerRequest(program);
 registerSessions(program);
+registerLock(program);
 registerExport(program);
 registerConfig(program);
 

@@ -214,6 +214,24 @@ export interface ShareView {
   revokedBy: string | null;
 }
 
+/** A lock as the hub keeps it (GET/POST /api/locks, DELETE /api/locks/:id): common/locks.ts's, and its end. */
+export interface LockView {
+  id: string;
+  user: string | null;
+  target: string | null;
+  /** A connection token's jti. */
+  token: string | null;
+  by: string;
+  reason: string;
+  createdAt: string;
+  /** Null: until lifted. */
+  expiresAt: string | null;
+  liftedAt: string | null;
+  liftedBy: string | null;
+  /** At the time of the answer. */
+  state: 'in force' | 'expired' | 'lifted';
+}
+
 /** GET /api/shares: what was shared with me, in force, newest first, with the sessions. */
 export interface SharedWithMeResponse {
   shares: Array<ShareView & { session: SessionSummary | null }>;

@@ -9,6 +9,7 @@ import { oidcClientSecret, readSecret, sessionSecretOf } from '../common/config/
 import type { Logger } from '../common/log.ts';
 import { ensureSigningKey, TokenSigner, TokenVerifier } from '../common/tokens.ts';
 import { createApiApp } from './http/app.ts';
+import { LockService } from './locks/lock-service.ts';
 import { readinessChecks } from './http/readiness.ts';
 import { dashboardDir } from './http/dashboard.ts';
 import { createMetricsRegistry } from './http/metrics.ts';
@@ -101,6 +102,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const access = new AccessService({ config, store: stores.access, control, logger: logger.child({ component: 'access' }) });
     await access.start();
     owned.add('access requests', () => access.stop());
+    const locks = new LockService({ store: stores.locks, audit: stores.access, control, logger });
+    locks.start();
+    owned.add('locks', async () => locks.stop());
     const sessions = await createSessionStore(config.hub.auth.oidc ? config.redis.url : undefined, logger, config.redis.keyPrefix);
     owned.add('login sessions', () => sessions.close());
 
@@ -141,6 +145,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       sshKeyDirectory: keyDirectory,
       control,
       access,
+      locks,
       reaper,
       dashboardDir: webLogin ? (opts.dashboardDir ?? dashboardDir()) : undefined,
       readiness: readinessChecks({ store: stores, redisBus: config.redis.url ? bus : undefined, idp: webLogin ? webLogin.idpReachable : undefined }),

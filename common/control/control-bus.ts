@@ -1,6 +1,6 @@
 // The control path between the hub and the agents: the hub decides, the agents enforce.
-//  - Decisions (hub -> agents): a kill order, or the state of an access request (pending,
-//    granted, denied, expired, revoked). Each reaches every agent at once over pub/sub and is also
+//  - Decisions (hub -> agents): a kill order, the state of an access request (pending,
+//    granted, denied, expired, revoked), or the list of locks in force (common/locks.ts). Each reaches every agent at once over pub/sub and is also
 //    kept as state for a while, so an agent that was disconnected when it was sent finds it when
 //    it looks again (on reconnect and periodically): a missed message never leaves a session
 //    running, and a grant is read from the state, never from memory of a message.
@@ -9,6 +9,7 @@
 //    number. No hub answering means no request: the agent refuses the session (fail closed).
 // Two transports behind one interface, as for the event bus: Redis, and in-process.
 import { z } from 'zod';
+import { LockList } from '../locks.ts';
 
 const name = z.string().min(1).max(256);
 
@@ -43,7 +44,7 @@ export const AccessState = z.strictObject({
 });
 export type AccessState = z.infer<typeof AccessState>;
 
-export const ControlMessage = z.discriminatedUnion('kind', [KillOrder, AccessState]);
+export const ControlMessage = z.discriminatedUnion('kind', [KillOrder, AccessState, LockList]);
 export type ControlMessage = z.infer<typeof ControlMessage>;
 
 /**
@@ -125,6 +126,8 @@ export interface ControlBus {
   killsFor(sessionIds: readonly string[]): Promise<KillOrder[]>;
   /** The kept state of these requests (missing ones are left out). Throws when unreachable. */
   accessStates(requestIds: readonly number[]): Promise<AccessState[]>;
+  /** The list of locks the hub published last (null: none yet). Throws when unreachable. */
+  locks(): Promise<LockList | null>;
   /** The grant `user` holds for `target` now, if any. Throws when unreachable (fail closed). */
   grantFor(user: string, target: string): Promise<AccessState | null>;
   /** Agent side: asks a hub to open a request; throws when no hub answers within `timeoutMs`. */

@@ -1,4 +1,5 @@
 // The control bus inside one process (`vigil dev`, tests): hub and agent share it.
+import type { LockList } from '../locks.ts';
 import { ACCESS_REQUEST_TIMEOUT_MS, AUDIT_INTAKE_MAX, inForce, withTimeout, type AccessReceipt, type AccessDraft, type AccessState, type AgentAuditEntry, type AgentLease, type ControlBus, type ControlMessage, type KillOrder } from './control-bus.ts';
 
 export function createInProcessControlBus(): ControlBus {
@@ -6,6 +7,7 @@ export function createInProcessControlBus(): ControlBus {
   const kills = new Map<string, KillOrder>();
   const states = new Map<number, AccessState>();
   const grants = new Map<string, number>();
+  let lockList: LockList | null = null;
   let intake: ((draft: AccessDraft) => Promise<AccessReceipt>) | null = null;
   const leases = new Map<string, { lease: AgentLease; until: number }>();
   const endedByHub = new Map<string, Set<string>>();
@@ -34,6 +36,7 @@ export function createInProcessControlBus(): ControlBus {
   return {
     async publish(message) {
       if (message.kind === 'kill') kills.set(message.sessionId, message);
+      else if (message.kind === 'locks') lockList = message;
       else {
         states.set(message.requestId, message);
         const key = grantKey(message.target, message.user);
@@ -49,6 +52,9 @@ export function createInProcessControlBus(): ControlBus {
     },
     async killsFor(ids) {
       return ids.map((id) => kills.get(id)).filter((k): k is KillOrder => k !== undefined);
+    },
+    async locks() {
+      return lockList;
     },
     async accessStates(ids) {
       return ids.map((id) => states.get(id)).filter((s): s is AccessState => s !== undefined);

@@ -1,7 +1,8 @@
 // The control bus over Redis: PUBLISH on `${prefix}control` for speed, and each decision also kept:
-// a kill order as `${prefix}kill:<session>`, a request's state as `${prefix}access:<id>` and a
-// person's grant for a target as `${prefix}grant:<target>:<user>` (the request id, expiring with
-// the grant), for agents that were away when it was sent. Agents ask hubs to open requests
+// a kill order as `${prefix}kill:<session>`, the locks in force as `${prefix}locks`, a request's
+// state as `${prefix}access:<id>` and a person's grant for a target as
+// `${prefix}grant:<target>:<user>` (the request id, expiring with the grant), for agents that
+// were away when it was sent. Agents ask hubs to open requests
 // through the list `${prefix}access-intake`; a hub answers on `${prefix}access-reply:<uuid>`.
 import crypto from 'node:crypto';
 import { z } from 'zod';
@@ -28,6 +29,7 @@ export async function createRedisControlBus(url: string, keyPrefix: string, logg
   const intakeKey = `${keyPrefix}access-intake`;
   const killKey = (id: string) => `${keyPrefix}kill:${id}`;
   const accessKey = (id: number) => `${keyPrefix}access:${id}`;
+  const locksKey = `${keyPrefix}locks`;
   const grantKey = (target: string, user: string) => `${keyPrefix}grant:${target}:${user}`;
   const replyKey = (id: string) => `${keyPrefix}access-reply:${id}`;
   const leaseKey = (agent: string) => `${keyPrefix}agent-lease:${agent}`;
@@ -67,6 +69,8 @@ export async function createRedisControlBus(url: string, keyPrefix: string, logg
       // right after the message must find it.
       const tx = main.multi();
       if (message.kind === 'kill') tx.set(killKey(message.sessionId), text, { EX: KILL_KEPT_SECONDS });
+      // Kept without an expiry: an agent that starts while no hub runs still applies the last list.
+      else if (message.kind === 'locks') tx.set(locksKey, text);
       else {
         tx.set(accessKey(message.requestId), text, { EX: keptSeconds(message) });
         // Only a connect request is a grant (a held statement's decision has none to keep).
@@ -100,6 +104,11 @@ export async function createRedisControlBus(url: string, keyPrefix: string, logg
         const message = v ? parseControlMessage(v) : null;
         return message?.kind === 'kill' ? [message] : [];
       });
+    },
+    async locks() {
+      const text = await read('reading locks', () => main.get(locksKey));
+      const message = text ? parseControlMessage(text) : null;
+      return message?.kind === 'locks' ? message : null;
     },
     async accessStates(ids) {
       if (ids.length === 0) return [];

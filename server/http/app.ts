@@ -45,6 +45,8 @@ import { sshKeysRouter } from './routes/ssh-keys.ts';
 import { targetsRouter } from './routes/targets.ts';
 import type { SshKeyDirectory } from '../../common/ssh-key-directory.ts';
 import type { ControlBus } from '../../common/control/control-bus.ts';
+import type { LockService } from '../locks/lock-service.ts';
+import { locksRouter } from './routes/locks.ts';
 import type { WebLogin } from './web-login.ts';
 import type { SessionReaper } from '../liveness/session-reaper.ts';
 import { createRateLimits, limitPerAddress } from './rate-limit.ts';
@@ -71,6 +73,8 @@ export interface ApiAppOptions {
   control?: ControlBus;
   /** Just-in-time access requests and grants. */
   access?: AccessService;
+  /** Locks (/api/locks): who or what is kept out. */
+  locks?: LockService;
   /** Ends sessions whose agent is gone (a kill of such a session). */
   reaper?: SessionReaper;
   /** What /readyz checks (default: the store). */
@@ -128,6 +132,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
   api.use('/shares', sharesRouter(sharing));
   api.use('/search', searchRouter({ index: opts.stores.index, targets: () => opts.targets?.config.targets.map((t) => t.name) ?? [], approves }));
   if (access) api.use('/access-requests', accessRouter(access));
+  if (opts.locks) api.use('/locks', locksRouter(opts.locks));
   api.use('/audit', auditRouter(opts.stores.access));
   if (opts.targets) api.use('/targets', targetsRouter(opts.targets.config, opts.targets.signer, opts.targets.tokenTtlMs, limitPerAddress(limits.tokens, 'connection tokens')));
   if (opts.sshKeyDirectory) api.use('/ssh-keys', sshKeysRouter(opts.stores.sshKeys, opts.sshKeyDirectory));

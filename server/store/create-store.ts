@@ -14,6 +14,7 @@ import { SqlAccessStore, type AccessStore } from '../access/access-store.ts';
 import { SqlSshKeyStore, type SshKeyStore } from '../ssh-keys/ssh-key-store.ts';
 import { RecordingIndexStore } from '../recordings/index/index-store.ts';
 import { ShareStore } from '../shares/share-store.ts';
+import { LockStore } from '../locks/lock-store.ts';
 
 /** What the hub keeps in its database: one client, three stores over it. */
 export interface HubStores {
@@ -27,6 +28,8 @@ export interface HubStores {
   readonly index: RecordingIndexStore;
   /** Recordings shared with people, and the notes pinned to them. */
   readonly shares: ShareStore;
+  /** Locks: who or what is kept out (common/locks.ts). */
+  readonly locks: LockStore;
   /** Resolves when the database answers a trivial statement (readiness); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the database client (all three stores). */
@@ -74,6 +77,7 @@ async function openStore(client: SqlClient, logger?: Logger): Promise<HubStores>
     sshKeys: new SqlSshKeyStore(client),
     index: new RecordingIndexStore(client),
     shares: new ShareStore(client),
+    locks: new LockStore(client),
     ping: () => recordings.ping(),
     close: () => recordings.close(),
   };

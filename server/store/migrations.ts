@@ -331,6 +331,28 @@ export const MIGRATIONS: readonly Migration[] = [
     );
     `,
   },
+  {
+    id: 9,
+    name: 'locks',
+    sql: `
+      -- Locks (common/locks.ts): a user, a user on a target, a target or a connection token kept
+      -- out until the lock expires or is lifted. Kept after that, for the record.
+      CREATE TABLE locks (
+        id text PRIMARY KEY,
+        user_name text,
+        target text,
+        token text,
+        created_by text NOT NULL,
+        reason text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz,
+        lifted_at timestamptz,
+        lifted_by text,
+        CHECK (user_name IS NOT NULL OR target IS NOT NULL OR token IS NOT NULL)
+      );
+      CREATE INDEX locks_unlifted_idx ON locks (created_at) WHERE lifted_at IS NULL;
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every hub sharing a database.

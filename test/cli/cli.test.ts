@@ -206,6 +206,27 @@ describe('vigil sessions and export against a running hub', () => {
     expect(res.stdout).toBe(recorded.events.map((e) => `${e.body}\n`).join(''));
   });
 
+  it('when an operator locks a user with vigil lock, then ls lists it, rm lifts it, and ls --all keeps it as lifted', async () => {
+    const env = { VIGIL_DATA_DIR: dataDir };
+    const made = await runVigil(['lock', 'create', '--user', 'bob', '--target', 'demo', '--ttl', '2h', '--reason', 'INC-9: token in a ticket', '--hub', hubUrl], env);
+    expect(made.code, made.stderr).toBe(0);
+    const id = /^(L-[A-Za-z0-9_-]+)\s/.exec(made.stdout)?.[1];
+    expect(made.stdout).toMatch(/user bob, target demo {2}until \S+ {2}by vigil-cli: INC-9: token in a ticket/);
+    const listed = await runVigil(['lock', 'ls', '--json', '--hub', hubUrl], env);
+    expect(JSON.parse(listed.stdout).map((l: { id: string }) => l.id)).toContain(id);
+    const lifted = await runVigil(['lock', 'rm', id!, '--hub', hubUrl], env);
+    expect(lifted.code, lifted.stderr).toBe(0);
+    expect(lifted.stdout).toContain(`${id}  user bob, target demo  lifted by vigil-cli`);
+    expect((await runVigil(['lock', 'ls', '--hub', hubUrl], env)).stdout).not.toContain(id);
+    expect((await runVigil(['lock', 'ls', '--all', '--hub', hubUrl], env)).stdout).toContain(`${id}  user bob`);
+    const again = await runVigil(['lock', 'rm', id!, '--hub', hubUrl], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('no longer in force (lifted)');
+    const nothing = await runVigil(['lock', 'create', '--reason', 'who?', '--hub', hubUrl], env);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toContain('a lock needs --user, --target or --token');
+  });
+
   it('when the session does not exist, then show exits 1 with the hub\'s message', async () => {
     const res = await runVigil(['sessions', 'show', 'no-such-session', '--hub', hubUrl], { VIGIL_DATA_DIR: dataDir });
     expect(res.code).toBe(1);

@@ -133,4 +133,25 @@ describe.each([
       await close();
     }
   });
+
+  it('when a list of locks is published, then subscribers get it, and the last one is kept for agents that start later', async () => {
+    const { sender, receiver, close } = await make();
+    try {
+      expect(await receiver.locks()).toBeNull();
+      const got: ControlMessage[] = [];
+      const unsubscribe = await receiver.subscribe((m) => got.push(m));
+      const first: ControlMessage = {
+        kind: 'locks', at: new Date().toISOString(),
+        locks: [{ id: 'L1', user: 'bob', by: 'rita', reason: 'INC-7', createdAt: new Date().toISOString() }],
+      };
+      const second: ControlMessage = { kind: 'locks', at: new Date().toISOString(), locks: [] };
+      await sender.publish(first);
+      await sender.publish(second);
+      await expect.poll(() => got, { timeout: 5_000 }).toEqual([first, second]);
+      expect(await receiver.locks()).toEqual(second);
+      await unsubscribe();
+    } finally {
+      await close();
+    }
+  });
 });
