@@ -52,7 +52,7 @@ export async function enforceControl(opts: {
   };
   const unsubscribe = await opts.control.subscribe((message) => {
     if (message.kind === 'kill') apply(message);
-    else applyAccess(message);
+    else if (message.kind === 'access') applyAccess(message);
   });
   let checking = false;
   const timer = setInterval(() => {
