@@ -10,7 +10,8 @@ import { readSecret, upstreamPassword } from '../common/config/secrets.ts';
 import type { EventBus } from '../common/bus/event-bus.ts';
 import type { SshKeyDirectory } from '../common/ssh-key-directory.ts';
 import type { ControlBus } from '../common/control/control-bus.ts';
-import { enforceControl, type ControlledSession } from './session-control.ts';
+import { endLockedSessions, enforceControl, type ControlledSession } from './session-control.ts';
+import { LockGuard } from './access/lock-guard.ts';
 import { keepLease } from './lease/agent-lease.ts';
 import { AccessGate } from './access/access-gate.ts';
 import { LoginGuard } from './access/login-guard.ts';
@@ -85,8 +86,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   /** Each PostgreSQL target's column catalog and its connection. */
   const catalogs: Array<{ close(): Promise<void> }> = [];
   const access = new AccessGate(opts.control, logger.child({ component: 'access' }));
+  const locks = new LockGuard(opts.control, logger.child({ component: 'locks' }));
   const logins = new LoginGuard({ agentId: config.agent.id, control: opts.control, logger, failuresPerMinute: config.agent.loginFailuresPerMinute });
   await access.start();
+  await locks.start();
 
   publisher.onCapacity((hasRoom) => {
     if (hasRoom) {
@@ -126,6 +129,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         outlet: publisher,
         cancels,
         access,
+        locks,
         logins,
         logger,
       });
@@ -136,7 +140,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
     if (sshTargets.size > 0) {
       const keyFile = hostKeyPath(config.dataDir, config.agent.ssh.hostKeyFile);
-      const ssh = new SshListener({ agentId: config.agent.id, targets: sshTargets, verifier, keys: opts.sshKeys, access, outlet: publisher, logins, logger }, ensureHostKey(keyFile, !config.agent.ssh.hostKeyFile));
+      const ssh = new SshListener({ agentId: config.agent.id, targets: sshTargets, verifier, keys: opts.sshKeys, access, locks, outlet: publisher, logins, logger }, ensureHostKey(keyFile, !config.agent.ssh.hostKeyFile));
       const [host, port] = splitHostPort(config.agent.ssh.listen);
       const address = await ssh.listen(host, port);
       servers.push(ssh);
@@ -147,6 +151,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     await Promise.all(servers.map((s) => s.close()));
     await Promise.all(catalogs.map((c) => c.close()));
     await access.stop();
+    await locks.stop();
     logins.stop();
     await publisher.close();
     throw err;
@@ -156,6 +161,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     for (const s of servers) yield* s.sessions;
   };
   const stopControl = opts.control ? await enforceControl({ control: opts.control, sessions: liveSessions, logger }) : null;
+  // A new lock ends the live sessions it matches within the message's delivery (or the next read).
+  locks.onChange((list) => endLockedSessions(list, liveSessions(), logger));
   const lease = opts.control ? keepLease({ control: opts.control, agentId: config.agent.id, sessions: liveSessions, logger }) : null;
 
   return {
@@ -166,6 +173,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       await lease?.stop();
       await stopControl?.();
       await access.stop();
+      await locks.stop();
       logins.stop();
       await Promise.all(servers.map((s) => s.close()));
       await Promise.all(catalogs.map((c) => c.close()));

@@ -5,6 +5,7 @@
 // from Redis still takes effect when it is back; a grant's end is also watched locally, so a
 // session under it ends on time even with Redis away.
 import { inForce, type AccessState, type ControlBus, type KillOrder } from '../common/control/control-bus.ts';
+import { lockFor, lockMessage, type Lock, type LockSubject } from '../common/locks.ts';
 import type { SessionEndReason } from '../common/events/index.ts';
 import type { Logger } from '../common/log.ts';
 import { grantEndMessage, type Admission } from './access/access-gate.ts';
@@ -16,12 +17,24 @@ export interface ControlledSession {
   readonly lastSeq: number;
   /** The access grant it runs under (jit targets), once admitted. */
   readonly grant: Admission | null;
+  /** Who it is for locks (user, target, the token's jti), once logged in. */
+  readonly lockSubject: LockSubject | null;
   /** Ends the session now, telling the client why (PostgreSQL: FATAL; SSH: on the terminal). */
   kill(message: string, reason?: SessionEndReason, access?: AccessState): void;
 }
 
 export function killMessage(order: KillOrder): string {
   return `this session was ended by ${order.by}${order.reason ? `: ${order.reason}` : ''}`;
+}
+
+/** Ends the live sessions a list of locks matches, telling each client who locked and why. */
+export function endLockedSessions(locks: readonly Lock[], sessions: Iterable<ControlledSession>, logger: Logger): void {
+  for (const session of sessions) {
+    const lock = session.lockSubject ? lockFor(locks, session.lockSubject) : null;
+    if (!lock) continue;
+    logger.info({ session: session.id, lock: lock.id, by: lock.by }, 'session locked out');
+    session.kill(lockMessage(lock), 'locked');
+  }
 }
 
 /** How often a grant's end is looked for locally (cheap: a comparison per session). */

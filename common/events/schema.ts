@@ -59,6 +59,7 @@ export const SessionEndReason = z.enum([
   'revoked', // the access grant it ran under was revoked
   'grant_expired', // the access grant it ran under ended
   'access_refused', // a jit target without a grant: not granted (denied, expired) or no way to ask
+  'locked', // a lock (common/locks.ts) matches its user, target or token: ended, or refused at login
   'agent_shutdown',
   'agent_lost', // the agent stopped renewing its lease (died, or cut off): the hub ended the session
   'agent_restarted', // the agent process that held it was restarted

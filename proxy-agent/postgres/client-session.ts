@@ -38,6 +38,8 @@ import { PostgresRecorder } from './recording/postgres-recorder.ts';
 import { cancelUpstream, loginUpstream, UpstreamError, type UpstreamSettings } from './upstream-login.ts';
 import type { CancelRegistry } from './cancel-registry.ts';
 import { grantEndEvent, type AccessGate, type Admission } from '../access/access-gate.ts';
+import type { LockGuard } from '../access/lock-guard.ts';
+import type { LockSubject } from '../../common/locks.ts';
 import type { AccessState } from '../../common/control/control-bus.ts';
 
 export interface PostgresTargetRuntime {
@@ -59,6 +61,8 @@ export interface SessionContext {
   cancels: CancelRegistry;
   /** Grants and requests for `access: jit` targets. */
   access: AccessGate;
+  /** Locks in force: a locked user, target or token is refused before anything else. */
+  locks?: LockGuard;
   /** Refused logins: audited, and an address that keeps failing is refused at once. */
   logins?: LoginGuard;
   logger: Logger;
@@ -105,6 +109,8 @@ export class ClientSession {
   private holding = false;
   private gatedBytes = 0;
   private user = '';
+  /** The jti of the token it logged in with (locks may name it). */
+  private tokenId: string | undefined;
   /** Cancels the statement the target is running for this session (CancelRequest). */
   private cancelRunning: (() => Promise<void>) | null = null;
   private heldQuerySeq: number | undefined;
@@ -310,11 +316,20 @@ export class ClientSession {
       if (claims.target !== config.name) throw new TokenError(`the Vigil token is for target "${claims.target}", not "${config.name}"`);
       if (claims.user !== this.startupParams.user) throw new TokenError(`the Vigil token was issued to "${claims.user}", not "${this.startupParams.user}"`);
       user = claims.user;
+      this.tokenId = claims.jti;
     } catch (err) {
       const message = err instanceof TokenError ? err.message : 'the Vigil token could not be verified';
       this.log.info({ reason: message }, 'client authentication refused');
       this.ctx.logins?.refused({ protocol: 'postgres', client: this.clientAddress, target: config.name, user: this.startupParams.user, reason: message });
       return this.fail('auth_failed', '28P01', message);
+    }
+    // Locked out: refused before any access request is opened (psql's reset after a kill-and-lock
+    // must not land in an approver's inbox). Not a failed credential: audited, never counted.
+    const locked = this.ctx.locks?.refusal({ user, target: config.name, token: this.tokenId });
+    if (locked) {
+      this.log.info({ reason: locked }, 'client locked out');
+      this.ctx.logins?.audit({ protocol: 'postgres', client: this.clientAddress, target: config.name, user, reason: locked });
+      return this.fail('locked', '28000', locked);
     }
     if (this.recordingRequired && !this.ctx.outlet.hasRoom()) {
       return this.fail('recording_unavailable', '57P03', `target "${config.name}" requires recording and the recording pipeline is unavailable; try again later`);
@@ -661,6 +676,11 @@ export class ClientSession {
   // ---- ending -------------------------------------------------------------------------------
 
   /** Ended from outside (a kill order, the grant's end): FATAL admin_shutdown with who and why, then close. */
+  /** Who this session is for locks, once it logged in. */
+  get lockSubject(): LockSubject | null {
+    return this.user ? { user: this.user, target: this.ctx.target.config.name, token: this.tokenId } : null;
+  }
+
   kill(message: string, reason: SessionEndReason = 'killed', access?: AccessState): void {
     if (this.phase === 'closed') return;
     this.sink?.finish();

@@ -6,6 +6,8 @@
 // when the target allows it; each forwarding and each refusal is recorded. Any failure ends this connection, never the agent.
 import crypto from 'node:crypto';
 import ssh2, { type AuthContext, type ClientChannel, type Client as SshClient, type Connection, type PublicKeyAuthContext, type ServerChannel } from 'ssh2';
+import type { LockGuard } from '../access/lock-guard.ts';
+import type { LockSubject } from '../../common/locks.ts';
 import { fingerprintOf } from '../../common/ssh-public-key.ts';
 import type { SshKeyDirectory } from '../../common/ssh-key-directory.ts';
 import type { SessionEndReason } from '../../common/events/index.ts';
@@ -39,6 +41,8 @@ export interface SshSessionContext {
   keys?: SshKeyDirectory;
   /** Grants, requests and held commands for jit targets and `approve` guardrails. */
   access: AccessGate;
+  /** Locks in force: a locked user, target or token is refused before anything else. */
+  locks?: LockGuard;
   outlet: RecordingOutlet;
   /** Refused logins: audited, and an address that keeps failing is refused at once. */
   logins?: LoginGuard;
@@ -49,7 +53,12 @@ export interface SshSessionContext {
 const { utils } = ssh2;
 const AUTH_METHODS: AuthContext['method'][] = ['publickey', 'password', 'keyboard-interactive'];
 /** The client was not admitted to a jit target (it is told why on its channel). */
-class AccessRefused extends Error {}
+/** Why a session is not let through to its target: not admitted (jit), or locked out. */
+class AccessRefused extends Error {
+  constructor(message: string, readonly reason: 'access_refused' | 'locked' = 'access_refused') {
+    super(message);
+  }
+}
 
 /** A client that logs in and asks for nothing (no channel, no forwarding) is let go after this long. */
 const IDLE_LOGIN_MS = 60_000;
@@ -66,6 +75,8 @@ export class SshSession {
   private readonly gone: Promise<void>;
   private markGone!: () => void;
   private user = '';
+  /** The jti of the token it logged in with (none with a registered key); locks may name it. */
+  private tokenId: string | undefined;
   private sink: SessionEventSink | null = null;
   private upstream: Promise<SshClient> | null = null;
   private upstreamClient: SshClient | null = null;
@@ -151,6 +162,7 @@ export class SshSession {
       const claims = await this.ctx.verifier.verifyConnection(token.trim());
       if (claims.target !== target.config.name) throw new TokenError(`the token is for target ${claims.target}, not ${target.config.name}`);
       if (wanted !== undefined && wanted !== claims.user) throw new TokenError(`the token is ${claims.user}'s, not ${wanted}'s`);
+      this.tokenId = claims.jti;
       return claims.user;
     } catch (err) {
       this.log.info({ err: (err as Error).message, target: target.config.name }, 'ssh login refused');
@@ -191,7 +203,11 @@ export class SshSession {
         this.ctx.outlet,
       );
       this.sink.emit('session.start', { upstream: `${target.upstream.host}:${target.upstream.port}`, recording: target.config.recording, clientMasking: false });
-      const admitted = target.config.access === 'jit' ? this.admit(target) : Promise.resolve();
+      // Locked out: refused before any access request is opened; the client reads why.
+      const locked = this.ctx.locks?.refusal({ user: this.user, target: target.config.name, token: this.tokenId });
+      if (locked) this.ctx.logins?.audit({ protocol: 'ssh', client: this.clientAddress, target: target.config.name, user: this.user, reason: locked });
+      const admitted = locked ? Promise.reject(new AccessRefused(locked, 'locked'))
+        : target.config.access === 'jit' ? this.admit(target) : Promise.resolve();
       this.upstream = admitted.then(() => connectUpstream(target.upstream));
       this.upstream.then((up) => {
         this.upstreamClient = up;
@@ -202,7 +218,7 @@ export class SshSession {
         const refused = err instanceof AccessRefused;
         this.log[refused ? 'info' : 'warn']({ err: err.message }, refused ? 'ssh session not admitted' : 'upstream ssh login failed');
         // The client reads the reason on its channel; the session ends once it is shown.
-        setTimeout(() => this.close(refused ? 'access_refused' : 'upstream_error', err.message), 2000).unref();
+        setTimeout(() => this.close(refused ? err.reason : 'upstream_error', err.message), 2000).unref();
       });
     }
     const upstream = this.upstream;
@@ -329,6 +345,11 @@ export class SshSession {
   }
 
   /** Ended from outside (a kill order, the grant's end): the message on each terminal, then close. */
+  /** Who this session is for locks, once it logged in. */
+  get lockSubject(): LockSubject | null {
+    return this.user && this.target ? { user: this.user, target: this.target.config.name, token: this.tokenId } : null;
+  }
+
   kill(message: string, reason: SessionEndReason = 'killed', access?: AccessState): void {
     if (this.ending || this.closed) return;
     const ended = grantEndEvent(this.grant, reason, access);

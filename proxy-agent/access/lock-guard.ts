@@ -1,0 +1,62 @@
+// The agent's side of locks (common/locks.ts): the list of locks in force as the hub published it
+// last, taken from the control bus's messages and read again from its kept state every few
+// seconds (a message missed while Redis was away is found on the next read). Without a control
+// path, or before any list came, nothing is locked; once one came, it is applied until a newer one
+// replaces it, whether the hub is reachable or not.
+import type { ControlBus } from '../../common/control/control-bus.ts';
+import { lockFor, lockMessage, type Lock, type LockList, type LockSubject } from '../../common/locks.ts';
+import type { Logger } from '../../common/log.ts';
+
+const POLL_MS = 2000;
+
+export class LockGuard {
+  #list: LockList | null = null;
+  readonly #listeners = new Set<(locks: readonly Lock[]) => void>();
+  #unsubscribe: (() => Promise<void>) | null = null;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly control: ControlBus | undefined, private readonly logger: Logger) {}
+
+  async start(): Promise<void> {
+    const control = this.control;
+    if (!control) return;
+    this.#unsubscribe = await control.subscribe((m) => {
+      if (m.kind === 'locks') this.#take(m);
+    });
+    const read = () => control.locks().then((list) => list && this.#take(list), (err: Error) => {
+      this.logger.debug({ err: err.message }, 'locks: cannot read the list; the last one stays in force');
+    });
+    await read();
+    this.#timer = setInterval(() => void read(), POLL_MS);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#unsubscribe?.();
+  }
+
+  /** Hears every new list (the agent ends the live sessions it matches). */
+  onChange(listener: (locks: readonly Lock[]) => void): void {
+    this.#listeners.add(listener);
+  }
+
+  /** The lock in force that keeps this subject out, if any. */
+  lockFor(who: LockSubject): Lock | null {
+    return this.#list ? lockFor(this.#list.locks, who) : null;
+  }
+
+  /** Why this subject may not come in (the lock's message), or null. */
+  refusal(who: LockSubject): string | null {
+    const lock = this.lockFor(who);
+    return lock ? lockMessage(lock) : null;
+  }
+
+  // Lists arrive by message and by reading: an older one (by `at`) never replaces a newer one.
+  #take(list: LockList): void {
+    if (this.#list && Date.parse(list.at) < Date.parse(this.#list.at)) return;
+    const changed = JSON.stringify(list.locks) !== JSON.stringify(this.#list?.locks);
+    this.#list = list;
+    if (changed) for (const listener of this.#listeners) listener(list.locks);
+  }
+}

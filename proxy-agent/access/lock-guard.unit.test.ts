@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { createInProcessControlBus } from '../../common/control/in-process-control-bus.ts';
+import type { Lock } from '../../common/locks.ts';
+import { silentLogger } from '../../common/log.ts';
+import { LockGuard } from './lock-guard.ts';
+
+const lock = (id: string, user: string): Lock => ({ id, user, by: 'rita', reason: 'why', createdAt: '2026-12-07T09:00:00.000Z' });
+const settle = () => new Promise((r) => setTimeout(r, 10));
+
+describe('the agent\'s lock guard', () => {
+  it('when lists come, then it applies the newest, hears each change once, and never goes back to an older one', async () => {
+    const bus = createInProcessControlBus();
+    await bus.publish({ kind: 'locks', at: '2026-12-07T09:00:00.000Z', locks: [lock('L-1', 'bob')] });
+    const guard = new LockGuard(bus, silentLogger);
+    const heard: string[][] = [];
+    guard.onChange((locks) => heard.push(locks.map((l) => l.id)));
+    await guard.start();
+    expect(guard.refusal({ user: 'bob', target: 'db' })).toContain('bob is locked by rita: why (lock L-1');
+    expect(guard.refusal({ user: 'alice', target: 'db' })).toBeNull();
+
+    await bus.publish({ kind: 'locks', at: '2026-12-07T09:00:15.000Z', locks: [lock('L-1', 'bob')] });
+    await bus.publish({ kind: 'locks', at: '2026-12-07T09:00:20.000Z', locks: [lock('L-2', 'alice')] });
+    await bus.publish({ kind: 'locks', at: '2026-12-07T09:00:10.000Z', locks: [lock('L-1', 'bob')] });
+    await settle();
+    expect(heard).toEqual([['L-1'], ['L-2']]);
+    expect(guard.refusal({ user: 'bob', target: 'db' })).toBeNull();
+    expect(guard.lockFor({ user: 'alice', target: 'db' })?.id).toBe('L-2');
+    await guard.stop();
+    await bus.close();
+  });
+
+  it('when the agent has no control path, then nothing is locked', async () => {
+    const guard = new LockGuard(undefined, silentLogger);
+    await guard.start();
+    expect(guard.refusal({ user: 'bob', target: 'db' })).toBeNull();
+  });
+});

@@ -1,0 +1,115 @@
+// A kill that sticks: a reviewer locks a user, a token or a target through the hub's API; the
+// agents get the list over the control bus (Redis) and end what it matches at once, with the
+// lock's message (real psql, real OpenSSH through ssh2); a new login is refused with the same
+// message, as psql's reset after a kill would be, until the lock is lifted.
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import type { ControlBus } from '../../common/control/control-bus.ts';
+import { createRedisControlBus } from '../../common/control/redis-control-bus.ts';
+import { startHarness, type Harness } from '../support/agent-harness.ts';
+import { startHubWithLogin, type HubWithLogin } from '../support/dashboard-browser.ts';
+import { apiAs } from '../support/oidc-login-client.ts';
+import { openShellThroughAgent, startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
+
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
+
+const keyPrefix = `locks-test-${process.pid}-${Date.now()}:`;
+let agentControl: ControlBus;
+let hubControl: ControlBus;
+let pgh: Harness;
+let sshh: SshHarness;
+let web: HubWithLogin;
+
+beforeAll(async () => {
+  agentControl = await createRedisControlBus(inject('redisUrl'), keyPrefix);
+  hubControl = await createRedisControlBus(inject('redisUrl'), keyPrefix);
+  pgh = await startHarness({ postgresUrl: inject('postgresUrl'), control: agentControl });
+  // One hub (one store of locks) for both agents: hubs of one deployment share their store.
+  web = await startHubWithLogin({ dataDir: pgh.config.dataDir, targets: pgh.config.targets, bus: pgh.bus, stores: pgh.stores, control: hubControl });
+  sshh = await startSshHarness({ demoShell: true, control: agentControl });
+});
+
+afterAll(async () => {
+  await web?.stop();
+  await pgh?.stop();
+  await sshh?.stop();
+  await agentControl?.close();
+  await hubControl?.close();
+});
+
+/** psql with the command, to its end: exit code and stderr. */
+function psql(uri: string, sql: string): { exited: Promise<{ code: number; stderr: string }> } {
+  const child = spawn('psql', ['-X', '-At', '-c', sql, uri]);
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  return { exited: new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stderr }))) };
+}
+
+async function liveSessionOf(store: Harness['store'], user: string): Promise<string> {
+  let id = '';
+  await expect.poll(async () => {
+    id = (await store.listSessions({ user, live: true }))[0]?.id ?? '';
+    return id;
+  }, { timeout: 20_000 }).not.toBe('');
+  return id;
+}
+
+/** The jti inside a connection URI's token (its password). */
+const jtiOf = (uri: string) => JSON.parse(Buffer.from(decodeURIComponent(new URL(uri).password).split('.')[1], 'base64url').toString()).jti as string;
+
+describe('locks: a kill that sticks', () => {
+  it('when a reviewer locks a user, then their running psql ends with the lock\'s message, the same login is refused until the lock is lifted', async () => {
+    const uri = await pgh.uri('alice');
+    const running = psql(uri, 'select pg_sleep(60)');
+    const sessionId = await liveSessionOf(pgh.store, 'alice');
+
+    const rita = await apiAs(web.hub.url, 'rita');
+    const made = await rita('POST', '/api/locks', { user: 'alice', reason: 'INC-7: stolen laptop' });
+    expect(made.status).toBe(201);
+    const lock = (made.body as { lock: { id: string } }).lock;
+    const message = `alice is locked by rita: INC-7: stolen laptop (lock ${lock.id}, until it is lifted)`;
+    const ended = await running.exited;
+    expect(ended.code).not.toBe(0);
+    expect(ended.stderr).toContain(message);
+    const events = await pgh.sessionWhere((e) => e.type === 'session.end' && e.sessionId === sessionId);
+    expect(events.at(-1)).toMatchObject({ data: { reason: 'locked', message } });
+
+    // What psql's reset does: the same URI again.
+    const again = await psql(uri, 'select 1').exited;
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain(message);
+    expect((await pgh.store.listSessions({ user: 'alice', live: true })).length).toBe(0);
+    // Another user on the same target is not locked.
+    expect((await psql(await pgh.uri('bob'), 'select 1').exited).code).toBe(0);
+
+    expect((await rita('DELETE', `/api/locks/${lock.id}`)).status).toBe(200);
+    await expect.poll(async () => (await psql(uri, 'select 1').exited).code, { timeout: 10_000 }).toBe(0);
+  });
+
+  it('when a token is locked, then that token is refused and a new one of the same user gets in', async () => {
+    const uri = await pgh.uri('alice');
+    const ada = await apiAs(web.hub.url, 'ada');
+    const made = await ada('POST', '/api/locks', { token: jtiOf(uri), reason: 'pasted in a ticket' });
+    expect(made.status).toBe(201);
+    await expect.poll(async () => (await psql(uri, 'select 1').exited).stderr, { timeout: 10_000 }).toContain('this connection token is locked by ada: pasted in a ticket');
+    expect((await psql(await pgh.uri('alice'), 'select 1').exited).code).toBe(0);
+    expect((await ada('DELETE', `/api/locks/${(made.body as { lock: { id: string } }).lock.id}`)).status).toBe(200);
+  });
+
+  it('when a whole SSH target is locked, then an open shell there ends with the lock\'s message, and a new login reads it', async () => {
+    const { stream, closed, shown } = await openShellThroughAgent(sshh, 'alice', 'demo-shell');
+    stream.write('echo working\r');
+    await expect.poll(shown, { timeout: 10_000 }).toContain('working');
+
+    const rita = await apiAs(web.hub.url, 'rita');
+    const made = await rita('POST', '/api/locks', { target: 'demo-shell', ttl: '1h', reason: 'host under investigation' });
+    expect(made.status).toBe(201);
+    await closed;
+    expect(shown()).toContain('target demo-shell is locked by rita: host under investigation');
+
+    const next = await openShellThroughAgent(sshh, 'alice', 'demo-shell');
+    await next.closed;
+    expect(next.shown()).toContain('target demo-shell is locked by rita: host under investigation');
+    expect((await rita('DELETE', `/api/locks/${(made.body as { lock: { id: string } }).lock.id}`)).status).toBe(200);
+  });
+});
