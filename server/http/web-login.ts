@@ -122,14 +122,22 @@ export function createWebLogin(opts: WebLoginOptions): WebLogin {
 
   routes.get('/callback', async (req, res, next) => {
     await ensureStrategy();
-    passport.authenticate('oidc', { session: false }, (err: unknown, user: LoginSession | false, info?: { message?: string }) => {
+    passport.authenticate('oidc', { session: false }, (err: unknown, user: LoginSession | false, info?: { message?: string; ours?: boolean }) => {
+      // What the provider or the URL says is never echoed: the messages here are fixed, or the
+      // hub's own (a login without a Vigil role says so).
       if (err) {
-        log.warn({ err: (err as Error)?.message }, 'login failed');
-        next(err instanceof AppError ? err : AppError.badGateway('the identity provider\'s answer could not be verified'));
-        return;
+        if (err instanceof AppError) return next(err);
+        if (refusedByProvider(err)) {
+          log.info({ code: providerCode(err) }, 'login refused by the identity provider');
+          return next(AppError.forbidden(LOGIN_NOT_ACCEPTED));
+        }
+        log.warn({ err: (err as Error)?.message }, 'login failed: the identity provider could not be asked');
+        return next(AppError.badGateway('the identity provider\'s answer could not be verified'));
       }
       if (!user) {
-        next(AppError.forbidden(`login refused: ${info?.message ?? 'the identity provider did not confirm who you are'}`));
+        if (info?.ours && info.message) return next(AppError.forbidden(`login refused: ${info.message}`));
+        log.info('login refused: no identity confirmed');
+        next(AppError.forbidden('login refused: the identity provider did not confirm who you are; start again from the login page'));
         return;
       }
       const returnTo = req.session.returnTo ?? '/';
@@ -181,6 +189,24 @@ export function createWebLogin(opts: WebLoginOptions): WebLogin {
   return { session: sessionMiddleware, routes, idpReachable: () => idp.check() };
 }
 
+const LOGIN_NOT_ACCEPTED = 'login refused: the identity provider did not accept this login; start again from the login page';
+
+/**
+ * An error that is the provider's (or the callback URL's) no, not a failure to reach it: an
+ * `error` the provider sent back in the URL, or a code it refused (invalid, used, forged).
+ */
+function refusedByProvider(err: unknown): boolean {
+  const e = err as { name?: string; oauthError?: { statusCode?: number } };
+  if (e?.name === 'AuthorizationError' || e?.name === 'TokenError') return true;
+  const status = e?.oauthError?.statusCode;
+  return status !== undefined && status >= 400 && status < 500;
+}
+
+/** The provider's error code, for the log: short and printable whatever the URL held. */
+function providerCode(err: unknown): string {
+  return String((err as { code?: unknown })?.code ?? '').replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 64);
+}
+
 async function discover(issuer: string): Promise<Discovery> {
   const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -211,9 +237,9 @@ function strategy(d: Discovery, opts: WebLoginOptions): OpenIDConnectStrategy {
       skipUserProfile: true,
     },
     // Arity 9 hands over the raw ID token and the access token.
-    (_iss: string, _uiProfile: unknown, _idProfile: unknown, _context: unknown, idToken: string | object, accessToken: string | object, _refreshToken: string, _params: unknown, done: (err: Error | null, user?: LoginSession | false, info?: { message: string }) => void) => {
+    (_iss: string, _uiProfile: unknown, _idProfile: unknown, _context: unknown, idToken: string | object, accessToken: string | object, _refreshToken: string, _params: unknown, done: (err: Error | null, user?: LoginSession | false, info?: { message: string; ours: true }) => void) => {
       verifyLogin(String(idToken), String(accessToken), d, jwks, oidc).then(
-        (result) => ('refused' in result ? done(null, false, { message: result.refused }) : done(null, result.login)),
+        (result) => ('refused' in result ? done(null, false, { message: result.refused, ours: true }) : done(null, result.login)),
         (err: Error) => done(err),
       );
     },

@@ -104,6 +104,29 @@ describe('dashboard login through OpenID Connect', () => {
     expect((await browser.fetch(`${hub.url}/api/me`)).status).toBe(401);
   });
 
+  it('when the callback brings a forged code or an error from the URL, then a clear 403 with a fixed message, nothing of the URL echoed', async () => {
+    // A login started for real, so the state matches and the forged code reaches the provider.
+    const browser = browserLike();
+    const started = await browser.fetch(`${hub.url}/auth/login`);
+    const state = new URL(started.headers.get('location')!).searchParams.get('state')!;
+    const forged = await browser.fetch(`${hub.url}/auth/callback?code=forged-${'x'.repeat(20)}&state=${encodeURIComponent(state)}`);
+    expect(forged.status).toBe(403);
+    const text = await forged.text();
+    expect(text).toContain('login refused: the identity provider did not accept this login');
+    expect(text).not.toContain('forged');
+
+    const evil = '<script>alert(1)</script> call +1-555';
+    for (const error of ['access_denied', 'server_error']) {
+      const res = await browser.fetch(`${hub.url}/auth/callback?error=${error}&error_description=${encodeURIComponent(evil)}&state=${encodeURIComponent(state)}`);
+      expect(res.status, error).toBe(403);
+      const body = await res.text();
+      expect(body).toContain('login refused');
+      expect(body).not.toContain('script');
+      expect(body).not.toContain('555');
+      expect(body).not.toContain(error);
+    }
+  });
+
   it('when returnTo points elsewhere than this hub, then the login lands on / instead', async () => {
     for (const target of ['https://evil.example/', '//evil.example/x', '/\\evil.example']) {
       const browser = browserLike();
