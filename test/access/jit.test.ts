@@ -13,7 +13,7 @@ import { startHarness, type Harness } from '../support/agent-harness.ts';
 import { startHubWithLogin, type HubWithLogin } from '../support/dashboard-browser.ts';
 import { apiAs, type ApiCall } from '../support/oidc-login-client.ts';
 import { openShellThroughAgent, startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
-import { ofType } from '../support/recordings.ts';
+import { liveSessionOf, ofType } from '../support/recordings.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
@@ -71,11 +71,6 @@ async function grantFor(api: ApiCall, approver: ApiCall, duration?: string): Pro
   return asked.body.request.id as number;
 }
 
-async function liveSessionOf(store: Harness['store'], user: string): Promise<string> {
-  let id = '';
-  await expect.poll(async () => (id = (await store.listSessions({ user, live: true }))[0]?.id ?? ''), { timeout: 20_000 }).not.toBe('');
-  return id;
-}
 
 describe('just-in-time access to PostgreSQL', () => {
   it('when alice connects without a grant, then psql gets a FATAL naming the request; once aaron approves it, she connects', async () => {

@@ -11,6 +11,7 @@ import type { ControlBus, ControlMessage } from '../../common/control/control-bu
 import { createInProcessControlBus } from '../../common/control/in-process-control-bus.ts';
 import { createRedisControlBus } from '../../common/control/redis-control-bus.ts';
 import { startHarness, type Harness } from '../support/agent-harness.ts';
+import { liveSessionOf } from '../support/recordings.ts';
 import { startHubWithLogin, type HubWithLogin } from '../support/dashboard-browser.ts';
 import { apiAs } from '../support/oidc-login-client.ts';
 import { openShellThroughAgent, startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
@@ -44,14 +45,6 @@ afterAll(async () => {
   await hubControl?.close();
 });
 
-async function liveSessionOf(store: Harness['store'], user: string): Promise<string> {
-  let id = '';
-  await expect.poll(async () => {
-    id = (await store.listSessions({ user, live: true }))[0]?.id ?? '';
-    return id;
-  }, { timeout: 20_000 }).not.toBe('');
-  return id;
-}
 
 describe('killing a live session', () => {
   it('when a reviewer kills a psql session in the middle of a statement, then psql gets a FATAL naming them and the recording says killed', async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { ControlBus } from '../../common/control/control-bus.ts';
 import { createRedisControlBus } from '../../common/control/redis-control-bus.ts';
 import { startHarness, type Harness } from '../support/agent-harness.ts';
+import { liveSessionOf } from '../support/recordings.ts';
 import { startHubWithLogin, type HubWithLogin } from '../support/dashboard-browser.ts';
 import { apiAs } from '../support/oidc-login-client.ts';
 import { openShellThroughAgent, startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
@@ -45,14 +46,6 @@ function psql(uri: string, sql: string): { exited: Promise<{ code: number; stder
   return { exited: new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stderr }))) };
 }
 
-async function liveSessionOf(store: Harness['store'], user: string): Promise<string> {
-  let id = '';
-  await expect.poll(async () => {
-    id = (await store.listSessions({ user, live: true }))[0]?.id ?? '';
-    return id;
-  }, { timeout: 20_000 }).not.toBe('');
-  return id;
-}
 
 /** The jti inside a connection URI's token (its password). */
 const jtiOf = (uri: string) => JSON.parse(Buffer.from(decodeURIComponent(new URL(uri).password).split('.')[1], 'base64url').toString()).jti as string;

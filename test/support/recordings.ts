@@ -52,3 +52,14 @@ export function recordings(store: RecordingStore): Recordings {
     },
   };
 }
+
+/** The id of `user`'s live session, once the store has one (the newest). */
+export async function liveSessionOf(store: RecordingStore, user: string, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const id = (await store.listSessions({ user, live: true }))[0]?.id;
+    if (id) return id;
+    if (Date.now() > deadline) throw new Error(`no live session of ${user} in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
