@@ -86,7 +86,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   /** Each PostgreSQL target's column catalog and its connection. */
   const catalogs: Array<{ close(): Promise<void> }> = [];
   const access = new AccessGate(opts.control, logger.child({ component: 'access' }));
-  const locks = new LockGuard(opts.control, logger.child({ component: 'locks' }));
+  const locks = new LockGuard(opts.control, logger.child({ component: 'locks' }), path.join(config.dataDir, `locks-${config.agent.id}.json`));
   const logins = new LoginGuard({ agentId: config.agent.id, control: opts.control, logger, failuresPerMinute: config.agent.loginFailuresPerMinute });
   await access.start();
   await locks.start();

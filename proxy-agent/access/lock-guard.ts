@@ -2,9 +2,11 @@
 // last, taken from the control bus's messages and read again from its kept state every few
 // seconds (a message missed while Redis was away is found on the next read). Without a control
 // path, or before any list came, nothing is locked; once one came, it is applied until a newer one
-// replaces it, whether the hub is reachable or not.
+// replaces it, whether the hub is reachable or not. Each list is also kept on disk (`cacheFile`),
+// so an agent that starts while Redis is away still applies the locks it knew.
+import fs from 'node:fs';
 import type { ControlBus } from '../../common/control/control-bus.ts';
-import { lockFor, lockMessage, type Lock, type LockList, type LockSubject } from '../../common/locks.ts';
+import { LockList as LockListSchema, lockFor, lockMessage, type Lock, type LockList, type LockSubject } from '../../common/locks.ts';
 import type { Logger } from '../../common/log.ts';
 
 const POLL_MS = 2000;
@@ -15,9 +17,11 @@ export class LockGuard {
   #unsubscribe: (() => Promise<void>) | null = null;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly control: ControlBus | undefined, private readonly logger: Logger) {}
+  constructor(private readonly control: ControlBus | undefined, private readonly logger: Logger, private readonly cacheFile?: string) {}
 
   async start(): Promise<void> {
+    const kept = this.#readCache();
+    if (kept) this.#take(kept);
     const control = this.control;
     if (!control) return;
     this.#unsubscribe = await control.subscribe((m) => {
@@ -57,6 +61,30 @@ export class LockGuard {
     if (this.#list && Date.parse(list.at) < Date.parse(this.#list.at)) return;
     const changed = JSON.stringify(list.locks) !== JSON.stringify(this.#list?.locks);
     this.#list = list;
-    if (changed) for (const listener of this.#listeners) listener(list.locks);
+    if (changed) {
+      this.#writeCache(list);
+      for (const listener of this.#listeners) listener(list.locks);
+    }
+  }
+
+  #readCache(): LockList | null {
+    if (!this.cacheFile || !fs.existsSync(this.cacheFile)) return null;
+    try {
+      return LockListSchema.parse(JSON.parse(fs.readFileSync(this.cacheFile, 'utf8')));
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, file: this.cacheFile }, 'locks: the kept list is unreadable; waiting for the hub\'s');
+      return null;
+    }
+  }
+
+  // Written aside and renamed: a crash mid-write never leaves half a list.
+  #writeCache(list: LockList): void {
+    if (!this.cacheFile) return;
+    try {
+      fs.writeFileSync(`${this.cacheFile}.tmp`, JSON.stringify(list), { mode: 0o600 });
+      fs.renameSync(`${this.cacheFile}.tmp`, this.cacheFile);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, file: this.cacheFile }, 'locks: cannot keep the list on disk');
+    }
   }
 }

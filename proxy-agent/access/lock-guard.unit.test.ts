@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ControlBus } from '../../common/control/control-bus.ts';
 import { createInProcessControlBus } from '../../common/control/in-process-control-bus.ts';
 import type { Lock } from '../../common/locks.ts';
 import { silentLogger } from '../../common/log.ts';
@@ -33,5 +37,33 @@ describe('the agent\'s lock guard', () => {
     const guard = new LockGuard(undefined, silentLogger);
     await guard.start();
     expect(guard.refusal({ user: 'bob', target: 'db' })).toBeNull();
+  });
+
+  it('when the agent starts again while the control bus cannot be read, then it applies the list it kept on disk', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-locks-'));
+    const file = path.join(dir, 'locks-agent-1.json');
+    try {
+      const bus = createInProcessControlBus();
+      const first = new LockGuard(bus, silentLogger, file);
+      await first.start();
+      await bus.publish({ kind: 'locks', at: '2026-12-07T09:00:00.000Z', locks: [lock('L-1', 'bob')] });
+      await settle();
+      await first.stop();
+      await bus.close();
+
+      const unreachable = { ...createInProcessControlBus(), locks: () => Promise.reject(new Error('Redis is away')) } as ControlBus;
+      const second = new LockGuard(unreachable, silentLogger, file);
+      await second.start();
+      expect(second.lockFor({ user: 'bob', target: 'db' })?.id).toBe('L-1');
+      await second.stop();
+
+      fs.writeFileSync(file, '{"kind":"locks","at":"not a time"');
+      const third = new LockGuard(unreachable, silentLogger, file);
+      await third.start();
+      expect(third.lockFor({ user: 'bob', target: 'db' })).toBeNull();
+      await third.stop();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
