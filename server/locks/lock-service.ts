@@ -41,7 +41,7 @@ export class LockService {
   /** Stores the lock, tells the agents at once (they end what it matches), audits it. */
   async create(lock: NewLock, origin: string | null): Promise<LockView> {
     const view = await this.#store.create(lock);
-    await this.publish();
+    await this.#tellAgents();
     await this.#audit.audit({
       actor: lock.by, action: 'lock.created', target: view.target, requestId: null, sessionId: null, origin,
       detail: { lock: view.id, reason: view.reason, ...(view.user ? { user: view.user } : {}), ...(view.token ? { token: view.token } : {}), ...(view.expiresAt ? { expiresAt: view.expiresAt } : {}) },
@@ -53,7 +53,7 @@ export class LockService {
   async lift(id: string, by: string, origin: string | null): Promise<LockView | null> {
     const view = await this.#store.lift(id, by);
     if (!view) return null;
-    await this.publish();
+    await this.#tellAgents();
     await this.#audit.audit({
       actor: by, action: 'lock.lifted', target: view.target, requestId: null, sessionId: null, origin,
       detail: { lock: view.id, ...(view.user ? { user: view.user } : {}), ...(view.token ? { token: view.token } : {}) },
@@ -67,6 +67,11 @@ export class LockService {
 
   get(id: string): Promise<LockView | null> {
     return this.#store.get(id);
+  }
+
+  // The lock is stored either way: with the control bus away, the next refresh tells the agents.
+  async #tellAgents(): Promise<void> {
+    await this.publish().catch((err: Error) => this.#log.warn({ err: err.message }, 'locks: the agents get the list at the next refresh'));
   }
 
   /** Publishes the locks in force as the agents' list. */

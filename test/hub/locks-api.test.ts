@@ -113,4 +113,16 @@ describe('locks through the API', () => {
     expect((await call('DELETE', 'rita', '/api/locks/L-nosuchlock')).status).toBe(404);
     expect((await control.locks())?.locks.length ?? 0).toBe(before);
   });
+
+  it('when the control bus is away, then the lock is still kept and audited, and the next refresh tells the agents', async () => {
+    const away = { ...control, publish: () => Promise.reject(new Error('Redis is away')) } as ControlBus;
+    const cut = new LockService({ store: stores.locks, audit: stores.access, control: away, logger: silentLogger });
+    const lock = await cut.create({ user: 'mallory', by: 'rita', reason: 'while Redis was away' }, null);
+    expect(lock.state).toBe('in force');
+    expect((await control.locks())?.locks.map((l) => l.id) ?? []).not.toContain(lock.id);
+    await locks.publish();
+    expect((await control.locks())?.locks.map((l) => l.id)).toContain(lock.id);
+    expect((await stores.access.auditLog({ limit: 50 })).some((a) => a.action === 'lock.created' && a.detail.lock === lock.id)).toBe(true);
+    await locks.lift(lock.id, 'rita', null);
+  });
 });
