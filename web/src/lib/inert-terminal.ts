@@ -22,9 +22,7 @@ const RESET = '\u001bc\u001b[3J\u001b]104\u0007\u001b]110\u0007\u001b]111\u0007\
 
 export class InertTerminal implements TerminalSink {
   term: Terminal;
-  /** The size and history once everything queued is drawn (a queued resize has not taken effect yet). */
-  private queued = { cols: 0, rows: 0, scrollback: 0 };
-  /** Writes queued to this terminal and not parsed yet. */
+  /** Writes queued to this terminal and not parsed yet (a queued resize has not taken effect). */
   private pending = 0;
 
   /** `onSize` hears each size as it takes effect. */
@@ -33,11 +31,10 @@ export class InertTerminal implements TerminalSink {
   }
 
   private open(cols: number, rows: number, scrollback: number): Terminal {
-    this.queued = { cols: Math.max(2, cols), rows: Math.max(2, rows), scrollback };
     this.pending = 0;
     const term = new Terminal({
-      cols: this.queued.cols,
-      rows: this.queued.rows,
+      cols: Math.max(2, cols),
+      rows: Math.max(2, rows),
       disableStdin: true,
       cursorBlink: false,
       scrollback,
@@ -52,9 +49,10 @@ export class InertTerminal implements TerminalSink {
   // serves when it will have them and has nothing left to draw (a new one costs the page more than
   // anything else in a seek, but drops at once what a fast replay had queued); else a new one.
   restore(k: KeyframeView): void {
+    // With nothing pending, every resize queued has taken effect: the terminal's size is current.
     const rows = Math.max(2, k.rows, k.altRows);
-    const q = this.queued;
-    if (this.pending === 0 && q.cols === Math.max(2, k.cols) && q.rows === rows && q.scrollback === k.scrollback) {
+    const t = this.term;
+    if (this.pending === 0 && t.cols === Math.max(2, k.cols) && t.rows === rows && t.options.scrollback === k.scrollback) {
       this.queue(RESET);
     } else {
       this.term.dispose();
@@ -70,7 +68,6 @@ export class InertTerminal implements TerminalSink {
   }
 
   resize(cols: number, rows: number): void {
-    this.queued = { ...this.queued, cols: Math.max(2, cols), rows: Math.max(2, rows) };
     this.queue('', () => {
       this.term.resize(Math.max(2, cols), Math.max(2, rows));
       this.onSize(cols, rows);
