@@ -44,6 +44,8 @@ export const SessionStart = z.object({
     upstream: z.string(),
     recording: z.enum(['required', 'best-effort']),
     clientMasking: z.boolean(),
+    /** The jti of the connection token the user came in with (an id, not the token): what a token lock names. */
+    token: z.string().max(256).optional(),
   }),
 });
 

@@ -402,6 +402,7 @@ export class ClientSession {
       upstream: `${this.ctx.target.upstream.host}:${this.ctx.target.upstream.port}/${this.ctx.target.upstream.database}`,
       recording: config.recording,
       clientMasking: config.masking.client,
+      ...(this.tokenId ? { token: this.tokenId } : {}),
     });
     if (this.grant) this.sink.emit('access', { action: 'granted', ...this.grant });
 
@@ -675,12 +676,12 @@ export class ClientSession {
 
   // ---- ending -------------------------------------------------------------------------------
 
-  /** Ended from outside (a kill order, the grant's end): FATAL admin_shutdown with who and why, then close. */
   /** Who this session is for locks, once it logged in. */
   get lockSubject(): LockSubject | null {
     return this.user ? { user: this.user, target: this.ctx.target.config.name, token: this.tokenId } : null;
   }
 
+  /** Ended from outside (a kill order, the grant's end): FATAL admin_shutdown with who and why, then close. */
   kill(message: string, reason: SessionEndReason = 'killed', access?: AccessState): void {
     if (this.phase === 'closed') return;
     this.sink?.finish();
