@@ -52,3 +52,18 @@ export type ApprovesFor = (actor: Actor, target: string) => boolean;
 export function maySeeSession(actor: Actor, session: { user: string; target: string }, approves?: ApprovesFor): boolean {
   return seesAllSessions(actor.roles) || session.user === actor.subject || approves?.(actor, session.target) === true;
 }
+
+/** What of the recordings an actor may see, as a filter: these users' sessions and these targets'. */
+export interface SessionScope {
+  users: readonly string[];
+  targets: readonly string[];
+}
+
+/**
+ * maySeeSession as a filter for lists and search: null when the actor sees every session, else
+ * their own and those of the configured targets they approve. A list and a get agree by construction.
+ */
+export function sessionScope(actor: Actor, targets: readonly string[], approves?: ApprovesFor): SessionScope | null {
+  if (seesAllSessions(actor.roles)) return null;
+  return { users: [actor.subject], targets: targets.filter((t) => approves?.(actor, t) === true) };
+}

@@ -33,6 +33,8 @@ let store: RecordingStore;
 const bus = createInProcessBus();
 const alices = fakeSession({ user: 'alice', queries: 1 });
 const bobs = fakeSession({ user: 'bob', queries: 1 });
+// On the target aaron approves (vault is jit): he may open it, list it and watch it.
+const bobsVault = fakeSession({ user: 'bob', target: 'vault', queries: 1 });
 const logins = new Map<Caller, { cookie: string; csrf: string }>();
 let alicesRequest = 0;
 
@@ -42,7 +44,7 @@ beforeAll(async () => {
   idp = await startDevIdentityProvider({ port: 0, client: { ...CLIENT, redirectUris: [`http://127.0.0.1:${port}/auth/callback`] } });
   stores = await createMemoryStore();
   store = stores.recordings;
-  await store.append([...alices.events, ...bobs.events]);
+  await store.append([...alices.events, ...bobs.events, ...bobsVault.events]);
   const config = parseConfig({
     dataDir,
     targets: [{ name: 'demo', protocol: 'postgres', listen: '127.0.0.1:15432' }, { name: 'vault', protocol: 'postgres', listen: '127.0.0.1:15433', access: 'jit' }],
@@ -78,7 +80,8 @@ const NO_KEY = `SHA256:${'A'.repeat(43)}`;
 const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string | (() => string); expect: Record<Caller, number> }> = [
   { method: 'GET', path: '/api/me', expect: { nobody: 401, alice: 200, rita: 200, aaron: 200, ada: 200 } },
   { method: 'GET', path: '/api/sessions', expect: { nobody: 401, alice: 200, rita: 200, aaron: 200, ada: 200 } },
-  { method: 'GET', path: '/api/sessions?user=bob', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
+  // A filter narrows what one may see: asking for someone else's sessions lists those one may see.
+  { method: 'GET', path: '/api/sessions?user=bob', expect: { nobody: 401, alice: 200, rita: 200, aaron: 200, ada: 200 } },
   { method: 'GET', path: `/api/sessions/${alices.sessionId}`, expect: { nobody: 401, alice: 200, rita: 200, aaron: 404, ada: 200 } },
   { method: 'GET', path: `/api/sessions/${bobs.sessionId}`, expect: { nobody: 401, alice: 404, rita: 200, aaron: 404, ada: 200 } },
   { method: 'GET', path: `/api/sessions/${bobs.sessionId}/events`, expect: { nobody: 401, alice: 404, rita: 200, aaron: 404, ada: 200 } },
@@ -136,6 +139,64 @@ describe('authorization matrix: REST', () => {
   });
 });
 
+// Who may see which session: one rule (server/access/access-policy.ts maySeeSession) for every
+// way in. Own session, someone else's, and one on a target the caller approves.
+const SESSIONS = { 'alice@demo': alices, 'bob@demo': bobs, 'bob@vault': bobsVault };
+type Seen = keyof typeof SESSIONS;
+const SEES: Record<Exclude<Caller, 'nobody'>, Seen[]> = {
+  alice: ['alice@demo'],
+  rita: ['alice@demo', 'bob@demo', 'bob@vault'],
+  aaron: ['bob@vault'],
+  ada: ['alice@demo', 'bob@demo', 'bob@vault'],
+};
+const SESSION_READS = ['', '/events', '/export?format=jsonl', '/export?format=asciicast', '/timeline', '/seek?seq=1', '/search?q=select', '/statements', '/shares', '/annotations'];
+
+describe('authorization matrix: one rule for who sees a session', () => {
+  for (const read of SESSION_READS) {
+    it(`GET /api/sessions/:id${read}`, async () => {
+      for (const caller of CALLERS) {
+        for (const [name, session] of Object.entries(SESSIONS) as Array<[Seen, typeof alices]>) {
+          const status = await call(caller, 'GET', `/api/sessions/${session.sessionId}${read}`);
+          // A session's shares are its user's, reviewers' and admins' business, not an approver's.
+          const allowed = read === '/shares' && caller === 'aaron' ? 403 : 200;
+          const expected = caller === 'nobody' ? 401 : SEES[caller].includes(name) ? allowed : 404;
+          expect(status, `${caller} ${name}`).toBe(expected);
+        }
+      }
+    });
+  }
+
+  it('when each caller lists sessions (with or without filters), then the list holds exactly what they may open', async () => {
+    for (const caller of CALLERS.filter((c): c is Exclude<Caller, 'nobody'> => c !== 'nobody')) {
+      const login = logins.get(caller)!;
+      const expected = SEES[caller].map((n) => SESSIONS[n].sessionId).sort();
+      for (const query of ['', '?user=bob', '?target=vault', '?user=alice&target=demo']) {
+        const res = await fetch(`${hub.url}/api/sessions${query}`, { headers: { cookie: login.cookie } });
+        expect(res.status).toBe(200);
+        const listed = ((await res.json()) as { sessions: Array<{ id: string; user: string; target: string }> }).sessions;
+        const wanted = expected.filter((id) => {
+          const [, user, target] = /^(\w+)@(\w+)$/.exec(Object.entries(SESSIONS).find(([, s]) => s.sessionId === id)![0])!;
+          return (!query.includes('user=') || query.includes(`user=${user}`)) && (!query.includes('target=') || query.includes(`target=${target}`));
+        });
+        expect(listed.map((s) => s.id).sort(), `${caller} ${query}`).toEqual(wanted);
+      }
+    }
+  });
+
+  it('when each caller searches, then the hits are exactly the sessions they may open', async () => {
+    const found = async (caller: Caller) => {
+      const res = await fetch(`${hub.url}/api/search?q=select`, { headers: { cookie: logins.get(caller)!.cookie } });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { sessions: Array<{ sessionId: string }> }).sessions.map((s) => s.sessionId).sort();
+    };
+    // The index is built in the background: wait until a reviewer finds all three.
+    await vi.waitFor(async () => expect(await found('rita')).toHaveLength(3), { timeout: 30_000, interval: 200 });
+    for (const caller of CALLERS.filter((c): c is Exclude<Caller, 'nobody'> => c !== 'nobody')) {
+      expect(await found(caller), caller).toEqual(SEES[caller].map((n) => SESSIONS[n].sessionId).sort());
+    }
+  });
+});
+
 describe('authorization matrix: socket events', () => {
   const sockets: Array<Socket<ServerToClient, ClientToServer>> = [];
   afterAll(() => sockets.forEach((s) => s.disconnect()));
@@ -151,7 +212,10 @@ describe('authorization matrix: socket events', () => {
   }
 
   it('when each caller watches their own and someone else\'s session, then only what they may see is served', async () => {
-    const expected: Record<Caller, string> = { nobody: 'refused', alice: 'alice:ok bob:not_found', rita: 'alice:ok bob:ok', aaron: 'alice:not_found bob:not_found', ada: 'alice:ok bob:ok' };
+    const expected: Record<Caller, string> = {
+      nobody: 'refused', alice: 'alice:ok bob:not_found vault:not_found', rita: 'alice:ok bob:ok vault:ok',
+      aaron: 'alice:not_found bob:not_found vault:ok', ada: 'alice:ok bob:ok vault:ok',
+    };
     for (const caller of CALLERS) {
       const socket = await socketOf(caller);
       if (socket instanceof Error) {
@@ -163,7 +227,7 @@ describe('authorization matrix: socket events', () => {
         const ack = await socket.timeout(10_000).emitWithAck('watch', { sessionId });
         return ack.ok ? 'ok' : ack.error.code;
       };
-      expect(`alice:${await result(alices.sessionId)} bob:${await result(bobs.sessionId)}`, caller).toBe(expected[caller]);
+      expect(`alice:${await result(alices.sessionId)} bob:${await result(bobs.sessionId)} vault:${await result(bobsVault.sessionId)}`, caller).toBe(expected[caller]);
       expect(await socket.timeout(10_000).emitWithAck('unwatch', { sessionId: alices.sessionId })).toEqual({ ok: true });
     }
   });

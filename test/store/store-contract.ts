@@ -191,6 +191,13 @@ export function describeRecordingStoreContract(name: string, make: () => Promise
       expect(ids(await store.listSessions({ target: 'db-a', from: '2031-05-01T12:00:00.000Z', to: '2031-05-05T00:00:00Z' })))
         .toEqual(expect.arrayContaining([s4.sessionId, s3.sessionId, s1.sessionId]));
       expect(ids(await store.listSessions({ user: other }))).toEqual([s4.sessionId]);
+      // What a person may see: their own sessions or those of the targets they approve.
+      const seen = (visibleTo: { users: string[]; targets: string[] }, more = {}) =>
+        store.listSessions({ from: '2031-05-01T00:00:00.000Z', to: '2031-05-05T00:00:00Z', ...more, visibleTo }).then(ids);
+      expect(await seen({ users: [other], targets: [] })).toEqual([s4.sessionId]);
+      expect(await seen({ users: [other], targets: ['db-b'] })).toEqual([s4.sessionId, s2.sessionId]);
+      expect(await seen({ users: [other], targets: ['db-b'] }, { user })).toEqual([s2.sessionId]);
+      expect(await seen({ users: [], targets: [] })).toEqual([]);
     });
 
     it('when sessions start and end, then the live count follows', async () => {

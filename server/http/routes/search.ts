@@ -5,8 +5,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { SessionEndReason } from '../../../common/events/index.ts';
-import { seesAllSessions } from '../../../common/roles.ts';
-import type { Actor } from '../../access/access-policy.ts';
+import type { Actor, SessionScope } from '../../access/access-policy.ts';
 import type { RecordingIndexStore } from '../../recordings/index/index-store.ts';
 import { allow, principalOf } from '../auth.ts';
 import { edgeText, parseInput } from '../validate.ts';
@@ -25,9 +24,8 @@ const SearchParams = z.strictObject({
 
 export interface SearchRouterOptions {
   index: RecordingIndexStore;
-  /** The configured targets' names (an approver searches the sessions of those they approve). */
-  targets: () => readonly string[];
-  approves?: (actor: Actor, target: string) => boolean;
+  /** What each person may search (access-policy.ts sessionScope). */
+  scopeOf: (actor: Actor) => SessionScope | null;
 }
 
 export function searchRouter(opts: SearchRouterOptions): Router {
@@ -35,9 +33,8 @@ export function searchRouter(opts: SearchRouterOptions): Router {
   router.get('/', allow('admin', 'reviewer', 'approver', 'engineer'), async (req, res) => {
     const { q, cursor, limit, ...filter } = parseInput(SearchParams, req.query, 'query parameter');
     const who = principalOf(res);
-    const scope = seesAllSessions(who.roles)
-      ? {}
-      : { allowedUsers: [who.subject], allowedTargets: opts.targets().filter((t) => opts.approves?.(who, t) === true) };
+    const visible = opts.scopeOf(who);
+    const scope = visible ? { allowedUsers: [...visible.users], allowedTargets: [...visible.targets] } : {};
     res.json(await opts.index.search({ text: q, ...filter, ...scope, ...(cursor ? { cursor } : {}), ...(limit ? { limit } : {}) }));
   });
   return router;

@@ -9,7 +9,7 @@ import type { RecordingStore } from '../../recordings/store/recording-store.ts';
 import type { AccessStore } from '../../access/access-store.ts';
 import { decodeSessionCursor, encodeSessionCursor, LIST_LIMIT_MAX } from '../../recordings/store/session-filter.ts';
 import { READ_LIMIT_DEFAULT, READ_LIMIT_MAX } from '../../recordings/store/sql-recording-store.ts';
-import { seesAllSessions } from '../../../common/roles.ts';
+import type { Actor, SessionScope } from '../../access/access-policy.ts';
 import { AsciicastWriter } from '../../recordings/export/asciicast.ts';
 import { allow, principalOf } from '../auth.ts';
 import type { FindSession } from './session-access.ts';
@@ -51,22 +51,27 @@ const EXPORT_PAGE = 1000;
 
 const KillBody = z.strictObject({ reason: z.string().trim().max(500).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters').optional() });
 
-export function sessionsRouter(store: RecordingStore, audit: AccessStore, findSession: FindSession, control?: ControlBus, reaper?: SessionReaper): Router {
+export interface SessionsRouterDeps {
+  store: RecordingStore;
+  audit: AccessStore;
+  findSession: FindSession;
+  /** What each person may list: the same rule findSession applies to one session (access-policy.ts). */
+  scopeOf: (actor: Actor) => SessionScope | null;
+  control?: ControlBus;
+  reaper?: SessionReaper;
+}
+
+export function sessionsRouter({ store, audit, findSession, scopeOf, control, reaper }: SessionsRouterDeps): Router {
   const router = Router();
   // Reviewers and admins see every session; the approvers of a target its sessions; everyone
-  // else (engineers) their own.
+  // else (engineers) their own. A filter narrows what one may see, never widens it.
   const anyone = allow('admin', 'reviewer', 'approver', 'engineer');
-  const seesAll = (res: Response) => seesAllSessions(principalOf(res).roles);
 
   router.get('/', anyone, async (req, res) => {
     const filter = parseInput(ListQuery, req.query, 'query parameter');
-    if (!seesAll(res)) {
-      const own = principalOf(res).subject;
-      if (filter.user !== undefined && filter.user !== own) throw AppError.forbidden('you may list only your own sessions');
-      filter.user = own;
-    }
+    const visibleTo = scopeOf(principalOf(res)) ?? undefined;
     const limit = filter.limit ?? 50;
-    const sessions = await store.listSessions({ ...filter, limit });
+    const sessions = await store.listSessions({ ...filter, limit, ...(visibleTo ? { visibleTo } : {}) });
     const last = sessions.at(-1);
     const body: SessionListResponse = {
       sessions,

@@ -17,6 +17,8 @@ export interface SessionFilter {
   limit?: number;
   /** Sessions started before this (id, startedAt) cursor, for paging. */
   before?: string;
+  /** Only sessions of these users or on these targets (what a person may see: access-policy.ts sessionScope). */
+  visibleTo?: { users: readonly string[]; targets: readonly string[] };
 }
 
 export interface AgentSeen {

@@ -26,6 +26,7 @@ export interface NormalizedSessionFilter {
   to?: string;
   limit: number;
   before?: SessionCursor;
+  visibleTo?: { users: string[]; targets: string[] };
 }
 
 const FilterSchema = z.object({
@@ -37,6 +38,10 @@ const FilterSchema = z.object({
   to: z.iso.datetime({ offset: true }).optional(),
   limit: z.number().int().positive().optional(),
   before: z.string().max(1024).optional(),
+  visibleTo: z.object({
+    users: z.array(z.string().max(256)).max(10_000),
+    targets: z.array(z.string().max(256)).max(10_000),
+  }).optional(),
 });
 
 const CursorSchema = z.object({

@@ -101,6 +101,9 @@ export class SqlRecordingStore implements RecordingStore {
     if (f.target !== undefined) where.push(`target = ${param(f.target)}`);
     if (f.protocol !== undefined) where.push(`protocol = ${param(f.protocol)}`);
     if (f.live !== undefined) where.push(f.live ? 'ended_at IS NULL' : 'ended_at IS NOT NULL');
+    if (f.visibleTo !== undefined) {
+      where.push(`(user_name = ANY(${param(f.visibleTo.users)}::text[]) OR target = ANY(${param(f.visibleTo.targets)}::text[]))`);
+    }
     if (f.from !== undefined) where.push(`started_at >= ${param(f.from)}::timestamptz`);
     if (f.to !== undefined) where.push(`started_at < ${param(f.to)}::timestamptz`);
     if (f.before !== undefined) {
