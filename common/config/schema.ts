@@ -239,6 +239,8 @@ export const HubAuth = z
     oidc: OidcSettings.optional(),
     /** How long a dashboard login lasts without activity. */
     sessionTtl: duration.default('12h'),
+    /** How often an open dashboard connection's login (logout, expiry, roles at the provider) is confirmed again, at most. */
+    loginRecheck: duration.default('60s'),
     /** Environment variable with the cookie-signing secret, shared by every hub behind one URL
      * (default: a secret generated once in dataDir). */
     sessionSecretEnv: z.string().min(1).default('VIGIL_SESSION_SECRET'),

@@ -31,12 +31,16 @@ export type FollowAnnotations = z.infer<typeof FollowAnnotations>;
  * many sessions as the hub allows), `cancelled` (an unwatch, a newer watch of the same session or
  * the disconnect came first), `unavailable` (the store or Redis failed: try again).
  */
-export type AckErrorCode = 'bad_request' | 'not_found' | 'too_many_watches' | 'cancelled' | 'unavailable';
+export type AckErrorCode = 'bad_request' | 'not_found' | 'too_many_watches' | 'cancelled' | 'unavailable' | 'unauthorized';
 
 export type Ack = { ok: true } | { ok: false; error: { code: AckErrorCode; message: string } };
 
-/** Why the hub ends a viewer's connection itself (`dropped`, just before it disconnects). */
-export type DropReason = 'slow_consumer';
+/**
+ * Why the hub ends a viewer's connection itself (`dropped`, just before it disconnects).
+ * slow_consumer: it fell behind and may connect again. logged_out, login_ended: the login behind
+ * the connection is gone (logged out on any hub, expired, or ended at the identity provider); log in again.
+ */
+export type DropReason = 'slow_consumer' | 'logged_out' | 'login_ended';
 
 export interface Viewer {
   user: string;
@@ -82,6 +86,8 @@ export interface ServerToClient {
    * waiting is discarded, and it may connect again and resume each watch from the first seq it lacks.
    */
   dropped(payload: { reason: DropReason; message: string }): void;
+  /** This connection may no longer see a session it watched (its login's roles changed): the watch has ended. */
+  unwatched(payload: { sessionId: string; message: string }): void;
   /** The access requests this person may see, newest first (after `access:subscribe`). */
   'access:requests'(payload: { requests: AccessRequestView[] }): void;
   /** One of them, new or changed (a request, a decision, a grant, its end), on any hub. */

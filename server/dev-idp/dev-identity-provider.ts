@@ -20,13 +20,15 @@ export interface DevIdentityProviderOptions {
 
 export interface DevIdentityProvider {
   issuer: string;
+  /** Moves a user to other groups (none: the account is gone), as an administrator does at a company's provider. */
+  setGroups(username: string, groups: readonly string[] | null): void;
   stop(): Promise<void>;
 }
 
 const SCOPES = ['openid', 'profile', 'email', 'groups'];
 
 export async function startDevIdentityProvider(opts: DevIdentityProviderOptions): Promise<DevIdentityProvider> {
-  const users = new Map((opts.users ?? DEMO_USERS).map((u) => [u.username, u]));
+  const users = new Map<string, DemoUser>((opts.users ?? DEMO_USERS).map((u) => [u.username, u]));
   const host = opts.host ?? '127.0.0.1';
   const server = http.createServer();
   const address = await new Promise<net.AddressInfo>((resolve, reject) => {
@@ -81,7 +83,9 @@ export async function startDevIdentityProvider(opts: DevIdentityProviderOptions)
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
     jwks: { keys: [jwk as never] },
-    ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
+    // Access tokens as long as a dashboard login (hub.auth.sessionTtl's default): the hub asks
+    // userinfo with it to confirm a login's groups while it lasts (server/http/login-check.ts).
+    ttl: { AccessToken: 12 * 3600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 12 * 3600, Grant: 12 * 3600 },
     renderError(ctx, out) {
       ctx.type = 'text/plain; charset=utf-8';
       ctx.body = `Login failed: ${out.error}${out.error_description ? ` (${out.error_description})` : ''}`;
@@ -104,6 +108,12 @@ export async function startDevIdentityProvider(opts: DevIdentityProviderOptions)
 
   return {
     issuer,
+    setGroups(username, groups) {
+      const user = users.get(username);
+      if (!user) return;
+      if (groups === null) users.delete(username);
+      else users.set(username, { ...user, groups: [...groups] });
+    },
     stop: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

@@ -109,7 +109,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
   }
 
   const api = express.Router();
-  api.use(authenticate(opts.verifier, limits.failedAuth));
+  api.use(authenticate(opts.verifier, limits.failedAuth, opts.webLogin?.logins));
   api.get('/me', (req, res) => {
     const principal = principalOf(res);
     const login = principal.via === 'login' ? req.session.login : undefined;
@@ -144,7 +144,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
 
   const registry = opts.metricsRegistry;
   if (registry) {
-    app.get('/metrics', authenticate(opts.verifier, limits.failedAuth), allow('admin'), async (_req, res) => {
+    app.get('/metrics', authenticate(opts.verifier, limits.failedAuth, opts.webLogin?.logins), allow('admin'), async (_req, res) => {
       res.type(registry.contentType).send(await registry.metrics());
     });
   }

@@ -16,6 +16,7 @@ import { isRole, type Role } from '../../common/roles.ts';
 import type { TokenVerifier } from '../../common/tokens.ts';
 import type { RateLimiter } from '../../common/rate-limiter.ts';
 import { AppError } from './errors.ts';
+import type { LoginChecker } from './login-check.ts';
 import { rateLimited, sourceAddress } from './rate-limit.ts';
 
 export interface Principal {
@@ -39,6 +40,12 @@ export interface LoginSession {
   loggedInAt: string;
   /** The provider's ID token, kept server-side only, as the hint for logging out at the provider. */
   idToken?: string;
+  /** The provider's access token, sealed (sealed-text.ts): how login-check.ts asks it about this login. */
+  accessToken?: string;
+  /** When that access token expires (ISO), if the provider said. */
+  accessTokenExpiresAt?: string;
+  /** When the login and its roles were last confirmed (login-check.ts); loggedInAt before that. */
+  confirmedAt?: string;
 }
 
 declare global {
@@ -64,7 +71,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * failedAuth: an address whose tokens failed that often is refused (429) before its next token is
  * even looked at, so guessing costs time; a valid token spends nothing.
  */
-export function authenticate(verifier: TokenVerifier, failedAuth?: RateLimiter): RequestHandler {
+export function authenticate(verifier: TokenVerifier, failedAuth?: RateLimiter, logins?: LoginChecker): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('authorization');
     if (header !== undefined) {
@@ -88,8 +95,14 @@ export function authenticate(verifier: TokenVerifier, failedAuth?: RateLimiter):
       next();
       return;
     }
-    const login = req.session?.login;
+    let login = req.session?.login;
     if (!login) throw AppError.unauthorized('log in first (or send an API token: Authorization: Bearer <token>)');
+    // Confirmed again once a recheck interval: roles changed or a login ended at the provider apply here too.
+    if (logins?.due(login)) {
+      const verdict = await logins.check(req.sessionID);
+      if (verdict && !verdict.ok) throw AppError.unauthorized(verdict.message);
+      if (verdict) req.session.login = login = verdict.login;
+    }
     if (!SAFE_METHODS.has(req.method)) checkCsrf(req, login);
     res.locals.principal = { subject: login.subject, roles: login.roles.filter(isRole), groups: login.groups ?? [], via: 'login' };
     next();

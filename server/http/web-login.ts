@@ -24,7 +24,9 @@ import type { Logger } from '../../common/log.ts';
 import { ROLES, type Role } from '../../common/roles.ts';
 import { checkCsrf, type LoginSession } from './auth.ts';
 import { AppError } from './errors.ts';
+import { loginChecker, type LoginChecker, type ProviderAnswer } from './login-check.ts';
 import { Reachability } from './reachability.ts';
+import { textSealer, type TextSealer } from './sealed-text.ts';
 
 const { Passport } = passportPkg;
 
@@ -40,6 +42,8 @@ export interface WebLoginOptions {
   logger: Logger;
   /** How long the provider's last answer counts as recent for /readyz (default 15 s). */
   idpFreshMs?: number;
+  /** How often a login is confirmed again with the session store and the provider (default 60 s). */
+  recheckMs?: number;
 }
 
 export interface WebLogin {
@@ -49,6 +53,10 @@ export interface WebLogin {
   routes: Router;
   /** Whether the provider's discovery document and keys were reachable recently (/readyz). */
   idpReachable(): Promise<boolean>;
+  /** Whether a login is still good (login-check.ts). */
+  logins: LoginChecker;
+  /** Called with the session id of every logout on this hub (the live server ends its sockets on every hub). */
+  onLogout(listener: (sessionId: string) => void): void;
 }
 
 interface Discovery {
@@ -68,10 +76,14 @@ const RETURN_TO = /^\/(?![/\\])[\x21-\x7e]*$/;
 export function createWebLogin(opts: WebLoginOptions): WebLogin {
   const log = opts.logger.child({ component: 'web-login' });
   const secure = opts.publicUrl.startsWith('https:');
+  // Named here, not left to express-session: login-check.ts reads the same store.
+  const store = opts.store ?? new session.MemoryStore();
+  const sealer = textSealer(opts.sessionSecret, 'login access token');
+  const logoutListeners: Array<(sessionId: string) => void> = [];
   const sessionMiddleware = session({
     name: SESSION_COOKIE,
     secret: opts.sessionSecret,
-    store: opts.store,
+    store,
     resave: false,
     saveUninitialized: false,
     rolling: true,
@@ -93,11 +105,13 @@ export function createWebLogin(opts: WebLoginOptions): WebLogin {
   const passport = new Passport();
   let ready: Promise<void> | null = null;
   let endSession: string | undefined;
+  let discovered: Discovery | null = null;
   // Discovery happens on the first login, and again after a failure: a provider that is down
   // when the hub starts must not keep the hub (and its recordings API) from starting.
   const ensureStrategy = (): Promise<void> => {
     ready ??= discover(opts.oidc.issuer).then((d) => {
-      passport.use('oidc', strategy(d, opts));
+      passport.use('oidc', strategy(d, opts, sealer));
+      discovered = d;
       endSession = d.end_session_endpoint;
       idp.observe(true);
       log.info({ issuer: d.issuer }, 'OpenID provider discovered');
@@ -161,6 +175,7 @@ export function createWebLogin(opts: WebLoginOptions): WebLogin {
       return;
     }
     checkCsrf(req, login);
+    const sessionId = req.sessionID;
     req.session.destroy((err) => {
       if (err) {
         next(err);
@@ -168,6 +183,7 @@ export function createWebLogin(opts: WebLoginOptions): WebLogin {
       }
       res.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
       log.info({ user: login.subject }, 'logged out');
+      for (const listener of logoutListeners) listener(sessionId);
       // Without the provider's logout, the next login would pass through its session silently.
       const body: LogoutResponse = {};
       if (endSession && login.idToken) {
@@ -186,7 +202,45 @@ export function createWebLogin(opts: WebLoginOptions): WebLogin {
       '<body><h1>You are logged out of Vigil.</h1><p><a href="/">Log in again</a></p></body></html>');
   });
 
-  return { session: sessionMiddleware, routes, idpReachable: () => idp.check() };
+  const logins = loginChecker({
+    store,
+    recheckMs: opts.recheckMs ?? 60_000,
+    logger: opts.logger,
+    askProvider: (login) => (discovered ? askProvider(login, discovered, sealer, opts.oidc) : Promise.resolve(null)),
+  });
+  return {
+    session: sessionMiddleware, routes, idpReachable: () => idp.check(), logins,
+    onLogout: (listener) => void logoutListeners.push(listener),
+  };
+}
+
+/**
+ * The provider's word on a login now, from userinfo with the login's access token: refused when
+ * it no longer accepts the token or the person has no Vigil role left; null when it cannot be asked
+ * (no token, token expired, provider away), so the login keeps the roles last confirmed.
+ */
+async function askProvider(login: LoginSession, d: Discovery, sealer: TextSealer, oidc: OidcSettings): Promise<ProviderAnswer> {
+  const token = login.accessToken ? sealer.open(login.accessToken) : null;
+  if (!token || (login.accessTokenExpiresAt && Date.parse(login.accessTokenExpiresAt) <= Date.now())) return null;
+  let res: globalThis.Response;
+  try {
+    res = await fetch(d.userinfo_endpoint, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+  } catch {
+    return null;
+  }
+  if (res.status === 401 || res.status === 403) {
+    await res.arrayBuffer();
+    return { refused: 'the identity provider no longer accepts this login' };
+  }
+  if (!res.ok) {
+    await res.arrayBuffer();
+    return null;
+  }
+  const info = (await res.json()) as JWTPayload;
+  if (info.sub === undefined || info[oidc.roles.claim] === undefined) return null;
+  const roles = mapRoles(info[oidc.roles.claim], oidc.roles.map);
+  if (roles.length === 0) return { refused: `${login.subject} is no longer in a group that has a Vigil role` };
+  return { roles, groups: groupList(info[oidc.roles.claim]) };
 }
 
 const LOGIN_NOT_ACCEPTED = 'login refused: the identity provider did not accept this login; start again from the login page';
@@ -219,7 +273,7 @@ async function discover(issuer: string): Promise<Discovery> {
   return doc as Discovery;
 }
 
-function strategy(d: Discovery, opts: WebLoginOptions): OpenIDConnectStrategy {
+function strategy(d: Discovery, opts: WebLoginOptions, sealer: TextSealer): OpenIDConnectStrategy {
   const jwks = createRemoteJWKSet(new URL(d.jwks_uri));
   const { oidc } = opts;
   return new OpenIDConnectStrategy(
@@ -237,9 +291,17 @@ function strategy(d: Discovery, opts: WebLoginOptions): OpenIDConnectStrategy {
       skipUserProfile: true,
     },
     // Arity 9 hands over the raw ID token and the access token.
-    (_iss: string, _uiProfile: unknown, _idProfile: unknown, _context: unknown, idToken: string | object, accessToken: string | object, _refreshToken: string, _params: unknown, done: (err: Error | null, user?: LoginSession | false, info?: { message: string; ours: true }) => void) => {
+    (_iss: string, _uiProfile: unknown, _idProfile: unknown, _context: unknown, idToken: string | object, accessToken: string | object, _refreshToken: string, params: { expires_in?: unknown } | undefined, done: (err: Error | null, user?: LoginSession | false, info?: { message: string; ours: true }) => void) => {
       verifyLogin(String(idToken), String(accessToken), d, jwks, oidc).then(
-        (result) => ('refused' in result ? done(null, false, { message: result.refused, ours: true }) : done(null, result.login)),
+        (result) => {
+          if ('refused' in result) return done(null, false, { message: result.refused, ours: true });
+          const expiresIn = Number(params?.expires_in);
+          done(null, {
+            ...result.login,
+            accessToken: sealer.seal(String(accessToken)),
+            ...(Number.isFinite(expiresIn) && expiresIn > 0 ? { accessTokenExpiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() } : {}),
+          });
+        },
         (err: Error) => done(err),
       );
     },

@@ -23,7 +23,9 @@ import {
 import type { Logger } from '../../common/log.ts';
 import { isRole } from '../../common/roles.ts';
 import type { RecordingStore } from '../recordings/store/recording-store.ts';
-import { actorOf, room, type BetweenHubs, type LiveSocket, type SocketData } from './live-socket.ts';
+import { actorOf, loginRoom, room, type BetweenHubs, type LiveSocket, type SocketData } from './live-socket.ts';
+import type { LoginSession } from '../http/auth.ts';
+import type { LoginChecker, LoginVerdict } from '../http/login-check.ts';
 import type { ShareStore } from '../shares/share-store.ts';
 import type { AnnotationView } from '../../common/api-contract.ts';
 import { OutboundBacklog } from './outbound-backlog.ts';
@@ -53,6 +55,8 @@ export interface LiveServerOptions {
   limits?: HubLive;
   /** Shares let more people see a recording (and follow its notes). */
   shares?: ShareStore;
+  /** Whether a login is still good (login-check.ts): asked every half recheck interval and before each subscription. */
+  logins?: LoginChecker;
 }
 
 export interface LiveServer {
@@ -61,6 +65,8 @@ export interface LiveServer {
   announceAnnotation(annotation: AnnotationView): void;
   /** Bytes held for viewers that they have not read yet, and viewers dropped for falling behind. */
   outbound(): { bufferedBytes: number; dropped: number };
+  /** A login ended by logout on this hub: its connections end here and on every other hub. */
+  loggedOut(sessionId: string): void;
   close(): Promise<void>;
 }
 /** Sockets that follow the list of running sessions. */
@@ -97,12 +103,13 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
 
   io.engine.use(opts.sessionMiddleware);
   io.use((socket, next) => {
-    const login = (socket.request as http.IncomingMessage & { session?: { login?: { subject: string; name?: string; roles: string[]; groups?: string[] } } }).session?.login;
-    if (!login) {
+    const request = socket.request as http.IncomingMessage & { sessionID?: string; session?: { login?: LoginSession } };
+    const login = request.session?.login;
+    if (!login || !request.sessionID) {
       next(new Error('unauthorized: log in first'));
       return;
     }
-    socket.data = { user: login.subject, name: login.name, roles: login.roles.filter(isRole), groups: login.groups ?? [] };
+    socket.data = { sid: request.sessionID, ...personOf(login) };
     next();
   });
 
@@ -221,7 +228,53 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     }, DROP_GRACE_MS);
   };
 
+  // Live access follows the login. Logout on any hub ends its connections on every hub at once;
+  // every connection's login is read again every half recheck interval and before each new
+  // subscription, so an expired login, or one the provider no longer accepts, ends within one
+  // interval, and a change of roles applies to what the connection watches and follows.
+  const socketWatches = new Map<string, SocketWatches>();
+  const endLogin = (sid: string, reason: 'logged_out' | 'login_ended', message: string) => {
+    for (const socket of localMembers(loginRoom(sid))) {
+      socket.emit('dropped', { reason, message });
+      socket.disconnect(true);
+    }
+  };
+  io.on('loggedOut', (sid) => endLogin(sid, 'logged_out', LOGGED_OUT));
+  /** Applies the login's verdict to one connection: false when it has ended. */
+  const applyVerdict = async (socket: LiveSocket, verdict: LoginVerdict | null): Promise<boolean> => {
+    if (!verdict) return true;
+    if (!verdict.ok) {
+      endLogin(socket.data.sid, verdict.reason, verdict.message);
+      return false;
+    }
+    const person = personOf(verdict.login);
+    if (person.roles.join() === socket.data.roles.join() && person.groups.join() === socket.data.groups.join()) return true;
+    socket.data = { ...socket.data, ...person };
+    await socketWatches.get(socket.id)?.revalidate();
+    if (socket.rooms.has(LIVE_LIST)) await sendList(socket);
+    return true;
+  };
+  const logins = opts.logins;
+  /** Before a subscription: the login as it is now. */
+  const stillLoggedIn = async (socket: LiveSocket): Promise<boolean> => (logins ? applyVerdict(socket, await logins.check(socket.data.sid)) : true);
+  let rechecking = false;
+  const recheckTimer = logins ? setInterval(() => {
+    if (rechecking) return;
+    rechecking = true;
+    const bySid = new Map<string, LiveSocket[]>();
+    for (const socket of io.of('/').sockets.values()) bySid.set(socket.data.sid, [...(bySid.get(socket.data.sid) ?? []), socket]);
+    (async () => {
+      for (const [sid, sockets] of bySid) {
+        const verdict = await logins.check(sid);
+        for (const socket of sockets) await applyVerdict(socket, verdict);
+      }
+    })().catch((err: Error) => log.warn({ err: err.message }, 'login recheck failed')).finally(() => (rechecking = false));
+  }, logins.recheckMs / 2) : null;
+  recheckTimer?.unref();
+  const notLoggedIn: Ack = { ok: false, error: { code: 'unauthorized', message: 'your login has ended: log in again' } };
+
   io.on('connection', (socket: LiveSocket) => {
+    void socket.join(loginRoom(socket.data.sid));
     const backlog = new OutboundBacklog(socket.conn, limits.maxBufferedBytesPerSocket, () => drop(socket, backlog));
     backlogs.add(backlog);
     // Counted until the connection is closed: a dropped viewer's last bytes are still held in its grace.
@@ -232,12 +285,20 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       paced: () => backlog.below(limits.maxBufferedBytesPerSocket / 2),
       changed: (sessionId) => void presence(sessionId),
     });
+    socketWatches.set(socket.id, watches);
+    /** Runs a subscription once the login is confirmed still good. */
+    const confirmed = (reply: (ack: Ack) => void, then: () => void) => {
+      stillLoggedIn(socket).then((ok) => (ok ? then() : reply(notLoggedIn)), (err: Error) => {
+        log.warn({ err: err.message }, 'login check failed');
+        reply({ ok: false, error: { code: 'unavailable', message: 'your login cannot be checked right now; try again' } });
+      });
+    };
 
     socket.on('watch', (raw, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const parsed = WatchRequest.safeParse(raw);
       if (!parsed.success) return reply(invalid(parsed.error.issues[0]?.message));
-      void watches.watch(parsed.data, reply);
+      confirmed(reply, () => void watches.watch(parsed.data, reply));
     });
 
     socket.on('unwatch', (raw, ack) => {
@@ -250,10 +311,12 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
 
     socket.on('live:subscribe', (ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
-      void socket.join(LIVE_LIST);
-      sendList(socket).then(() => reply({ ok: true }), (err: Error) => {
-        log.warn({ err: err.message }, 'live list failed');
-        reply({ ok: false, error: { code: 'unavailable', message: 'the list of running sessions cannot be read right now' } });
+      confirmed(reply, () => {
+        void socket.join(LIVE_LIST);
+        sendList(socket).then(() => reply({ ok: true }), (err: Error) => {
+          log.warn({ err: err.message }, 'live list failed');
+          reply({ ok: false, error: { code: 'unavailable', message: 'the list of running sessions cannot be read right now' } });
+        });
       });
     });
 
@@ -266,14 +329,16 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     socket.on('access:subscribe', (ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       if (!access) return reply({ ok: false, error: { code: 'unavailable', message: 'this hub has no access requests' } });
-      // Joined first: a change while the list is read is pushed after it (the page keeps the newest).
-      void socket.join(ACCESS_FOLLOWERS);
-      access.service.list(actorOf(socket.data), { limit: ACCESS_LIST_MAX }).then((requests) => {
-        socket.emit('access:requests', { requests });
-        reply({ ok: true });
-      }, (err: Error) => {
-        log.warn({ err: err.message }, 'access list failed');
-        reply({ ok: false, error: { code: 'unavailable', message: 'access requests cannot be read right now' } });
+      confirmed(reply, () => {
+        // Joined first: a change while the list is read is pushed after it (the page keeps the newest).
+        void socket.join(ACCESS_FOLLOWERS);
+        access.service.list(actorOf(socket.data), { limit: ACCESS_LIST_MAX }).then((requests) => {
+          socket.emit('access:requests', { requests });
+          reply({ ok: true });
+        }, (err: Error) => {
+          log.warn({ err: err.message }, 'access list failed');
+          reply({ ok: false, error: { code: 'unavailable', message: 'access requests cannot be read right now' } });
+        });
       });
     });
 
@@ -287,7 +352,8 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       const parsed = FollowAnnotations.safeParse(raw);
       if (!parsed.success) return reply(invalid(parsed.error.issues[0]?.message));
       const { sessionId } = parsed.data;
-      mayFollow(actorOf(socket.data), sessionId).then((allowed) => {
+      stillLoggedIn(socket).then(async (ok) => (ok ? mayFollow(actorOf(socket.data), sessionId) : null)).then((allowed) => {
+        if (allowed === null) return reply(notLoggedIn);
         if (!allowed) return reply({ ok: false, error: { code: 'not_found', message: `no session ${sessionId}` } });
         void socket.join(annotationsRoom(sessionId));
         reply({ ok: true });
@@ -304,6 +370,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     });
 
     socket.on('disconnect', () => {
+      socketWatches.delete(socket.id);
       lastList.delete(socket.id);
       watches.endAll();
     });
@@ -316,9 +383,14 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       if (redisClients.length > 0) io.serverSideEmit('annotation', annotation);
     },
     outbound: () => ({ bufferedBytes: [...backlogs].reduce((sum, b) => sum + b.bytes, 0), dropped }),
+    loggedOut: (sid) => {
+      endLogin(sid, 'logged_out', LOGGED_OUT);
+      if (redisClients.length > 0 && !closing) io.serverSideEmit('loggedOut', sid);
+    },
     async close() {
       closing = true;
       clearInterval(listTimer);
+      if (recheckTimer) clearInterval(recheckTimer);
       await unsubscribeAccess?.();
       mirrors.close();
       // Closes the sockets, not the HTTP server: the hub closes that.
@@ -330,6 +402,13 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
 }
 
 const annotationsRoom = (sessionId: string) => `annotations:${sessionId}`;
+
+const LOGGED_OUT = 'you logged out: log in again to watch';
+
+/** Who a login is, as a connection keeps it. */
+function personOf(login: LoginSession): Omit<SocketData, 'sid'> {
+  return { user: login.subject, name: login.name, roles: login.roles.filter(isRole), groups: login.groups ?? [] };
+}
 
 function invalid(message = 'invalid request'): Ack {
   return { ok: false, error: { code: 'bad_request', message } };

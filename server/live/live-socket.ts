@@ -7,6 +7,8 @@ import type { Role } from '../../common/roles.ts';
 import type { Actor } from '../access/access-policy.ts';
 
 export interface SocketData {
+  /** The login session behind the connection (express-session's id): what logout and rechecks find it by. */
+  sid: string;
   user: string;
   name?: string;
   roles: Role[];
@@ -17,11 +19,16 @@ export interface SocketData {
 export interface BetweenHubs {
   /** A note pinned to a recording: each hub gives it to the followers it holds who may read it. */
   annotation(annotation: AnnotationView): void;
+  /** A login ended by logout on some hub: every hub ends the connections it holds for it. */
+  loggedOut(sessionId: string): void;
 }
 
 export type LiveSocket = Socket<ClientToServer, ServerToClient, BetweenHubs, SocketData>;
 
 export const actorOf = (data: SocketData): Actor => ({ subject: data.user, roles: data.roles, groups: data.groups });
+
+/** One room per login session: its connections on this hub. */
+export const loginRoom = (sid: string) => `login:${sid}`;
 
 /** One room per session: its viewers on every hub (presence). */
 export const room = (sessionId: string) => `session:${sessionId}`;

@@ -105,6 +105,17 @@ export class SocketWatches {
     this.ctx.changed(sessionId);
   }
 
+  /** The person's roles changed: each watch they may no longer see ends, and the viewer is told why. */
+  async revalidate(): Promise<void> {
+    for (const sessionId of [...this.watches.keys()]) {
+      const session = await this.ctx.store.getSession(sessionId);
+      if (session && maySeeSession(actorOf(this.socket.data), session, this.ctx.approves)) continue;
+      if (!this.watches.has(sessionId)) continue;
+      this.unwatch(sessionId);
+      this.socket.emit('unwatched', { sessionId, message: `you may no longer watch session ${sessionId}: your roles changed` });
+    }
+  }
+
   /** The connection is gone (Socket.IO has taken it out of its rooms). */
   endAll(): void {
     for (const sessionId of [...this.watches.keys()]) {
