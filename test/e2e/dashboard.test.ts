@@ -119,10 +119,33 @@ describe('the dashboard', () => {
     await expect.poll(() => rita.getByTestId('sql').first().textContent(), { timeout: 30_000 }).toContain('before_kill');
     // psql waits in a statement, so it sees the connection end at once.
     send('select pg_sleep(60);');
-    rita.once('dialog', (d) => void d.accept('ending a test session'));
+    // The reason is asked in the page's own dialog (no window.prompt); a plain kill is its first choice.
     await rita.getByTestId('kill').click();
+    await expect.poll(() => rita.getByTestId('kill-scope-kill').isChecked(), { timeout: 10_000 }).toBe(true);
+    await rita.getByTestId('kill-reason').fill('ending a test session');
+    await rita.getByTestId('kill-submit').click();
     await expect.poll(() => stderr, { timeout: 30_000 }).toContain('this session was ended by rita: ending a test session');
     await expect.poll(() => rita.getByTestId('events').textContent(), { timeout: 30_000 }).toContain('Session ended: killed — this session was ended by rita: ending a test session');
     await expect.poll(() => rita.getByTestId('kill').count(), { timeout: 10_000 }).toBe(0);
+  });
+
+  it('when the same login logs out in another tab, then the watching tab loses its live access at once and says why', async () => {
+    const send = await startPsql();
+    send('select 1 as before_logout;');
+    const rita = await loggedInPage('Rita Reviewer');
+    const row = rita.getByTestId('live-sessions').getByRole('row').filter({ hasText: 'alice' });
+    await row.first().getByRole('link', { name: 'Watch' }).click();
+    await expect.poll(() => rita.getByTestId('sql').first().textContent(), { timeout: 30_000 }).toContain('before_logout');
+
+    const other = await rita.context().newPage();
+    await other.goto(`${hub.url}/#/live`);
+    await expect.poll(() => other.getByTestId('who').textContent(), { timeout: 30_000 }).toContain('Rita');
+    await other.getByRole('button', { name: 'Log out' }).click();
+
+    await expect.poll(() => rita.getByTestId('login-ended').textContent(), { timeout: 10_000 }).toContain('you logged out');
+    // Nothing more arrives on the watching tab.
+    send('select 2 as after_logout;');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await rita.getByTestId('events').textContent()).not.toContain('after_logout');
   });
 });

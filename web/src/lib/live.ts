@@ -13,12 +13,23 @@ let socket: LiveSocket | null = null;
 /** Back after a drop only after this pause: a viewer that keeps falling behind does not spin. */
 const RECONNECT_AFTER_DROP_MS = 1000;
 
+/** Told when the hub ends this page's connection because its login has ended (logout anywhere, expiry, the provider). */
+const loginEndedListeners = new Set<(message: string) => void>();
+export function onLoginEnded(listener: (message: string) => void): () => void {
+  loginEndedListeners.add(listener);
+  return () => loginEndedListeners.delete(listener);
+}
+
 function connection(): LiveSocket {
   if (socket) return socket;
   const s: LiveSocket = io({ transports: ['websocket'], withCredentials: true });
-  // Socket.IO does not reconnect by itself after the server disconnects: after a drop, this does.
+  // Socket.IO does not reconnect by itself after the server disconnects: after a drop, this does;
+  // not after the login has ended, which only a new login mends.
   let dropped = false;
-  s.on('dropped', () => (dropped = true));
+  s.on('dropped', (p) => {
+    if (p.reason === 'slow_consumer') dropped = true;
+    else for (const listener of loginEndedListeners) listener(p.message);
+  });
   s.on('connect', () => (dropped = false));
   s.on('disconnect', (reason) => {
     if (!dropped || reason !== 'io server disconnect') return;
@@ -69,9 +80,13 @@ export function watchSession(sessionId: string, handlers: WatchHandlers): () => 
   };
   const onDisconnect = () => handlers.connected(false);
   const onConnectError = (err: Error) => handlers.error(`live connection failed: ${err.message}`);
+  // The login's roles changed: this session may no longer be watched.
+  const onUnwatched = (p: { sessionId: string; message: string }) => {
+    if (p.sessionId === sessionId) handlers.error(p.message);
+  };
   // The same list on and off, so nothing stays registered after the view goes.
   const listeners: Array<[string, (...args: never[]) => void]> = [
-    ['screen', onScreen], ['events', onEvents], ['presence', onPresence], ['gap', onGap],
+    ['screen', onScreen], ['events', onEvents], ['presence', onPresence], ['gap', onGap], ['unwatched', onUnwatched],
     ['connect', watch], ['disconnect', onDisconnect], ['connect_error', onConnectError],
   ];
   const loose = s as unknown as { on(name: string, fn: unknown): void; off(name: string, fn: unknown): void };
