@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import type { Config, PostgresTarget } from '../common/config/schema.ts';
+import { parseDuration, type Config, type PostgresTarget } from '../common/config/schema.ts';
 import { readSecret, upstreamPassword } from '../common/config/secrets.ts';
 import type { EventBus } from '../common/bus/event-bus.ts';
 import type { SshKeyDirectory } from '../common/ssh-key-directory.ts';
@@ -86,7 +86,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   /** Each PostgreSQL target's column catalog and its connection. */
   const catalogs: Array<{ close(): Promise<void> }> = [];
   const access = new AccessGate(opts.control, logger.child({ component: 'access' }));
-  const locks = new LockGuard(opts.control, logger.child({ component: 'locks' }), path.join(config.dataDir, `locks-${config.agent.id}.json`));
+  const strictness = (name: string) => {
+    const target = config.targets.find((t) => t.name === name);
+    return target?.locks === 'strict' ? parseDuration(target.locksMaxAge) : null;
+  };
+  const locks = new LockGuard(opts.control, logger.child({ component: 'locks' }), path.join(config.dataDir, `locks-${config.agent.id}.json`), strictness);
   const logins = new LoginGuard({ agentId: config.agent.id, control: opts.control, logger, failuresPerMinute: config.agent.loginFailuresPerMinute });
   await access.start();
   await locks.start();

@@ -101,6 +101,13 @@ export const Approval = z
 export type Approval = z.infer<typeof Approval>;
 
 const access = z.enum(['open', 'jit']).default('open');
+/**
+ * lenient: the agent applies the locks it knows, however old its list (the hub may be away).
+ * strict: it refuses new sessions while its list of locks is older than locksMaxAge (the hub
+ * republishes it every 15 s), since a lock made meanwhile could not have reached it.
+ */
+const locks = z.enum(['lenient', 'strict']).default('lenient');
+const locksMaxAge = duration.default('60s');
 const approval = Approval.default(Approval.parse({}));
 
 export const PostgresUpstream = z
@@ -162,6 +169,8 @@ export const PostgresTarget = z
     /** open: a valid token connects; jit: only under a grant an approver gave (just-in-time). */
     access,
     approval,
+    locks,
+    locksMaxAge,
   })
   .strict();
 export type PostgresTarget = z.infer<typeof PostgresTarget>;
@@ -204,6 +213,8 @@ export const SshTarget = z
     guardrails: guardrails('command'),
     access,
     approval,
+    locks,
+    locksMaxAge,
   })
   .strict();
 export type SshTarget = z.infer<typeof SshTarget>;

@@ -3,7 +3,8 @@
 // seconds (a message missed while Redis was away is found on the next read). Without a control
 // path, or before any list came, nothing is locked; once one came, it is applied until a newer one
 // replaces it, whether the hub is reachable or not. Each list is also kept on disk (`cacheFile`),
-// so an agent that starts while Redis is away still applies the locks it knew.
+// so an agent that starts while Redis is away still applies the locks it knew. A target with
+// `locks: strict` refuses new sessions while the list is older than its locksMaxAge (or none came).
 import fs from 'node:fs';
 import type { ControlBus } from '../../common/control/control-bus.ts';
 import { LockList as LockListSchema, lockFor, lockMessage, type Lock, type LockList, type LockSubject } from '../../common/locks.ts';
@@ -17,7 +18,13 @@ export class LockGuard {
   #unsubscribe: (() => Promise<void>) | null = null;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly control: ControlBus | undefined, private readonly logger: Logger, private readonly cacheFile?: string) {}
+  constructor(
+    private readonly control: ControlBus | undefined,
+    private readonly logger: Logger,
+    private readonly cacheFile?: string,
+    /** How old a list a target accepts (ms) when it is strict; null when lenient. */
+    private readonly strictness: (target: string) => number | null = () => null,
+  ) {}
 
   async start(): Promise<void> {
     const kept = this.#readCache();
@@ -50,10 +57,15 @@ export class LockGuard {
     return this.#list ? lockFor(this.#list.locks, who) : null;
   }
 
-  /** Why this subject may not come in (the lock's message), or null. */
-  refusal(who: LockSubject): string | null {
+  /** Why this subject may not come in (the lock's message, or a strict target's stale list), or null. */
+  refusal(who: LockSubject, now = Date.now()): string | null {
     const lock = this.lockFor(who);
-    return lock ? lockMessage(lock) : null;
+    if (lock) return lockMessage(lock);
+    const maxAgeMs = this.strictness(who.target);
+    if (maxAgeMs === null) return null;
+    const age = this.#list ? now - Date.parse(this.#list.at) : null;
+    if (age !== null && age <= maxAgeMs) return null;
+    return `${who.target} takes no new sessions now: its locks are strict and this agent ${age === null ? 'has not received the list of locks' : `has not heard the list of locks for ${Math.round(age / 1000)} s`} (the hub is unreachable); try again shortly`;
   }
 
   // Lists arrive by message and by reading: an older one (by `at`) never replaces a newer one.

@@ -33,6 +33,26 @@ describe('the agent\'s lock guard', () => {
     await bus.close();
   });
 
+  it('when a target is strict, then it takes new sessions only while the list is fresh; a lenient one always', async () => {
+    const bus = createInProcessControlBus();
+    const strict = (target: string) => (target === 'vault' ? 60_000 : null);
+    const guard = new LockGuard(bus, silentLogger, undefined, strict);
+    await guard.start();
+    const at = Date.parse('2026-12-07T09:00:00.000Z');
+    expect(guard.refusal({ user: 'alice', target: 'vault' }, at)).toContain('vault takes no new sessions now: its locks are strict and this agent has not received the list of locks');
+    expect(guard.refusal({ user: 'alice', target: 'db' }, at)).toBeNull();
+
+    await bus.publish({ kind: 'locks', at: '2026-12-07T09:00:00.000Z', locks: [lock('L-1', 'bob')] });
+    await settle();
+    expect(guard.refusal({ user: 'alice', target: 'vault' }, at + 60_000)).toBeNull();
+    expect(guard.refusal({ user: 'alice', target: 'vault' }, at + 61_000)).toContain('has not heard the list of locks for 61 s');
+    expect(guard.refusal({ user: 'alice', target: 'db' }, at + 3_600_000)).toBeNull();
+    // A lock says so itself, fresh list or not.
+    expect(guard.refusal({ user: 'bob', target: 'vault' }, at + 61_000)).toContain('bob is locked by rita');
+    await guard.stop();
+    await bus.close();
+  });
+
   it('when the agent has no control path, then nothing is locked', async () => {
     const guard = new LockGuard(undefined, silentLogger);
     await guard.start();

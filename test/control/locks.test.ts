@@ -106,3 +106,32 @@ describe('locks: a kill that sticks', () => {
     expect((await rita('DELETE', `/api/locks/${(made.body as { lock: { id: string } }).lock.id}`)).status).toBe(200);
   });
 });
+
+describe('locks: strict targets', () => {
+  it('when a strict target\'s agent has no fresh list of locks, then it takes no new session; a fresh list lets them in', async () => {
+    const prefix = `locks-strict-${process.pid}-${Date.now()}:`;
+    const agentSide = await createRedisControlBus(inject('redisUrl'), prefix);
+    const hubSide = await createRedisControlBus(inject('redisUrl'), prefix);
+    const strict = await startHarness({ postgresUrl: inject('postgresUrl'), control: agentSide, target: { locks: 'strict', locksMaxAge: '3s' } });
+    try {
+      const uri = await strict.uri('alice');
+      // No hub has published a list yet: a lock made meanwhile could not have reached the agent.
+      const before = await psql(uri, 'select 1').exited;
+      expect(before.code).not.toBe(0);
+      expect(before.stderr).toContain('pg takes no new sessions now: its locks are strict and this agent has not received the list of locks');
+
+      await hubSide.publish({ kind: 'locks', at: new Date().toISOString(), locks: [] });
+      await vi.waitFor(async () => expect((await psql(uri, 'select 1').exited).code).toBe(0), { timeout: 10_000, interval: 200 });
+
+      // The hub goes quiet: past locksMaxAge the list is too old to trust.
+      await vi.waitFor(async () => {
+        const after = await psql(uri, 'select 1').exited;
+        expect(after.stderr).toMatch(/has not heard the list of locks for \d+ s/);
+      }, { timeout: 15_000, interval: 500 });
+    } finally {
+      await strict.stop();
+      await agentSide.close();
+      await hubSide.close();
+    }
+  });
+});
