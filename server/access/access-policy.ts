@@ -67,3 +67,25 @@ export function sessionScope(actor: Actor, targets: readonly string[], approves?
   if (seesAllSessions(actor.roles)) return null;
   return { users: [actor.subject], targets: targets.filter((t) => approves?.(actor, t) === true) };
 }
+
+/** How long after a grant ends (or a request is denied) reconnecting opens no new request. */
+export const RECONNECT_QUIET_MS = 60_000;
+
+/**
+ * A connect request that ended moments ago (its grant expired or was revoked, or it was denied)
+ * is not asked again by the client reconnecting on its own, as psql's reset does at once: that
+ * would put "(no reason: opened by connecting)" in the approvers' inbox. The person asks again in
+ * words instead. Null when reconnecting may open a request.
+ */
+export function endedJustNow(last: AccessRequest | null, now: number): string | null {
+  if (!last) return null;
+  const ask = `ask again with a reason (the dashboard's Access page, or \`vigil request ${last.target} --reason ...\`)`;
+  if (last.status === 'denied' && last.decidedAt && now - Date.parse(last.decidedAt) < RECONNECT_QUIET_MS) {
+    return `request #${last.id} for ${last.target} was denied${last.endedBy ? ` by ${last.endedBy}` : ''}; reconnecting does not ask again: ${ask}`;
+  }
+  if ((last.status === 'revoked' || last.status === 'expired') && last.expiresAt && now - Date.parse(last.expiresAt) < RECONNECT_QUIET_MS) {
+    const how = last.status === 'revoked' ? `was revoked${last.endedBy ? ` by ${last.endedBy}` : ''}` : 'has expired';
+    return `access grant #${last.id} for ${last.target} ${how}; reconnecting does not ask again: ${ask}`;
+  }
+  return null;
+}

@@ -9,7 +9,7 @@ import type { AccessDraft, AccessReceipt, AccessState, ControlBus } from '../../
 import type { Logger } from '../../common/log.ts';
 import { AppError } from '../http/errors.ts';
 import type { AccessRequest, AccessStore } from './access-store.ts';
-import { isApproverFor, maySee, mayRevoke, whyNotDecide, type Actor } from './access-policy.ts';
+import { endedJustNow, isApproverFor, maySee, mayRevoke, whyNotDecide, type Actor } from './access-policy.ts';
 
 export interface RequestInput {
   target: string;
@@ -113,6 +113,10 @@ export class AccessService {
     const target = this.targets.get(draft.target);
     if (!target) return { error: `target ${draft.target} is not in the hub's configuration` };
     if (draft.scope === 'connect' && target.access !== 'jit') return { error: `target ${target.name} is not a jit target at the hub` };
+    if (draft.scope === 'connect') {
+      const ended = endedJustNow(await this.opts.store.latestConnect(draft.user, target.name), Date.now());
+      if (ended) return { error: ended };
+    }
     const request = await this.open(draft.user, target, draft.scope === 'connect'
       ? { scope: 'connect', reason: '', durationMs: parseDuration(target.approval.defaultDuration), origin: 'connection', client: draft.client, sessionId: draft.sessionId }
       : { scope: 'statement', reason: draft.rule ? `held by guardrail ${draft.rule}` : 'held statement', durationMs: null, origin: 'statement', client: draft.client, sessionId: draft.sessionId, statement: draft.statement, rule: draft.rule },
@@ -207,3 +211,4 @@ export function stateOf(request: AccessRequest): AccessState {
     at: new Date().toISOString(),
   };
 }
+

@@ -62,6 +62,8 @@ export interface AccessStore {
   expireDue(): Promise<AccessRequest[]>;
   /** Connect grants in force now (for the hub to restate to agents at start). */
   grantsInForce(): Promise<AccessRequest[]>;
+  /** The user's newest request to connect to the target, whatever its state. */
+  latestConnect(user: string, target: string): Promise<AccessRequest | null>;
   audit(entry: NewAuditEntry): Promise<void>;
   auditLog(filter?: { requestId?: number; limit?: number; before?: number }): Promise<AuditEntry[]>;
 }
@@ -181,6 +183,10 @@ export class SqlAccessStore implements AccessStore {
   async grantsInForce(): Promise<AccessRequest[]> {
     const { rows } = await this.client.query<Row>(`SELECT ${COLUMNS} FROM access_requests r WHERE r.status = 'granted' AND r.scope = 'connect' AND r.expires_at > now() ORDER BY r.id`);
     return rows.map(toRequest);
+  }
+
+  latestConnect(user: string, target: string): Promise<AccessRequest | null> {
+    return this.one(this.client, `r.scope = 'connect' AND r.user_name = $1 AND r.target = $2 ORDER BY r.id DESC LIMIT 1`, [user, target]);
   }
 
   async audit(e: NewAuditEntry): Promise<void> {

@@ -122,8 +122,11 @@ describe('just-in-time access to PostgreSQL', () => {
     }
     const end = await pgh.sessionWhere((e) => e.type === 'session.end' && e.sessionId === sessionId);
     expect(end.at(-1)).toMatchObject({ data: { reason: 'revoked' } });
-    // Revoked means no new sessions either.
-    expect((await pgh.psql(['-c', 'select 1'])).stderr).toMatch(/request #\d+ is waiting/);
+    // Revoked means no new sessions either, and reconnecting at once (psql's reset) opens no new
+    // request "(no reason: opened by connecting)" in the approvers' inbox: she asks again in words.
+    const again = await pgh.psql(['-c', 'select 1']);
+    expect(again.stderr).toContain(`access grant #${id} for pg was revoked by aaron; reconnecting does not ask again`);
+    expect(await pending(aaron, 'connect')).toEqual([]);
   });
 
   it('when the grant runs out, then the live session ends with a message saying it expired', async () => {
@@ -139,6 +142,15 @@ describe('just-in-time access to PostgreSQL', () => {
     const end = await pgh.sessionWhere((e) => e.type === 'session.end' && e.sessionId === sessionId);
     expect(end.at(-1)).toMatchObject({ data: { reason: 'grant_expired' } });
     await expect.poll(async () => (await alice('GET', `/api/access-requests/${id}`)).body.request.status, { timeout: 10_000 }).toBe('expired');
+    // Connecting again right away (as psql's reset does) is refused without a new request.
+    const again = await pgh.psql(['-c', 'select 1']);
+    expect(again.stderr).toContain(`access grant #${id} for pg has expired; reconnecting does not ask again`);
+    expect(await pending(aaron, 'connect')).toEqual([]);
+    // Asked for in words, it is an ordinary request again.
+    const asked = await alice('POST', '/api/access-requests', { target: 'pg', reason: 'one more look' });
+    expect(asked.status).toBe(201);
+    expect((await pgh.psql(['-c', 'select 1'])).stderr).toContain(`request #${asked.body.request.id} is waiting`);
+    expect((await aaron('POST', `/api/access-requests/${asked.body.request.id}/deny`, { comment: 'not now' })).status).toBe(200);
   });
 
   it('when a DROP TABLE is held, then it runs once approved, and after a denial it fails with the table still there', async () => {
