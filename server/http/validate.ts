@@ -18,6 +18,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what:
   if (issue?.code === 'unrecognized_keys') {
     throw AppError.badRequest(`unknown ${what}${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`);
   }
-  const name = issue?.path.length ? String(issue.path[0]) : '(input)';
-  throw AppError.badRequest(`invalid ${what} "${name}": ${issue?.message ?? 'invalid value'}`);
+  // A rule over the whole input (a refine: "name a user, a target or a token") names no field.
+  if (!issue?.path.length) throw AppError.badRequest(`invalid ${what}s: ${issue?.message ?? 'invalid value'}`);
+  throw AppError.badRequest(`invalid ${what} "${String(issue.path[0])}": ${issue.message}`);
 }

@@ -96,7 +96,7 @@ describe('locks through the API', () => {
   it('when a lock is malformed, then the answer is a 400 naming what is wrong, and nothing is locked', async () => {
     const before = (await control.locks())?.locks.length ?? 0;
     const cases: Array<[unknown, string]> = [
-      [{ reason: 'no one named' }, 'names a user, a target or a token'],
+      [{ reason: 'no one named' }, 'invalid body fields: a lock names a user, a target or a token'],
       [{ user: 'bob' }, '"reason"'],
       [{ user: 'bob', reason: '   ' }, 'needs a reason'],
       [{ user: 'bob', reason: 'x', ttl: '1y' }, '"ttl"'],
