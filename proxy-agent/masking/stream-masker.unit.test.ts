@@ -120,3 +120,166 @@ describe('StreamMasker', () => {
     expect(sm.flush().text).toBe('-la');
   });
 });
+
+describe('StreamMasker holding multi-line secrets', () => {
+  const begin = ['-----BEGIN RSA ', 'PRIVATE KEY-----'].join('');
+  const end = ['-----END RSA ', 'PRIVATE KEY-----'].join('');
+  const body = ['MIIEowIBAAKCAQEAvRKXmB0gqpKXlFJkR9yvQxM6TzNmm1pQb3BlbnNzaC1rZXktdjEA', 'AAAABG5vbmUAAAAEbm9uZQAAAAAAAAABb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAE'];
+  const clock = () => ({ now: 0 });
+
+  it('when a key is open at a pause and at a flush, then the text before it goes out and none of the key until its END line', () => {
+    const sm = new StreamMasker(masker);
+    expect(sm.push(`$ cat key.pem\n${begin}\n${body[0]}\n`).text).toBe('');
+    expect(sm.settle().text).toBe('$ cat key.pem\n');
+    expect(sm.flush().text).toBe('');
+    sm.push(`${body[1]}\n`);
+    expect(sm.flush().text).toBe('');
+    sm.push(`${end}\n$ `);
+    const r = sm.settle();
+    expect(r).toEqual({ text: '[PRIVATE_KEY]\n$ ', counts: { PRIVATE_KEY: 1 } });
+    expect(sm.heldUntil()).toBeNull();
+  });
+
+  it('when a key is held, then heldUntil says when the time bound passes', () => {
+    const c = clock();
+    const sm = new StreamMasker(masker, { now: () => c.now, maxHeldMs: 5000 });
+    sm.push(`${begin}\n`);
+    expect(sm.heldUntil()).toBeNull(); // not looked at before a pause
+    c.now = 100;
+    sm.flush();
+    expect(sm.heldUntil()).toBe(5100);
+  });
+
+  it('when a key stays open past the time bound, then it goes out as its marker and the rest of it is dropped up to its END line', () => {
+    const c = clock();
+    const sm = new StreamMasker(masker, { now: () => c.now, maxHeldMs: 30_000 });
+    sm.push(`before\n${begin}\n${body[0]}\n`);
+    expect(sm.flush().text).toBe('before\n');
+    c.now = 30_000;
+    expect(sm.flush()).toEqual({ text: '[PRIVATE_KEY]', counts: { PRIVATE_KEY: 1 } });
+    expect(sm.heldUntil()).toBeNull();
+    sm.push(`${body[1]}\n`);
+    expect(sm.flush().text).toBe('');
+    c.now = 40_000;
+    sm.push(`${body[0]}\n${end}\nafter\n`);
+    expect(sm.flush()).toEqual({ text: '\nafter\n', counts: null });
+  });
+
+  it('when a key grows past the size bound, then what is held goes out as its marker, never as text', () => {
+    const sm = new StreamMasker(masker, { maxHeld: 200 });
+    let out = sm.push(`${begin}\n`).text + sm.flush().text;
+    for (let i = 0; i < 20; i++) out += sm.push(`${body[i % 2]}\n`).text + sm.settle().text;
+    expect(out).toBe('[PRIVATE_KEY]');
+    out += sm.push(`${end}\nafter\n`).text + sm.flush().text;
+    expect(out).toBe('[PRIVATE_KEY]\nafter\n');
+  });
+
+  it('when a BEGIN line has no key after it, then the bound ends the hold and what follows is recorded again', () => {
+    const c = clock();
+    const sm = new StreamMasker(masker, { now: () => c.now, maxHeldMs: 30_000 });
+    sm.push(`$ grep -r BEGIN keys/\nkeys/a.pem:${begin}\n$ ls\nnotes.txt\n`);
+    expect(sm.flush().text).toBe('$ grep -r BEGIN keys/\nkeys/a.pem:');
+    c.now = 30_000;
+    expect(sm.flush()).toEqual({ text: '[PRIVATE_KEY]', counts: { PRIVATE_KEY: 1 } });
+    sm.push('$ pwd\n/root\n');
+    expect(sm.flush()).toEqual({ text: '$ pwd\n/root\n', counts: null });
+  });
+
+  it('when the stream ends inside the rest of a key masked as it stood, then none of it is emitted', () => {
+    const c = clock();
+    const sm = new StreamMasker(masker, { now: () => c.now, maxHeldMs: 1000 });
+    sm.push(`${begin}\n${body[0]}\n`);
+    sm.flush();
+    c.now = 1000;
+    expect(sm.flush().text).toBe('[PRIVATE_KEY]');
+    sm.push(`${body[1]}\n-----END RSA PRIV`);
+    expect(sm.flush().text).toBe('');
+    expect(sm.end().text).toBe('');
+  });
+
+  it('when the END line is split where a bound cut the key, then it still closes the key', () => {
+    const c = clock();
+    const sm = new StreamMasker(masker, { now: () => c.now, maxHeld: 300 });
+    let out = sm.push(`${begin}\n${body[0]}\n${body[1]}\n${body[0]}\n${body[1]}\n${body[0]}\n${end.slice(0, 12)}`).text;
+    out += sm.flush().text;
+    out += sm.push(`${end.slice(12)}\nafter\n`).text + sm.flush().text;
+    expect(out).toBe('[PRIVATE_KEY]\nafter\n');
+  });
+
+  it('when the stream ends with a key still open, then it goes out as its marker', () => {
+    const sm = new StreamMasker(masker);
+    sm.push(`x\n${begin}\n${body[0]}`);
+    expect(sm.flush().text).toBe('x\n');
+    expect(sm.end()).toEqual({ text: '[PRIVATE_KEY]', counts: { PRIVATE_KEY: 1 } });
+  });
+
+  it('when a BEGIN line is cut by a pause, then it is held until it is whole; a certificate then goes out', () => {
+    const sm = new StreamMasker(masker);
+    sm.push('ok\n-----BEGIN RSA PRIV');
+    expect(sm.settle().text).toBe('ok\n');
+    expect(sm.flush().text).toBe('');
+    sm.push(`ATE KEY-----\n${body[0]}\n${end}\n`);
+    expect(sm.flush().text).toBe('[PRIVATE_KEY]\n');
+    sm.push('-----BEGIN CERTIF');
+    expect(sm.flush().text).toBe('');
+    sm.push('ICATE-----\nMIIB\n');
+    expect(sm.flush().text).toBe('-----BEGIN CERTIFICATE-----\nMIIB\n');
+  });
+
+  it('when a BEGIN line stays cut past the time bound, then it is masked as the start of a key (fail closed)', () => {
+    const c = clock();
+    const sm = new StreamMasker(masker, { now: () => c.now, maxHeldMs: 1000 });
+    sm.push('ok\n-----BEGIN RSA PRIV');
+    expect(sm.flush().text).toBe('ok\n');
+    c.now = 1000;
+    expect(sm.flush()).toEqual({ text: '[PRIVATE_KEY]', counts: { PRIVATE_KEY: 1 } });
+    sm.push(`ATE KEY-----\n${body[0]}\n${end}\nnext\n`);
+    expect(sm.flush()).toEqual({ text: '\nnext\n', counts: null });
+  });
+
+  it('when a password literal is still open at a flush, then it is held until its closing quote', () => {
+    const sm = new StreamMasker(masker);
+    sm.push("ALTER ROLE r PASSWORD 'first line\n");
+    expect(sm.flush().text).toBe("ALTER ROLE r PASSWORD '");
+    sm.push("second line';\n");
+    expect(sm.flush()).toEqual({ text: "[ROLE_PASSWORD]';\n", counts: { ROLE_PASSWORD: 1 } });
+  });
+
+  it('when a YAML password block scalar waits for its value line, then its opener is held', () => {
+    const sm = new StreamMasker(masker);
+    sm.push('db:\n  password: |\n');
+    expect(sm.flush().text).toBe('db:\n  password: ');
+    sm.push('    hunter2-value\n  user: app\n');
+    expect(sm.flush()).toEqual({ text: '|\n    [CONN_PASSWORD]\n  user: app\n', counts: { CONN_PASSWORD: 1 } });
+  });
+
+  it('when a one-line secret ends the output at a flush, then it goes out as its marker: only secrets that span lines are held', () => {
+    const sm = new StreamMasker(masker);
+    sm.push(`echo '${SAMPLE.github}`);
+    expect(sm.flush()).toEqual({ text: "echo '[GITHUB_TOKEN]", counts: { GITHUB_TOKEN: 1 } });
+    expect(sm.heldUntil()).toBeNull();
+  });
+
+  it('when the private key detector is off, then nothing is held for it', () => {
+    const sm = new StreamMasker(defaultMasker({ detectors: ['EMAIL'] }));
+    sm.push(`${begin}\n${body[0]}\n`);
+    expect(sm.flush().text).toBe(`${begin}\n${body[0]}\n`);
+    sm.push('-----BEGIN RSA PRIV');
+    expect(sm.flush().text).toBe('-----BEGIN RSA PRIV');
+  });
+
+  it('when a number printed in groups pauses after a group, then its groups wait for the rest', () => {
+    const sm = new StreamMasker(masker);
+    sm.push('card 4111 ');
+    expect(sm.settle().text).toBe('card ');
+    sm.push('1111 1111 1111 ok\n');
+    expect(sm.settle().text).toBe('[CARD] ok\n');
+    sm.push('total 42 files ');
+    expect(sm.settle().text).toBe('total 42 files ');
+  });
+
+  it('when the hold bounds are not positive, then construction fails clearly', () => {
+    expect(() => new StreamMasker(masker, { maxHeld: 0 })).toThrow(/maxHeld must be a positive integer/);
+    expect(() => new StreamMasker(masker, { maxHeldMs: 0 })).toThrow(/maxHeldMs must be positive/);
+  });
+});

@@ -169,12 +169,12 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
     };
     if (start.kind === 'shell') {
       ctx.emit('ssh.shell', { channel: n, ...(ptyView ? { pty: ptyView } : {}) });
-      terminal = new TerminalRecorder({ channel: n, masker: ctx.masker, events: terminalEvents(ctx, clientView) });
+      terminal = new TerminalRecorder({ channel: n, masker: ctx.masker, events: terminalEvents(ctx, clientView), pty: !!pty });
     } else if (start.kind === 'exec') {
       const command = ctx.masker.maskText(start.command);
       ctx.emit('ssh.exec', { channel: n, command: command.text, ...(ptyView ? { pty: ptyView } : {}) }, command.counts);
       files = FileTransferRecorder.forScp(start.command, n, emitFile);
-      if (!files) terminal = new TerminalRecorder({ channel: n, masker: ctx.masker, events: terminalEvents(ctx, clientView) });
+      if (!files) terminal = new TerminalRecorder({ channel: n, masker: ctx.masker, events: terminalEvents(ctx, clientView), pty: !!pty });
     } else {
       ctx.emit('ssh.subsystem', { channel: n, name: start.name });
       if (start.name === 'sftp') files = FileTransferRecorder.forSftp(n, emitFile);

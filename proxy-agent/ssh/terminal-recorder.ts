@@ -6,17 +6,24 @@
 // term.output event per burst: emitted when the program pauses (`idleMs`), when a burst runs long
 // (`maxDelayMs`), or when it grows large (`maxChars`). On a pause the held tail goes out up to its
 // last whitespace; a word still open at the end (perhaps the first part of a token printed in two
-// writes) waits for its rest, or for `settleMs` of quiet before it goes out as it is.
+// writes) waits for its rest, or for `settleMs` of quiet before it goes out as it is. A secret
+// that spans lines and is still open (a private key printed line by line) waits whole, through
+// pauses and quiet, until it closes or the masker's bounds pass (then it goes out as its marker).
 //
 // Input: keystrokes are gathered per line (masking needs the whole line: a token typed key by key
-// never matches one key at a time) and recorded at Enter or after `inputIdleMs`. A line typed
-// right after a password-like prompt that the terminal did not echo is recorded as a count of
-// hidden characters, never as the characters.
+// never matches one key at a time) and recorded at Enter or after `inputIdleMs`, once it is known
+// whether the terminal echoed them (echo-watch.ts). On a terminal (a pty) a line whose characters
+// did not all come back is recorded as a count of hidden characters, never as the characters,
+// whatever the prompt said (`read -s`, `stty -echo`); at a prompt that asks for a secret the echo
+// must come back at once. Without a terminal nothing echoes: a line typed after such a prompt is
+// hidden unless the program printed it back.
 import { StringDecoder } from 'node:string_decoder';
 import type { MaskCounts } from '../../common/events/index.ts';
 import type { EventData } from '../../common/events/index.ts';
 import { mergeCounts, type Masker } from '../masking/masker.ts';
-import { StreamMasker } from '../masking/stream-masker.ts';
+import { StreamMasker, type StreamMaskerOptions } from '../masking/stream-masker.ts';
+import { type DecidedLine, EchoWatch } from './echo-watch.ts';
+import { EscapeFilter } from './escape-filter.ts';
 
 export interface TerminalEvents {
   output(data: EventData<'term.output'>, masked: MaskCounts | null): void;
@@ -27,22 +34,23 @@ export interface TerminalRecorderOptions {
   channel: number;
   masker: Masker;
   events: TerminalEvents;
+  /** The channel has a terminal: what it echoes decides whether a typed line was secret. */
+  pty?: boolean;
   idleMs?: number;
   /** Quiet after which even an open word at the end is emitted (default 1 s). */
   settleMs?: number;
   maxDelayMs?: number;
   maxChars?: number;
   inputIdleMs?: number;
+  /** How long a typed character may take to come back on the terminal (default 1 s). */
+  echoWindowMs?: number;
+  /** Bounds on holding an open multi-line secret (stream-masker.ts). */
+  held?: Pick<StreamMaskerOptions, 'maxHeld' | 'maxHeldMs'>;
 }
 
 /** A prompt that asks for something secret, at the end of what the terminal shows. */
 const SECRET_PROMPT = /\b(pass(word|phrase|code)?|pin|token|secret|otp|verification code)\b[^\n]{0,40}[:?]\s*$/i;
-/** Escape sequences (CSI, OSC, single-character) removed before looking for prompts and echoes. */
-// eslint-disable-next-line no-control-regex
-const ESCAPES = /\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])/g;
 const TAIL_CHARS = 256;
-/** What the terminal showed since a line began, kept to tell echo from silence. */
-const ECHO_CHARS = 4 * TAIL_CHARS;
 
 class OutputStream {
   private readonly decoder = new StringDecoder('utf8');
@@ -52,9 +60,10 @@ class OutputStream {
   private firstAt = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
+  private holdTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly rec: TerminalRecorder, masker: Masker, private readonly stream: 'stdout' | 'stderr') {
-    this.masker = new StreamMasker(masker);
+  constructor(private readonly rec: TerminalRecorder, masker: Masker, private readonly stream: 'stdout' | 'stderr', held: TerminalRecorderOptions['held']) {
+    this.masker = new StreamMasker(masker, held);
   }
 
   push(chunk: Buffer): string {
@@ -64,6 +73,7 @@ class OutputStream {
     this.firstAt ||= Date.now();
     clearTimeout(this.idleTimer);
     clearTimeout(this.settleTimer);
+    clearTimeout(this.holdTimer);
     if (this.pending.length >= this.rec.maxChars || Date.now() - this.firstAt >= this.rec.maxDelayMs) this.emit();
     this.idleTimer = setTimeout(() => this.pause(), this.rec.idleMs);
     this.idleTimer.unref?.();
@@ -77,20 +87,35 @@ class OutputStream {
     clearTimeout(this.idleTimer);
     this.take(this.masker.settle());
     this.emit();
+    this.awaitHeld();
   }
 
-  /** Quiet for long enough: everything goes out. */
+  /** Quiet for long enough: everything goes out but an open multi-line secret. */
   quiet(): void {
     clearTimeout(this.idleTimer);
     clearTimeout(this.settleTimer);
     this.take(this.masker.flush());
     this.emit();
+    this.awaitHeld();
   }
 
   end(): void {
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.settleTimer);
+    clearTimeout(this.holdTimer);
     const rest = this.decoder.end();
     if (rest) this.take(this.masker.push(rest));
-    this.quiet();
+    this.take(this.masker.end());
+    this.emit();
+  }
+
+  /** A secret held open with no more output coming is masked when its time bound passes. */
+  private awaitHeld(): void {
+    clearTimeout(this.holdTimer);
+    const due = this.masker.heldUntil();
+    if (due === null) return;
+    this.holdTimer = setTimeout(() => this.quiet(), Math.max(0, due - Date.now()));
+    this.holdTimer.unref?.();
   }
 
   private take(r: { text: string; counts: MaskCounts | null }): void {
@@ -116,40 +141,41 @@ export class TerminalRecorder {
   readonly maxDelayMs: number;
   readonly maxChars: number;
   private readonly inputIdleMs: number;
+  private readonly pty: boolean;
   private readonly masker: Masker;
   private readonly stdout: OutputStream;
   private readonly stderr: OutputStream;
   private readonly inputDecoder = new StringDecoder('utf8');
+  /** Typed keys and shown text without their escape sequences (echoes are looked for in these). */
+  private readonly keys = new EscapeFilter();
+  private readonly screen = new EscapeFilter();
+  private readonly echo: EchoWatch;
   /** The last characters shown (escapes removed): where prompts are looked for. Never recorded. */
   private shown = '';
   private line = '';
-  /** The line being typed answers a secret prompt. */
-  private secretLine = false;
-  /** What the terminal showed since the line began (to tell echo from silence). Never recorded. */
-  private echoed = '';
   private inputTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: TerminalRecorderOptions) {
     this.channel = opts.channel;
     this.events = opts.events;
     this.masker = opts.masker;
+    this.pty = opts.pty ?? false;
     this.idleMs = opts.idleMs ?? 30;
     this.settleMs = opts.settleMs ?? 1000;
     this.maxDelayMs = opts.maxDelayMs ?? 100;
     this.maxChars = opts.maxChars ?? 32 * 1024;
     this.inputIdleMs = opts.inputIdleMs ?? 1000;
-    this.stdout = new OutputStream(this, this.masker, 'stdout');
-    this.stderr = new OutputStream(this, this.masker, 'stderr');
+    this.stdout = new OutputStream(this, this.masker, 'stdout', opts.held);
+    this.stderr = new OutputStream(this, this.masker, 'stderr', opts.held);
+    this.echo = new EchoWatch({ windowMs: opts.echoWindowMs, onLine: (line) => this.record(line) });
   }
 
   output(chunk: Buffer, stream: 'stdout' | 'stderr' = 'stdout'): void {
     const text = (stream === 'stderr' ? this.stderr : this.stdout).push(chunk);
     if (!text) return;
-    // Prompts and echoes are looked for at the end of what is shown: a bulk output's last part is
-    // all that can matter, so only that is cleaned of escapes (not every byte of a large `cat`).
-    const plain = (text.length > ECHO_CHARS ? text.slice(-ECHO_CHARS) : text).replace(ESCAPES, '');
-    this.shown = (this.shown + plain).slice(-TAIL_CHARS);
-    if (this.line) this.echoed = (this.echoed + plain).slice(-ECHO_CHARS);
+    const plain = this.screen.feed(text);
+    this.shown = plain.length >= TAIL_CHARS ? plain.slice(-TAIL_CHARS) : (this.shown + plain).slice(-TAIL_CHARS);
+    this.echo.shown(plain);
   }
 
   input(chunk: Buffer): void {
@@ -157,6 +183,8 @@ export class TerminalRecorder {
     for (const ch of text) {
       if (!this.line) this.beginLine();
       this.line += ch;
+      const key = this.keys.feed(ch);
+      if (key && isPrintable(key.codePointAt(0)!)) this.echo.typed(key);
       if (ch === '\r' || ch === '\n' || ch === '\u0003' || ch === '\u0004') {
         this.endLine();
       }
@@ -175,34 +203,31 @@ export class TerminalRecorder {
     const rest = this.inputDecoder.end();
     if (rest) this.line += rest;
     this.endLine();
+    this.echo.close();
   }
 
   private beginLine(): void {
-    this.secretLine = SECRET_PROMPT.test(this.shown);
-    this.echoed = '';
+    const secretPrompt = SECRET_PROMPT.test(this.shown);
+    if (this.pty) this.echo.beginLine(secretPrompt ? 'strict' : 'echo');
+    else this.echo.beginLine(secretPrompt ? 'echo' : 'none');
   }
 
   private endLine(): void {
     clearTimeout(this.inputTimer);
     const line = this.line;
     this.line = '';
-    if (!line) return;
-    if (this.secretLine && !this.wasEchoed(line)) {
-      // Control characters (Enter, Ctrl-C) are not part of what was typed in secret.
-      const hidden = [...line].filter((c) => c >= ' ' && c !== '\u007f').length;
-      this.events.input({ channel: this.channel, hidden }, null);
-      return;
-    }
-    const masked = this.masker.maskText(line);
-    this.events.input({ channel: this.channel, text: masked.text }, masked.counts);
+    if (line) this.echo.endLine(line);
   }
 
-  /** Whether the printable characters typed came back on the terminal, in order. */
-  private wasEchoed(line: string): boolean {
-    const typed = [...line].filter((c) => c > ' ' && c !== '\u007f');
-    if (typed.length === 0) return true;
-    let at = 0;
-    for (const c of this.echoed) if (c === typed[at] && ++at === typed.length) return true;
-    return false;
+  private record(line: DecidedLine): void {
+    if (line.missed > 0) {
+      this.events.input({ channel: this.channel, hidden: line.typed }, null);
+      return;
+    }
+    const masked = this.masker.maskText(line.text);
+    this.events.input({ channel: this.channel, text: masked.text }, masked.counts);
   }
 }
+
+/** A character that is typed to be shown: not a control character (C0, DEL, C1). */
+const isPrintable = (c: number) => c >= 0x20 && c !== 0x7f && (c < 0x80 || c > 0x9f);
