@@ -7,23 +7,12 @@
 // the last kind falls at a line end or inside a "-----BEGIN" block: a single word cut by a second
 // of silence is recorded as it stands (a word cannot be known for a secret before its end
 // arrives), which is the recorder's documented trade-off, not what these tests are about.
+import { prng as random } from '../../common/prng.ts';
 
 export interface Piece {
   text: string;
   /** Milliseconds of silence after this piece. */
   pauseMs: number;
-}
-
-/** A small seeded generator (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Whether a long silence may fall at `at`: after a line end, or inside a PEM block (from its "-----B" to its END line's end). */

@@ -26,7 +26,7 @@ import { createApiApp } from '../../server/http/app.ts';
 import { recordingDerivers } from '../../server/recordings/index/derivers.ts';
 import { RecordingIndexer } from '../../server/recordings/index/indexer.ts';
 import { createStore, type HubStores } from '../../server/store/create-store.ts';
-import { prng } from '../../server/recordings/terminal/session-generator.ts';
+import { prng } from '../../common/prng.ts';
 import { launchChromium } from '../../test/support/dashboard-browser.ts';
 import { serveApp } from '../../test/support/serve-app.ts';
 import { ROOT, startDataServices, STORE_DB } from './bench-services.ts';

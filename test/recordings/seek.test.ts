@@ -17,7 +17,8 @@ import { recordingDerivers } from '../../server/recordings/index/derivers.ts';
 import { RecordingIndexer } from '../../server/recordings/index/indexer.ts';
 import { replayFrom, TerminalReplay, type Keyframe } from '../../server/recordings/terminal/keyframer.ts';
 import type { VirtualTerminal } from '../../server/recordings/terminal/virtual-terminal.ts';
-import { generateSession, prng } from '../../server/recordings/terminal/session-generator.ts';
+import { prng } from '../../common/prng.ts';
+import { generateSession } from '../../server/recordings/terminal/session-generator.ts';
 import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
 import { serveApp, type ServedApp } from '../support/serve-app.ts';
 

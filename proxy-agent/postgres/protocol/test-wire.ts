@@ -1,5 +1,6 @@
 // Builds wire bytes by hand for the unit tests, independently of BufferWriter, so that a bug in
 // the writer cannot hide the same bug in a parser.
+export { prng } from '../../../common/prng.ts';
 
 export const i16 = (n: number): Buffer => {
   const b = Buffer.alloc(2);
@@ -42,14 +43,3 @@ export const value = (v: Buffer | string | null): Buffer => {
   return Buffer.concat([i32(bytes.length), bytes]);
 };
 
-/** A small deterministic PRNG (mulberry32) so random-input tests are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

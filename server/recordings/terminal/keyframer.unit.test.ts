@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { VigilEvent } from '../../../common/events/index.ts';
 import { Keyframer, TerminalReplay, replayFrom, restore, type Keyframe, type KeyframePolicy } from './keyframer.ts';
-import { generateSession, prng } from './session-generator.ts';
+import { prng } from '../../../common/prng.ts';
+import { generateSession } from './session-generator.ts';
 import { compareScreens, compareTerminals } from './terminal-state.ts';
 import { TERMINAL_SCROLLBACK, type VirtualTerminal } from './virtual-terminal.ts';
 

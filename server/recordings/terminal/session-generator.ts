@@ -6,6 +6,7 @@
 // of anything, and output cut into chunks at any point: inside escape sequences, between a
 // character and its combining mark, between the halves of a surrogate pair.
 import type { VigilEvent } from '../../../common/events/index.ts';
+import { prng } from '../../../common/prng.ts';
 
 export interface GeneratedSession {
   events: VigilEvent[];
@@ -20,18 +21,6 @@ export interface SessionOptions {
   rows?: number;
   /** OSC 8 hyperlinks (default true). */
   links?: boolean;
-}
-
-/** mulberry32: small, fast, and the same everywhere. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ESC = '\u001b';
