@@ -4,7 +4,8 @@
 //   auth:       the client's password is a Vigil token, verified offline with the hub's key;
 //   connecting: the agent logs into the upstream with the target's own credentials;
 //   relay:      bytes flow both ways as they come, and the recorder builds events beside them
-//               (with guardrails, client messages are read before they go on: guardrail-gate.ts).
+//               (with guardrails or client masking, client messages are read before they go
+//               on: guardrail-gate.ts, client-masking/copy-gate.ts).
 //               A message of any size PostgreSQL takes goes through as its bytes come; the
 //               recorder reads a bounded stand-in of it (protocol/framer.ts).
 // Any failure ends this connection only, with a FATAL ErrorResponse the client prints (a startup
@@ -33,6 +34,8 @@ import { readStartupSettings, StartupRefusal, utf8Session } from './startup-sett
 import type { GuardrailDecision, GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
 import { parseDuration } from '../../common/config/schema.ts';
 import { GuardrailGate } from './guardrail-gate.ts';
+import { StatementRefusals } from './statement-refusals.ts';
+import { ClientCopyGate } from './client-masking/copy-gate.ts';
 import * as server from './protocol/server-messages.ts';
 import { PostgresRecorder } from './recording/postgres-recorder.ts';
 import { cancelUpstream, loginUpstream, UpstreamError, type UpstreamSettings } from './upstream-login.ts';
@@ -120,6 +123,12 @@ export class ClientSession {
   private upstream: net.Socket | null = null;
   private readonly parser: ClientParser;
   private readonly gate: GuardrailGate | null;
+  /** Statements the agent answers with an error in place of the target's (guardrails, client masking). */
+  private readonly refusals: StatementRefusals | null;
+  /** With client masking: COPY TO STDOUT statements read before they go on (set with the recorder). */
+  private copyGate: ClientCopyGate | null = null;
+  /** Client messages are read before they go on (guardrails or client masking), not only beside the relay. */
+  private readonly reviewing: boolean;
   private readonly framer: BackendFramer;
   private pids: NotificationPids | null = null;
   private upstreamPid: number | null = null;
@@ -143,9 +152,12 @@ export class ClientSession {
 
   constructor(socket: net.Socket, private readonly ctx: SessionContext) {
     this.gone = new Promise((resolve) => (this.markGone = resolve));
-    this.gate = ctx.target.guardrails?.empty === false ? new GuardrailGate(ctx.target.guardrails) : null;
     const { maxValueBytes, masking } = ctx.target.config;
-    this.parser = new ClientParser({ keepValueBytes: maxValueBytes, ...(this.gate ? { wholeStatementBytes: GUARDED_STATEMENT_MAX } : {}) });
+    const guarded = ctx.target.guardrails?.empty === false;
+    this.reviewing = guarded || masking.client;
+    this.refusals = this.reviewing ? new StatementRefusals() : null;
+    this.gate = guarded ? new GuardrailGate(ctx.target.guardrails!, this.refusals!) : null;
+    this.parser = new ClientParser({ keepValueBytes: maxValueBytes, ...(this.reviewing ? { wholeStatementBytes: GUARDED_STATEMENT_MAX } : {}) });
     this.framer = new BackendFramer({
       keepValueBytes: maxValueBytes,
       ...(masking.client ? { wholeMessageBytes: (code: number) => (code === BackendCode.DataRow ? MASKED_ROW_MAX : 1024 * 1024) } : {}),
@@ -185,7 +197,7 @@ export class ClientSession {
   private readonly onDownstreamData = (chunk: Buffer): void => {
     if (this.phase === 'relay') {
       this.bytesUp += chunk.length;
-      if (this.gate) return this.gatedClientData(chunk);
+      if (this.reviewing) return this.gatedClientData(chunk);
       this.forward(this.downstream, this.upstream!, chunk);
       this.observeClient(chunk);
       return;
@@ -380,6 +392,7 @@ export class ClientSession {
     this.user = user;
     const { config, masker, tables } = this.ctx.target;
     this.statements = new StatementMasker(masker, tables);
+    if (config.masking.client) this.copyGate = new ClientCopyGate(this.statements, tables);
     this.sink = new SessionEventSink(
       { sessionId: this.id, user, target: config.name, protocol: 'postgres', connection: { client: this.clientAddress, agent: this.ctx.agentId } },
       this.ctx.outlet,
@@ -417,7 +430,7 @@ export class ClientSession {
     this.downstream.write(Buffer.concat([server.authenticationOk(), ...greeting, server.backendKeyData(key.processId, key.secretKey), readyForQuery]));
     this.phase = 'relay';
     // What the client sent while the agent was logging in goes out now, in order.
-    if (this.gate) {
+    if (this.reviewing) {
       // Reviewed like everything after it. A message not complete yet stays in the parser and is
       // reviewed whole when the rest arrives: nothing of it goes out before.
       this.pumpGated();
@@ -451,7 +464,8 @@ export class ClientSession {
     this.observeServer(chunk);
     this.maskedOut = null;
     this.ctx.outlet.commit();
-    if (out.length) this.forward(this.upstream!, this.downstream, out.length === 1 ? out[0] : Buffer.concat(out));
+    // A session ended while reading the chunk (a row it could not mask) sends nothing more.
+    if (out.length && this.phase !== 'closed') this.forward(this.upstream!, this.downstream, out.length === 1 ? out[0] : Buffer.concat(out));
   };
 
   /** Writes with backpressure: a slow reader pauses the other side instead of growing memory. */
@@ -463,9 +477,10 @@ export class ClientSession {
   }
 
   /**
-   * With guardrails: each message is read before it goes on, and a denied Query or Parse is
-   * replaced (guardrail-gate.ts). A held one stops the line: it and everything after it wait in
-   * order until approvers decide. The client is still read meanwhile, into the line; only past
+   * With guardrails or client masking: each message is read before it goes on, and a denied or
+   * refused Query or Parse is replaced (guardrail-gate.ts, client-masking/copy-gate.ts). A held
+   * one (for approvers, or for the catalog) stops the line: it and everything after it wait in
+   * order until it is decided. The client is still read meanwhile, into the line; only past
    * HELD_BUFFER_MAX bytes waiting is its socket paused.
    */
   private gatedClientData(chunk: Buffer): void {
@@ -531,7 +546,7 @@ export class ClientSession {
         continue;
       }
       this.holding = true;
-      void this.holdStatement(msg, raw, passed.hold).then((send) => {
+      void passed.then((send) => {
         this.holding = false;
         if (this.phase !== 'relay') return;
         this.upstream!.write(send);
@@ -540,7 +555,8 @@ export class ClientSession {
       });
       break;
     }
-    if (out.length) this.forward(this.downstream, this.upstream!, out.length === 1 ? out[0] : Buffer.concat(out));
+    // (A recorder fault under client masking may have ended the session meanwhile.)
+    if (out.length && this.phase === 'relay') this.forward(this.downstream, this.upstream!, out.length === 1 ? out[0] : Buffer.concat(out));
   }
 
   /** A statement as approvers and the recording see it (held or denied): its secrets masked. */
@@ -582,9 +598,27 @@ export class ClientSession {
     return this.gate!.refuse(msg, message);
   }
 
-  /** One client message past the guardrails: what to forward for it (recorded on the way), or hold it. */
-  private reviewed(client: ClientMessage, raw: Buffer): Buffer | { hold: GuardrailDecision & { sql: string } } {
-    const verdict = this.gate!.review(client);
+  /**
+   * One client message past client masking's COPY gate and the guardrails: what to forward for it
+   * (recorded on the way), or, while it is held, what will be forwarded once it is decided.
+   * `waited`: the catalog was waited for already.
+   */
+  private reviewed(client: ClientMessage, raw: Buffer, waited = false): Buffer | Promise<Buffer> {
+    const copy = this.copyGate?.review(client, waited) ?? null;
+    if (copy?.kind === 'wait') {
+      // Nothing is recorded yet: the recorder reads the statement once the catalog has answered.
+      return copy.ready.then(() => (this.phase === 'relay' ? this.reviewed(client, raw, true) : raw));
+    }
+    if (copy?.kind === 'refuse') {
+      this.onClientFrame(client);
+      this.log.info('statement refused: client masking cannot mask what it would send');
+      return this.refusals!.refuse(client, copy.refusal);
+    }
+    if (!this.gate) {
+      this.onClientFrame(client);
+      return raw;
+    }
+    const verdict = this.gate.review(client);
     this.onClientFrame(client);
     if (!verdict) return raw;
     const decision = verdict.kind === 'deny' ? verdict.denial.decision : verdict.decision;
@@ -598,7 +632,7 @@ export class ClientSession {
         statement: statement.text,
       }, statement.counts);
     }
-    if (verdict.kind === 'hold') return { hold: { ...decision, sql: verdict.sql } };
+    if (verdict.kind === 'hold') return this.holdStatement(client, raw, { ...decision, sql: verdict.sql });
     this.log.info({ rule: decision.rule }, 'statement denied by a guardrail');
     return verdict.replacement;
   }
@@ -627,7 +661,7 @@ export class ClientSession {
 
   // The frame handlers are bound once: the relay calls them for every message, so they allocate
   // no closures. A recorder fault never breaks the relay: it is logged once and the session goes
-  // on unrecorded.
+  // on unrecorded (with client masking, which the recorder does, the session ends instead).
   private readonly onClientFrame = (msg: ClientMessage | StartupPacket): void => {
     if (msg.type === 'terminate') this.clientTerminated = true;
     if (this.recorderFailed) return;
@@ -642,8 +676,9 @@ export class ClientSession {
   private maskedOut: Buffer[] | null = null;
 
   private readonly onServerFrame = (code: number, original: Buffer, cut: MessageCut | null): void => {
-    // The server's error for a denied statement says why, for the client and the recording alike.
-    const message = cut === null ? (this.gate?.rewrite(code, original) ?? original) : original;
+    if (this.phase === 'closed') return; // ended while reading this chunk: nothing more goes out
+    // The server's error for a refused statement says why, for the client and the recording alike.
+    const message = cut === null ? (this.refusals?.rewrite(code, original) ?? original) : original;
     let replacement: Buffer | undefined = message === original ? undefined : message;
     if (!this.recorderFailed) {
       try {
@@ -662,15 +697,26 @@ export class ClientSession {
 
   /** Raw pieces of a streamed server message, passed on as they come, unless masking must rewrite it. */
   private readonly onServerRaw = (bytes: Buffer, code: number): void => {
-    if (!this.withheld(code)) this.maskedOut?.push(bytes);
+    if (this.phase !== 'closed' && !this.withheld(code)) this.maskedOut?.push(bytes);
   };
 
+  /** Messages whose masked re-encoding goes to the client in place of their bytes: rows, and COPY data out. */
   private withheld(code: number): boolean {
-    return code === BackendCode.DataRow && this.ctx.target.config.masking.client;
+    if (!this.ctx.target.config.masking.client) return false;
+    return code === BackendCode.DataRow || (code === BackendCode.CopyData && this.recorder?.masksCopyOut === true);
   }
 
+  /**
+   * Without client masking the session goes on unrecorded. With it, the recorder is what masks
+   * the client's stream: the session ends rather than pass the target's bytes on unmasked.
+   */
   private recordingFailed(err: unknown): void {
     this.recorderFailed = true;
+    if (this.ctx.target.config.masking.client) {
+      this.log.error({ err: (err as Error).stack }, 'client masking failed; the session is ended');
+      this.fail('protocol_error', '08P01', `Vigil could not mask what the target sent for this client (${(err as Error).message}); the session was ended rather than pass it unmasked`);
+      return;
+    }
     this.log.error({ err: (err as Error).stack }, 'recording failed; the session continues unrecorded from here');
   }
 

@@ -1,20 +1,13 @@
 // Guardrails on a PostgreSQL session: the agent reads each Query and Parse before it goes on, and
-// a statement a rule denies never reaches the target as written. It is replaced by a statement the
-// server itself refuses at once (a table that cannot exist, named with this session's token), so
-// the server keeps the protocol's exact state: an error inside a transaction block aborts it,
-// messages pipelined after it are skipped until Sync, and ReadyForQuery comes when it should.
-// On the way back, the server's error for that name is rewritten into one that says which rule
-// denied the statement and why. A string of several statements is denied whole. A fastpath
+// a statement a rule denies never reaches the target as written: it is replaced by one the server
+// refuses at once, whose error is rewritten to say which rule denied it and why
+// (statement-refusals.ts). A string of several statements is denied whole. A fastpath
 // FunctionCall (no SQL) counts as a CALL.
-import crypto from 'node:crypto';
 import type { GuardrailDecision, GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
-import { serialize } from './protocol/frontend-messages.ts';
 import type { ClientMessage } from './protocol/client-messages.ts';
-import { errorResponse } from './protocol/server-messages.ts';
+import { StatementRefusals } from './statement-refusals.ts';
 
-const ERROR_CODE = 0x45; // 'E'
-/** Denials awaiting their error, at most (the rest cannot be told apart any more). */
-const MAX_PENDING = 1000;
+const HINT = 'The statement did not run. Ask an approver, or change the statement.';
 
 export interface Denial {
   decision: GuardrailDecision;
@@ -30,13 +23,11 @@ export type Verdict =
   | null;
 
 export class GuardrailGate {
-  private readonly token = `vigil_denied_${crypto.randomBytes(6).toString('hex')}`;
-  private readonly tokenBytes = Buffer.from(this.token);
-  private count = 0;
-  /** The error message each replaced statement is to get. */
-  private readonly pending = new Map<number, string>();
-
-  constructor(private readonly policy: GuardrailPolicy) {}
+  constructor(
+    private readonly policy: GuardrailPolicy,
+    /** Shared with the session's other refusals: one token, one rewrite on the way back. */
+    private readonly refusals: StatementRefusals = new StatementRefusals(),
+  ) {}
 
   /**
    * For a Query, Parse or fastpath FunctionCall a rule denies: what to send instead, and the
@@ -61,25 +52,11 @@ export class GuardrailGate {
 
   /** What to send instead of a statement that must not run; its error will say `message`. */
   refuse(msg: ClientMessage, message: string): Buffer {
-    const n = ++this.count;
-    this.pending.set(n, message);
-    if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
-    const sql = `SELECT FROM "${this.token}_${n}"`;
-    return msg.type === 'parse' ? serialize.parse({ name: msg.statement, text: sql, types: msg.paramTypes }) : serialize.query(sql);
+    return this.refusals.refuse(msg, { code: '42501', message, hint: HINT });
   }
 
   /** The server's error for a replaced statement, saying why instead; null for anything else. */
   rewrite(code: number, message: Buffer): Buffer | null {
-    if (code !== ERROR_CODE || !message.includes(this.tokenBytes)) return null;
-    const m = new RegExp(`${this.token}_(\\d+)`).exec(message.toString('latin1'));
-    const n = m ? Number(m[1]) : 0;
-    const text = this.pending.get(n);
-    this.pending.delete(n);
-    return errorResponse({
-      severity: 'ERROR',
-      code: '42501', // insufficient_privilege
-      message: text ?? 'Vigil guardrail denied this statement',
-      hint: 'The statement did not run. Ask an approver, or change the statement.',
-    });
+    return this.refusals.rewrite(code, message);
   }
 }

@@ -5,7 +5,8 @@
 // as the server does.
 //
 // It sees client messages (already forwarded) and whole server messages (before they are
-// forwarded); with client masking on it may hand back a re-encoded DataRow to forward instead.
+// forwarded); with client masking on it may hand back a re-encoded DataRow, or the masked
+// CopyData of a COPY TO STDOUT (client-masking/), to forward instead.
 // A message too large to hold whole reaches it as a bounded stand-in with what was cut
 // (message-cutter.ts); long values are kept as their masked start and a marker (long-values.ts).
 import type { MaskCounts } from '../../../common/events/index.ts';
@@ -16,10 +17,12 @@ import { BackendCode, dataRowCells, decodeBackend, encodeDataRow } from '../prot
 import type { MessageCut, ValueCut } from '../protocol/message-cutter.ts';
 import type { SessionEventSink } from '../../recording/session-event-sink.ts';
 import type { StatementMasker } from '../statement-masker.ts';
-import { maskCopyFields } from '../secret-values/copy-fields.ts';
-import type { SecretValues } from '../secret-values/secret-values.ts';
+import type { CopySpec, SecretValues } from '../secret-values/secret-values.ts';
+import { copyOutStream, type CopyOutStream } from '../client-masking/copy-out-stream.ts';
 import { BinaryCopyRows } from './binary-copy-rows.ts';
 import { binaryIsText, cellText, formatAt } from './cell-text.ts';
+import { maskCopyContent } from './copy-content.ts';
+import { maskEncoded } from './encoded-values.ts';
 import { limitedText, limitValue, truncatedText } from './long-values.ts';
 
 export interface RecorderOptions {
@@ -27,15 +30,32 @@ export interface RecorderOptions {
   maxCopyBytes: number;
   /** Bytes kept of one value (a statement, a parameter, a cell); longer ones are cut with a marker. */
   maxValueBytes: number;
-  /** Rewrite DataRow values the client receives. */
+  /** Rewrite DataRow values and COPY TO STDOUT data the client receives. */
   clientMasking: boolean;
+  /** With client masking, a COPY row held to be masked whole, at most (default 16 MiB). */
+  maxMaskedRowBytes?: number;
 }
+
+const MAX_MASKED_ROW_BYTES = 16 * 1024 * 1024;
 
 interface Column {
   name: string;
   typeOid: number;
   binary: boolean;
   secret: boolean;
+  /**
+   * Computed by an expression, not a table's column as stored (the server names no table column
+   * for it): a cast or an encoding of a value may hide what the detectors would find in it.
+   */
+  computed: boolean;
+}
+
+/** The statement a result or a COPY comes from: its text and analysis. */
+interface Source {
+  sql: string;
+  values: SecretValues | null;
+  /** The COPYs of a simple query's string started so far (which one a CopyResponse is). */
+  copiesStarted?: number;
 }
 
 interface Statement {
@@ -63,7 +83,7 @@ type BindMessage = Extract<ClientMessage, { type: 'bind' }>;
 interface ResultState {
   querySeq: number;
   /** The statement's text and analysis, for a COPY it starts. */
-  source?: { sql: string; values: SecretValues | null };
+  source?: Source;
   startedAt: bigint;
   statementIndex: number;
   columns: Column[];
@@ -77,7 +97,13 @@ interface CopyState {
   direction: 'in' | 'out';
   binary: boolean;
   /** The statement that started it, to learn which fields are secret. */
-  source?: { sql: string; values: SecretValues | null };
+  source?: Source;
+  /** Which COPY of the source's string it is. */
+  index: number;
+  /** Its format and secret fields, when the statement was read. */
+  spec?: CopySpec;
+  /** With client masking, a COPY TO STDOUT's data as the client gets it. */
+  client: CopyOutStream | null;
   bytes: number;
   /** Lines seen in text format. */
   rows: number;
@@ -277,11 +303,15 @@ export class PostgresRecorder {
         this.onCopyResponse(code, message);
         return undefined;
       case BackendCode.CopyData:
-        if (this.copy?.direction === 'out') this.collectCopy(this.copy, message.subarray(5));
-        return undefined;
-      case BackendCode.CopyDone:
-        if (this.copy?.direction === 'out') this.copy.outcome ??= 'done';
-        return undefined;
+        if (this.copy?.direction !== 'out') return undefined;
+        this.collectCopy(this.copy, message.subarray(5));
+        return this.copy.client?.push(message.subarray(5));
+      case BackendCode.CopyDone: {
+        if (this.copy?.direction !== 'out') return undefined;
+        this.copy.outcome ??= 'done';
+        const rest = this.copy.client?.end();
+        return rest?.length ? Buffer.concat([rest, message]) : undefined;
+      }
       case BackendCode.FunctionCallResponse:
         this.popIf('function');
         return undefined;
@@ -302,12 +332,13 @@ export class PostgresRecorder {
   }
 
   private onRowDescription(message: Buffer): void {
-    const decoded = decodeBackend(message) as { fields?: { name: string; dataTypeID: number; format: string }[] };
+    const decoded = decodeBackend(message) as { fields?: { name: string; tableID: number; columnID: number; dataTypeID: number; format: string }[] };
     const columns: Column[] = (decoded.fields ?? []).map((f) => ({
       name: f.name,
       typeOid: f.dataTypeID,
       binary: f.format === 'binary',
       secret: this.masker.isSecretColumn(f.name),
+      computed: f.tableID === 0 || f.columnID <= 0,
     }));
     const head = this.queue[0];
     if (head?.kind === 'describe') {
@@ -353,7 +384,7 @@ export class PostgresRecorder {
     });
     const secrets = columns.length ? columns.map((c) => c.secret) : null;
     const counts: MaskCounts = {};
-    const masked = this.masker.maskRow(texts, secrets, counts);
+    const masked = this.maskEncodings(cells, texts, this.masker.maskRow(texts, secrets, counts), columns, counts);
     let recorded = masked;
     if (longAt.length > 0) {
       recorded = masked.slice();
@@ -376,9 +407,30 @@ export class PostgresRecorder {
       // recording keeps. A long cell of a whole row is masked whole for the client.
       if (cut?.values[i] || secrets?.[i]) return opaque ? null : recorded[i];
       const text = cellText(cell, col?.binary ?? false, col?.typeOid ?? 0)!;
-      const m = this.masker.maskText(text);
+      const m = (col?.computed ?? true) ? (maskEncoded(this.masker, opaque ? cell.toString('utf8') : text, opaque) ?? this.masker.maskText(text)) : this.masker.maskText(text);
       return m.text === text ? cell : opaque ? null : m.text;
     }));
+  }
+
+  /**
+   * Computed values (a column of no table, or of unknown origin) read through their encodings:
+   * `email::bytea` or base64 of an address is masked whole. A binary value of a non-text type is
+   * read as its bytes. Secret and long cells are left to the caller.
+   */
+  private maskEncodings(cells: (Buffer | null)[], texts: (string | null)[], masked: (string | null)[], columns: Column[], counts: MaskCounts): (string | null)[] {
+    let out = masked;
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[i];
+      const col = columns[i];
+      if (cell === null || texts[i] === null || col?.secret || !(col?.computed ?? true)) continue;
+      const opaque = col?.binary === true && !binaryIsText(col.typeOid);
+      const found = maskEncoded(this.masker, opaque ? cell.toString('utf8') : texts[i]!, opaque);
+      if (!found) continue;
+      if (out === masked) out = masked.slice();
+      out[i] = found.text;
+      mergeCounts(counts, found.counts);
+    }
+    return out;
   }
 
   /** A cell over the value limit, as the recording keeps it: a secret column's marker, or its masked start and the cut. */
@@ -388,7 +440,9 @@ export class PostgresRecorder {
       return this.masker.columnMarker;
     }
     const kept = limitValue(cell, cut, this.opts.maxValueBytes);
-    const m = truncatedText(this.masker, kept.bytes, kept.cut!, col?.binary ?? false, col?.typeOid ?? 0);
+    // A computed value's encodings are read in the start kept: a part of one is never recorded.
+    const encoded = (col?.computed ?? true) ? maskEncoded(this.masker, kept.bytes.toString('utf8'), col?.binary === true && !binaryIsText(col.typeOid)) : null;
+    const m = encoded ?? truncatedText(this.masker, kept.bytes, kept.cut!, col?.binary ?? false, col?.typeOid ?? 0);
     mergeCounts(counts, m.counts);
     return m.text;
   }
@@ -417,6 +471,11 @@ export class PostgresRecorder {
       head.result = this.newResult(r.querySeq, r.statementIndex + 1, EMPTY_COLUMNS);
       head.result.source = r.source;
     }
+  }
+
+  /** A COPY TO STDOUT is under way whose data the client gets masked (from onServerMessage), not as it came. */
+  get masksCopyOut(): boolean {
+    return this.copy?.client != null;
   }
 
   /** Nothing sent is unanswered: the target is not running anything for this session. */
@@ -499,10 +558,20 @@ export class PostgresRecorder {
   private onCopyResponse(code: number, message: Buffer): void {
     const binary = message.length > 5 && message[5] === 1;
     const result = this.currentResult();
+    const source = result?.source;
+    // A simple query's string may hold several COPYs: each response is the next one's.
+    const index = source ? (source.copiesStarted = (source.copiesStarted ?? 0) + 1) - 1 : 0;
+    const direction = code === BackendCode.CopyInResponse ? 'in' : 'out';
+    const spec = this.copySpec(source, index);
     this.copy = {
       querySeq: result?.querySeq,
-      source: result?.source,
-      direction: code === BackendCode.CopyInResponse ? 'in' : 'out',
+      source,
+      index,
+      spec,
+      client: this.opts.clientMasking && direction === 'out'
+        ? copyOutStream(spec, binary, this.masker, this.opts.maxMaskedRowBytes ?? MAX_MASKED_ROW_BYTES)
+        : null,
+      direction,
       binary,
       bytes: 0,
       rows: 0,
@@ -536,14 +605,25 @@ export class PostgresRecorder {
   }
 
   /**
-   * COPY content with the secret columns' fields masked. A table whose columns were unknown when
-   * the statement ran (every field would be masked) is asked again: the look-up it started has
-   * usually answered by the end of the copy.
+   * The format and secret fields of the source's COPY number `index`. A table whose columns were
+   * unknown when the statement was read (every field would be masked) is asked again: the look-up
+   * it started has usually answered by now.
    */
-  private secretCopyFields(copy: CopyState, text: string): { text: string; count: number } {
-    let spec = copy.source?.values?.copy;
-    if (spec?.secretFields === null && copy.source) spec = this.statementMasker.analyze(copy.source.sql)?.copy ?? spec;
-    return spec ? maskCopyFields(text, spec) : { text, count: 0 };
+  private copySpec(source: Source | undefined, index: number): CopySpec | undefined {
+    const spec = source?.values?.copies?.[index]?.spec;
+    if (spec?.secretFields !== null || !source) return spec;
+    return this.statementMasker.analyze(source.sql)?.copies?.[index]?.spec ?? spec;
+  }
+
+  /**
+   * COPY content masked field by field (secret columns, detectors, and for a query's fields their
+   * encodings); without a known format, by the detectors over the whole text.
+   */
+  private maskCopyText(copy: CopyState, text: string): { text: string; counts: MaskCounts | null } {
+    let spec = copy.spec;
+    if (spec?.secretFields === null) spec = this.copySpec(copy.source, copy.index);
+    if (!spec || spec.format === 'binary') return this.masker.maskText(text);
+    return maskCopyContent(text, spec, this.masker, spec.fromQuery === true);
   }
 
   /** tag: the server's CommandComplete ("COPY n"), whose count is the one that holds. */
@@ -561,11 +641,9 @@ export class PostgresRecorder {
         copy.rows--;
         if (text.endsWith('\\.\n')) text = text.slice(0, -3);
       }
-      const fields = this.secretCopyFields(copy, text);
-      const m = this.masker.maskText(fields.text);
+      const m = this.maskCopyText(copy, text);
       content = m.text;
       counts = m.counts;
-      if (fields.count > 0) counts = { ...counts, [SECRET_COLUMN]: fields.count };
     }
     const counted = tag !== undefined ? /^COPY (\d+)$/.exec(tag) : null;
     if (counted) copy.rows = Number(counted[1]);

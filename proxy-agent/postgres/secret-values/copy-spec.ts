@@ -1,22 +1,28 @@
 // What the data of a COPY ... FROM STDIN / TO STDOUT looks like (format and its characters) and
 // which of its fields hold secret columns, read from the COPY statement.
 import type { CopyStmt, Node } from 'libpg-query';
-import type { TableLookup } from './output-shapes.ts';
+import type { Named, TableLookup } from './output-shapes.ts';
 import type { CopySpec } from './secret-values.ts';
 
 export interface ColumnLookup extends TableLookup {
-  /** Secret flags of the fields of `COPY (query) TO`, by the same provenance as result columns; null when not all are known. */
-  queryFields(query: Node): boolean[] | null;
+  /** The fields of `COPY (query) TO` with their secret flags, by the same provenance as result columns; null when not all are known. */
+  queryFields(query: Node): Named[] | null;
 }
 
 /** The spec of a COPY whose data passes the wire; undefined for a file or a program. */
 export function copySpec(stmt: CopyStmt, lookup: ColumnLookup): CopySpec | undefined {
   if (stmt.filename !== undefined || stmt.is_program) return undefined;
   const fromCatalog = !stmt.query && !stmt.attlist?.length;
-  return { direction: stmt.is_from ? 'in' : 'out', ...copyFormat(stmt.options ?? []), secretFields: secretFields(stmt, lookup), ...(fromCatalog ? { fromCatalog } : {}) };
+  return {
+    direction: stmt.is_from ? 'in' : 'out',
+    ...copyFormat(stmt.options ?? []),
+    secretFields: secretFields(stmt, lookup),
+    ...(fromCatalog ? { fromCatalog } : {}),
+    ...(stmt.query ? { fromQuery: true } : {}),
+  };
 }
 
-type CopyFormat = Omit<CopySpec, 'direction' | 'secretFields' | 'fromCatalog'>;
+type CopyFormat = Omit<CopySpec, 'direction' | 'secretFields' | 'fromCatalog' | 'fromQuery'>;
 
 /** The options, in the new `WITH (FORMAT csv, ...)` and the old `CSV HEADER` syntax alike. */
 function copyFormat(options: readonly Node[]): CopyFormat {
@@ -52,9 +58,20 @@ function headerOption(arg: Node | undefined): boolean {
 }
 
 function secretFields(stmt: CopyStmt, lookup: ColumnLookup): boolean[] | null {
-  if (stmt.query) return lookup.queryFields(stmt.query);
-  const names = stmt.attlist?.length
+  if (stmt.query) return lookup.queryFields(stmt.query)?.map((f) => f.secret) ?? null;
+  const names = tableFieldNames(stmt, lookup);
+  return names ? names.map((n) => lookup.isSecretColumn(n)) : null;
+}
+
+/** The names of a COPY's fields in order (an unnamed expression's undefined); null when not known. */
+export function copyFieldNames(stmt: CopyStmt, lookup: ColumnLookup): Array<string | undefined> | null {
+  if (stmt.query) return lookup.queryFields(stmt.query)?.map((f) => f.name) ?? null;
+  const names = tableFieldNames(stmt, lookup);
+  return names ? [...names] : null;
+}
+
+function tableFieldNames(stmt: CopyStmt, lookup: ColumnLookup): readonly string[] | undefined {
+  return stmt.attlist?.length
     ? stmt.attlist.map((a) => ('String' in a ? (a.String.sval ?? '') : ''))
     : stmt.relation && lookup.columnsOf(stmt.relation);
-  return names ? names.map((n) => lookup.isSecretColumn(n)) : null;
 }

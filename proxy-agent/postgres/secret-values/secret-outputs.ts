@@ -54,11 +54,11 @@ export class OutputColumns {
     }
   }
 
-  /** Secret flags of the fields of `COPY (query) TO`; null when some field's place is not known. */
-  fields(query: Node): boolean[] | null {
+  /** The fields of `COPY (query) TO` (names and secret flags); null when some field's place is not known. */
+  fields(query: Node): Named[] | null {
     try {
       const columns = expandAll(this.shapeOf(query, new Scope(undefined, new Set())));
-      return columns.some(isRun) ? null : columns.map((c) => c.secret);
+      return columns.some(isRun) ? null : (columns as Named[]);
     } catch {
       return null;
     }

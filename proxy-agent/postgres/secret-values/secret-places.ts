@@ -24,7 +24,8 @@ import type {
   UpdateStmt,
   VariableSetStmt,
 } from 'libpg-query';
-import { copySpec, type ColumnLookup } from './copy-spec.ts';
+import { copyFieldNames, copySpec, type ColumnLookup } from './copy-spec.ts';
+import type { Named } from './output-shapes.ts';
 import { entryOf, isNode, isNodeType, type Body } from './parse-nodes.ts';
 import { isSecretSettingName, secretArguments } from './secret-functions.ts';
 import { OutputColumns } from './secret-outputs.ts';
@@ -60,6 +61,8 @@ export class SecretPlaceFinder implements ColumnLookup {
   readonly unknownTables = new Map<string, { schema?: string; table: string }>();
   readonly prepared: PreparedParams[] = [];
   copy: SecretValues['copy'];
+  /** Every COPY of the string whose data passes the wire, in order. */
+  readonly copies: NonNullable<SecretValues['copies']> = [];
   changesColumns = false;
   /** Temporary tables the string creates, with their columns (no other connection can look them up). */
   readonly temporaryTables: Array<{ table: string; columns: string[] }> = [];
@@ -106,7 +109,7 @@ export class SecretPlaceFinder implements ColumnLookup {
     return columns;
   }
 
-  queryFields(query: Node): boolean[] | null {
+  queryFields(query: Node): Named[] | null {
     return this.outputs.fields(query);
   }
 
@@ -177,9 +180,12 @@ export class SecretPlaceFinder implements ColumnLookup {
       case 'ExecuteStmt':
         this.execute(body as ExecuteStmt);
         break;
-      case 'CopyStmt':
-        this.copy ??= copySpec(body as CopyStmt, this);
+      case 'CopyStmt': {
+        const spec = copySpec(body as CopyStmt, this);
+        if (spec) this.copies.push({ spec, fieldNames: copyFieldNames(body as CopyStmt, this) });
+        this.copy ??= spec;
         break;
+      }
       case 'SelectStmt':
         if ((body as SelectStmt).intoClause) this.changesColumns = true; // SELECT ... INTO creates a table
         break;

@@ -37,6 +37,8 @@ export interface CopySpec {
    * columns out and the order may be stale, so a row whose field count differs is masked whole.
    */
   fromCatalog?: boolean;
+  /** `COPY (query) TO`: the fields are computed, a value may hide another in its encoding (hex, base64). */
+  fromQuery?: boolean;
 }
 
 export interface SecretValues {
@@ -48,6 +50,12 @@ export interface SecretValues {
   unknownTables: Array<{ schema?: string; table: string }>;
   /** For a COPY with STDIN/STDOUT (not files/programs); the first such COPY of the string. */
   copy?: CopySpec;
+  /**
+   * Every COPY with STDIN/STDOUT of the string, in order (one per CopyInResponse or
+   * CopyOutResponse of a simple query), with its fields' names where they are known (null: not
+   * known; an unnamed expression's is undefined). Present with `copy`, its first element's spec.
+   */
+  copies?: Array<{ spec: CopySpec; fieldNames: Array<string | undefined> | null }>;
   /** PREPARE name AS stmt: the secret params of stmt, for a later EXECUTE name(...). The last PREPARE of the string. */
   prepared?: { name: string; params: Set<number> };
   /** Every PREPARE of the string in order (present with `prepared`, which is its last element). */
@@ -177,7 +185,10 @@ function analyse(sql: string, parsed: ParseResult, tokens: SqlTokens, ctx: Secre
     unknownTables: [...finder.unknownTables.values()],
     changesColumns: finder.changesColumns,
   };
-  if (finder.copy) result.copy = finder.copy;
+  if (finder.copy) {
+    result.copy = finder.copy;
+    result.copies = finder.copies;
+  }
   if (finder.temporaryTables.length > 0) result.temporaryTables = finder.temporaryTables;
   if (outputs.some((o) => o === 'all' || o.size > 0)) result.secretOutputs = outputs;
   if (finder.prepared.length > 0) {
