@@ -36,7 +36,10 @@ export function keyRestEnd(text: string, from: number): KeyRest {
     if (c < 32 && c !== 9) continue;
     END.lastIndex = i;
     if (END.test(text)) return { end: END.lastIndex, done: true };
-    return { end: i, done: !isEndUnderWay(text.slice(i)) };
+    if (isEndUnderWay(text.slice(i))) return { end: i, done: false };
+    // A key's lines are base64 from end to end: a line with anything else in it ("2026-01-05 ...")
+    // is not the key's, from its first character on.
+    return { end: Math.max(from, text.lastIndexOf('\n', i - 1) + 1), done: true };
   }
   return { end: text.length, done: false };
 }

@@ -23,7 +23,11 @@ describe('keyRestEnd', () => {
     const cut = '\x1b[32mQUJD\x1b[0m\x1b[K\r\nRUZH\x1b';
     expect(keyRestEnd(cut, 0)).toEqual({ end: cut.length - 1, done: false });
     const prompt = '\x1b[32mQUJD\x1b[0m\r\n\x1b[1m$ ';
-    expect(keyRestEnd(prompt, 0)).toEqual({ end: prompt.indexOf('$'), done: true });
+    // The prompt's line is not the key's, its colour included.
+    expect(keyRestEnd(prompt, 0)).toEqual({ end: prompt.indexOf('\x1b[1m'), done: true });
+    // Nor is a line that begins like base64 and goes on as something else.
+    const log = 'QUJD\n2026-01-05 10:00:01 INFO loaded\n';
+    expect(keyRestEnd(log, 0)).toEqual({ end: 5, done: true });
   });
 
   it('when the last line can begin a key line, then it is under way; a prompt is not', () => {

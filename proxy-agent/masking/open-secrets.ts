@@ -24,6 +24,8 @@ const BEGIN = '-----BEGIN ';
 const HEADER_REST = /^(?:(?:[A-Z0-9]+ ){0,5}[A-Z0-9]*|(?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-{1,4})$/;
 /** PASSWORD and the opening of a string literal ('...', E'...', $tag$...), just before a match. */
 const LITERAL_OPENED = /password\s+(?:[eE]?'|\$(?:[A-Za-z_]\w*)?\$)$/i;
+/** A PEM block whose END line is complete. */
+const PEM_CLOSED = /-----END [A-Z0-9 ]{1,64}-----$/;
 /** `password: |` (or `>`, `|-`...) at the end, its value line not begun: CONN_PASSWORD's block scalar. */
 const BLOCK_OPENER = /pass(?:word|wd)["']?[ \t]{0,8}(?::=|=>|[:=])[ \t]{0,8}([|>][-+]?[0-9]?[ \t]*(?:\r?\n[ \t]*)?)$/i;
 
@@ -64,7 +66,9 @@ export function opensKey(text: string, start: number): boolean {
  * yet (ROLE_PASSWORD reads such a literal to its end, across lines).
  */
 function spansLines(text: string, span: Span): boolean {
-  if (text.startsWith(BEGIN, span.start)) return true;
+  // A PEM block grows until its END line; once that is whole the block is closed, even when
+  // nothing has come after it yet.
+  if (text.startsWith(BEGIN, span.start)) return !PEM_CLOSED.test(text.slice(span.start, span.end));
   const nl = text.indexOf('\n', span.start);
   if (nl >= 0 && nl < span.end) return true;
   return LITERAL_OPENED.test(text.slice(Math.max(0, span.start - 64), span.start));

@@ -18,7 +18,8 @@ export interface Piece {
 /** Whether a long silence may fall at `at`: after a line end, or inside a PEM block (from its "-----B" to its END line's end). */
 export function longPauseAllowed(text: string, at: number): boolean {
   if (at === 0 || text[at - 1] === '\n') return true;
-  const begin = text.lastIndexOf('-----BEGIN', at - 6);
+  // (lastIndexOf clamps a negative start to 0, where a block at the very start would be found.)
+  const begin = at < 6 ? -1 : text.lastIndexOf('-----BEGIN', at - 6);
   if (begin < 0) return false;
   const end = text.indexOf('-----END', begin);
   if (end < 0) return true;

@@ -135,3 +135,35 @@ describe('locks: strict targets', () => {
     }
   });
 });
+
+describe('locks: on a just-in-time target', () => {
+  it('when a locked user connects to a jit target, then she reads the lock and no access request reaches the approvers; lifted, connecting asks again', async () => {
+    const prefix = `locks-jit-${process.pid}-${Date.now()}:`;
+    const agentSide = await createRedisControlBus(inject('redisUrl'), prefix);
+    const hubSide = await createRedisControlBus(inject('redisUrl'), prefix);
+    const jit = await startHarness({ postgresUrl: inject('postgresUrl'), control: agentSide, target: { access: 'jit' } });
+    const hub = await startHubWithLogin({ dataDir: jit.config.dataDir, targets: jit.config.targets, bus: jit.bus, stores: jit.stores, control: hubSide });
+    try {
+      const rita = await apiAs(hub.hub.url, 'rita');
+      const aaron = await apiAs(hub.hub.url, 'aaron');
+      const made = await rita('POST', '/api/locks', { user: 'alice', reason: 'INC-11: under review' });
+      expect(made.status).toBe(201);
+      const uri = await jit.uri('alice');
+      await vi.waitFor(async () => {
+        expect((await psql(uri, 'select 1').exited).stderr).toContain('alice is locked by rita: INC-11: under review');
+      }, { timeout: 10_000, interval: 200 });
+      const inbox = await aaron('GET', '/api/access-requests?status=pending');
+      expect(inbox.body.requests).toEqual([]);
+
+      expect((await rita('DELETE', `/api/locks/${made.body.lock.id}`)).status).toBe(200);
+      await vi.waitFor(async () => {
+        expect((await psql(uri, 'select 1').exited).stderr).toMatch(/request #\d+ is waiting for an approver/);
+      }, { timeout: 10_000, interval: 200 });
+    } finally {
+      await hub.stop();
+      await jit.stop();
+      await agentSide.close();
+      await hubSide.close();
+    }
+  });
+});
