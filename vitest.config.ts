@@ -21,8 +21,9 @@ export default defineConfig({
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          // Tests start real servers; running files two at a time keeps the 2-core machine honest.
-          maxWorkers: 2,
+          // Tests start real servers and mostly wait on them (sockets, timers, child processes):
+          // three files at a time keep the 2-core machine busy without starving any of them.
+          maxWorkers: 3,
         },
       },
       {
