@@ -44,8 +44,6 @@ export interface LoginSession {
   accessToken?: string;
   /** When that access token expires (ISO), if the provider said. */
   accessTokenExpiresAt?: string;
-  /** When the login and its roles were last confirmed (login-check.ts); loggedInAt before that. */
-  confirmedAt?: string;
 }
 
 declare global {
@@ -97,11 +95,12 @@ export function authenticate(verifier: TokenVerifier, failedAuth?: RateLimiter, 
     }
     let login = req.session?.login;
     if (!login) throw AppError.unauthorized('log in first (or send an API token: Authorization: Bearer <token>)');
-    // Confirmed again once a recheck interval: roles changed or a login ended at the provider apply here too.
-    if (logins?.due(login)) {
-      const verdict = await logins.check(req.sessionID);
+    // Roles changed or a login ended at the provider apply here too (login-check.ts). The session
+    // is not written: a write racing a logout elsewhere would bring the session back.
+    if (logins) {
+      const verdict = await logins.check(req.sessionID, login);
       if (verdict && !verdict.ok) throw AppError.unauthorized(verdict.message);
-      if (verdict) req.session.login = login = verdict.login;
+      if (verdict) login = verdict.login;
     }
     if (!SAFE_METHODS.has(req.method)) checkCsrf(req, login);
     res.locals.principal = { subject: login.subject, roles: login.roles.filter(isRole), groups: login.groups ?? [], via: 'login' };

@@ -284,6 +284,8 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       maxWatches: limits.maxWatchesPerSocket,
       paced: () => backlog.below(limits.maxBufferedBytesPerSocket / 2),
       changed: (sessionId) => void presence(sessionId),
+      // After the watch took its place: an unwatch sent meanwhile still cancels it.
+      admit: async () => ((await stillLoggedIn(socket)) ? null : notLoggedIn),
     });
     socketWatches.set(socket.id, watches);
     /** Runs a subscription once the login is confirmed still good. */
@@ -298,7 +300,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const parsed = WatchRequest.safeParse(raw);
       if (!parsed.success) return reply(invalid(parsed.error.issues[0]?.message));
-      confirmed(reply, () => void watches.watch(parsed.data, reply));
+      void watches.watch(parsed.data, reply);
     });
 
     socket.on('unwatch', (raw, ack) => {

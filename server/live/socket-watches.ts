@@ -32,6 +32,8 @@ export interface WatchContext {
   paced(): Promise<void>;
   /** A watch of the session started or ended on this connection (presence). */
   changed(sessionId: string): void;
+  /** Asked once a watch has taken its place: a refusal (the login has ended), or null to go on. */
+  admit?(): Promise<Ack | null>;
 }
 
 interface Watch {
@@ -57,6 +59,12 @@ export class SocketWatches {
     const current = () => this.watches.get(sessionId) === watch;
     const cancelled = () => reply(refused('cancelled', 'unwatched, watched again or disconnected before the watch was set up'));
     try {
+      const refusal = (await this.ctx.admit?.()) ?? null;
+      if (refusal) {
+        if (current()) this.watches.delete(sessionId);
+        return reply(refusal);
+      }
+      if (!current()) return cancelled();
       const session = await this.ctx.store.getSession(sessionId);
       if (!current()) return cancelled();
       if (!session || !maySeeSession(actorOf(this.socket.data), session, this.ctx.approves)) {
