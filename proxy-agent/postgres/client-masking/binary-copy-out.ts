@@ -10,19 +10,7 @@
 import type { Masker } from '../../masking/masker.ts';
 import { maskEncoded } from '../recording/encoded-values.ts';
 import { copyData, CopyRowTooLarge, NOTHING, type CopyOutStream } from './copy-data.ts';
-
-const SIGNATURE_BYTES = 11;
-
-const enum Step {
-  Signature,
-  Flags,
-  ExtensionLength,
-  Extension,
-  FieldCount,
-  FieldLength,
-  Field,
-  Done,
-}
+import { BinaryCopyStep as Step, SIGNATURE_BYTES } from '../recording/binary-copy-format.ts';
 
 /** The binary data did not follow the format: it cannot be masked, so it cannot go on. */
 export class InvalidBinaryCopy extends Error {

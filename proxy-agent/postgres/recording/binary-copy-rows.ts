@@ -1,23 +1,9 @@
-// Counts the rows of COPY ... (FORMAT binary) as its bytes go by, in either direction. The format:
-// an 11-byte signature, an int32 of flags, an int32 header-extension length and that many bytes;
-// then per row an int16 field count (-1 ends the data) and per field an int32 length (-1: NULL)
-// followed by that many bytes. CopyData boundaries mean nothing: a row, even one of its integers,
-// may be split anywhere, so the counter keeps its place between pushes.
+// Counts the rows of COPY ... (FORMAT binary) as its bytes go by, in either direction (the format:
+// binary-copy-format.ts). CopyData boundaries mean nothing: a row, even one of its integers, may
+// be split anywhere, so the counter keeps its place between pushes.
 // The server's CommandComplete ("COPY n") is the authority when it comes; this count stands in
 // when it does not (a COPY that failed half way).
-
-const SIGNATURE_BYTES = 11;
-
-const enum Step {
-  Signature,
-  Flags,
-  ExtensionLength,
-  Extension,
-  FieldCount,
-  FieldLength,
-  Field,
-  Done,
-}
+import { BinaryCopyStep as Step, SIGNATURE_BYTES } from './binary-copy-format.ts';
 
 export class BinaryCopyRows {
   rows = 0;
