@@ -131,6 +131,9 @@ export class EventPublisher {
     if (this.closed || (full && !final)) {
       this.dropped++;
       this.markLossy(event);
+      // Refused for want of bytes while hasRoom() still said yes: say so, so that the sessions
+      // whose recording is required end (agent.ts) rather than go on with a hole they never hear of.
+      if (!this.closed) this.setRoom(false);
       return false;
     }
     const n = this.nextN++;
@@ -394,7 +397,10 @@ export class EventPublisher {
   // --- capacity and waiting --------------------------------------------------------------------
 
   private updateRoom(): void {
-    const room = this.queue.length + this.unconfirmedCount < this.maxEvents && this.bytes < this.maxBytes;
+    this.setRoom(this.queue.length + this.unconfirmedCount < this.maxEvents && this.bytes < this.maxBytes);
+  }
+
+  private setRoom(room: boolean): void {
     if (room === this.room) return;
     this.room = room;
     for (const listener of this.capacityListeners) {

@@ -173,6 +173,21 @@ describe('EventPublisher', () => {
     expect(changes).toEqual([false, true]);
   });
 
+  it('when an event does not fit the bytes left, then it is refused and the spool says it is full, so required recordings end instead of losing events quietly', async () => {
+    const bus = new FakeBus();
+    bus.failing = true;
+    const p = make(bus, { maxBytes: 100 });
+    const changes: boolean[] = [];
+    p.onCapacity((room) => changes.push(room));
+    const body = (n: number) => `{"pad":"${'x'.repeat(n)}"}`;
+    expect(p.publish(ev('a', 1, body(60)))).toBe(true);
+    expect(p.hasRoom()).toBe(true); // 70 of 100 bytes
+    expect(p.publish(ev('a', 2, body(60)))).toBe(false);
+    expect(p.stats()).toMatchObject({ dropped: 1 });
+    expect(p.hasRoom()).toBe(false);
+    expect(changes).toEqual([false]);
+  });
+
   it('when a session lost an event to a full spool, then its later events leave the spool once appended, not waiting for a watermark that cannot pass the hole', async () => {
     const bus = new FakeBus();
     bus.failing = true;
