@@ -10,21 +10,18 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { VigilEvent } from '../../common/events/index.ts';
 import { ofType } from '../support/recordings.ts';
+import { tmuxServer } from '../support/tmux.ts';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
 
 let h: SshHarness;
-const socket = `vigil-test-${crypto.randomBytes(4).toString('hex')}`;
+const terminals = tmuxServer();
 beforeAll(async () => {
   h = await startSshHarness();
 });
 afterAll(async () => {
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    // no server left
-  }
+  terminals.kill();
   await h?.stop();
 });
 
@@ -72,7 +69,7 @@ describe('slow secrets and silent answers in SSH sessions', () => {
     const pastedSilently = `Se${crypto.randomBytes(6).toString('hex')}`;
     const c = await h.client('box');
     const ssh = ['ssh', ...c.args, '-tt', '-p', String(h.port), c.destination, 'bash --norc --noprofile -i'].map((a) => `'${a}'`).join(' ');
-    const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { env: c.env, encoding: 'utf8' });
+    const tmux = (...args: string[]) => terminals.command(c.env)(...args);
     const screen = () => tmux('capture-pane', '-p', '-t', 't');
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
     tmux('new-session', '-d', '-s', 't', '-x', '120', '-y', '40', ssh);

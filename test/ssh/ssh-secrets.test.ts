@@ -4,10 +4,10 @@
 // client secret, a private key). The test reads the recording from the store and fails on any
 // secret found in clear.
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { tmuxServer } from '../support/tmux.ts';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -35,16 +35,12 @@ const S = {
 };
 
 let h: SshHarness;
-const socket = `vigil-test-${crypto.randomBytes(4).toString('hex')}`;
+const terminals = tmuxServer();
 beforeAll(async () => {
   h = await startSshHarness();
 });
 afterAll(async () => {
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    // no server left
-  }
+  terminals.kill();
   await h?.stop();
 });
 
@@ -84,7 +80,7 @@ describe('secrets in SSH sessions', () => {
     // Typed at a shell in a real terminal (tmux), line by line.
     const c = await h.client('box');
     const ssh = ['ssh', ...c.args, '-tt', '-p', String(h.port), c.destination, 'sh'].map((a) => `'${a}'`).join(' ');
-    const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { env: c.env, encoding: 'utf8' });
+    const tmux = (...args: string[]) => terminals.command(c.env)(...args);
     tmux('new-session', '-d', '-s', 't', '-x', '120', '-y', '30', ssh);
     await expect.poll(() => tmux('capture-pane', '-p', '-t', 't'), { timeout: 20_000 }).toMatch(/[$#] *$/m);
     tmux('send-keys', '-t', 't', `export GITHUB_TOKEN=${S.typedToken}; echo token-set`, 'Enter');

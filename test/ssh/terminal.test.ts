@@ -3,34 +3,29 @@
 // server), types, resizes its window and answers a password prompt; the recording has the typed
 // line, the output, the new size, and not the password; replayed, the recording shows the screen
 // the engineer saw. Signals reach the program.
-import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { VigilEvent } from '../../common/events/index.ts';
 import { VirtualTerminal } from '../../server/recordings/terminal/virtual-terminal.ts';
 import { ofType } from '../support/recordings.ts';
+import { tmuxServer } from '../support/tmux.ts';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 let h: SshHarness;
-const socket = `vigil-test-${crypto.randomBytes(4).toString('hex')}`;
+const terminals = tmuxServer();
 let tmuxEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   h = await startSshHarness({ demoShell: true });
 });
 afterAll(async () => {
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    // no server left
-  }
+  terminals.kill();
   await h?.stop();
 });
 
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { env: tmuxEnv, encoding: 'utf8' });
+const tmux = (...args: string[]) => terminals.command(tmuxEnv)(...args);
 const screen = () => tmux('capture-pane', '-p', '-t', 't');
 const trimEnd = (lines: string[]) => {
   const out = lines.map((l) => l.replace(/\s+$/, ''));
