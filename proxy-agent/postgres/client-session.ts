@@ -23,6 +23,7 @@ import type { Masker } from '../masking/masker.ts';
 import type { TableColumns } from './catalog/table-columns.ts';
 import { StatementMasker } from './statement-masker.ts';
 import { SessionEventSink, type RecordingOutlet } from '../recording/session-event-sink.ts';
+import { followThrottle, ReadValve } from '../read-valve.ts';
 import { ClientParser } from './protocol/client-parser.ts';
 import { ClientCode, passwordText, StartupCode, type ClientMessage, type StartupPacket } from './protocol/client-messages.ts';
 import { BackendFramer } from './protocol/backend-framer.ts';
@@ -121,6 +122,10 @@ export class ClientSession {
   private markGone!: () => void;
   private downstream: net.Socket;
   private upstream: net.Socket | null = null;
+  /** Who stops reading each socket, and why (a full write buffer, a held statement, the spool). */
+  private downValve: ReadValve;
+  private upValve: ReadValve | null = null;
+  private unfollowThrottle: (() => void) | null = null;
   private readonly parser: ClientParser;
   private readonly gate: GuardrailGate | null;
   /** Statements the agent answers with an error in place of the target's (guardrails, client masking). */
@@ -163,6 +168,7 @@ export class ClientSession {
       ...(masking.client ? { wholeMessageBytes: (code: number) => (code === BackendCode.DataRow ? MASKED_ROW_MAX : 1024 * 1024) } : {}),
     });
     this.downstream = socket;
+    this.downValve = new ReadValve(socket);
     this.clientAddress = `${socket.remoteAddress}:${socket.remotePort}`;
     this.log = ctx.logger.child({ session: this.id, target: ctx.target.config.name, client: this.clientAddress });
     socket.setNoDelay(true);
@@ -198,7 +204,7 @@ export class ClientSession {
     if (this.phase === 'relay') {
       this.bytesUp += chunk.length;
       if (this.reviewing) return this.gatedClientData(chunk);
-      this.forward(this.downstream, this.upstream!, chunk);
+      this.downValve.forward(this.upstream!, chunk);
       this.observeClient(chunk);
       return;
     }
@@ -315,6 +321,7 @@ export class ClientSession {
     plain.removeAllListeners('error');
     const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: context });
     this.downstream = secure;
+    this.downValve = new ReadValve(secure);
     this.attachDownstream(secure);
   }
 
@@ -420,6 +427,9 @@ export class ClientSession {
     if (this.grant) this.sink.emit('access', { action: 'granted', ...this.grant });
 
     const upstream = this.upstream!;
+    this.upValve = new ReadValve(upstream);
+    // Both ways: results make events, and so do the client's statements (a pipelined flood).
+    this.unfollowThrottle = followThrottle(this.ctx.outlet, [this.downValve, this.upValve]);
     upstream.on('data', this.onUpstreamData);
     upstream.on('error', (err) => {
       this.log.warn({ err: err.message }, 'upstream socket error');
@@ -441,7 +451,7 @@ export class ClientSession {
       if (out.length) upstream.write(out);
       for (const { msg } of early) if (msg) this.onClientFrame(msg);
     }
-    if (this.downstream.isPaused() && !this.holding) this.downstream.resume();
+    if (!this.holding) this.downValve.release('held');
     if (leftover.length) this.onUpstreamData(leftover);
   }
 
@@ -456,7 +466,7 @@ export class ClientSession {
       // client, so an agent killed right after still has them (the decoder only reads the chunk).
       this.observeServer(chunk);
       this.ctx.outlet.commit();
-      if (this.phase !== 'closed') this.forward(this.upstream!, this.downstream, chunk);
+      if (this.phase !== 'closed') this.upValve!.forward(this.downstream, chunk);
       return;
     }
     const out: Buffer[] = [];
@@ -465,16 +475,8 @@ export class ClientSession {
     this.maskedOut = null;
     this.ctx.outlet.commit();
     // A session ended while reading the chunk (a row it could not mask) sends nothing more.
-    if (out.length && this.phase !== 'closed') this.forward(this.upstream!, this.downstream, out.length === 1 ? out[0] : Buffer.concat(out));
+    if (out.length && this.phase !== 'closed') this.upValve!.forward(this.downstream, out.length === 1 ? out[0] : Buffer.concat(out));
   };
-
-  /** Writes with backpressure: a slow reader pauses the other side instead of growing memory. */
-  private forward(from: net.Socket, to: net.Socket, chunk: Buffer): void {
-    if (!to.write(chunk)) {
-      from.pause();
-      to.once('drain', () => from.resume());
-    }
-  }
 
   /**
    * With guardrails or client masking: each message is read before it goes on, and a denied or
@@ -518,7 +520,7 @@ export class ClientSession {
     this.gated.push(held);
     this.gatedBytes += heldBytes(held);
     // Reading stops past the limit while nothing can go out (a held statement, or the login).
-    if ((this.holding || this.phase !== 'relay') && this.gatedBytes > HELD_BUFFER_MAX) this.downstream.pause();
+    if ((this.holding || this.phase !== 'relay') && this.gatedBytes > HELD_BUFFER_MAX) this.downValve.hold('held');
   }
 
   private pumpGated(): void {
@@ -550,13 +552,13 @@ export class ClientSession {
         this.holding = false;
         if (this.phase !== 'relay') return;
         this.upstream!.write(send);
-        if (this.downstream.isPaused()) this.downstream.resume();
+        this.downValve.release('held');
         this.pumpGated();
       });
       break;
     }
     // (A recorder fault under client masking may have ended the session meanwhile.)
-    if (out.length && this.phase === 'relay') this.forward(this.downstream, this.upstream!, out.length === 1 ? out[0] : Buffer.concat(out));
+    if (out.length && this.phase === 'relay') this.downValve.forward(this.upstream!, out.length === 1 ? out[0] : Buffer.concat(out));
   }
 
   /** A statement as approvers and the recording see it (held or denied): its secrets masked. */
@@ -754,6 +756,7 @@ export class ClientSession {
     if (this.phase === 'closed') return;
     this.sink?.finish();
     this.phase = 'closed';
+    this.unfollowThrottle?.();
     this.markGone();
     // After the client's Terminate the upstream closes too; whichever socket closes first, the
     // client ended the session.

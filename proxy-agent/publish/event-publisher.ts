@@ -12,6 +12,13 @@
 // spool being shared, end up refusing every session. Its events after the hole leave the spool as
 // soon as they are appended: that recording is best-effort from then on (no re-send after a
 // reconnect), the others keep the full guarantee.
+//
+// Throttling keeps a slow hub from turning into holes: past half of either limit, while the
+// pipeline is moving (the bus up and events being confirmed), the publisher asks the sessions to
+// stop reading from the target (onThrottle), so a fast `cat` slows to the persister's pace instead
+// of filling the spool; below a quarter they read again. A pipeline that has stopped (the bus down,
+// nothing confirmed for stallMs) is not waited for: sessions go on and the spool's limits decide
+// (required recordings end, best-effort ones get a gap).
 import type { BusEvent, BusStatus, EventBus } from '../../common/bus/event-bus.ts';
 import type { Logger } from '../../common/log.ts';
 import { Deque } from './deque.ts';
@@ -31,6 +38,8 @@ export interface EventPublisherOptions {
   outbox?: Outbox;
   /** machine: commit() and every append to the bus first force the outbox to the disk. */
   durability?: 'process' | 'machine';
+  /** Throttling stops when nothing was confirmed for this long while it was on (default 5 s). */
+  stallMs?: number;
 }
 
 export interface PublisherStats {
@@ -63,6 +72,10 @@ const DEFAULT_LINGER_MS = 5;
 const MAX_LOSSY_SESSIONS = 100_000;
 const MAX_RETRY_MS = 1000;
 const DEFAULT_WAIT_MS = 30_000;
+/** Throttling starts at this fill of either limit and ends below THROTTLE_OFF. */
+const THROTTLE_ON = 0.5;
+const THROTTLE_OFF = 0.25;
+const DEFAULT_STALL_MS = 5000;
 
 export class EventPublisher {
   private readonly bus: EventBus;
@@ -99,8 +112,14 @@ export class EventPublisher {
   private sawDown: boolean;
   private room = true;
   private closed = false;
+  private readonly stallMs: number;
+  private throttle = false;
+  /** When events last left the spool (confirmed, or appended past a hole). */
+  private progressAt = Date.now();
+  private stallTimer: NodeJS.Timeout | undefined;
 
   private readonly capacityListeners = new Set<(hasRoom: boolean) => void>();
+  private readonly throttleListeners = new Set<(on: boolean) => void>();
   private flushWaiters: Waiter[] = [];
   private drainWaiters: Waiter[] = [];
   private readonly offStatus: () => void;
@@ -114,6 +133,7 @@ export class EventPublisher {
     this.lingerMs = opts.lingerMs ?? DEFAULT_LINGER_MS;
     this.outbox = opts.outbox;
     this.fsync = opts.durability === 'machine';
+    this.stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
     this.sawDown = bus.status() === 'down';
     this.offStatus = bus.onStatus((s) => this.onBusStatus(s));
   }
@@ -156,6 +176,17 @@ export class EventPublisher {
     return () => this.capacityListeners.delete(listener);
   }
 
+  /** True while sessions should stop reading from their targets (the spool is filling faster than it drains). */
+  throttled(): boolean {
+    return this.throttle;
+  }
+
+  /** Called with the new value whenever throttled() changes. */
+  onThrottle(listener: (on: boolean) => void): () => void {
+    this.throttleListeners.add(listener);
+    return () => this.throttleListeners.delete(listener);
+  }
+
   stats(): PublisherStats {
     return {
       queued: this.queue.length,
@@ -183,6 +214,7 @@ export class EventPublisher {
     this.offStatus();
     clearTimeout(this.retryTimer);
     clearTimeout(this.pollTimer);
+    this.setThrottle(false);
     const err = new Error('event publisher closed');
     for (const w of [...this.flushWaiters, ...this.drainWaiters]) {
       clearTimeout(w.timer);
@@ -295,7 +327,10 @@ export class EventPublisher {
       this.unconfirmedCount++;
     }
     this.appended += batch.length;
-    if (released) this.updateRoom();
+    if (released) {
+      this.progressAt = Date.now();
+      this.updateRoom();
+    }
     this.settle(this.flushWaiters, (t) => this.isFlushed(t));
     if (released) {
       this.settle(this.drainWaiters, (t) => this.isDrained(t));
@@ -317,6 +352,7 @@ export class EventPublisher {
     if (!this.failing) {
       this.failing = true;
       this.log.warn({ err: (err as Error)?.message, queued: this.queue.length }, 'append to the bus failed; keeping events and retrying');
+      this.updateThrottle();
     }
     if (this.closed) return;
     this.retryMs = this.retryMs ? Math.min(this.retryMs * 2, MAX_RETRY_MS) : 50;
@@ -329,6 +365,7 @@ export class EventPublisher {
   private onBusStatus(status: BusStatus): void {
     if (status === 'down') {
       this.sawDown = true;
+      this.updateThrottle();
       return;
     }
     if (this.sawDown) {
@@ -383,6 +420,7 @@ export class EventPublisher {
       const list = this.unconfirmed.get(sessionId);
       if (!list) continue;
       for (let head = list.peek(); head && head.event.seq <= mark; head = list.peek()) {
+        this.progressAt = Date.now();
         list.shift();
         this.unconfirmedCount--;
         this.bytes -= head.bytes;
@@ -398,6 +436,39 @@ export class EventPublisher {
 
   private updateRoom(): void {
     this.setRoom(this.queue.length + this.unconfirmedCount < this.maxEvents && this.bytes < this.maxBytes);
+    this.updateThrottle();
+  }
+
+  private updateThrottle(): void {
+    const fill = Math.max((this.queue.length + this.unconfirmedCount) / this.maxEvents, this.bytes / this.maxBytes);
+    // The stall clock starts with the pressure: an idle spool has nothing to confirm.
+    if (!this.throttle && fill < THROTTLE_ON) this.progressAt = Date.now();
+    const moving = !this.closed && !this.failing && !this.sawDown && Date.now() - this.progressAt < this.stallMs;
+    this.setThrottle(moving && fill >= (this.throttle ? THROTTLE_OFF : THROTTLE_ON));
+  }
+
+  private setThrottle(on: boolean): void {
+    if (on && !this.stallTimer) {
+      // Rechecked while on: a pipeline that stops confirming must not hold the sessions for ever.
+      this.stallTimer = setTimeout(() => {
+        this.stallTimer = undefined;
+        this.updateThrottle();
+      }, Math.max(1, this.progressAt + this.stallMs - Date.now()));
+      this.stallTimer.unref();
+    } else if (!on) {
+      clearTimeout(this.stallTimer);
+      this.stallTimer = undefined;
+    }
+    if (on === this.throttle) return;
+    this.throttle = on;
+    if (!on && !this.closed && Date.now() - this.progressAt >= this.stallMs) this.log.warn({ stallMs: this.stallMs }, 'the recording pipeline has stopped confirming events: sessions are no longer slowed, the spool limits apply');
+    for (const listener of this.throttleListeners) {
+      try {
+        listener(on);
+      } catch (err) {
+        this.log.error({ err }, 'throttle listener failed');
+      }
+    }
   }
 
   private setRoom(room: boolean): void {

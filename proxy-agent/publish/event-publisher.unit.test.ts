@@ -61,9 +61,9 @@ const until = async (check: () => boolean, what: string) => {
 
 describe('EventPublisher', () => {
   const publishers: EventPublisher[] = [];
-  const make = (bus: EventBus, limits: { maxEvents?: number; maxBytes?: number } = {}) => {
+  const make = (bus: EventBus, limits: { maxEvents?: number; maxBytes?: number; stallMs?: number } = {}) => {
     const p = new EventPublisher(bus, {
-      maxEvents: limits.maxEvents ?? 10_000, maxBytes: limits.maxBytes ?? 10_000_000, logger: silentLogger, watermarkPollMs: 10,
+      maxEvents: limits.maxEvents ?? 10_000, maxBytes: limits.maxBytes ?? 10_000_000, logger: silentLogger, watermarkPollMs: 10, stallMs: limits.stallMs,
     });
     publishers.push(p);
     return p;
@@ -258,5 +258,70 @@ describe('EventPublisher', () => {
     await p.close();
     await expect(drained).rejects.toThrow(/closed/);
     expect(p.publish(ev('a', 2))).toBe(false);
+  });
+
+  describe('throttling', () => {
+    it('when the spool passes half its limit while the hub confirms, then sessions are asked to slow down, and to go on below a quarter', async () => {
+      const bus = new FakeBus();
+      const p = make(bus, { maxEvents: 8 });
+      const changes: boolean[] = [];
+      p.onThrottle((on) => changes.push(on));
+      for (let i = 1; i <= 3; i++) p.publish(ev('a', i));
+      expect(p.throttled()).toBe(false);
+      p.publish(ev('a', 4));
+      expect(p.throttled()).toBe(true);
+      await p.flush();
+      bus.marks.set('a', 2); // 2 of 8 left: still at a quarter
+      await until(() => p.stats().unconfirmed === 2, 'the confirmation of a:2');
+      expect(p.throttled()).toBe(true);
+      bus.marks.set('a', 3);
+      await until(() => !p.throttled(), 'the throttle to end');
+      expect(changes).toEqual([true, false]);
+      expect(p.stats().dropped).toBe(0);
+    });
+
+    it('when bytes pass half the limit, then sessions are asked to slow down', () => {
+      const bus = new FakeBus();
+      const p = make(bus, { maxBytes: 100 });
+      p.publish(ev('a', 1, 'x'.repeat(49)));
+      expect(p.throttled()).toBe(false);
+      p.publish(ev('a', 2, 'x'));
+      expect(p.throttled()).toBe(true);
+    });
+
+    it('when the bus is down, then nothing is throttled: the spool limits decide', () => {
+      const bus = new FakeBus();
+      bus.setStatus('down');
+      const p = make(bus, { maxEvents: 4 });
+      for (let i = 1; i <= 3; i++) p.publish(ev('a', i));
+      expect(p.throttled()).toBe(false);
+    });
+
+    it('when the bus goes down while throttled, then the throttle ends', () => {
+      const bus = new FakeBus();
+      const p = make(bus, { maxEvents: 4 });
+      for (let i = 1; i <= 3; i++) p.publish(ev('a', i));
+      expect(p.throttled()).toBe(true);
+      bus.setStatus('down');
+      expect(p.throttled()).toBe(false);
+    });
+
+    it('when nothing is confirmed for stallMs while throttled (the hub is gone), then the throttle ends so sessions are not held for ever', async () => {
+      const bus = new FakeBus();
+      const p = make(bus, { maxEvents: 4, stallMs: 50 });
+      const changes: boolean[] = [];
+      p.onThrottle((on) => changes.push(on));
+      for (let i = 1; i <= 3; i++) p.publish(ev('a', i));
+      await until(() => changes.length === 2, 'the stall to end the throttle');
+      expect(changes).toEqual([true, false]);
+      expect(p.throttled()).toBe(false);
+      // The hub comes back and confirms: the pipeline moves again.
+      p.publish(ev('a', 4));
+      expect(p.hasRoom()).toBe(false);
+      await p.flush();
+      bus.confirmAll();
+      await p.drain();
+      expect(p.throttled()).toBe(false);
+    });
   });
 });

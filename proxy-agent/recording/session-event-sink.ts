@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import type { EventData, EventType, MaskCounts, VigilEvent } from '../../common/events/index.ts';
 import { SessionEventEncoder } from '../../common/events/index.ts';
 import type { BusEvent } from '../../common/bus/event-bus.ts';
+import type { ThrottleSource } from '../read-valve.ts';
 
 export interface SessionIdentity {
   sessionId: string;
@@ -20,8 +21,11 @@ export interface EventOutlet {
   publish(event: BusEvent, final?: boolean): boolean;
 }
 
-/** The outlet with a say on admission: `recording: required` sessions start only when it has room. */
-export interface RecordingOutlet extends EventOutlet {
+/**
+ * The outlet with a say on admission (`recording: required` sessions start only when it has room)
+ * and on pace (sessions stop reading from their targets while it throttles).
+ */
+export interface RecordingOutlet extends EventOutlet, ThrottleSource {
   hasRoom(): boolean;
   /** Makes what was published durable as configured, before the client sees its effect. */
   commit(): void;

@@ -10,6 +10,7 @@ import type { Masker } from '../masking/masker.ts';
 import type { GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
 import { FileTransferRecorder } from './file-transfer-recorder.ts';
 import { TerminalRecorder } from './terminal-recorder.ts';
+import { followThrottle, ReadValve, type ThrottleSource } from '../read-valve.ts';
 
 export interface ChannelContext {
   /** The channel's number in the session's recording. */
@@ -22,6 +23,8 @@ export interface ChannelContext {
   maskClientOutput: boolean;
   /** Rules on exec command lines. */
   guardrails: GuardrailPolicy;
+  /** The recording spool: the target's output is not read while it throttles. */
+  throttle: ThrottleSource;
   logger: Logger;
   /** Counts bytes for session.end. */
   countBytes(up: number, down: number): void;
@@ -193,14 +196,27 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
     };
     ctx.opened(handle);
 
+    // The target's output is read only as fast as the client takes it and the recording keeps up
+    // (a fast `cat` slows to the persister's pace instead of leaving a hole in the recording).
+    const outValve = new ReadValve(upstream);
+    const errValve = new ReadValve(upstream.stderr);
+    const unfollow = followThrottle(ctx.throttle, [outValve, errValve]);
+    // With output masking the masked text is written as the recorder emits it, not the chunk.
+    // (What a paused stream still held when the channel ended is not written after its end.)
     upstream.on('data', (chunk: Buffer) => {
+      if (ended) return;
       ctx.countBytes(0, chunk.length);
       terminal?.output(chunk);
       files?.fromServer(chunk);
+      if (clientView && terminal) outValve.waitDrain(down);
+      else outValve.forward(down, chunk);
     });
     upstream.stderr.on('data', (chunk: Buffer) => {
+      if (ended) return;
       ctx.countBytes(0, chunk.length);
       terminal?.output(chunk, 'stderr');
+      if (clientView && terminal) errValve.waitDrain(down);
+      else errValve.forward(down.stderr, chunk);
     });
     down.on('data', (chunk: Buffer) => {
       ctx.countBytes(chunk.length, 0);
@@ -208,19 +224,6 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
       files?.fromClient(chunk);
     });
     // Flow control both ways; EOF from the client is passed on (half-close), the rest on close.
-    if (clientView && terminal) {
-      // Flow control by hand: the masked text is written as the recorder emits it.
-      const hold = () => {
-        if (!down.writableNeedDrain) return;
-        upstream.pause();
-        down.once('drain', () => upstream.resume());
-      };
-      upstream.on('data', hold);
-      upstream.stderr.on('data', hold);
-    } else {
-      upstream.pipe(down, { end: false });
-      upstream.stderr.pipe(down.stderr, { end: false });
-    }
     down.pipe(upstream);
 
     upstream.on('exit', (code: number | null, signal?: string, coreDumped?: boolean, description?: string) => {
@@ -244,6 +247,10 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
 
     function finish(): void {
       if (ended) return;
+      unfollow();
+      // The channel closes once its stdout ended; stderr a valve held may still buffer output:
+      // read() hands it to the 'data' handler above, so it is recorded and written before the end.
+      while (upstream.stderr.readableLength > 0 && upstream.stderr.read() !== null);
       ended = true;
       terminal?.close();
       files?.close();

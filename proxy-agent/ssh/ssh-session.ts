@@ -234,6 +234,7 @@ export class SshSession {
         masker: target.masker,
         guardrails: target.guardrails,
         maskClientOutput: target.config.maskOutput,
+        throttle: this.ctx.outlet,
         logger: this.log.child({ channel: number }),
         countBytes: (up, down) => {
           this.bytesUp += up;

@@ -53,4 +53,19 @@ describe('recording policy when the spool is full', () => {
     const r = await h.psql(['-At', '-c', 'select 7']);
     expect(r.stdout).toBe('7\n');
   });
+
+  it('when the hub persists slower than a client sends, then the session slows down instead of ending or losing events', async () => {
+    redis = await startRedis();
+    // A spool of 60 events; the hub confirms 4 times a second: 600 statements cannot fit at once.
+    h = await startHarness({ postgresUrl: inject('postgresUrl'), redisUrl: redis.url, target: { recording: 'required' }, spool: { maxEvents: 60, maxBytes: 1 << 20 } });
+    const statements = Array.from({ length: 300 }, (_, i) => `select ${i} as throttled;`).join('\n');
+    const r = await h.psql(['-At', '-v', 'ON_ERROR_STOP=1'], { input: statements });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(300);
+    const events = await h.sessionWhere((e) => e.type === 'db.query' && e.data.sql.includes('299 as throttled'), 60_000);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.filter((e) => e.type === 'db.result')).toHaveLength(300);
+    expect(events.at(-1)).toMatchObject({ type: 'session.end', data: { reason: 'client_terminate' } });
+    expect(h.agent.publisher.stats().dropped).toBe(0);
+  }, 90_000);
 });

@@ -76,7 +76,17 @@ export function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, 
   });
 }
 
-export async function startSshHarness(opts: { targets?: Record<string, unknown>[]; /** The demo shell as a target (true, or its extra settings). */ demoShell?: boolean | Record<string, unknown>; sshKeys?: SshKeyDirectory; control?: ControlBus } = {}): Promise<SshHarness> {
+export interface SshHarnessOptions {
+  targets?: Record<string, unknown>[];
+  /** The demo shell as a target (true, or its extra settings). */
+  demoShell?: boolean | Record<string, unknown>;
+  sshKeys?: SshKeyDirectory;
+  control?: ControlBus;
+  /** The agent's spool limits (small ones to test a full or throttling spool). */
+  spool?: { maxEvents: number; maxBytes: number };
+}
+
+export async function startSshHarness(opts: SshHarnessOptions = {}): Promise<SshHarness> {
   const sshd = await startSshd();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ssh-harness-'));
   const keys = ensureSigningKey(dir);
@@ -85,7 +95,7 @@ export async function startSshHarness(opts: { targets?: Record<string, unknown>[
   const upstream = { host: '127.0.0.1', port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKeyFile, hostKey: sshd.hostKey };
   const config = parseConfig({
     dataDir: dir,
-    agent: { ssh: { listen: '127.0.0.1:0' } },
+    agent: { ssh: { listen: '127.0.0.1:0' }, ...(opts.spool ? { spool: opts.spool } : {}) },
     targets: [
       { name: 'box', protocol: 'ssh', upstream },
       { name: 'evil-box', protocol: 'ssh', upstream: { ...upstream, hostKey: otherHostKey } },
