@@ -305,3 +305,27 @@ export interface SessionSearchResults {
   /** More hits from this seq on: pass it back as `from`. */
   nextSeq: number | null;
 }
+
+/** GET /api/sessions/:id/verify and `vigil verify`: whether a recording is as it was sealed. */
+export interface VerifyReport {
+  sessionId: string;
+  /**
+   * verified: chain, manifest and signature hold. tampered: something changed since (problems say
+   * what). unsealed: no manifest yet (live, or just ended). unreadable: nothing stored to check.
+   */
+  status: 'verified' | 'tampered' | 'unsealed' | 'unreadable';
+  /** One line for people. */
+  summary: string;
+  /** What broke, each naming the events, block, manifest or key. */
+  problems: string[];
+  /** What is true and worth knowing without being tampering (links recorded before chaining, losses found at sealing). */
+  notes: string[];
+  events: number;
+  lastSeq: number;
+  manifest: { sealedAt: string; keyId: string; lastSeq: number; finalHash: string | null } | null;
+}
+
+/** GET /.well-known/vigil-recording-keys: the public keys manifests are signed with. */
+export interface RecordingKeysResponse {
+  keys: Array<{ id: string; publicKey: string; createdAt: string; retiredAt: string | null }>;
+}

@@ -19,6 +19,8 @@ import { createWebLogin } from './http/web-login.ts';
 import { startLiveServer, type LiveServer } from './live/live-server.ts';
 import { Persister } from './recordings/ingest/persister.ts';
 import { RecordingIndexer } from './recordings/index/indexer.ts';
+import { RecordingSealer } from './recordings/trust/sealer.ts';
+import { RecordingVerifier } from './recordings/trust/recording-verifier.ts';
 import { recordingDerivers } from './recordings/index/derivers.ts';
 import { Resources } from '../common/resources.ts';
 import type { HubStores } from './store/create-store.ts';
@@ -80,6 +82,12 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   let url: string;
   let live: LiveServer | null = null;
   try {
+    // Ended recordings are sealed: a signed manifest each (recordings/trust/).
+    const recordingKeys = await stores.openRecordingKeys(config.dataDir);
+    const sealer = new RecordingSealer({ store, manifests: stores.manifests, keys: recordingKeys, logger });
+    sealer.start();
+    owned.add('sealer', () => sealer.stop());
+    const trust = { verifier: new RecordingVerifier(stores.manifests, recordingKeys), keys: recordingKeys };
     let keyDirectory = opts.sshKeyDirectory;
     if (!keyDirectory) {
       const own = config.redis.url ? await createRedisKeyDirectory(config.redis.url, config.redis.keyPrefix, logger) : createMemoryKeyDirectory();
@@ -132,7 +140,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       announceAnnotation: (annotation) => live?.announceAnnotation(annotation),
       verifier,
       logger: logger.child({ component: 'api' }),
-      metrics: () => ({ persister: persister.metrics(), bus: bus.status(), live: live?.outbound() }),
+      metrics: () => ({ persister: persister.metrics(), bus: bus.status(), live: live?.outbound(), sealer: sealer.metrics() }),
       targets: { config, signer: await TokenSigner.fromPem(privateKeyPem), tokenTtlMs: parseDuration(config.hub.tokenTtl) },
       metricsRegistry: createMetricsRegistry({
         persister: () => persister.metrics(),
@@ -151,6 +159,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       dashboardDir: webLogin ? (opts.dashboardDir ?? dashboardDir()) : undefined,
       readiness: readinessChecks({ store: stores, redisBus: config.redis.url ? bus : undefined, idp: webLogin ? webLogin.idpReachable : undefined }),
       rateLimits: config.hub.rateLimits,
+      trust,
     });
     // The app first: Socket.IO takes over /socket.io/ and hands every other request to the
     // listeners the server already has.

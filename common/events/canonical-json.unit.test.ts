@@ -4,6 +4,7 @@
 import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import { CanonicalJsonError, canonicalJson } from './canonical-json.ts';
+import { eventHash } from './chain.ts';
 import { SessionEventEncoder, type SessionMeta } from './session-event-encoder.ts';
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure reproduces. */
@@ -83,9 +84,11 @@ describe('SessionEventEncoder', () => {
       const encoder = new SessionEventEncoder(meta);
       const data = randomValue(next, 1) ?? {};
       const masked = next() < 0.5 ? { EMAIL: i, [randomString(next)]: 1 } : undefined;
-      const fields = { type: 'db.query' as const, id: crypto.randomUUID(), seq: i + 1, time: new Date(1.7e12 + i * 997).toISOString(), data, masked };
+      const prev = i % 3 === 0 ? undefined : eventHash(String(i));
+      const fields = { type: 'db.query' as const, id: crypto.randomUUID(), seq: i + 1, time: new Date(1.7e12 + i * 997).toISOString(), data, masked, prev };
       const event = { v: 1, ...meta, ...fields, ...(masked ? { masked } : {}) };
       if (!masked) delete (event as { masked?: unknown }).masked;
+      if (!prev) delete (event as { prev?: unknown }).prev;
       expect(encoder.encode(fields)).toBe(canonicalize(event));
     }
   });

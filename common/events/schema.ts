@@ -31,6 +31,11 @@ const meta = {
   }),
   /** How many values each masking rule replaced in this event (omitted when none). */
   masked: MaskCounts.optional(),
+  /**
+   * SHA-256 (hex) of the previous event's canonical bytes (chain.ts): absent on a session's first
+   * event, on events recorded before chaining, and after a hole its emitter could not see across.
+   */
+  prev: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 };
 
 const cell = z.string().nullable();

@@ -15,9 +15,11 @@ export interface EventFields {
   time: string;
   data: unknown;
   masked?: MaskCounts | null;
+  /** The previous event's hash (chain.ts); omitted on the first. */
+  prev?: string;
 }
 
-// Envelope keys in code-unit order: connection, data, id, masked, protocol, seq, sessionId,
+// Envelope keys in code-unit order: connection, data, id, masked, prev, protocol, seq, sessionId,
 // target, time, type, user, v.
 export class SessionEventEncoder {
   private readonly head: string;
@@ -35,7 +37,8 @@ export class SessionEventEncoder {
   encode(e: EventFields): string {
     if (!Number.isSafeInteger(e.seq)) throw new Error(`invalid seq ${e.seq}`);
     const masked = e.masked ? `,"masked":${canonicalJson(e.masked)}` : '';
-    return `${this.head}${canonicalJson(e.data)},"id":${canonicalString(e.id)}${masked}${this.beforeSeq}${e.seq}` +
+    const prev = e.prev ? `,"prev":${canonicalString(e.prev)}` : '';
+    return `${this.head}${canonicalJson(e.data)},"id":${canonicalString(e.id)}${masked}${prev}${this.beforeSeq}${e.seq}` +
       `${this.afterSeq}${canonicalString(e.time)},"type":${canonicalString(e.type)}${this.tail}`;
   }
 }

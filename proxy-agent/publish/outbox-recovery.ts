@@ -2,7 +2,7 @@
 // cut with durability: machine): every event not yet persisted is published again, in order, and
 // each session that has no end there is ended now (`agent_restarted`): its client is gone with
 // the old process. All of it before the agent serves again.
-import { SessionEventEncoder, type VigilEvent } from '../../common/events/index.ts';
+import { eventHash, SessionEventEncoder, type VigilEvent } from '../../common/events/index.ts';
 import type { BusEvent } from '../../common/bus/event-bus.ts';
 import crypto from 'node:crypto';
 
@@ -39,6 +39,8 @@ export async function recoverOutbox(
   const last = new Map<string, Head>();
   const firstTime = new Map<string, string>();
   const ended = new Set<string>();
+  /** The body of each session's last event: the end written here chains to it. */
+  const lastBody = new Map<string, string>();
   let unreadable = 0;
   for (const body of bodies) {
     const head = readHead(body);
@@ -49,7 +51,10 @@ export async function recoverOutbox(
     read.push({ head, body });
     if (!firstTime.has(head.sessionId) || head.type === 'session.start') firstTime.set(head.sessionId, head.time);
     const before = last.get(head.sessionId);
-    if (!before || head.seq > before.seq) last.set(head.sessionId, head);
+    if (!before || head.seq > before.seq) {
+      last.set(head.sessionId, head);
+      lastBody.set(head.sessionId, body);
+    }
     if (head.type === 'session.end') ended.add(head.sessionId);
   }
   const marks = read.length ? await marksOf([...last.keys()]) : new Map<string, number>();
@@ -67,6 +72,7 @@ export async function recoverOutbox(
       id: crypto.randomUUID(),
       seq,
       time: new Date(now).toISOString(),
+      prev: eventHash(lastBody.get(sessionId)!),
       data: {
         reason: 'agent_restarted',
         message: `the Vigil agent ${head.connection.agent} stopped (crashed or was killed) while the session was open; it was ended when the agent started again`,

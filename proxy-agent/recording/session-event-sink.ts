@@ -3,7 +3,7 @@
 // to the publisher. Protocol recorders (PostgreSQL now, SSH later) only say what happened.
 import crypto from 'node:crypto';
 import type { EventData, EventType, MaskCounts, VigilEvent } from '../../common/events/index.ts';
-import { SessionEventEncoder } from '../../common/events/index.ts';
+import { eventHash, SessionEventEncoder } from '../../common/events/index.ts';
 import type { BusEvent } from '../../common/bus/event-bus.ts';
 import type { ThrottleSource } from '../read-valve.ts';
 
@@ -45,6 +45,8 @@ function isoNow(): string {
 
 export class SessionEventSink {
   private seq = 0;
+  /** The hash of the last event emitted (chain.ts), published or not. */
+  private lastHash: string | undefined;
   private droppedCount = 0;
   private ended = false;
   private finishing = false;
@@ -86,7 +88,8 @@ export class SessionEventSink {
     if (this.ended) return this.seq;
     if (type === 'session.end') this.ended = true;
     const seq = ++this.seq;
-    const body = this.encoder.encode({ type, id: crypto.randomUUID(), seq, time: isoNow(), data, masked });
+    const body = this.encoder.encode({ type, id: crypto.randomUUID(), seq, time: isoNow(), data, masked, prev: this.lastHash });
+    this.lastHash = eventHash(body);
     if (!this.outlet.publish({ sessionId: this.identity.sessionId, seq, body }, this.finishing || type === 'session.end')) this.droppedCount++;
     return seq;
   }

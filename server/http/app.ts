@@ -7,6 +7,7 @@
 //   POST /api/sessions/:id/kill          { reason? } -> 202: the agent ends the live session (reviewers, admins)
 //   GET /api/sessions/:id/export         ?format=jsonl -> one canonical event body per line;
 //                                        ?format=asciicast -> a terminal session, asciicast v2
+//   GET /api/sessions/:id/verify, /api/recording-keys, /.well-known/vigil-recording-keys   (routes/trust.ts)
 //   /api/access-requests, GET /api/audit  just-in-time access and the audit log (routes/access.ts)
 //   GET /api/metrics                     admin only
 //   GET /api/me                          who is calling: user, roles, the CSRF token of a login
@@ -33,6 +34,9 @@ import { allow, authenticate, principalOf } from './auth.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { sessionLinkRedirect } from './dashboard.ts';
 import { sessionsRouter } from './routes/sessions.ts';
+import { publishedKeys, recordingKeysRouter, sessionVerifyRouter } from './routes/trust.ts';
+import type { RecordingKeys } from '../recordings/trust/recording-keys.ts';
+import type { RecordingVerifier } from '../recordings/trust/recording-verifier.ts';
 import { playerRouter } from './routes/player.ts';
 import { sessionScope, type Actor } from '../access/access-policy.ts';
 import { sessionFinder } from './routes/session-access.ts';
@@ -83,6 +87,8 @@ export interface ApiAppOptions {
   rateLimits?: HubRateLimits;
   /** Tells the viewers of a recording about a new note (the live server, all hubs). */
   announceAnnotation?: (annotation: AnnotationView) => void;
+  /** Tamper evidence: verifying recordings, the manifest keys (routes/trust.ts). */
+  trust?: { verifier: RecordingVerifier; keys: RecordingKeys };
 }
 
 
@@ -98,6 +104,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', readinessHandler(opts.readiness ?? readinessChecks({ store: opts.stores })));
+  if (opts.trust) app.get('/.well-known/vigil-recording-keys', publishedKeys(opts.trust.keys));
 
   const limits = createRateLimits(opts.rateLimits ?? HubRateLimits.parse({}));
   if (opts.webLogin) {
@@ -130,6 +137,11 @@ export function createApiApp(opts: ApiAppOptions): Express {
   api.use('/sessions', sessionsRouter({ store: recordings, audit: opts.stores.access, findSession, scopeOf, control: opts.control, reaper: opts.reaper }));
   api.use('/sessions', playerRouter(recordings, opts.stores.index, findSession));
   api.use('/sessions', sessionSharesRouter(sharing));
+  if (opts.trust) {
+    const trust = { ...opts.trust, audit: opts.stores.access, findSession };
+    api.use('/sessions', sessionVerifyRouter(trust));
+    api.use('/recording-keys', recordingKeysRouter(trust));
+  }
   api.use('/shares', sharesRouter(sharing));
   api.use('/search', searchRouter({ index: opts.stores.index, scopeOf }));
   if (access) api.use('/access-requests', accessRouter(access));

@@ -11,6 +11,8 @@ export interface HubEndInput {
   message: string;
   /** The last seq the agent said it had emitted (its lease), when known. */
   reportedSeq?: number;
+  /** The hash of the stored event just before this end (chain.ts), when that is its seq - 1. */
+  prev?: string;
   now?: number;
 }
 
@@ -26,6 +28,8 @@ export function hubEndEvent(session: SessionSummary, input: HubEndInput): Stored
     sessionId: session.id,
     seq: last + 1,
     time: new Date(now).toISOString(),
+    // Chained only onto an event the hub holds: past a hole there is nothing to chain to.
+    ...(input.prev && last === session.lastSeq ? { prev: input.prev } : {}),
     user: session.user,
     target: session.target,
     protocol: session.protocol,

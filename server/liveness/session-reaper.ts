@@ -9,6 +9,7 @@
 // The end goes through the bus like any event (live viewers see it, the persister stores it once),
 // or straight to the store when the bus is down. Several hubs may do this at once: the store keeps
 // one end per session and lets a hub's end give way to the agent's own events (hub-end.ts).
+import { eventHash } from '../../common/events/index.ts';
 import { AGENT_LEASE_TTL_MS, type AgentLease, type ControlBus } from '../../common/control/control-bus.ts';
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import type { SessionEndReason } from '../../common/events/index.ts';
@@ -82,7 +83,9 @@ export class SessionReaper {
   /** Ends the given session in the store, as the hub (the agent holding it is gone). */
   async endAsHub(session: SessionSummary, reason: SessionEndReason, message: string): Promise<void> {
     const reportedSeq = this.lastLease.get(session.agent)?.lease.sessions[session.id];
-    const end = hubEndEvent(session, { reason, message, reportedSeq });
+    const [last] = session.lastSeq > 0 ? await this.opts.store.readEvents(session.id, session.lastSeq, 1) : [];
+    const prev = last?.event.seq === session.lastSeq ? eventHash(last.body) : undefined;
+    const end = hubEndEvent(session, { reason, message, reportedSeq, prev });
     this.recentEnds.set(session.id, Date.now() + RECENT_END_MS);
     try {
       await this.opts.bus.append([{ sessionId: session.id, seq: end.event.seq, body: end.body }]);

@@ -2,6 +2,8 @@
 // data directory. Either way the schema is migrated before the stores are handed out: the
 // recordings and their index, the access requests and audit log, and the registered SSH keys, side by side in one
 // database over one client.
+import { ManifestStore } from '../recordings/trust/manifest-store.ts';
+import { RecordingKeys } from '../recordings/trust/recording-keys.ts';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../common/log.ts';
@@ -30,6 +32,10 @@ export interface HubStores {
   readonly shares: ShareStore;
   /** Locks: who or what is kept out (common/locks.ts). */
   readonly locks: LockStore;
+  /** Signed manifests of recordings, and the raw rows they are computed from. */
+  readonly manifests: ManifestStore;
+  /** This hub's manifest signing key (kept in dataDir) and the published keys of all hubs. */
+  openRecordingKeys(dataDir: string): Promise<RecordingKeys>;
   /** Resolves when the database answers a trivial statement (readiness); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the database client (all three stores). */
@@ -78,6 +84,8 @@ async function openStore(client: SqlClient, logger?: Logger): Promise<HubStores>
     index: new RecordingIndexStore(client),
     shares: new ShareStore(client),
     locks: new LockStore(client),
+    manifests: new ManifestStore(client),
+    openRecordingKeys: (dataDir) => RecordingKeys.open(client, dataDir),
     ping: () => recordings.ping(),
     close: () => recordings.close(),
   };

@@ -353,6 +353,37 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX locks_unlifted_idx ON locks (created_at) WHERE lifted_at IS NULL;
     `,
   },
+  {
+    id: 10,
+    name: 'signed recording manifests',
+    sql: `
+      -- The public halves of the keys hubs sign manifests with (server/recordings/trust/): each
+      -- hub's current key, and retired ones, which keep verifying what they signed while in use.
+      -- The private halves never come here: each stays in its hub's data directory.
+      CREATE TABLE recording_keys (
+        id text PRIMARY KEY,
+        public_key text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        retired_at timestamptz
+      );
+
+      -- A session's signed manifest (manifest.ts): written when it has ended and all of it is
+      -- stored, written again if more of it arrives (a hub's end giving way to the agent's events).
+      CREATE TABLE recording_manifests (
+        session_id text PRIMARY KEY,
+        last_seq bigint NOT NULL,
+        key_id text NOT NULL,
+        manifest text NOT NULL,
+        signature text NOT NULL,
+        sealed_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- The last seq a manifest covered: what the sealer still has to do, without a join; and a
+      -- manifest that is gone while this says one was written is reported, not quietly redone.
+      ALTER TABLE sessions ADD COLUMN manifest_seq bigint NOT NULL DEFAULT 0;
+      CREATE INDEX sessions_unsealed_idx ON sessions (ended_at) WHERE ended_at IS NOT NULL AND manifest_seq < last_seq;
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every hub sharing a database.

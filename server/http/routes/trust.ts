@@ -1,0 +1,58 @@
+// Tamper evidence over HTTP (server/recordings/trust/):
+//   GET  /api/sessions/:id/verify           whether the recording is as it was sealed (anyone who may see it; audited)
+//   GET  /api/recording-keys                the published manifest keys (any logged-in role)
+//   POST /api/recording-keys/rotate         a new signing key for this hub; the old one retired (admins; audited)
+//   GET  /.well-known/vigil-recording-keys  the same keys, without authentication: they are public
+import { Router, type RequestHandler } from 'express';
+import type { RecordingKeysResponse } from '../../../common/api-contract.ts';
+import type { AccessStore } from '../../access/access-store.ts';
+import type { RecordingKeys } from '../../recordings/trust/recording-keys.ts';
+import type { RecordingVerifier } from '../../recordings/trust/recording-verifier.ts';
+import { allow, principalOf } from '../auth.ts';
+import { AppError } from '../errors.ts';
+import type { FindSession } from './session-access.ts';
+
+export interface TrustDeps {
+  verifier: RecordingVerifier;
+  keys: RecordingKeys;
+  audit: AccessStore;
+  findSession: FindSession;
+}
+
+const anyone = allow('admin', 'reviewer', 'approver', 'engineer');
+
+export function sessionVerifyRouter({ verifier, audit, findSession }: TrustDeps): Router {
+  const router = Router();
+  router.get('/:id/verify', anyone, async (req, res) => {
+    const session = await findSession(req, res, { opens: true });
+    const report = await verifier.verify(session.id);
+    if (!report) throw AppError.notFound(`no session ${session.id}`);
+    await audit.audit({
+      actor: principalOf(res).subject, action: 'session.verified', target: session.target, requestId: null, sessionId: session.id,
+      origin: req.ip ?? null, detail: { status: report.status, ...(report.problems.length ? { problems: report.problems.slice(0, 5) } : {}) },
+    });
+    res.json(report);
+  });
+  return router;
+}
+
+export function recordingKeysRouter({ keys, audit }: Pick<TrustDeps, 'keys' | 'audit'>): Router {
+  const router = Router();
+  router.get('/', anyone, publishedKeys(keys));
+  router.post('/rotate', allow('admin'), async (req, res) => {
+    const rotated = await keys.rotate();
+    await audit.audit({
+      actor: principalOf(res).subject, action: 'recording_key.rotated', target: null, requestId: null, sessionId: null,
+      origin: req.ip ?? null, detail: { retired: rotated.retired, current: rotated.current.id },
+    });
+    res.json(rotated);
+  });
+  return router;
+}
+
+export function publishedKeys(keys: Pick<RecordingKeys, 'published'>): RequestHandler {
+  return async (_req, res) => {
+    const body: RecordingKeysResponse = { keys: await keys.published() };
+    res.json(body);
+  };
+}

@@ -1,0 +1,26 @@
+// Verifies a stored recording: walks its rows, reads its manifest and the published keys, judges.
+import type { VerifyReport } from '../../../common/api-contract.ts';
+import { ChainWalk } from './chain-walk.ts';
+import type { ManifestStore } from './manifest-store.ts';
+import type { RecordingKeys } from './recording-keys.ts';
+import { judge } from './verify.ts';
+
+export class RecordingVerifier {
+  readonly #manifests: ManifestStore;
+  readonly #keys: Pick<RecordingKeys, 'published'>;
+
+  constructor(manifests: ManifestStore, keys: Pick<RecordingKeys, 'published'>) {
+    this.#manifests = manifests;
+    this.#keys = keys;
+  }
+
+  /** Null when the store has no such session. */
+  async verify(sessionId: string): Promise<VerifyReport | null> {
+    const state = await this.#manifests.state(sessionId);
+    if (!state) return null;
+    const walk = new ChainWalk();
+    for await (const segment of this.#manifests.segments(sessionId)) walk.feed(segment);
+    const [signed, keys] = await Promise.all([this.#manifests.get(sessionId), this.#keys.published()]);
+    return judge({ sessionId, endedAt: state.endedAt, manifestSeq: state.manifestSeq }, walk.finish(), signed, keys);
+  }
+}

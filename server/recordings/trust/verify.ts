@@ -1,0 +1,64 @@
+// Whether a recording is as it was sealed: the chain walked again over what is stored now,
+// compared with the signed manifest, whose signature is checked against the published keys. The
+// judgement is a pure function of the three (a bundle is judged the same way, offline).
+import type { VerifyReport } from '../../../common/api-contract.ts';
+import type { WalkResult } from './chain-walk.ts';
+import { signatureProblem, type PublishedKey, type SignedManifest } from './manifest.ts';
+
+export interface SessionFacts {
+  sessionId: string;
+  /** Null while the session is live. */
+  endedAt: string | null;
+  /** The last seq a manifest was written for, as the session row says (0: never sealed). */
+  manifestSeq: number;
+}
+
+export function judge(facts: SessionFacts, walk: WalkResult, signed: SignedManifest | null, keys: readonly PublishedKey[]): VerifyReport {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const base = { sessionId: facts.sessionId, events: walk.eventCount, lastSeq: walk.lastSeq };
+  if (walk.unchained > 0) notes.push(`${walk.unchained} link(s) could not be checked: events recorded before chaining, or right after a hole`);
+
+  if (!signed) {
+    if (facts.manifestSeq > 0) {
+      problems.push(`the manifest is missing: it was written for events 1 to ${facts.manifestSeq} and is gone`);
+    } else {
+      problems.push(...walk.findings.map((f) => f.message));
+      const why = facts.endedAt ? 'the session ended moments ago, or sealing is behind' : 'the session is live: it is sealed when it ends';
+      return { ...base, status: problems.length ? 'tampered' : walk.eventCount ? 'unsealed' : 'unreadable', summary: problems.length ? `not sealed yet, and ${problems[0]}` : `not sealed yet: ${why}`, problems, notes, manifest: null };
+    }
+    problems.push(...walk.findings.map((f) => f.message));
+    return { ...base, status: 'tampered', summary: problems[0], problems, notes, manifest: null };
+  }
+
+  const m = signed.manifest;
+  const manifest = { sealedAt: m.sealedAt, keyId: m.keyId, lastSeq: m.lastSeq, finalHash: m.finalHash };
+  const signature = signatureProblem(signed, keys);
+  if (signature) problems.push(signature);
+  if (m.sessionId !== facts.sessionId) problems.push(`the manifest is for session ${m.sessionId}, not this one`);
+
+  // What the walk found that was already so when the session was sealed is not tampering.
+  const atSeal = new Set(m.chain.findings);
+  for (const f of walk.findings) {
+    if (atSeal.has(f.message)) notes.push(`already at sealing: ${f.message}`);
+    else problems.push(f.message);
+  }
+  if (walk.lastSeq < m.lastSeq) problems.push(`events ${walk.lastSeq + 1} to ${m.lastSeq} are missing (the manifest covers up to ${m.lastSeq})`);
+  else if (walk.lastSeq > m.lastSeq) problems.push(`events ${m.lastSeq + 1} to ${walk.lastSeq} were added after the recording was sealed`);
+  if (walk.eventCount !== m.eventCount && walk.lastSeq === m.lastSeq) problems.push(`${walk.eventCount} events are stored, the manifest says ${m.eventCount}`);
+  if (walk.firstHash !== m.firstHash) problems.push('event 1 is not the one sealed (its hash differs from the manifest\'s)');
+  if (walk.finalHash !== m.finalHash && walk.lastSeq === m.lastSeq) problems.push(`event ${m.lastSeq} is not the one sealed (its hash differs from the manifest's final hash)`);
+  // Blocks name the part that changed, whatever the chain could say.
+  const stored = new Map(walk.blocks.map((b) => [`${b.from}-${b.to}`, b.sha256]));
+  for (const b of m.blocks) {
+    const now = stored.get(`${b.from}-${b.to}`);
+    if (now !== b.sha256) problems.push(`events ${b.from} to ${b.to} differ from what was sealed (block digest)`);
+  }
+  for (const f of m.chain.findings) if (!walk.findings.some((w) => w.message === f)) notes.push(`at sealing: ${f}`);
+
+  const status = problems.length ? 'tampered' : 'verified';
+  const summary = problems.length
+    ? `${problems.length} problem(s): ${problems[0]}`
+    : `verified: ${walk.eventCount} events, chain and block digests as sealed at ${m.sealedAt}, signed with key ${m.keyId}`;
+  return { ...base, status, summary, problems, notes, manifest };
+}
