@@ -6,7 +6,7 @@ import type { Config } from '../common/config/schema.ts';
 import { keyPaths, TokenSigner } from '../common/tokens.ts';
 import type { SessionEventsResponse, SessionListResponse, SessionSummary } from '../common/api-contract.ts';
 import { CliError } from './cli-error.ts';
-import type { AccessRequestView, LockView } from '../common/api-contract.ts';
+import type { AccessRequestView, LockView, RecordingKeysResponse, VerifyReport } from '../common/api-contract.ts';
 import type { Role } from '../common/roles.ts';
 
 export class HubClient {
@@ -45,6 +45,24 @@ export class HubClient {
   async export(id: string, format: 'jsonl' | 'asciicast'): Promise<Readable> {
     const res = await this.request(`/api/sessions/${encodeURIComponent(id)}/export?format=${format}`);
     return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  }
+
+  /** A bundle to verify offline (server/recordings/trust/bundle.ts), as a byte stream. */
+  async bundle(id: string): Promise<Readable> {
+    const res = await this.request(`/api/sessions/${encodeURIComponent(id)}/bundle`);
+    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  }
+
+  verify(id: string): Promise<VerifyReport> {
+    return this.json(`/api/sessions/${encodeURIComponent(id)}/verify`);
+  }
+
+  recordingKeys(): Promise<RecordingKeysResponse> {
+    return this.json('/api/recording-keys');
+  }
+
+  async rotateRecordingKey(): Promise<{ retired: string; current: RecordingKeysResponse['keys'][number] }> {
+    return (await this.request('/api/recording-keys/rotate', { method: 'POST' })).json() as Promise<{ retired: string; current: RecordingKeysResponse['keys'][number] }>;
   }
 
   /** Ends a live session (the agent tells its user who and why). */

@@ -11,6 +11,7 @@ import { registerSessions } from './commands/sessions.ts';
 import { registerLock } from './commands/lock.ts';
 import { registerToken } from './commands/token.ts';
 import { registerRequest } from './commands/request.ts';
+import { registerVerify } from './commands/verify.ts';
 
 const program = new Command('vigil')
   .description('Records privileged sessions: a PostgreSQL proxy that masks and records, and a hub that keeps the recordings.')
@@ -24,6 +25,7 @@ registerRequest(program);
 registerSessions(program);
 registerLock(program);
 registerExport(program);
+registerVerify(program);
 registerConfig(program);
 
 try {

@@ -109,6 +109,14 @@ const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string | (() => s
   { method: 'GET', path: '/api/locks', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
   { method: 'POST', path: '/api/locks', expect: { nobody: 401, alice: 403, rita: 400, aaron: 403, ada: 400 } },
   { method: 'DELETE', path: '/api/locks/L-nosuchlock', expect: { nobody: 401, alice: 403, rita: 404, aaron: 403, ada: 404 } },
+  // Verifying a recording is reading it: the same rule as the session itself.
+  { method: 'GET', path: `/api/sessions/${bobs.sessionId}/verify`, expect: { nobody: 401, alice: 404, rita: 200, aaron: 404, ada: 200 } },
+  { method: 'GET', path: `/api/sessions/${alices.sessionId}/verify`, expect: { nobody: 401, alice: 200, rita: 200, aaron: 404, ada: 200 } },
+  { method: 'GET', path: `/api/sessions/${bobs.sessionId}/bundle`, expect: { nobody: 401, alice: 404, rita: 200, aaron: 404, ada: 200 } },
+  // Public keys: anyone logged in, and the well-known route without a login at all.
+  { method: 'GET', path: '/api/recording-keys', expect: { nobody: 401, alice: 200, rita: 200, aaron: 200, ada: 200 } },
+  { method: 'GET', path: '/.well-known/vigil-recording-keys', expect: { nobody: 200, alice: 200, rita: 200, aaron: 200, ada: 200 } },
+  { method: 'POST', path: '/api/recording-keys/rotate', expect: { nobody: 401, alice: 403, rita: 403, aaron: 403, ada: 200 } },
 ];
 
 async function call(caller: Caller, method: string, route: string, withCsrf = true): Promise<number> {

@@ -1,7 +1,7 @@
 // Recorded sessions built by hand for API and CLI tests: valid events of the real contract, with
 // their canonical bodies, ready for RecordingStore.append or EventBus.append.
 import crypto from 'node:crypto';
-import { encodeEvent, type VigilEvent } from '../../common/events/index.ts';
+import { encodeEvent, eventHash, type VigilEvent } from '../../common/events/index.ts';
 import type { StoredEvent } from '../../server/recordings/store/recording-store.ts';
 
 export interface FakeSessionOptions {
@@ -15,6 +15,8 @@ export interface FakeSessionOptions {
   ended?: boolean;
   /** Values to put in the result rows (default masked markers). */
   cells?: string[];
+  /** Each event carries its predecessor's hash, as an agent chains them (default false: as recorded before chaining). */
+  chained?: boolean;
 }
 
 export function fakeSession(opts: FakeSessionOptions = {}): { sessionId: string; events: StoredEvent[] } {
@@ -62,7 +64,17 @@ export function fakeSession(opts: FakeSessionOptions = {}): { sessionId: string;
   if (opts.ended ?? true) {
     events.push({ ...meta(), type: 'session.end', data: { reason: 'client_terminate', durationMs: 5000, bytesDown: 100, bytesUp: 50 } });
   }
-  return { sessionId, events: events.map((event) => ({ event, body: encodeEvent(event) })) };
+  if (!opts.chained) return { sessionId, events: events.map((event) => ({ event, body: encodeEvent(event) })) };
+  let prev: string | undefined;
+  return {
+    sessionId,
+    events: events.map((e) => {
+      const event = (prev ? { ...e, prev } : e) as VigilEvent;
+      const body = encodeEvent(event);
+      prev = eventHash(body);
+      return { event, body };
+    }),
+  };
 }
 
 /** A terminal session built by hand: a shell with a pty, then one term.output per text given. */

@@ -143,7 +143,7 @@ export function sessionsRouter({ store, audit, findSession, scopeOf, control, re
 }
 
 /** Writes with back-pressure: a slow client holds one page in memory, not the whole session. */
-function write(res: Response, text: string): Promise<void> | void {
+export function write(res: Response, text: string): Promise<void> | void {
   if (res.write(text)) return;
   return new Promise((resolve, reject) => {
     const onDrain = () => {

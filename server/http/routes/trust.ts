@@ -1,5 +1,6 @@
 // Tamper evidence over HTTP (server/recordings/trust/):
 //   GET  /api/sessions/:id/verify           whether the recording is as it was sealed (anyone who may see it; audited)
+//   GET  /api/sessions/:id/bundle           the recording with its manifest and keys, to verify offline (audited)
 //   GET  /api/recording-keys                the published manifest keys (any logged-in role)
 //   POST /api/recording-keys/rotate         a new signing key for this hub; the old one retired (admins; audited)
 //   GET  /.well-known/vigil-recording-keys  the same keys, without authentication: they are public
@@ -11,6 +12,7 @@ import type { RecordingVerifier } from '../../recordings/trust/recording-verifie
 import { allow, principalOf } from '../auth.ts';
 import { AppError } from '../errors.ts';
 import type { FindSession } from './session-access.ts';
+import { write } from './sessions.ts';
 
 export interface TrustDeps {
   verifier: RecordingVerifier;
@@ -32,6 +34,19 @@ export function sessionVerifyRouter({ verifier, audit, findSession }: TrustDeps)
       origin: req.ip ?? null, detail: { status: report.status, ...(report.problems.length ? { problems: report.problems.slice(0, 5) } : {}) },
     });
     res.json(report);
+  });
+  router.get('/:id/bundle', anyone, async (req, res) => {
+    const session = await findSession(req, res, { opens: true });
+    const pieces = await verifier.bundle(session);
+    if (!pieces) throw AppError.notFound(`no session ${session.id}`);
+    await audit.audit({
+      actor: principalOf(res).subject, action: 'session.exported', target: session.target, requestId: null, sessionId: session.id,
+      origin: req.ip ?? null, detail: { format: 'bundle' },
+    });
+    res.attachment(`vigil-session-${session.id.replace(/[^A-Za-z0-9_-]/g, '_')}.bundle.json`);
+    res.type('application/json; charset=utf-8');
+    for await (const piece of pieces) await write(res, piece);
+    res.end();
   });
   return router;
 }

@@ -4,6 +4,8 @@ import { ChainWalk } from './chain-walk.ts';
 import type { ManifestStore } from './manifest-store.ts';
 import type { RecordingKeys } from './recording-keys.ts';
 import { judge } from './verify.ts';
+import { BUNDLE_FORMAT, bundleText } from './bundle.ts';
+import type { SessionSummary } from '../../../common/api-contract.ts';
 
 export class RecordingVerifier {
   readonly #manifests: ManifestStore;
@@ -22,5 +24,13 @@ export class RecordingVerifier {
     for await (const segment of this.#manifests.segments(sessionId)) walk.feed(segment);
     const [signed, keys] = await Promise.all([this.#manifests.get(sessionId), this.#keys.published()]);
     return judge({ sessionId, endedAt: state.endedAt, manifestSeq: state.manifestSeq }, walk.finish(), signed, keys);
+  }
+
+  /** The session as a bundle (bundle.ts), as text pieces; null when the store has no such session. */
+  async bundle(session: SessionSummary): Promise<AsyncGenerator<string> | null> {
+    const state = await this.#manifests.state(session.id);
+    if (!state) return null;
+    const [manifest, keys] = await Promise.all([this.#manifests.get(session.id), this.#keys.published()]);
+    return bundleText({ format: BUNDLE_FORMAT, v: 1, session, manifestSeq: state.manifestSeq, manifest, keys }, this.#manifests.segments(session.id));
   }
 }
