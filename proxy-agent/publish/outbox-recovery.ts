@@ -2,7 +2,8 @@
 // cut with durability: machine): every event not yet persisted is published again, in order, and
 // each session that has no end there is ended now (`agent_restarted`): its client is gone with
 // the old process. All of it before the agent serves again.
-import { eventHash, SessionEventEncoder, type VigilEvent } from '../../common/events/index.ts';
+import { SessionEventEncoder, type VigilEvent } from '../../common/events/index.ts';
+import { eventHash } from '../../common/events/chain.ts';
 import type { BusEvent } from '../../common/bus/event-bus.ts';
 import crypto from 'node:crypto';
 

@@ -3,7 +3,8 @@
 // to the publisher. Protocol recorders (PostgreSQL now, SSH later) only say what happened.
 import crypto from 'node:crypto';
 import type { EventData, EventType, MaskCounts, VigilEvent } from '../../common/events/index.ts';
-import { eventHash, SessionEventEncoder } from '../../common/events/index.ts';
+import { SessionEventEncoder } from '../../common/events/index.ts';
+import { eventHash } from '../../common/events/chain.ts';
 import type { BusEvent } from '../../common/bus/event-bus.ts';
 import type { ThrottleSource } from '../read-valve.ts';
 

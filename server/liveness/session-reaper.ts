@@ -9,7 +9,7 @@
 // The end goes through the bus like any event (live viewers see it, the persister stores it once),
 // or straight to the store when the bus is down. Several hubs may do this at once: the store keeps
 // one end per session and lets a hub's end give way to the agent's own events (hub-end.ts).
-import { eventHash } from '../../common/events/index.ts';
+import { eventHash } from '../../common/events/chain.ts';
 import { AGENT_LEASE_TTL_MS, type AgentLease, type ControlBus } from '../../common/control/control-bus.ts';
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import type { SessionEndReason } from '../../common/events/index.ts';

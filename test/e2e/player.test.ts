@@ -2,8 +2,9 @@
 // (three screens, a resize between them, then exit); a PostgreSQL session is written to the hub's
 // store as an agent would have recorded it. A reviewer opens the shared link to a moment and lands
 // there, the moment marked; plays, pauses, changes speed, drags the scrubber and sees the screen of
-// each moment; picks a statement and lands on it, then shares that. An engineer who may not see a
-// session gets the player's "not found" from its link. Nothing here measures time.
+// each moment; picks a statement and lands on it, then shares that; checks that the shell's
+// recording is as the hub sealed it. An engineer who may not see a session gets the player's "not
+// found" from its link. Nothing here measures time.
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import type ssh2 from 'ssh2';
@@ -193,6 +194,24 @@ describe('the recording player', () => {
     await rita.getByTestId('scrubber').focus();
     await rita.keyboard.press('End');
     await expect.poll(() => screenText(rita), { timeout: 30_000 }).toContain('third-72');
+    expect(csp).toEqual([]);
+  });
+
+  it('when a reviewer asks whether an ended recording is as it was sealed, then the player says it is verified, and by which key', async () => {
+    const rita = await loggedInPage(browser, web.hub.url, 'Rita Reviewer', `#/play/${ssh.id}`);
+    const csp = cspViolations(rita);
+    const verify = rita.getByRole('button', { name: 'Verify', exact: true });
+    const report = rita.getByRole('status').and(rita.getByTestId('verify-report'));
+    const status = report.getByTestId('verify-status');
+    // The hub seals a session about a second after it ends: "Not sealed yet" until then, so ask again.
+    await expect.poll(async () => {
+      await verify.click();
+      // "Verifying…" (no button of that name) until the hub answers.
+      await verify.waitFor({ timeout: 10_000 });
+      return (await status.count()) ? status.textContent() : report.textContent();
+    }, { timeout: 10_000, interval: 500 }).toBe('Verified');
+    expect(await report.textContent()).toMatch(/Sealed .+ with key \S+/);
+    expect(await report.getByRole('list', { name: 'Problems' }).count()).toBe(0);
     expect(csp).toEqual([]);
   });
 

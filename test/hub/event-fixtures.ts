@@ -1,7 +1,8 @@
 // Recorded sessions built by hand for API and CLI tests: valid events of the real contract, with
 // their canonical bodies, ready for RecordingStore.append or EventBus.append.
 import crypto from 'node:crypto';
-import { encodeEvent, eventHash, type VigilEvent } from '../../common/events/index.ts';
+import { encodeEvent, type VigilEvent } from '../../common/events/index.ts';
+import { eventHash } from '../../common/events/chain.ts';
 import type { StoredEvent } from '../../server/recordings/store/recording-store.ts';
 
 export interface FakeSessionOptions {

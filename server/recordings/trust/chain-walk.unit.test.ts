@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { eventHash, SessionEventEncoder } from '../../../common/events/index.ts';
+import { SessionEventEncoder } from '../../../common/events/index.ts';
+import { eventHash } from '../../../common/events/chain.ts';
 import { BLOCK_EVENTS, walkSegments, type RawSegment } from './chain-walk.ts';
 
 /** A chained recording of n events, as the agent encodes them. */
