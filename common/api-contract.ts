@@ -329,3 +329,22 @@ export interface VerifyReport {
 export interface RecordingKeysResponse {
   keys: Array<{ id: string; publicKey: string; createdAt: string; retiredAt: string | null }>;
 }
+
+/** One opening of a recording, from the audit log (server/access/view-audit.ts). */
+export interface ViewEntry {
+  at: string;
+  who: string;
+  /** replay, export, verify or live. */
+  how: string;
+  /** What let them: own, reviewer, admin, approver, share. */
+  via: string;
+  shareId?: number;
+  origin: string | null;
+  sessionId: string;
+  target: string | null;
+}
+
+/** GET /api/sessions/:id/views (who viewed this session) and GET /api/views?user= (what a user viewed). Newest first. */
+export interface ViewsResponse {
+  views: ViewEntry[];
+}

@@ -165,7 +165,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     // listeners the server already has.
     server.on('request', app);
     if (webLogin) {
-      const started = await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url, redisKeyPrefix: config.redis.keyPrefix, access: { service: access, control }, limits: config.hub.live, shares: stores.shares, logins: webLogin.logins });
+      const started = await startLiveServer({ httpServer: server, bus, store, logger, sessionMiddleware: webLogin.session, origin: new URL(publicUrl).origin, redisUrl: config.redis.url, redisKeyPrefix: config.redis.keyPrefix, access: { service: access, control }, audit: stores.access, limits: config.hub.live, shares: stores.shares, logins: webLogin.logins });
       owned.add('live viewing', () => started.close());
       live = started;
       webLogin.onLogout((sid) => started.loggedOut(sid));

@@ -50,7 +50,16 @@ export type ApprovesFor = (actor: Actor, target: string) => boolean;
  * their own, the approvers of its target that target's.
  */
 export function maySeeSession(actor: Actor, session: { user: string; target: string }, approves?: ApprovesFor): boolean {
-  return seesAllSessions(actor.roles) || session.user === actor.subject || approves?.(actor, session.target) === true;
+  return seeingRight(actor, session, approves) !== null;
+}
+
+/** Why an actor may see a session (what a view's audit entry names), or null when they may not. */
+export function seeingRight(actor: Actor, session: { user: string; target: string }, approves?: ApprovesFor): 'own' | 'reviewer' | 'admin' | 'approver' | null {
+  if (session.user === actor.subject) return 'own';
+  if (actor.roles.includes('admin')) return 'admin';
+  if (seesAllSessions(actor.roles)) return 'reviewer';
+  if (approves?.(actor, session.target) === true) return 'approver';
+  return null;
 }
 
 /** What of the recordings an actor may see, as a filter: these users' sessions and these targets'. */

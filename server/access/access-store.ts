@@ -41,6 +41,16 @@ export interface Opened {
 /** `at` defaults to now (the store's clock); reports from agents carry their own. */
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'> & { at?: string };
 
+export interface AuditFilter {
+  requestId?: number;
+  sessionId?: string;
+  actor?: string;
+  actions?: readonly string[];
+  limit?: number;
+  /** Entries older than this id (paging). */
+  before?: number;
+}
+
 export interface AccessStore {
   /**
    * Opens a request; an open connect request of the same person for the target is returned
@@ -65,7 +75,7 @@ export interface AccessStore {
   /** The user's newest request to connect to the target, whatever its state. */
   latestConnect(user: string, target: string): Promise<AccessRequest | null>;
   audit(entry: NewAuditEntry): Promise<void>;
-  auditLog(filter?: { requestId?: number; limit?: number; before?: number }): Promise<AuditEntry[]>;
+  auditLog(filter?: AuditFilter): Promise<AuditEntry[]>;
 }
 
 type Row = {
@@ -196,10 +206,13 @@ export class SqlAccessStore implements AccessStore {
     );
   }
 
-  async auditLog(filter: { requestId?: number; limit?: number; before?: number } = {}): Promise<AuditEntry[]> {
+  async auditLog(filter: AuditFilter = {}): Promise<AuditEntry[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.requestId !== undefined) where.push(`request_id = $${params.push(filter.requestId)}`);
+    if (filter.sessionId !== undefined) where.push(`session_id = $${params.push(filter.sessionId)}`);
+    if (filter.actor !== undefined) where.push(`actor = $${params.push(filter.actor)}`);
+    if (filter.actions !== undefined) where.push(`action = ANY($${params.push(filter.actions)}::text[])`);
     if (filter.before !== undefined) where.push(`id < $${params.push(filter.before)}`);
     const limit = Math.min(filter.limit ?? 100, 1000);
     const { rows } = await this.client.query<{ id: number; at: string; actor: string; action: string; target: string | null; request_id: number | null; session_id: string | null; origin: string | null; detail: string }>(

@@ -8,6 +8,7 @@
 //   GET /api/sessions/:id/export         ?format=jsonl -> one canonical event body per line;
 //                                        ?format=asciicast -> a terminal session, asciicast v2
 //   GET /api/sessions/:id/verify, /api/recording-keys, /.well-known/vigil-recording-keys   (routes/trust.ts)
+//   GET /api/sessions/:id/views, GET /api/views?user=   who saw what (routes/views.ts)
 //   /api/access-requests, GET /api/audit  just-in-time access and the audit log (routes/access.ts)
 //   GET /api/metrics                     admin only
 //   GET /api/me                          who is calling: user, roles, the CSRF token of a login
@@ -35,6 +36,7 @@ import { errorHandler, notFoundHandler } from './errors.ts';
 import { sessionLinkRedirect } from './dashboard.ts';
 import { sessionsRouter } from './routes/sessions.ts';
 import { publishedKeys, recordingKeysRouter, sessionVerifyRouter } from './routes/trust.ts';
+import { sessionViewsRouter, userViewsRouter } from './routes/views.ts';
 import type { RecordingKeys } from '../recordings/trust/recording-keys.ts';
 import type { RecordingVerifier } from '../recordings/trust/recording-verifier.ts';
 import { playerRouter } from './routes/player.ts';
@@ -137,6 +139,8 @@ export function createApiApp(opts: ApiAppOptions): Express {
   api.use('/sessions', sessionsRouter({ store: recordings, audit: opts.stores.access, findSession, scopeOf, control: opts.control, reaper: opts.reaper }));
   api.use('/sessions', playerRouter(recordings, opts.stores.index, findSession));
   api.use('/sessions', sessionSharesRouter(sharing));
+  api.use('/sessions', sessionViewsRouter(opts.stores.access, findSession));
+  api.use('/views', userViewsRouter(opts.stores.access));
   if (opts.trust) {
     const trust = { ...opts.trust, audit: opts.stores.access, findSession };
     api.use('/sessions', sessionVerifyRouter(trust));

@@ -33,6 +33,7 @@ import { SessionTaps } from './session-taps.ts';
 import { SocketWatches } from './socket-watches.ts';
 import { TerminalMirrors } from './terminal-mirror.ts';
 import type { AccessService } from '../access/access-service.ts';
+import type { AccessStore } from '../access/access-store.ts';
 import { maySeeSession, type Actor } from '../access/access-policy.ts';
 import type { ControlBus } from '../../common/control/control-bus.ts';
 
@@ -49,6 +50,8 @@ export interface LiveServerOptions {
   redisUrl?: string;
   /** The deployment's Redis key prefix: hubs with the same one form one Socket.IO cluster. */
   redisKeyPrefix?: string;
+  /** Where live views are put on record (the hub's audit log). */
+  audit?: AccessStore;
   /** Access requests for the inbox (`access:subscribe`), and the control bus their changes travel on. */
   access?: { service: AccessService; control: ControlBus };
   /** What one connection may cost (config hub.live; default: its defaults). */
@@ -280,7 +283,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     // Counted until the connection is closed: a dropped viewer's last bytes are still held in its grace.
     socket.conn.once('close', () => backlogs.delete(backlog));
     const watches = new SocketWatches(socket, {
-      store: opts.store, taps, mirrors, approves, log,
+      store: opts.store, taps, mirrors, approves, log, audit: opts.audit,
       maxWatches: limits.maxWatchesPerSocket,
       paced: () => backlog.below(limits.maxBufferedBytesPerSocket / 2),
       changed: (sessionId) => void presence(sessionId),

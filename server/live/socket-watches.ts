@@ -14,7 +14,9 @@
 // nothing outlives the connection.
 import type { WatchRequest, Ack } from '../../common/live/contract.ts';
 import type { Logger } from '../../common/log.ts';
-import { maySeeSession, type ApprovesFor } from '../access/access-policy.ts';
+import { maySeeSession, seeingRight, type ApprovesFor } from '../access/access-policy.ts';
+import type { AccessStore } from '../access/access-store.ts';
+import { auditRefusal, auditView } from '../access/view-audit.ts';
 import type { RecordingStore } from '../recordings/store/recording-store.ts';
 import { actorOf, room, type LiveSocket } from './live-socket.ts';
 import type { SessionTaps } from './session-taps.ts';
@@ -34,6 +36,8 @@ export interface WatchContext {
   changed(sessionId: string): void;
   /** Asked once a watch has taken its place: a refusal (the login has ended), or null to go on. */
   admit?(): Promise<Ack | null>;
+  /** Where each live view and each refused watch is put on record (view-audit.ts). */
+  audit?: AccessStore;
 }
 
 interface Watch {
@@ -45,6 +49,8 @@ const refused = (code: 'not_found' | 'too_many_watches' | 'cancelled' | 'unavail
 
 export class SocketWatches {
   private readonly watches = new Map<string, Watch>();
+  /** Sessions this connection's view of is on record: a resume after a reconnect is not another view. */
+  private readonly recorded = new Set<string>();
 
   constructor(private readonly socket: LiveSocket, private readonly ctx: WatchContext) {}
 
@@ -67,9 +73,16 @@ export class SocketWatches {
       if (!current()) return cancelled();
       const session = await this.ctx.store.getSession(sessionId);
       if (!current()) return cancelled();
-      if (!session || !maySeeSession(actorOf(this.socket.data), session, this.ctx.approves)) {
+      const actor = actorOf(this.socket.data);
+      const right = session ? seeingRight(actor, session, this.ctx.approves) : null;
+      if (!session || !right) {
         this.watches.delete(sessionId);
+        if (session) await auditRefusal(this.ctx.audit, actor.subject, session, 'live', this.socket.handshake.address ?? null);
         return reply(refused('not_found', `no session ${sessionId}`));
+      }
+      if (!this.recorded.has(sessionId)) {
+        this.recorded.add(sessionId);
+        await auditView(this.ctx.audit, actor.subject, session, 'live', { via: right }, this.socket.handshake.address ?? null);
       }
       // A late joiner of a terminal session gets the screen as it is now, and the terminal's
       // output only after it (the rest of the backlog comes whole).

@@ -384,6 +384,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_unsealed_idx ON sessions (ended_at) WHERE ended_at IS NOT NULL AND manifest_seq < last_seq;
     `,
   },
+  {
+    id: 11,
+    name: 'who saw what',
+    sql: `
+      -- Every opening of a recording is an audit entry (server/access/view-audit.ts): read by
+      -- session (who viewed it) and by person (what they viewed).
+      CREATE INDEX audit_log_session_idx ON audit_log (session_id, id DESC) WHERE session_id IS NOT NULL;
+      CREATE INDEX audit_log_actor_idx ON audit_log (actor, id DESC);
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every hub sharing a database.

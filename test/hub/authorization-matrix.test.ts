@@ -117,6 +117,8 @@ const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string | (() => s
   { method: 'GET', path: '/api/recording-keys', expect: { nobody: 401, alice: 200, rita: 200, aaron: 200, ada: 200 } },
   { method: 'GET', path: '/.well-known/vigil-recording-keys', expect: { nobody: 200, alice: 200, rita: 200, aaron: 200, ada: 200 } },
   { method: 'POST', path: '/api/recording-keys/rotate', expect: { nobody: 401, alice: 403, rita: 403, aaron: 403, ada: 200 } },
+  // What a person viewed is security's to read.
+  { method: 'GET', path: '/api/views?user=bob', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
 ];
 
 async function call(caller: Caller, method: string, route: string, withCsrf = true): Promise<number> {
@@ -157,7 +159,7 @@ const SEES: Record<Exclude<Caller, 'nobody'>, Seen[]> = {
   aaron: ['bob@vault'],
   ada: ['alice@demo', 'bob@demo', 'bob@vault'],
 };
-const SESSION_READS = ['', '/events', '/export?format=jsonl', '/export?format=asciicast', '/timeline', '/seek?seq=1', '/search?q=select', '/statements', '/shares', '/annotations'];
+const SESSION_READS = ['', '/events', '/export?format=jsonl', '/export?format=asciicast', '/timeline', '/seek?seq=1', '/search?q=select', '/statements', '/shares', '/annotations', '/views', '/verify', '/bundle'];
 
 describe('authorization matrix: one rule for who sees a session', () => {
   for (const read of SESSION_READS) {
@@ -238,6 +240,12 @@ describe('authorization matrix: socket events', () => {
       expect(`alice:${await result(alices.sessionId)} bob:${await result(bobs.sessionId)} vault:${await result(bobsVault.sessionId)}`, caller).toBe(expected[caller]);
       expect(await socket.timeout(10_000).emitWithAck('unwatch', { sessionId: alices.sessionId })).toEqual({ ok: true });
     }
+    // Each live view and each refused watch is on record: who, how, through what.
+    const entries = await stores.access.auditLog({ actions: ['session.viewed', 'session.refused'], limit: 1000 });
+    const live = entries.filter((e) => (e.detail as { how?: string }).how === 'live').map((e) => `${e.actor} ${e.action} ${e.sessionId === alices.sessionId ? 'alice' : e.sessionId === bobs.sessionId ? 'bob' : 'vault'} ${(e.detail as { via?: string }).via ?? '-'}`);
+    expect(live).toEqual(expect.arrayContaining([
+      'alice session.viewed alice own', 'alice session.refused bob -', 'rita session.viewed bob reviewer', 'aaron session.viewed vault approver', 'aaron session.refused alice -', 'ada session.viewed vault admin',
+    ]));
   });
 
   it('when each caller follows access requests, then they get only those they may see', async () => {

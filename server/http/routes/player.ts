@@ -33,7 +33,7 @@ export function playerRouter(store: RecordingStore, index: RecordingIndexStore, 
   const anyone = allow('admin', 'reviewer', 'approver', 'engineer');
 
   router.get('/:id/timeline', anyone, async (req, res) => {
-    const session = await findSession(req, res, { opens: true });
+    const session = await findSession(req, res, { opens: 'replay' });
     const [segments, { markers, truncated }, keyframes, indexedSeq] = await Promise.all([
       store.listSegments(session.id), index.markers(session.id), index.keyframeSeqs(session.id), index.indexedSeq(session.id),
     ]);

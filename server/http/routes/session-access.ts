@@ -1,13 +1,15 @@
 // Finding a recorded session for the person asking. Reviewers and admins see every session, its
 // user their own, the approvers of its target that target's, and anyone a share in force names
 // (a user, or a group they are in). A session they may not see is "not found", as if it did not
-// exist, so its id reveals nothing; the attempt on an existing one is audited. A share that has
+// exist, so its id reveals nothing; the attempt on an existing one is audited, and so is every
+// opening of a recording (view-audit.ts). A share that has
 // expired or was revoked says so to the one it named. Every route under /api/sessions/:id uses it.
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { SessionSummary, ShareView } from '../../../common/api-contract.ts';
 import { SessionId } from '../../../common/session-id.ts';
-import { maySeeSession, type ApprovesFor } from '../../access/access-policy.ts';
+import { seeingRight, type ApprovesFor } from '../../access/access-policy.ts';
+import { auditRefusal, auditView, type ViewKind } from '../../access/view-audit.ts';
 import type { AccessStore } from '../../access/access-store.ts';
 import type { RecordingStore } from '../../recordings/store/recording-store.ts';
 import type { ShareStore } from '../../shares/share-store.ts';
@@ -26,8 +28,8 @@ export interface FoundSession {
 }
 
 export interface FindOptions {
-  /** This request opens the recording (the player's first read, an export): a view through a share is audited. */
-  opens?: boolean;
+  /** This request opens the recording (the player's first read, an export, a verify): audited as a view. */
+  opens?: ViewKind;
 }
 
 export type FindSession = (req: Request, res: Response, opts?: FindOptions) => Promise<SessionSummary>;
@@ -45,14 +47,16 @@ export function sessionFinder(access: SessionAccess): FindSession {
     const { id } = parseInput(SessionParams, req.params, 'path parameter');
     const session = await store.getSession(id);
     const who = principalOf(res);
-    if (session && maySeeSession(who, session, approves)) return session;
     const origin = req.ip ?? null;
+    const right = session ? seeingRight(who, session, approves) : null;
+    if (session && right) {
+      if (opts.opens) await auditView(audit, who.subject, session, opts.opens, { via: right }, origin);
+      return session;
+    }
     if (session && shares) {
       const { inForce, lapsed } = await shares.access(session.id, { subject: who.subject, groups: who.groups });
       if (inForce) {
-        if (opts.opens) {
-          await audit?.audit({ actor: who.subject, action: 'share.viewed', target: session.target, requestId: null, sessionId: session.id, origin, detail: { shareId: inForce.id, sharedBy: inForce.createdBy } });
-        }
+        if (opts.opens) await auditView(audit, who.subject, session, opts.opens, { via: 'share', shareId: inForce.id, sharedBy: inForce.createdBy }, origin);
         return session;
       }
       if (lapsed) {
@@ -60,9 +64,8 @@ export function sessionFinder(access: SessionAccess): FindSession {
         throw AppError.forbidden(`your share of session ${id} ${lapsed.revokedAt ? `was revoked by ${lapsed.revokedBy}` : `expired at ${lapsed.expiresAt}`}`);
       }
     }
-    if (session && opts.opens) {
-      await audit?.audit({ actor: who.subject, action: 'session.refused', target: session.target, requestId: null, sessionId: session.id, origin, detail: { why: 'not allowed to see this session' } });
-    }
+    // Every refused attempt on a session that exists is on record; the answer is the same as for one that does not.
+    if (session) await auditRefusal(audit, who.subject, session, opts.opens ?? 'read', origin);
     throw AppError.notFound(`no session ${id}`);
   };
 }

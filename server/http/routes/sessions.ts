@@ -119,7 +119,7 @@ export function sessionsRouter({ store, audit, findSession, scopeOf, control, re
   });
 
   router.get('/:id/export', anyone, async (req, res) => {
-    const session = await findSession(req, res, { opens: true });
+    const session = await findSession(req, res, { opens: 'export' });
     const { format } = parseInput(ExportQuery, req.query, 'query parameter');
     const name = `vigil-session-${session.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
     // attachment() derives a Content-Type from the file name: set ours after it.

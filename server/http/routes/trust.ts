@@ -26,7 +26,7 @@ const anyone = allow('admin', 'reviewer', 'approver', 'engineer');
 export function sessionVerifyRouter({ verifier, audit, findSession }: TrustDeps): Router {
   const router = Router();
   router.get('/:id/verify', anyone, async (req, res) => {
-    const session = await findSession(req, res, { opens: true });
+    const session = await findSession(req, res, { opens: 'verify' });
     const report = await verifier.verify(session.id);
     if (!report) throw AppError.notFound(`no session ${session.id}`);
     await audit.audit({
@@ -36,13 +36,9 @@ export function sessionVerifyRouter({ verifier, audit, findSession }: TrustDeps)
     res.json(report);
   });
   router.get('/:id/bundle', anyone, async (req, res) => {
-    const session = await findSession(req, res, { opens: true });
+    const session = await findSession(req, res, { opens: 'export' });
     const pieces = await verifier.bundle(session);
     if (!pieces) throw AppError.notFound(`no session ${session.id}`);
-    await audit.audit({
-      actor: principalOf(res).subject, action: 'session.exported', target: session.target, requestId: null, sessionId: session.id,
-      origin: req.ip ?? null, detail: { format: 'bundle' },
-    });
     res.attachment(`vigil-session-${session.id.replace(/[^A-Za-z0-9_-]/g, '_')}.bundle.json`);
     res.type('application/json; charset=utf-8');
     for await (const piece of pieces) await write(res, piece);
