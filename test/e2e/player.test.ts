@@ -3,8 +3,9 @@
 // store as an agent would have recorded it. A reviewer opens the shared link to a moment and lands
 // there, the moment marked; plays, pauses, changes speed, drags the scrubber and sees the screen of
 // each moment; picks a statement and lands on it, then shares that; checks that the shell's
-// recording is as the hub sealed it. An engineer who may not see a session gets the player's "not
-// found" from its link. Nothing here measures time.
+// recording is as the hub sealed it; finds their replay and their verify under "Viewed by". An
+// engineer who may not see a session gets the player's "not found" from its link. Nothing here
+// measures time.
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import type ssh2 from 'ssh2';
@@ -212,6 +213,23 @@ describe('the recording player', () => {
     }, { timeout: 10_000, interval: 500 }).toBe('Verified');
     expect(await report.textContent()).toMatch(/Sealed .+ with key \S+/);
     expect(await report.getByRole('list', { name: 'Problems' }).count()).toBe(0);
+    expect(csp).toEqual([]);
+  });
+
+  it('when a reviewer opens a recording and verifies it, then "Viewed by" lists their replay, and after a refresh their verify', async () => {
+    const remy = await loggedInPage(browser, web.hub.url, 'Remy Reviewer', `#/play/${pg.id}`);
+    const csp = cspViolations(remy);
+    const rows = remy.getByTestId('viewed-by').getByTestId('viewed-by-row');
+    // Newest first: the player's own opening is the first row.
+    await expect.poll(() => rows.first().textContent(), { timeout: 10_000 }).toMatch(/^remy replayed as reviewer · /);
+    expect(await rows.filter({ hasText: 'remy verified' }).count()).toBe(0);
+
+    await remy.getByTestId('verify').click();
+    // Whatever the answer (this session was never sealed), the hub has recorded the check by then.
+    await expect.poll(() => remy.getByTestId('verify-status').count(), { timeout: 10_000 }).toBe(1);
+    await remy.getByTestId('viewed-by').getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => rows.first().textContent(), { timeout: 10_000 }).toMatch(/^remy verified as reviewer · /);
+    expect(await rows.filter({ hasText: 'remy replayed' }).count()).toBeGreaterThan(0);
     expect(csp).toEqual([]);
   });
 

@@ -1,12 +1,13 @@
 // What the dashboard asks the hub about recordings besides playing them: search across them
 // (GET /api/search) and inside one (GET /api/sessions/:id/search), the notes pinned to their
-// moments, their shares, and whether each is as it was sealed. Through lib/api.ts (the login cookie, the CSRF token).
+// moments, their shares, whether each is as it was sealed, and who opened it. Through lib/api.ts
+// (the login cookie, the CSRF token).
 //
 // The search answers are typed here because common/api-contract.ts does not hold them yet (the
 // hub's own types are server/recordings/search/search-index.ts: SearchResults, SearchHit,
 // SessionSearchResults); they belong there, next to the other responses.
 import { del, get, post } from './api.ts';
-import type { AnnotationView, SearchResults, SessionSearchResults, SharedWithMeResponse, ShareView, VerifyReport } from '../../../common/api-contract.ts';
+import type { AnnotationView, SearchResults, SessionSearchResults, SharedWithMeResponse, ShareView, VerifyReport, ViewEntry, ViewsResponse } from '../../../common/api-contract.ts';
 
 export type { SearchHit, SearchKind, SearchResults, SessionMatches, SessionSearchResults, Snippet } from '../../../common/api-contract.ts';
 
@@ -43,6 +44,9 @@ export const revokeShare = async (shareId: number) => {
 
 /** Whether the recording is as the hub sealed it (GET /api/sessions/:id/verify; the hub audits each check). */
 export const verify = (sessionId: string) => get<VerifyReport>(`${sessionPath(sessionId)}/verify`);
+
+/** Who opened the recording, how and through what, newest first (GET /api/sessions/:id/views; the hub's own audit log). */
+export const views = async (sessionId: string): Promise<ViewEntry[]> => (await get<ViewsResponse>(`${sessionPath(sessionId)}/views`)).views;
 
 export const sharedWithMe = async () => (await get<SharedWithMeResponse>('/api/shares')).shares;
 
