@@ -6,7 +6,7 @@ import type { Config } from '../common/config/schema.ts';
 import { keyPaths, TokenSigner } from '../common/tokens.ts';
 import type { SessionEventsResponse, SessionListResponse, SessionSummary } from '../common/api-contract.ts';
 import { CliError } from './cli-error.ts';
-import type { AccessRequestView, LockView, RecordingKeysResponse, VerifyReport } from '../common/api-contract.ts';
+import type { AccessRequestView, HoldView, LockView, PurgeResult, RecordingKeysResponse, VerifyReport } from '../common/api-contract.ts';
 import type { Role } from '../common/roles.ts';
 
 export class HubClient {
@@ -63,6 +63,23 @@ export class HubClient {
 
   async rotateRecordingKey(): Promise<{ retired: string; current: RecordingKeysResponse['keys'][number] }> {
     return (await this.request('/api/recording-keys/rotate', { method: 'POST' })).json() as Promise<{ retired: string; current: RecordingKeysResponse['keys'][number] }>;
+  }
+
+  async purge(sessionId?: string): Promise<PurgeResult> {
+    return (await this.request('/api/purge', { method: 'POST', body: sessionId ? { sessionId } : {} })).json() as Promise<PurgeResult>;
+  }
+
+  async createHold(hold: { sessionId?: string; user?: string; target?: string; reason: string }): Promise<HoldView> {
+    const body = Object.fromEntries(Object.entries(hold).filter(([, v]) => v !== undefined));
+    return ((await (await this.request('/api/holds', { method: 'POST', body })).json()) as { hold: HoldView }).hold;
+  }
+
+  async listHolds(all: boolean): Promise<HoldView[]> {
+    return (await this.json<{ holds: HoldView[] }>(`/api/holds${all ? '?all=true' : ''}`)).holds;
+  }
+
+  async releaseHold(id: string): Promise<HoldView> {
+    return ((await (await this.request(`/api/holds/${encodeURIComponent(id)}`, { method: 'DELETE' })).json()) as { hold: HoldView }).hold;
   }
 
   /** Ends a live session (the agent tells its user who and why). */

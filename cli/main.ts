@@ -12,6 +12,7 @@ import { registerLock } from './commands/lock.ts';
 import { registerToken } from './commands/token.ts';
 import { registerRequest } from './commands/request.ts';
 import { registerVerify } from './commands/verify.ts';
+import { registerRetention } from './commands/retention.ts';
 
 const program = new Command('vigil')
   .description('Records privileged sessions: a PostgreSQL proxy that masks and records, and a hub that keeps the recordings.')
@@ -26,6 +27,7 @@ registerSessions(program);
 registerLock(program);
 registerExport(program);
 registerVerify(program);
+registerRetention(program);
 registerConfig(program);
 
 try {

@@ -117,6 +117,8 @@ export interface SessionSummary {
   eventCount: number;
   queryCount: number;
   errorCount: number;
+  /** When its recording was purged (retention or an admin): the summary stays, the events are gone. */
+  purgedAt?: string;
 }
 
 export interface SessionListResponse {
@@ -312,8 +314,9 @@ export interface VerifyReport {
   /**
    * verified: chain, manifest and signature hold. tampered: something changed since (problems say
    * what). unsealed: no manifest yet (live, or just ended). unreadable: nothing stored to check.
+   * purged: removed by retention or an admin; its signed tombstone and manifest hold.
    */
-  status: 'verified' | 'tampered' | 'unsealed' | 'unreadable';
+  status: 'verified' | 'tampered' | 'unsealed' | 'unreadable' | 'purged';
   /** One line for people. */
   summary: string;
   /** What broke, each naming the events, block, manifest or key. */
@@ -347,4 +350,23 @@ export interface ViewEntry {
 /** GET /api/sessions/:id/views (who viewed this session) and GET /api/views?user= (what a user viewed). Newest first. */
 export interface ViewsResponse {
   views: ViewEntry[];
+}
+
+/** A legal hold (GET /api/holds): what it keeps, why, who placed and who released it. */
+export interface HoldView {
+  id: string;
+  sessionId: string | null;
+  user: string | null;
+  target: string | null;
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  releasedAt: string | null;
+  releasedBy: string | null;
+}
+
+/** POST /api/purge: what a purge removed (and what it kept because of holds). */
+export interface PurgeResult {
+  purged: string[];
+  held: string[];
 }

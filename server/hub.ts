@@ -88,6 +88,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     sealer.start();
     owned.add('sealer', () => sealer.stop());
     const trust = { verifier: new RecordingVerifier(stores.manifests, recordingKeys), keys: recordingKeys };
+    // Recordings past their target's retention are purged, unless held (recordings/retention/).
+    const purger = stores.createPurger({ config, manifests: stores.manifests, keys: recordingKeys, sealer, logger });
+    purger.start(parseDuration(config.hub.retention.every));
+    owned.add('retention', () => purger.stop());
     let keyDirectory = opts.sshKeyDirectory;
     if (!keyDirectory) {
       const own = config.redis.url ? await createRedisKeyDirectory(config.redis.url, config.redis.keyPrefix, logger) : createMemoryKeyDirectory();
@@ -160,6 +164,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       readiness: readinessChecks({ store: stores, redisBus: config.redis.url ? bus : undefined, idp: webLogin ? webLogin.idpReachable : undefined }),
       rateLimits: config.hub.rateLimits,
       trust,
+      purger,
     });
     // The app first: Socket.IO takes over /socket.io/ and hands every other request to the
     // listeners the server already has.

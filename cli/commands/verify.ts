@@ -21,7 +21,7 @@ interface VerifyOptions {
   config?: string;
 }
 
-const STATUS_WORD: Record<VerifyReport['status'], string> = { verified: 'VERIFIED', tampered: 'TAMPERED', unsealed: 'NOT SEALED', unreadable: 'UNREADABLE' };
+const STATUS_WORD: Record<VerifyReport['status'], string> = { verified: 'VERIFIED', tampered: 'TAMPERED', unsealed: 'NOT SEALED', unreadable: 'UNREADABLE', purged: 'PURGED' };
 
 export function reportLines(r: VerifyReport): string[] {
   const lines = [`${r.sessionId}  ${STATUS_WORD[r.status]}  ${r.summary}`];
@@ -32,7 +32,8 @@ export function reportLines(r: VerifyReport): string[] {
 
 function exitCodeOf(reports: readonly VerifyReport[]): number {
   if (reports.some((r) => r.status === 'tampered')) return 1;
-  if (reports.some((r) => r.status !== 'verified')) return 2;
+  // Purged by policy, with its tombstone holding, is as it should be.
+  if (reports.some((r) => r.status !== 'verified' && r.status !== 'purged')) return 2;
   return 0;
 }
 
@@ -99,7 +100,7 @@ export function registerVerify(program: Command): void {
       else if (!opts.all) process.stdout.write(`${reportLines(reports[0]).join('\n')}\n`);
       else {
         const count = (s: VerifyReport['status']) => reports.filter((r) => r.status === s).length;
-        process.stdout.write(`${reports.length} sessions: ${count('verified')} verified, ${count('tampered')} tampered, ${count('unsealed')} not sealed yet\n`);
+        process.stdout.write(`${reports.length} sessions: ${count('verified')} verified, ${count('tampered')} tampered, ${count('unsealed')} not sealed yet${count('purged') ? `, ${count('purged')} purged` : ''}\n`);
       }
       process.exitCode = exitCodeOf(reports);
     });

@@ -102,6 +102,17 @@ export type Approval = z.infer<typeof Approval>;
 
 const access = z.enum(['open', 'jit']).default('open');
 /**
+ * How long a target's recordings are kept after they end: a duration in minutes, hours or days
+ * (30m, 12h, 90d) or forever. Unset: the hub's default (hub.retention.default).
+ */
+export const Retention = z.union([z.literal('forever'), z.string().regex(/^\d{1,6}(m|h|d)$/, 'expected forever or a duration such as 30m, 12h or 90d')]);
+export function retentionMs(value: string): number | null {
+  if (value === 'forever') return null;
+  const n = Number(value.slice(0, -1));
+  return n * { m: 60_000, h: 3_600_000, d: 86_400_000 }[value.slice(-1) as 'm' | 'h' | 'd'];
+}
+const retention = Retention.optional();
+/**
  * lenient: the agent applies the locks it knows, however old its list (the hub may be away).
  * strict: it refuses new sessions while its list of locks is older than locksMaxAge (the hub
  * republishes it every 15 s), since a lock made meanwhile could not have reached it.
@@ -171,6 +182,7 @@ export const PostgresTarget = z
     approval,
     locks,
     locksMaxAge,
+    retention,
   })
   .strict();
 export type PostgresTarget = z.infer<typeof PostgresTarget>;
@@ -215,12 +227,21 @@ export const SshTarget = z
     approval,
     locks,
     locksMaxAge,
+    retention,
   })
   .strict();
 export type SshTarget = z.infer<typeof SshTarget>;
 
 export const Target = z.discriminatedUnion('protocol', [PostgresTarget, SshTarget]);
 export type Target = z.infer<typeof Target>;
+
+/** How long recordings are kept: per target (`retention`), else this default; purged by the hub every `every`. */
+export const HubRetention = z
+  .object({
+    default: Retention.default('forever'),
+    every: duration.default('1m'),
+  })
+  .strict();
 
 /** People log in to the dashboard through an OpenID provider (authorization code flow). */
 export const OidcSettings = z
@@ -314,9 +335,10 @@ export const Config = z
         auth: HubAuth.default(HubAuth.parse({})),
         live: HubLive.default(HubLive.parse({})),
         rateLimits: HubRateLimits.default(HubRateLimits.parse({})),
+        retention: HubRetention.default(HubRetention.parse({})),
       })
       .strict()
-      .default({ listen: '127.0.0.1:8080', tokenTtl: '15m', auth: HubAuth.parse({}), live: HubLive.parse({}), rateLimits: HubRateLimits.parse({}) }),
+      .default({ listen: '127.0.0.1:8080', tokenTtl: '15m', auth: HubAuth.parse({}), live: HubLive.parse({}), rateLimits: HubRateLimits.parse({}), retention: HubRetention.parse({}) }),
     agent: z
       .object({
         /** Names the agent in recordings and its lease; also its outbox folder's name. */

@@ -9,6 +9,7 @@
 //                                        ?format=asciicast -> a terminal session, asciicast v2
 //   GET /api/sessions/:id/verify, /api/recording-keys, /.well-known/vigil-recording-keys   (routes/trust.ts)
 //   GET /api/sessions/:id/views, GET /api/views?user=   who saw what (routes/views.ts)
+//   /api/holds, POST /api/purge           legal holds and purging on demand (routes/retention.ts)
 //   /api/access-requests, GET /api/audit  just-in-time access and the audit log (routes/access.ts)
 //   GET /api/metrics                     admin only
 //   GET /api/me                          who is calling: user, roles, the CSRF token of a login
@@ -37,6 +38,8 @@ import { sessionLinkRedirect } from './dashboard.ts';
 import { sessionsRouter } from './routes/sessions.ts';
 import { publishedKeys, recordingKeysRouter, sessionVerifyRouter } from './routes/trust.ts';
 import { sessionViewsRouter, userViewsRouter } from './routes/views.ts';
+import { holdsRouter, purgeRouter } from './routes/retention.ts';
+import type { RecordingPurger } from '../recordings/retention/purger.ts';
 import type { RecordingKeys } from '../recordings/trust/recording-keys.ts';
 import type { RecordingVerifier } from '../recordings/trust/recording-verifier.ts';
 import { playerRouter } from './routes/player.ts';
@@ -91,6 +94,8 @@ export interface ApiAppOptions {
   announceAnnotation?: (annotation: AnnotationView) => void;
   /** Tamper evidence: verifying recordings, the manifest keys (routes/trust.ts). */
   trust?: { verifier: RecordingVerifier; keys: RecordingKeys };
+  /** Retention: purging on demand (routes/retention.ts). */
+  purger?: RecordingPurger;
 }
 
 
@@ -141,6 +146,8 @@ export function createApiApp(opts: ApiAppOptions): Express {
   api.use('/sessions', sessionSharesRouter(sharing));
   api.use('/sessions', sessionViewsRouter(opts.stores.access, findSession));
   api.use('/views', userViewsRouter(opts.stores.access));
+  api.use('/holds', holdsRouter(opts.stores.holds, opts.stores.access));
+  if (opts.purger) api.use('/purge', purgeRouter(opts.purger));
   if (opts.trust) {
     const trust = { ...opts.trust, audit: opts.stores.access, findSession };
     api.use('/sessions', sessionVerifyRouter(trust));

@@ -4,6 +4,8 @@
 // database over one client.
 import { ManifestStore } from '../recordings/trust/manifest-store.ts';
 import { RecordingKeys } from '../recordings/trust/recording-keys.ts';
+import { HoldStore } from '../recordings/retention/hold-store.ts';
+import { RecordingPurger, type PurgerOptions } from '../recordings/retention/purger.ts';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../common/log.ts';
@@ -36,6 +38,10 @@ export interface HubStores {
   readonly manifests: ManifestStore;
   /** This hub's manifest signing key (kept in dataDir) and the published keys of all hubs. */
   openRecordingKeys(dataDir: string): Promise<RecordingKeys>;
+  /** Legal holds: what retention must not purge. */
+  readonly holds: HoldStore;
+  /** The retention purger over this store. */
+  createPurger(opts: Omit<PurgerOptions, 'client'>): RecordingPurger;
   /** Resolves when the database answers a trivial statement (readiness); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the database client (all three stores). */
@@ -86,6 +92,8 @@ async function openStore(client: SqlClient, logger?: Logger): Promise<HubStores>
     locks: new LockStore(client),
     manifests: new ManifestStore(client),
     openRecordingKeys: (dataDir) => RecordingKeys.open(client, dataDir),
+    holds: new HoldStore(client),
+    createPurger: (opts) => new RecordingPurger({ ...opts, client }),
     ping: () => recordings.ping(),
     close: () => recordings.close(),
   };

@@ -394,6 +394,41 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_log_actor_idx ON audit_log (actor, id DESC);
     `,
   },
+  {
+    id: 12,
+    name: 'retention: purges, tombstones, legal holds',
+    sql: `
+      -- A purged recording keeps its summary row (who, where, when, counts) and its manifest; its
+      -- events, segments and everything derived from them are gone (server/recordings/retention/).
+      ALTER TABLE sessions ADD COLUMN purged_at timestamptz;
+      CREATE INDEX sessions_purgeable_idx ON sessions (target, ended_at) WHERE ended_at IS NOT NULL AND purged_at IS NULL;
+
+      -- What a purge leaves: signed like a manifest, naming the manifest it ended.
+      CREATE TABLE recording_tombstones (
+        session_id text PRIMARY KEY,
+        key_id text NOT NULL,
+        tombstone text NOT NULL,
+        signature text NOT NULL,
+        purged_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- Legal holds: a session, or every session of a user or a target, kept whatever the
+      -- retention says until the hold is released. Kept after that, for the record.
+      CREATE TABLE legal_holds (
+        id text PRIMARY KEY,
+        session_id text,
+        user_name text,
+        target text,
+        reason text NOT NULL,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        released_at timestamptz,
+        released_by text,
+        CHECK (session_id IS NOT NULL OR user_name IS NOT NULL OR target IS NOT NULL)
+      );
+      CREATE INDEX legal_holds_active_idx ON legal_holds (created_at) WHERE released_at IS NULL;
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every hub sharing a database.

@@ -116,6 +116,22 @@ describe('vigil verify', () => {
     expect(ls.stdout).toMatch(new RegExp(`${current}  from \\S+  in use`));
   });
 
+  it('when a held session is purged on demand, then it is refused until the hold is released, then purged and verified as purged', async () => {
+    const made = await runVigil(['hold', 'create', '--session', older.sessionId, '--reason', 'LEGAL-4: preserve', '--hub', hubUrl], env());
+    expect(made.code, made.stderr).toBe(0);
+    const holdId = /^(H-[A-Za-z0-9_-]+)\s/.exec(made.stdout)?.[1];
+    expect(made.stdout).toContain(`session ${older.sessionId}  by vigil-cli`);
+    const refused = await runVigil(['purge', older.sessionId, '--hub', hubUrl], env());
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('is under a legal hold: release the hold first');
+    expect((await runVigil(['hold', 'rm', holdId!, '--hub', hubUrl], env())).stdout).toContain('released by vigil-cli');
+    const purged = await runVigil(['purge', older.sessionId, '--hub', hubUrl], env());
+    expect(purged.stdout).toBe(`purged ${older.sessionId}\n`);
+    const verified = await runVigil(['verify', older.sessionId, '--hub', hubUrl], env());
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(new RegExp(`^${older.sessionId}  PURGED  purged at \\S+ by vigil-cli`));
+  });
+
   it('when verify is given nonsense, then it says what is wrong', async () => {
     const both = await runVigil(['verify', 'x', '--all', '--hub', hubUrl], env());
     expect(both.code).toBe(1);

@@ -119,6 +119,11 @@ const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string | (() => s
   { method: 'POST', path: '/api/recording-keys/rotate', expect: { nobody: 401, alice: 403, rita: 403, aaron: 403, ada: 200 } },
   // What a person viewed is security's to read.
   { method: 'GET', path: '/api/views?user=bob', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
+  // Legal holds are security's; purging on demand is an admin's (with no body: what retention says, nothing here).
+  { method: 'GET', path: '/api/holds', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
+  { method: 'POST', path: '/api/holds', expect: { nobody: 401, alice: 403, rita: 400, aaron: 403, ada: 400 } },
+  { method: 'DELETE', path: '/api/holds/H-nosuchhold', expect: { nobody: 401, alice: 403, rita: 404, aaron: 403, ada: 404 } },
+  { method: 'POST', path: '/api/purge', expect: { nobody: 401, alice: 403, rita: 403, aaron: 403, ada: 200 } },
 ];
 
 async function call(caller: Caller, method: string, route: string, withCsrf = true): Promise<number> {

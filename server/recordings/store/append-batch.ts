@@ -76,7 +76,7 @@ const WRITE_BATCH = `
   WITH fresh AS (
     SELECT NOT $19::boolean OR NOT EXISTS (
       SELECT 1 FROM unnest($1::text[], $20::int8[]) AS b(id, lo) JOIN sessions s ON s.id = b.id
-      WHERE s.last_seq >= b.lo OR s.ended_by = 'hub') AS ok),
+      WHERE s.last_seq >= b.lo OR s.ended_by = 'hub' OR s.purged_at IS NOT NULL) AS ok),
   runs AS (
     ${INSERT_RUNS(21)} WHERE (SELECT ok FROM fresh)
     RETURNING session_id, first_seq, last_seq, event_count)
@@ -203,6 +203,7 @@ interface StoredRow {
   last_seq: number | string | null;
   ended: boolean | null;
   ended_by: string | null;
+  purged: boolean | null;
   firsts: Array<number | string> | null;
   lasts: Array<number | string> | null;
 }
@@ -227,7 +228,7 @@ export async function newEvents(tx: SqlClient, sorted: readonly StoredEvent[]): 
   }
   const ids = [...ranges.keys()];
   const { rows } = await tx.query<StoredRow>(
-    `SELECT r.id, s.last_seq, s.ended_at IS NOT NULL AS ended, s.ended_by, c.firsts, c.lasts
+    `SELECT r.id, s.last_seq, s.ended_at IS NOT NULL AS ended, s.ended_by, s.purged_at IS NOT NULL AS purged, c.firsts, c.lasts
      FROM unnest($1::text[], $2::int8[], $3::int8[]) AS r(id, lo, hi)
      LEFT JOIN sessions s ON s.id = r.id
      CROSS JOIN LATERAL (SELECT array_agg(g.first_seq) AS firsts, array_agg(g.last_seq) AS lasts FROM segments g
@@ -235,6 +236,8 @@ export async function newEvents(tx: SqlClient, sorted: readonly StoredEvent[]): 
     [ids, ids.map((id) => ranges.get(id)!.lo), ids.map((id) => ranges.get(id)!.hi)], { prepare: 'append.read' });
   const current = new Map<string, { lastSeq: number; ended: boolean }>();
   const covered = new Map<string, Array<[number, number]>>();
+  // A purged recording stays purged: a late copy of its events (a bus re-delivering) is not stored again.
+  const purged = new Set(rows.filter((r) => r.purged === true).map((r) => r.id));
   for (const row of rows) {
     const spans = (row.firsts ?? []).map((f, i): [number, number] => [Number(f), Number(row.lasts![i])]);
     if (row.last_seq === null) continue;
@@ -250,6 +253,7 @@ export async function newEvents(tx: SqlClient, sorted: readonly StoredEvent[]): 
   }
   return sorted.filter((e) => {
     const id = e.event.sessionId;
+    if (purged.has(id)) return false;
     if (covered.get(id)?.some(([lo, hi]) => e.event.seq >= lo && e.event.seq <= hi)) return false;
     if (!isHubEnd(e)) return true;
     const row = current.get(id);

@@ -19,7 +19,7 @@ const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-
 
 const SESSION_COLUMNS = `id, protocol, user_name, target, client_addr, agent_id,
   ${iso('started_at')} AS started_at, ${iso('ended_at')} AS ended_at, end_reason,
-  last_seq, persisted_seq, event_count, query_count, error_count`;
+  last_seq, persisted_seq, event_count, query_count, error_count, ${iso('purged_at')} AS purged_at`;
 
 interface SessionRow {
   id: string;
@@ -36,6 +36,7 @@ interface SessionRow {
   event_count: number;
   query_count: number;
   error_count: number;
+  purged_at: string | null;
 }
 
 export class SqlRecordingStore implements RecordingStore {
@@ -189,5 +190,6 @@ function toSummary(row: SessionRow): SessionSummary {
     eventCount: Number(row.event_count),
     queryCount: Number(row.query_count),
     errorCount: Number(row.error_count),
+    ...(row.purged_at ? { purgedAt: row.purged_at } : {}),
   };
 }

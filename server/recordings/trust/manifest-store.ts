@@ -4,6 +4,7 @@
 import type { SqlClient } from '../../store/sql-client.ts';
 import type { RawSegment } from './chain-walk.ts';
 import type { Manifest, SignedManifest } from './manifest.ts';
+import type { SignedTombstone, Tombstone } from './tombstone.ts';
 
 /** Rows read at a time: a recording is walked in bounded memory. */
 const PAGE_ROWS = 64;
@@ -15,6 +16,8 @@ export interface SealState {
   endedAt: string | null;
   /** The last seq a manifest was written for (0: never). */
   manifestSeq: number;
+  /** When the recording was purged (retention, or an admin), else null. */
+  purgedAt: string | null;
 }
 
 export class ManifestStore {
@@ -37,11 +40,12 @@ export class ManifestStore {
   }
 
   async state(sessionId: string): Promise<SealState | null> {
-    const { rows } = await this.#client.query<{ last_seq: string; persisted_seq: string; ended_at: string | null; manifest_seq: string }>(
-      `SELECT last_seq, persisted_seq, to_char(ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ended_at, manifest_seq
+    const { rows } = await this.#client.query<{ last_seq: string; persisted_seq: string; ended_at: string | null; manifest_seq: string; purged_at: string | null }>(
+      `SELECT last_seq, persisted_seq, to_char(ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ended_at, manifest_seq,
+         to_char(purged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS purged_at
        FROM sessions WHERE id = $1`, [sessionId]);
     const r = rows[0];
-    return r ? { lastSeq: Number(r.last_seq), persistedSeq: Number(r.persisted_seq), endedAt: r.ended_at, manifestSeq: Number(r.manifest_seq) } : null;
+    return r ? { lastSeq: Number(r.last_seq), persistedSeq: Number(r.persisted_seq), endedAt: r.ended_at, manifestSeq: Number(r.manifest_seq), purgedAt: r.purged_at } : null;
   }
 
   /**
@@ -51,7 +55,7 @@ export class ManifestStore {
   async unsealed(limit: number, settleMs: number): Promise<string[]> {
     const { rows } = await this.#client.query<{ id: string }>(
       `SELECT id FROM sessions
-       WHERE ended_at IS NOT NULL AND manifest_seq < last_seq
+       WHERE ended_at IS NOT NULL AND manifest_seq < last_seq AND purged_at IS NULL
          AND (persisted_seq >= last_seq OR ended_at < now() - make_interval(secs => $2::double precision / 1000))
        ORDER BY ended_at LIMIT $1`, [limit, settleMs]);
     return rows.map((r) => r.id);
@@ -63,6 +67,13 @@ export class ManifestStore {
     const r = rows[0];
     if (!r) return null;
     return { manifest: JSON.parse(r.manifest) as Manifest, signature: r.signature };
+  }
+
+  async tombstone(sessionId: string): Promise<SignedTombstone | null> {
+    const { rows } = await this.#client.query<{ tombstone: string; signature: string }>(
+      'SELECT tombstone, signature FROM recording_tombstones WHERE session_id = $1', [sessionId]);
+    const r = rows[0];
+    return r ? { tombstone: JSON.parse(r.tombstone) as Tombstone, signature: r.signature } : null;
   }
 
   /** Writes a manifest unless one covering more of the session is there already. */

@@ -3,7 +3,7 @@ import type { VerifyReport } from '../../../common/api-contract.ts';
 import { ChainWalk } from './chain-walk.ts';
 import type { ManifestStore } from './manifest-store.ts';
 import type { RecordingKeys } from './recording-keys.ts';
-import { judge } from './verify.ts';
+import { judge, judgePurged } from './verify.ts';
 import { BUNDLE_FORMAT, bundleText } from './bundle.ts';
 import type { SessionSummary } from '../../../common/api-contract.ts';
 
@@ -20,6 +20,10 @@ export class RecordingVerifier {
   async verify(sessionId: string): Promise<VerifyReport | null> {
     const state = await this.#manifests.state(sessionId);
     if (!state) return null;
+    if (state.purgedAt) {
+      const [tombstone, signed, keys] = await Promise.all([this.#manifests.tombstone(sessionId), this.#manifests.get(sessionId), this.#keys.published()]);
+      return judgePurged(sessionId, tombstone, signed, keys);
+    }
     const walk = new ChainWalk();
     for await (const segment of this.#manifests.segments(sessionId)) walk.feed(segment);
     const [signed, keys] = await Promise.all([this.#manifests.get(sessionId), this.#keys.published()]);

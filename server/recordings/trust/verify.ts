@@ -4,6 +4,7 @@
 import type { VerifyReport } from '../../../common/api-contract.ts';
 import type { WalkResult } from './chain-walk.ts';
 import { signatureProblem, type PublishedKey, type SignedManifest } from './manifest.ts';
+import { manifestHash, tombstoneProblem, type SignedTombstone } from './tombstone.ts';
 
 export interface SessionFacts {
   sessionId: string;
@@ -11,6 +12,31 @@ export interface SessionFacts {
   endedAt: string | null;
   /** The last seq a manifest was written for, as the session row says (0: never sealed). */
   manifestSeq: number;
+}
+
+/** A purged recording: its tombstone must hold, and name the manifest that is kept. */
+export function judgePurged(sessionId: string, tombstone: SignedTombstone | null, signed: SignedManifest | null, keys: readonly PublishedKey[]): VerifyReport {
+  const problems: string[] = [];
+  const base = { sessionId, events: 0, lastSeq: 0, notes: [] as string[], manifest: signed ? { sealedAt: signed.manifest.sealedAt, keyId: signed.manifest.keyId, lastSeq: signed.manifest.lastSeq, finalHash: signed.manifest.finalHash } : null };
+  if (!tombstone) {
+    problems.push('the recording is marked purged but its tombstone is missing');
+  } else {
+    const t = tombstone.tombstone;
+    const wrong = tombstoneProblem(tombstone, keys);
+    if (wrong) problems.push(wrong);
+    if (t.sessionId !== sessionId) problems.push(`the tombstone is for session ${t.sessionId}, not this one`);
+    if (signed) {
+      const sig = signatureProblem(signed, keys);
+      if (sig) problems.push(sig);
+      if (t.manifestHash !== manifestHash(signed)) problems.push('the manifest kept is not the one the tombstone names');
+    } else if (t.manifestHash !== null) {
+      problems.push('the manifest the tombstone names is missing');
+    }
+    if (!problems.length) {
+      return { ...base, status: 'purged', summary: `purged at ${t.purgedAt} by ${t.purgedBy}; the tombstone and the manifest it names hold`, problems };
+    }
+  }
+  return { ...base, status: 'tampered', summary: `${problems.length} problem(s): ${problems[0]}`, problems };
 }
 
 export function judge(facts: SessionFacts, walk: WalkResult, signed: SignedManifest | null, keys: readonly PublishedKey[]): VerifyReport {
