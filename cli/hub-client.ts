@@ -6,7 +6,7 @@ import type { Config } from '../common/config/schema.ts';
 import { keyPaths, TokenSigner } from '../common/tokens.ts';
 import type { SessionEventsResponse, SessionListResponse, SessionSummary } from '../common/api-contract.ts';
 import { CliError } from './cli-error.ts';
-import type { AccessRequestView, HoldView, LockView, PurgeResult, RecordingKeysResponse, VerifyReport } from '../common/api-contract.ts';
+import type { AccessRequestView, AgentIdentityView, HoldView, LockView, PurgeResult, RecordingKeysResponse, VerifyReport } from '../common/api-contract.ts';
 import type { Role } from '../common/roles.ts';
 
 export class HubClient {
@@ -80,6 +80,22 @@ export class HubClient {
 
   async releaseHold(id: string): Promise<HoldView> {
     return ((await (await this.request(`/api/holds/${encodeURIComponent(id)}`, { method: 'DELETE' })).json()) as { hold: HoldView }).hold;
+  }
+
+  async listAgents(): Promise<AgentIdentityView[]> {
+    return (await this.json<{ agents: AgentIdentityView[] }>('/api/agents')).agents;
+  }
+
+  async enrollmentToken(ttl: string): Promise<{ token: string; expiresAt: string }> {
+    return (await this.request('/api/agents/enrollment-tokens', { method: 'POST', body: { ttl } })).json() as Promise<{ token: string; expiresAt: string }>;
+  }
+
+  async approveAgent(id: string): Promise<AgentIdentityView> {
+    return ((await (await this.request(`/api/agents/${encodeURIComponent(id)}/approve`, { method: 'POST' })).json()) as { agent: AgentIdentityView }).agent;
+  }
+
+  async revokeAgent(id: string, reason: string): Promise<AgentIdentityView> {
+    return ((await (await this.request(`/api/agents/${encodeURIComponent(id)}/revoke`, { method: 'POST', body: { reason } })).json()) as { agent: AgentIdentityView }).agent;
   }
 
   /** Ends a live session (the agent tells its user who and why). */

@@ -13,6 +13,7 @@ import { registerToken } from './commands/token.ts';
 import { registerRequest } from './commands/request.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerRetention } from './commands/retention.ts';
+import { registerAgents } from './commands/agents.ts';
 
 const program = new Command('vigil')
   .description('Records privileged sessions: a PostgreSQL proxy that masks and records, and a hub that keeps the recordings.')
@@ -28,6 +29,7 @@ registerLock(program);
 registerExport(program);
 registerVerify(program);
 registerRetention(program);
+registerAgents(program);
 registerConfig(program);
 
 try {

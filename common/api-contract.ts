@@ -370,3 +370,17 @@ export interface PurgeResult {
   purged: string[];
   held: string[];
 }
+
+/** GET /api/agents: an agent's identity as the hub knows it. */
+export interface AgentIdentityView {
+  id: string;
+  fingerprint: string;
+  status: 'pending' | 'enrolled' | 'revoked';
+  requestedAt: string;
+  requestedFrom: string | null;
+  enrolledAt: string | null;
+  enrolledBy: string | null;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  revokeReason: string | null;
+}

@@ -16,13 +16,15 @@ export const Lock = z.strictObject({
   target: name.optional(),
   /** A connection token's jti. */
   token: z.string().min(1).max(128).optional(),
+  /** An agent (its enrollment revoked): every session it serves. */
+  agent: name.optional(),
   /** Who locked, and why (shown to the one locked out). */
   by: name,
   reason: z.string().min(1).max(500),
   createdAt: z.iso.datetime(),
   /** Until when; none: until lifted. */
   expiresAt: z.iso.datetime().optional(),
-}).refine((l) => l.user !== undefined || l.target !== undefined || l.token !== undefined, 'a lock names a user, a target or a token');
+}).refine((l) => l.user !== undefined || l.target !== undefined || l.token !== undefined || l.agent !== undefined, 'a lock names a user, a target, a token or an agent');
 export type Lock = z.infer<typeof Lock>;
 
 /** The locks in force as the hub published them; `at` says how fresh the list is. */
@@ -38,6 +40,8 @@ export interface LockSubject {
   user: string;
   target: string;
   token?: string;
+  /** The agent serving the session. */
+  agent?: string;
 }
 
 /** Whether the lock is in force at `now` and matches the subject. */
@@ -46,6 +50,7 @@ export function lockMatches(lock: Lock, who: LockSubject, now = Date.now()): boo
   if (lock.user !== undefined && lock.user !== who.user) return false;
   if (lock.target !== undefined && lock.target !== who.target) return false;
   if (lock.token !== undefined && lock.token !== who.token) return false;
+  if (lock.agent !== undefined && lock.agent !== who.agent) return false;
   return true;
 }
 
@@ -56,6 +61,9 @@ export function lockFor(locks: readonly Lock[], who: LockSubject, now = Date.now
 
 /** What the one locked out reads (a FATAL, an SSH banner, a closed session). */
 export function lockMessage(lock: Lock): string {
+  if (lock.agent !== undefined && lock.user === undefined && lock.target === undefined && lock.token === undefined) {
+    return `the Vigil agent ${lock.agent} is no longer trusted (${lock.reason}; revoked by ${lock.by}): it takes no sessions`;
+  }
   const what = lock.token !== undefined ? 'this connection token' : lock.user !== undefined ? `${lock.user}${lock.target ? ` on ${lock.target}` : ''}` : `target ${lock.target}`;
   const until = lock.expiresAt ? ` until ${lock.expiresAt}` : ' until it is lifted';
   return `${what} is locked by ${lock.by}: ${lock.reason} (lock ${lock.id},${until})`;

@@ -17,6 +17,15 @@ describe('locks', () => {
     expect(lockMatches({ ...base, id: 'd', token: 'jti-1' }, { user: 'bob', target: 'payments' }, at)).toBe(false);
   });
 
+  it('when an agent is revoked (a lock on the agent), then every session it serves is locked out, and no other agent\'s', () => {
+    const lock = { ...base, id: 'A-1', agent: 'agent-2', reason: 'host decommissioned' };
+    expect(Lock.safeParse(lock).success).toBe(true);
+    expect(lockMatches(lock, { user: 'bob', target: 'payments', agent: 'agent-2' }, at)).toBe(true);
+    expect(lockMatches(lock, { user: 'bob', target: 'payments', agent: 'agent-1' }, at)).toBe(false);
+    expect(lockMatches(lock, { user: 'bob', target: 'payments' }, at)).toBe(false);
+    expect(lockMessage(lock)).toBe('the Vigil agent agent-2 is no longer trusted (host decommissioned; revoked by rita): it takes no sessions');
+  });
+
   it('when a lock has expired, then it matches nothing; without an expiry it holds until lifted', () => {
     const bob = { user: 'bob', target: 'payments' };
     expect(lockMatches({ ...base, id: 'a', user: 'bob', expiresAt: '2026-12-07T09:59:59.999Z' }, bob, at)).toBe(false);

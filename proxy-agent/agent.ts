@@ -1,13 +1,14 @@
 // The proxy agent: one listener per PostgreSQL target and one SSH port for all SSH targets, a
 // shared publisher (spool) towards the event bus, offline token verification with the hub's
 // public key.
+import { ensureAgentKey, signBatch } from '../common/agent-identity.ts';
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { parseDuration, type Config, type PostgresTarget } from '../common/config/schema.ts';
 import { readSecret, upstreamPassword } from '../common/config/secrets.ts';
-import type { EventBus } from '../common/bus/event-bus.ts';
+import type { BusEvent, EventBus } from '../common/bus/event-bus.ts';
 import type { SshKeyDirectory } from '../common/ssh-key-directory.ts';
 import type { ControlBus } from '../common/control/control-bus.ts';
 import { endLockedSessions, enforceControl, type ControlledSession } from './session-control.ts';
@@ -77,7 +78,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const outboxDir = config.agent.outbox.dir ?? path.join(config.dataDir, 'outbox', config.agent.id);
   const earlier = readOutbox(outboxDir, logger);
   const outbox = new Outbox({ dir: outboxDir, logger });
-  const publisher = new EventPublisher(bus, { ...config.agent.spool, logger, outbox, durability: config.agent.outbox.durability });
+  // Every batch is signed with this agent's own key (made on first start; `vigil agent enroll`
+  // has the hub trust it): the hub persists only what an enrolled agent signed.
+  const agentKey = ensureAgentKey(config.dataDir, config.agent.id);
+  const signer = (events: readonly BusEvent[]) => signBatch(config.agent.id, agentKey, events);
+  const publisher = new EventPublisher(bus, { ...config.agent.spool, logger, outbox, durability: config.agent.outbox.durability, signer });
   await republishEarlierRun(publisher, bus, earlier, logger);
   outbox.dropEarlierRun();
   const cancels = new CancelRegistry();
@@ -90,7 +95,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     const target = config.targets.find((t) => t.name === name);
     return target?.locks === 'strict' ? parseDuration(target.locksMaxAge) : null;
   };
-  const locks = new LockGuard(opts.control, logger.child({ component: 'locks' }), path.join(config.dataDir, `locks-${config.agent.id}.json`), strictness);
+  const locks = new LockGuard(opts.control, logger.child({ component: 'locks' }), path.join(config.dataDir, `locks-${config.agent.id}.json`), strictness, config.agent.id);
   const logins = new LoginGuard({ agentId: config.agent.id, control: opts.control, logger, failuresPerMinute: config.agent.loginFailuresPerMinute });
   await access.start();
   await locks.start();
@@ -166,7 +171,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   };
   const stopControl = opts.control ? await enforceControl({ control: opts.control, sessions: liveSessions, logger }) : null;
   // A new lock ends the live sessions it matches within the message's delivery (or the next read).
-  locks.onChange((list) => endLockedSessions(list, liveSessions(), logger));
+  locks.onChange((list) => endLockedSessions(list, liveSessions(), logger, config.agent.id));
   const lease = opts.control ? keepLease({ control: opts.control, agentId: config.agent.id, sessions: liveSessions, logger }) : null;
 
   return {

@@ -28,9 +28,9 @@ export function killMessage(order: KillOrder): string {
 }
 
 /** Ends the live sessions a list of locks matches, telling each client who locked and why. */
-export function endLockedSessions(locks: readonly Lock[], sessions: Iterable<ControlledSession>, logger: Logger): void {
+export function endLockedSessions(locks: readonly Lock[], sessions: Iterable<ControlledSession>, logger: Logger, agentId?: string): void {
   for (const session of sessions) {
-    const lock = session.lockSubject ? lockFor(locks, session.lockSubject) : null;
+    const lock = session.lockSubject ? lockFor(locks, { agent: agentId, ...session.lockSubject }) : null;
     if (!lock) continue;
     logger.info({ session: session.id, lock: lock.id, by: lock.by }, 'session locked out');
     session.kill(lockMessage(lock), 'locked');

@@ -1,9 +1,10 @@
 // The hub: persists what agents send over the bus and serves recordings over HTTP. It holds the
 // token-signing key (created in dataDir on first start); agents verify tokens with its public half.
 // The caller owns the bus and the stores: stop() leaves them open.
+import crypto from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
-import type { EventBus } from '../common/bus/event-bus.ts';
+import type { BusEvent, EventBus } from '../common/bus/event-bus.ts';
 import { parseDuration, type Config } from '../common/config/schema.ts';
 import { oidcClientSecret, readSecret, sessionSecretOf } from '../common/config/secrets.ts';
 import type { Logger } from '../common/log.ts';
@@ -20,6 +21,9 @@ import { startLiveServer, type LiveServer } from './live/live-server.ts';
 import { Persister } from './recordings/ingest/persister.ts';
 import { RecordingIndexer } from './recordings/index/indexer.ts';
 import { RecordingSealer } from './recordings/trust/sealer.ts';
+import { HUB_SIGNER_PREFIX } from './agents/agent-registry.ts';
+import { RefusalAudit } from './agents/refusal-audit.ts';
+import { signBatch } from '../common/agent-identity.ts';
 import { RecordingVerifier } from './recordings/trust/recording-verifier.ts';
 import { recordingDerivers } from './recordings/index/derivers.ts';
 import { Resources } from '../common/resources.ts';
@@ -68,12 +72,22 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const { publicKeyPem, privateKeyPem } = ensureSigningKey(config.dataDir);
   const verifier = await TokenVerifier.fromPem(publicKeyPem);
 
+  // The hub's manifest key (recordings/trust/) also signs the ends it writes; the agents it trusts
+  // sign what they append (agents/agent-registry.ts), and the persister keeps only that.
+  const recordingKeys = await stores.openRecordingKeys(config.dataDir);
+  const agents = stores.createAgentRegistry(logger, () => recordingKeys.published());
+  await agents.enrollLocal(config.dataDir);
+  const refusals = new RefusalAudit(stores.access, logger);
+
   // Everything this hub starts, stopped newest first on stop() or when start-up fails half-way.
   const owned = new Resources();
   const indexer = new RecordingIndexer({ store, index: stores.index, derivers: recordingDerivers, logger });
   indexer.start();
   owned.add('indexer', () => indexer.stop());
-  const persister = new Persister({ bus, store, logger, onPersisted: (ids) => indexer.nudge(ids) });
+  const persister = new Persister({
+    bus, store, logger, onPersisted: (ids) => indexer.nudge(ids),
+    ...(config.hub.agents.requireSignatures ? { agents, onRefused: (r) => refusals.report(r) } : {}),
+  });
   persister.start();
   owned.add('persister', () => persister.stop());
 
@@ -83,7 +97,6 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   let live: LiveServer | null = null;
   try {
     // Ended recordings are sealed: a signed manifest each (recordings/trust/).
-    const recordingKeys = await stores.openRecordingKeys(config.dataDir);
     const sealer = new RecordingSealer({ store, manifests: stores.manifests, keys: recordingKeys, logger });
     sealer.start();
     owned.add('sealer', () => sealer.stop());
@@ -106,7 +119,11 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       control = own;
     }
     // Sessions whose agent died or restarted end in the recording, with a reason.
-    const reaper = new SessionReaper({ store, bus, control, logger, everyMs: opts.reaperEveryMs });
+    const sign = (events: readonly BusEvent[]) => {
+      const key = recordingKeys.current();
+      return signBatch(`${HUB_SIGNER_PREFIX}${key.id}`, key.privateKey, events);
+    };
+    const reaper = new SessionReaper({ store, bus, control, logger, everyMs: opts.reaperEveryMs, sign });
     reaper.start();
     owned.add('session reaper', () => reaper.stop());
     const stopAgentAudit = await serveAgentAudit(control, stores.access, logger);
@@ -114,7 +131,11 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const access = new AccessService({ config, store: stores.access, control, logger: logger.child({ component: 'access' }) });
     await access.start();
     owned.add('access requests', () => access.stop());
-    const locks = new LockService({ store: stores.locks, audit: stores.access, control, logger });
+    // A revoked agent is locked out as a whole: it ends its sessions and takes no new one.
+    const revokedAgents = async () => (await agents.revoked()).map((a) => ({
+      id: `A-${crypto.createHash('sha256').update(a.id).digest('hex').slice(0, 16)}`, agent: a.id, by: a.revokedBy ?? 'an admin', reason: a.revokeReason ?? 'its enrollment was revoked', createdAt: a.revokedAt ?? new Date().toISOString(),
+    }));
+    const locks = new LockService({ store: stores.locks, audit: stores.access, control, logger, extra: revokedAgents });
     locks.start();
     owned.add('locks', async () => locks.stop());
     const sessions = await createSessionStore(config.hub.auth.oidc ? config.redis.url : undefined, logger, config.redis.keyPrefix);
@@ -165,6 +186,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       rateLimits: config.hub.rateLimits,
       trust,
       purger,
+      agents: { registry: agents, onRevoked: () => void locks.publish().catch(() => undefined) },
     });
     // The app first: Socket.IO takes over /socket.io/ and hands every other request to the
     // listeners the server already has.

@@ -8,6 +8,7 @@ import { keyPaths } from '../../common/tokens.ts';
 import { CliError } from '../cli-error.ts';
 import { loadCliConfig } from '../cli-config.ts';
 import { Resources, untilSignal } from '../lifecycle.ts';
+import { registerEnroll } from './agents.ts';
 
 export function readHubPublicKey(config: Config): string {
   const file = config.agent.hubPublicKeyFile ?? keyPaths(config.dataDir).publicKey;
@@ -27,7 +28,7 @@ export function describeListenError(err: unknown): Error {
 }
 
 export function registerAgent(program: Command): void {
-  program
+  const agent = program
     .command('agent')
     .description('run the proxy agent for the targets in the config')
     .option('--config <file>', 'config file (settings may also come from the environment)')
@@ -65,4 +66,5 @@ export function registerAgent(program: Command): void {
         await resources.closeAll(logger);
       }
     });
+  registerEnroll(agent);
 }

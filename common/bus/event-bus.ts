@@ -9,6 +9,8 @@
 // The shared logic (the agent's spool and retry, the hub's persister) lives above this
 // interface; a transport only moves bytes.
 
+import type { BatchProof } from '../agent-identity.ts';
+
 /** An event as it travels: its canonical encoding plus the routing fields, read without parsing. */
 export interface BusEvent {
   sessionId: string;
@@ -24,6 +26,8 @@ export interface Delivery {
   /** The events' bodies in append order, as stored; untrusted until validated. An entry that
    * cannot be unpacked arrives as one body that is not an event, for the consumer to refuse. */
   bodies: string[];
+  /** The appending agent's signature over the entry (common/agent-identity.ts), when it signed. */
+  proof?: BatchProof;
 }
 
 export interface ReadGroupOptions {
@@ -67,7 +71,7 @@ export interface EventBus {
    * sessions' live channels.
    * Rejects when the transport is unavailable; the caller keeps the events and retries. Retrying
    * a batch that partly landed is safe: consumers are idempotent on (sessionId, seq). */
-  append(events: readonly BusEvent[]): Promise<void>;
+  append(events: readonly BusEvent[], proof?: BatchProof): Promise<void>;
 
   /** Highest sequence number persisted contiguously for each session (0 or absent = nothing). */
   watermarks(sessionIds: readonly string[]): Promise<Map<string, number>>;

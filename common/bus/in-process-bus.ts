@@ -9,10 +9,12 @@ import { EventEmitter } from 'node:events';
 import type {
   BusEvent, BusStatus, ClaimOptions, ConsumerInfo, Delivery, EventBus, ReadGroupOptions,
 } from './event-bus.ts';
+import type { BatchProof } from '../agent-identity.ts';
 
 interface Entry {
   id: number;
   bodies: string[];
+  proof?: BatchProof;
 }
 
 interface Pending {
@@ -29,7 +31,7 @@ interface Group {
   seen: Map<string, number>;
 }
 
-const toDelivery = (e: Entry): Delivery => ({ id: String(e.id), bodies: [...e.bodies] });
+const toDelivery = (e: Entry): Delivery => ({ id: String(e.id), bodies: [...e.bodies], ...(e.proof ? { proof: e.proof } : {}) });
 
 export function createInProcessBus(): EventBus {
   // Ids are contiguous from log[0].id: only the front is ever trimmed.
@@ -73,8 +75,8 @@ export function createInProcessBus(): EventBus {
   const sortedPending = (g: Group): Pending[] => [...g.pending.values()].sort((a, b) => a.entry.id - b.entry.id);
 
   return {
-    async append(events: readonly BusEvent[]) {
-      if (events.length) log.push({ id: nextId++, bodies: events.map((e) => e.body) });
+    async append(events: readonly BusEvent[], proof?: BatchProof) {
+      if (events.length) log.push({ id: nextId++, bodies: events.map((e) => e.body), ...(proof ? { proof } : {}) });
       for (const e of events) live.emit(e.sessionId, { sessionId: e.sessionId, seq: e.seq, body: e.body });
       if (events.length) wakeReaders();
     },

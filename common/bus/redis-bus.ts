@@ -13,6 +13,7 @@
 // Live channel message: one PUBLISH per session per append, that session's events packed with
 // their seq (entry-codec.ts) in order. A viewer that sees a seq jump fills the gap from the stream
 // or the store.
+import type { BatchProof } from '../agent-identity.ts';
 import { createClient } from 'redis';
 import { closeRedis, reconnectDelay } from '../redis-connection.ts';
 import type { Logger } from '../log.ts';
@@ -137,7 +138,7 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
   };
 
   const bus: EventBus = {
-    async append(events: readonly BusEvent[]) {
+    async append(events: readonly BusEvent[], proof?: BatchProof) {
       if (events.length === 0) return;
       // Each body is encoded to UTF-8 once; the stream entry and the live messages copy the bytes.
       const items: PackItem[] = [];
@@ -151,7 +152,8 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
       }
       // Issued in one tick: node-redis writes them as one pipeline, in this order. The XADD comes
       // first, so a viewer that sees a gap finds the missing events in the stream.
-      const commands: Promise<unknown>[] = [send(main, ['XADD', stream, '*', 'b', packBytes(items, false)])];
+      const signed = proof ? ['a', proof.agent, 's', proof.signature] : [];
+      const commands: Promise<unknown>[] = [send(main, ['XADD', stream, '*', 'b', packBytes(items, false), ...signed])];
       for (const [sessionId, list] of bySession) {
         commands.push(send(main, ['PUBLISH', liveChannel(sessionId), packBytes(list, true)]));
       }

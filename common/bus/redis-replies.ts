@@ -6,18 +6,18 @@ import type { ConsumerInfo, Delivery } from './event-bus.ts';
 
 type Raw = unknown;
 
-/** Field/value pairs of one stream entry (`[f1, v1, f2, v2, ...]`) to the delivered bodies. */
-function entryBodies(fields: Raw): string[] | null {
+/** Field/value pairs of one stream entry (`[f1, v1, f2, v2, ...]`) to the delivered bodies and the agent's proof. */
+function entryContent(fields: Raw): Pick<Delivery, 'bodies' | 'proof'> | null {
   if (!Array.isArray(fields)) return null;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (String(fields[i]) === 'b') {
-      const packed = String(fields[i + 1]);
-      // Not framed as packBodies writes: delivered as one body, which validation refuses.
-      return unpackBodies(packed) ?? [packed];
-    }
-  }
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(String(fields[i]), String(fields[i + 1]));
+  const packed = map.get('b');
   // An entry written by someone else: deliver it empty, the consumer's validation refuses it.
-  return [''];
+  // One not framed as packBodies writes: delivered as one body, which validation refuses.
+  const bodies = packed === undefined ? [''] : (unpackBodies(packed) ?? [packed]);
+  const agent = map.get('a');
+  const signature = map.get('s');
+  return agent !== undefined && signature !== undefined ? { bodies, proof: { agent, signature } } : { bodies };
 }
 
 /** `[[id, fields|null], ...]`: entries whose data is gone (trimmed) come back with their id only. */
@@ -28,9 +28,9 @@ export function parseEntries(raw: Raw): { deliveries: Delivery[]; deletedIds: st
   for (const entry of raw) {
     if (!Array.isArray(entry) || entry.length < 2) continue;
     const id = String(entry[0]);
-    const bodies = entryBodies(entry[1]);
-    if (bodies === null) deletedIds.push(id);
-    else deliveries.push({ id, bodies });
+    const content = entryContent(entry[1]);
+    if (content === null) deletedIds.push(id);
+    else deliveries.push({ id, ...content });
   }
   return { deliveries, deletedIds };
 }

@@ -235,6 +235,16 @@ export type SshTarget = z.infer<typeof SshTarget>;
 export const Target = z.discriminatedUnion('protocol', [PostgresTarget, SshTarget]);
 export type Target = z.infer<typeof Target>;
 
+/**
+ * Agent identity: with requireSignatures (the default) the hub persists only what an enrolled agent
+ * signed (`vigil agent enroll`); false accepts unsigned entries too (an agent of an older version).
+ */
+export const HubAgents = z
+  .object({
+    requireSignatures: z.boolean().default(true),
+  })
+  .strict();
+
 /** How long recordings are kept: per target (`retention`), else this default; purged by the hub every `every`. */
 export const HubRetention = z
   .object({
@@ -336,9 +346,10 @@ export const Config = z
         live: HubLive.default(HubLive.parse({})),
         rateLimits: HubRateLimits.default(HubRateLimits.parse({})),
         retention: HubRetention.default(HubRetention.parse({})),
+        agents: HubAgents.default(HubAgents.parse({})),
       })
       .strict()
-      .default({ listen: '127.0.0.1:8080', tokenTtl: '15m', auth: HubAuth.parse({}), live: HubLive.parse({}), rateLimits: HubRateLimits.parse({}), retention: HubRetention.parse({}) }),
+      .default({ listen: '127.0.0.1:8080', tokenTtl: '15m', auth: HubAuth.parse({}), live: HubLive.parse({}), rateLimits: HubRateLimits.parse({}), retention: HubRetention.parse({}), agents: HubAgents.parse({}) }),
     agent: z
       .object({
         /** Names the agent in recordings and its lease; also its outbox folder's name. */

@@ -24,6 +24,8 @@ export class LockGuard {
     private readonly cacheFile?: string,
     /** How old a list a target accepts (ms) when it is strict; null when lenient. */
     private readonly strictness: (target: string) => number | null = () => null,
+    /** This agent's id: a lock on it (its enrollment revoked) keeps every session out. */
+    private readonly agentId?: string,
   ) {}
 
   async start(): Promise<void> {
@@ -54,7 +56,7 @@ export class LockGuard {
 
   /** The lock in force that keeps this subject out, if any. */
   lockFor(who: LockSubject): Lock | null {
-    return this.#list ? lockFor(this.#list.locks, who) : null;
+    return this.#list ? lockFor(this.#list.locks, { agent: this.agentId, ...who }) : null;
   }
 
   /** Why this subject may not come in (the lock's message, or a strict target's stale list), or null. */

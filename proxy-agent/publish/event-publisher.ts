@@ -20,6 +20,7 @@
 // nothing confirmed for stallMs) is not waited for: sessions go on and the spool's limits decide
 // (required recordings end, best-effort ones get a gap).
 import type { BusEvent, BusStatus, EventBus } from '../../common/bus/event-bus.ts';
+import type { BatchProof } from '../../common/agent-identity.ts';
 import type { Logger } from '../../common/log.ts';
 import { Deque } from './deque.ts';
 import type { Outbox } from './outbox.ts';
@@ -40,6 +41,16 @@ export interface EventPublisherOptions {
   durability?: 'process' | 'machine';
   /** Throttling stops when nothing was confirmed for this long while it was on (default 5 s). */
   stallMs?: number;
+  /** Signs each batch as this agent (common/agent-identity.ts); the hub persists only signed batches of agents it enrolled. */
+  signer?: (events: readonly BusEvent[]) => BatchProof;
+  /**
+   * Events appended this long ago and still unconfirmed while the hubs' persisters have nothing
+   * left to read were not kept (refused before this agent was enrolled, say): appended again.
+   * Default 20 s; 0: never.
+   */
+  resendAfterMs?: number;
+  /** The persisters' consumer group, whose backlog says whether the hubs have read everything. */
+  persisterGroup?: string;
 }
 
 export interface PublisherStats {
@@ -55,6 +66,8 @@ interface Item {
   n: number;
   event: BusEvent;
   bytes: number;
+  /** When it was last appended (Date.now()). */
+  appendedAt?: number;
 }
 
 interface Waiter {
@@ -113,6 +126,9 @@ export class EventPublisher {
   private room = true;
   private closed = false;
   private readonly stallMs: number;
+  private readonly signer: ((events: readonly BusEvent[]) => BatchProof) | undefined;
+  private readonly resendAfterMs: number;
+  private readonly persisterGroup: string;
   private throttle = false;
   /** When events last left the spool (confirmed, or appended past a hole). */
   private progressAt = Date.now();
@@ -134,6 +150,9 @@ export class EventPublisher {
     this.outbox = opts.outbox;
     this.fsync = opts.durability === 'machine';
     this.stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
+    this.signer = opts.signer;
+    this.resendAfterMs = opts.resendAfterMs ?? 20_000;
+    this.persisterGroup = opts.persisterGroup ?? 'vigil-persister';
     this.sawDown = bus.status() === 'down';
     this.offStatus = bus.onStatus((s) => this.onBusStatus(s));
   }
@@ -298,7 +317,7 @@ export class EventPublisher {
     this.commit();
     const batch = this.queue.slice(MAX_BATCH);
     const events = batch.map((i) => i.event);
-    this.inFlight = Promise.resolve().then(() => this.bus.append(events)).then(
+    this.inFlight = Promise.resolve().then(() => this.bus.append(events, this.signer?.(events))).then(
       () => this.onAppended(batch),
       (err: unknown) => this.onAppendFailed(err),
     );
@@ -312,6 +331,7 @@ export class EventPublisher {
       this.log.info('appending to the bus again');
     }
     let released = false;
+    const now = Date.now();
     for (let i = 0; i < batch.length; i++) {
       const item = this.queue.shift()!;
       const hole = this.lossy.get(item.event.sessionId);
@@ -323,6 +343,7 @@ export class EventPublisher {
       }
       let list = this.unconfirmed.get(item.event.sessionId);
       if (!list) this.unconfirmed.set(item.event.sessionId, (list = new Deque()));
+      item.appendedAt = now;
       list.push(item);
       this.unconfirmedCount++;
     }
@@ -407,12 +428,34 @@ export class EventPublisher {
     try {
       const sessions = [...this.unconfirmed.keys()];
       if (sessions.length) this.confirm(await this.bus.watermarks(sessions));
+      await this.resendLost();
     } catch {
       // The bus is down: the next poll asks again, the reconnect re-sends.
     } finally {
       this.polling = false;
       this.schedulePoll();
     }
+  }
+
+  /**
+   * Unconfirmed long after they were appended, while the persisters have read everything there is:
+   * those entries were not kept (a hub refused them: this agent was not enrolled yet), and no
+   * reconnect will bring them back. They are appended again, first, in order.
+   */
+  private async resendLost(): Promise<void> {
+    if (this.resendAfterMs <= 0 || this.resendPending || this.closed) return;
+    const before = Date.now() - this.resendAfterMs;
+    let stale = false;
+    for (const list of this.unconfirmed.values()) {
+      const at = list.peek()?.appendedAt;
+      if (at !== undefined && at < before) stale = true;
+    }
+    if (!stale) return;
+    const backlog = await this.bus.backlog(this.persisterGroup);
+    if (backlog.undelivered + backlog.pending > 0) return;
+    this.log.warn({ unconfirmed: this.unconfirmedCount }, 'events the hubs read long ago are still not confirmed (refused, or lost): appending them again');
+    this.resendPending = true;
+    this.schedulePump();
   }
 
   private confirm(marks: Map<string, number>): void {

@@ -45,7 +45,8 @@ class FakeBus implements EventBus {
   async removeConsumer() { return false; }
   async ack() {}
   async trimAcknowledged() {}
-  async backlog() { return { undelivered: 0, pending: 0 }; }
+  backlogNow = { undelivered: 0, pending: 0 };
+  async backlog() { return this.backlogNow; }
   async subscribe() { return async () => {}; }
   async close() {}
 }
@@ -61,9 +62,10 @@ const until = async (check: () => boolean, what: string) => {
 
 describe('EventPublisher', () => {
   const publishers: EventPublisher[] = [];
-  const make = (bus: EventBus, limits: { maxEvents?: number; maxBytes?: number; stallMs?: number } = {}) => {
+  const make = (bus: EventBus, limits: { maxEvents?: number; maxBytes?: number; stallMs?: number; resendAfterMs?: number } = {}) => {
     const p = new EventPublisher(bus, {
       maxEvents: limits.maxEvents ?? 10_000, maxBytes: limits.maxBytes ?? 10_000_000, logger: silentLogger, watermarkPollMs: 10, stallMs: limits.stallMs,
+      resendAfterMs: limits.resendAfterMs,
     });
     publishers.push(p);
     return p;
@@ -323,5 +325,20 @@ describe('EventPublisher', () => {
       await p.drain();
       expect(p.throttled()).toBe(false);
     });
+  });
+
+  it('when appended events stay unconfirmed while the hubs have read everything (refused: the agent was not enrolled yet), then they are appended again', async () => {
+    const bus = new FakeBus();
+    bus.backlogNow = { undelivered: 3, pending: 0 };
+    const p = make(bus, { resendAfterMs: 30 });
+    p.publish(ev('a', 1));
+    await p.flush();
+    await new Promise((r) => setTimeout(r, 100));
+    // The hubs still have entries to read: a slow hub, not a lost entry.
+    expect(bus.appended.map((e) => e.seq)).toEqual([1]);
+    bus.backlogNow = { undelivered: 0, pending: 0 };
+    await until(() => bus.appended.length >= 2, 'the event appended again');
+    bus.confirmAll();
+    await p.drain();
   });
 });

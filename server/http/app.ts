@@ -10,6 +10,7 @@
 //   GET /api/sessions/:id/verify, /api/recording-keys, /.well-known/vigil-recording-keys   (routes/trust.ts)
 //   GET /api/sessions/:id/views, GET /api/views?user=   who saw what (routes/views.ts)
 //   /api/holds, POST /api/purge           legal holds and purging on demand (routes/retention.ts)
+//   /api/agents, POST /api/agents/enroll  agent identities: enrollment, approval, revocation (routes/agents.ts)
 //   /api/access-requests, GET /api/audit  just-in-time access and the audit log (routes/access.ts)
 //   GET /api/metrics                     admin only
 //   GET /api/me                          who is calling: user, roles, the CSRF token of a login
@@ -39,6 +40,8 @@ import { sessionsRouter } from './routes/sessions.ts';
 import { publishedKeys, recordingKeysRouter, sessionVerifyRouter } from './routes/trust.ts';
 import { sessionViewsRouter, userViewsRouter } from './routes/views.ts';
 import { holdsRouter, purgeRouter } from './routes/retention.ts';
+import { agentsRouter, enrollHandler } from './routes/agents.ts';
+import type { AgentRegistry } from '../agents/agent-registry.ts';
 import type { RecordingPurger } from '../recordings/retention/purger.ts';
 import type { RecordingKeys } from '../recordings/trust/recording-keys.ts';
 import type { RecordingVerifier } from '../recordings/trust/recording-verifier.ts';
@@ -96,6 +99,8 @@ export interface ApiAppOptions {
   trust?: { verifier: RecordingVerifier; keys: RecordingKeys };
   /** Retention: purging on demand (routes/retention.ts). */
   purger?: RecordingPurger;
+  /** Agent identities (routes/agents.ts); onRevoked: tell the agents (the locks list carries it). */
+  agents?: { registry: AgentRegistry; onRevoked: () => void };
 }
 
 
@@ -121,6 +126,9 @@ export function createApiApp(opts: ApiAppOptions): Express {
     app.use(opts.webLogin.session);
     app.use('/auth', opts.webLogin.routes);
   }
+
+  // An agent asks to be trusted before it has any login: its token (or an admin) vouches for it.
+  if (opts.agents) app.post('/api/agents/enroll', limitPerAddress(limits.tokens, 'agent enrollments'), ...enrollHandler(opts.agents.registry, opts.stores.access));
 
   const api = express.Router();
   api.use(authenticate(opts.verifier, limits.failedAuth, opts.webLogin?.logins));
@@ -148,6 +156,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
   api.use('/views', userViewsRouter(opts.stores.access));
   api.use('/holds', holdsRouter(opts.stores.holds, opts.stores.access));
   if (opts.purger) api.use('/purge', purgeRouter(opts.purger));
+  if (opts.agents) api.use('/agents', agentsRouter(opts.agents.registry, opts.stores.access, opts.agents.onRevoked));
   if (opts.trust) {
     const trust = { ...opts.trust, audit: opts.stores.access, findSession };
     api.use('/sessions', sessionVerifyRouter(trust));

@@ -9,9 +9,10 @@
 // The end goes through the bus like any event (live viewers see it, the persister stores it once),
 // or straight to the store when the bus is down. Several hubs may do this at once: the store keeps
 // one end per session and lets a hub's end give way to the agent's own events (hub-end.ts).
+import type { BatchProof } from '../../common/agent-identity.ts';
 import { eventHash } from '../../common/events/chain.ts';
 import { AGENT_LEASE_TTL_MS, type AgentLease, type ControlBus } from '../../common/control/control-bus.ts';
-import type { EventBus } from '../../common/bus/event-bus.ts';
+import type { BusEvent, EventBus } from '../../common/bus/event-bus.ts';
 import type { SessionEndReason } from '../../common/events/index.ts';
 import type { Logger } from '../../common/log.ts';
 import type { RecordingStore, SessionSummary } from '../recordings/store/recording-store.ts';
@@ -24,6 +25,8 @@ export interface SessionReaperOptions {
   logger: Logger;
   everyMs?: number;
   leaseTtlMs?: number;
+  /** Signs what the hub appends (its ends) so the persisters take it (agent-registry.ts: hub entries). */
+  sign?: (events: readonly BusEvent[]) => BatchProof;
 }
 
 /** A lease renewed this long after a session started should list it if the agent still held it. */
@@ -88,7 +91,8 @@ export class SessionReaper {
     const end = hubEndEvent(session, { reason, message, reportedSeq, prev });
     this.recentEnds.set(session.id, Date.now() + RECENT_END_MS);
     try {
-      await this.opts.bus.append([{ sessionId: session.id, seq: end.event.seq, body: end.body }]);
+      const events = [{ sessionId: session.id, seq: end.event.seq, body: end.body }];
+      await this.opts.bus.append(events, this.opts.sign?.(events));
     } catch {
       // No bus: straight to the store (idempotent, and a later copy from the bus is a duplicate).
       await this.opts.store.append([end]);

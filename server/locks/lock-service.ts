@@ -8,6 +8,7 @@ import type { ControlBus } from '../../common/control/control-bus.ts';
 import type { Logger } from '../../common/log.ts';
 import type { AccessStore } from '../access/access-store.ts';
 import { lockOf, type LockStore, type NewLock } from './lock-store.ts';
+import type { Lock } from '../../common/locks.ts';
 
 export const LOCK_REFRESH_MS = 15_000;
 
@@ -18,7 +19,10 @@ export class LockService {
   readonly #log: Logger;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(opts: { store: LockStore; audit: AccessStore; control: ControlBus; logger: Logger }) {
+  /** Locks that are not stored as locks (revoked agents). */
+  readonly #extra: (() => Promise<Lock[]>) | undefined;
+  constructor(opts: { store: LockStore; audit: AccessStore; control: ControlBus; logger: Logger; extra?: () => Promise<Lock[]> }) {
+    this.#extra = opts.extra;
     this.#store = opts.store;
     this.#audit = opts.audit;
     this.#control = opts.control;
@@ -76,7 +80,7 @@ export class LockService {
 
   /** Publishes the locks in force as the agents' list. */
   async publish(): Promise<void> {
-    const locks = (await this.#store.inForce()).map(lockOf);
+    const locks = [...(await this.#store.inForce()).map(lockOf), ...((await this.#extra?.()) ?? [])];
     await this.#control.publish({ kind: 'locks', at: new Date().toISOString(), locks });
   }
 }

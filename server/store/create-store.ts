@@ -5,6 +5,8 @@
 import { ManifestStore } from '../recordings/trust/manifest-store.ts';
 import { RecordingKeys } from '../recordings/trust/recording-keys.ts';
 import { HoldStore } from '../recordings/retention/hold-store.ts';
+import { AgentRegistry } from '../agents/agent-registry.ts';
+import type { PublishedKey } from '../recordings/trust/manifest.ts';
 import { RecordingPurger, type PurgerOptions } from '../recordings/retention/purger.ts';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -42,6 +44,8 @@ export interface HubStores {
   readonly holds: HoldStore;
   /** The retention purger over this store. */
   createPurger(opts: Omit<PurgerOptions, 'client'>): RecordingPurger;
+  /** The agents this hub trusts (hubKeys: the hubs' own signing keys, for the ends hubs write). */
+  createAgentRegistry(logger: Logger, hubKeys?: () => Promise<PublishedKey[]>): AgentRegistry;
   /** Resolves when the database answers a trivial statement (readiness); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the database client (all three stores). */
@@ -94,6 +98,7 @@ async function openStore(client: SqlClient, logger?: Logger): Promise<HubStores>
     openRecordingKeys: (dataDir) => RecordingKeys.open(client, dataDir),
     holds: new HoldStore(client),
     createPurger: (opts) => new RecordingPurger({ ...opts, client }),
+    createAgentRegistry: (log, hubKeys) => new AgentRegistry(client, log, hubKeys),
     ping: () => recordings.ping(),
     close: () => recordings.close(),
   };

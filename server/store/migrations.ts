@@ -429,6 +429,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX legal_holds_active_idx ON legal_holds (created_at) WHERE released_at IS NULL;
     `,
   },
+  {
+    id: 13,
+    name: 'agent identities',
+    sql: `
+      -- Each agent's Ed25519 public key (common/agent-identity.ts): pending until an admin approves
+      -- it or it came with an enrollment token, then enrolled until revoked. The hub persists only
+      -- batches an enrolled agent signed.
+      CREATE TABLE agent_identities (
+        id text PRIMARY KEY,
+        public_key text NOT NULL,
+        fingerprint text NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'enrolled', 'revoked')),
+        requested_at timestamptz NOT NULL DEFAULT now(),
+        requested_from text,
+        enrolled_at timestamptz,
+        enrolled_by text,
+        revoked_at timestamptz,
+        revoked_by text,
+        revoke_reason text
+      );
+
+      -- One-time enrollment tokens an admin hands to whoever installs an agent; kept hashed.
+      CREATE TABLE agent_enrollment_tokens (
+        token_hash text PRIMARY KEY,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        used_at timestamptz,
+        used_by text
+      );
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every hub sharing a database.

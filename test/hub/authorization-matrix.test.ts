@@ -124,6 +124,12 @@ const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string | (() => s
   { method: 'POST', path: '/api/holds', expect: { nobody: 401, alice: 403, rita: 400, aaron: 403, ada: 400 } },
   { method: 'DELETE', path: '/api/holds/H-nosuchhold', expect: { nobody: 401, alice: 403, rita: 404, aaron: 403, ada: 404 } },
   { method: 'POST', path: '/api/purge', expect: { nobody: 401, alice: 403, rita: 403, aaron: 403, ada: 200 } },
+  // Agent identities: security reads them, admins change them; an agent enrolls without a login (here without a body).
+  { method: 'GET', path: '/api/agents', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
+  { method: 'POST', path: '/api/agents/enrollment-tokens', expect: { nobody: 401, alice: 403, rita: 403, aaron: 403, ada: 201 } },
+  { method: 'POST', path: '/api/agents/no-such-agent/approve', expect: { nobody: 401, alice: 403, rita: 403, aaron: 403, ada: 404 } },
+  { method: 'POST', path: '/api/agents/no-such-agent/revoke', expect: { nobody: 401, alice: 403, rita: 403, aaron: 403, ada: 400 } },
+  { method: 'POST', path: '/api/agents/enroll', expect: { nobody: 400, alice: 400, rita: 400, aaron: 400, ada: 400 } },
 ];
 
 async function call(caller: Caller, method: string, route: string, withCsrf = true): Promise<number> {

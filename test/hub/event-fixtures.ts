@@ -18,6 +18,8 @@ export interface FakeSessionOptions {
   cells?: string[];
   /** Each event carries its predecessor's hash, as an agent chains them (default false: as recorded before chaining). */
   chained?: boolean;
+  /** The agent that served it (default agent-1). */
+  agent?: string;
 }
 
 export function fakeSession(opts: FakeSessionOptions = {}): { sessionId: string; events: StoredEvent[] } {
@@ -35,7 +37,7 @@ export function fakeSession(opts: FakeSessionOptions = {}): { sessionId: string;
       user: opts.user ?? 'alice',
       target: opts.target ?? 'demo',
       protocol: 'postgres' as const,
-      connection: { client: '127.0.0.1:50000', agent: 'agent-1' },
+      connection: { client: '127.0.0.1:50000', agent: opts.agent ?? 'agent-1' },
     };
   };
   const events: VigilEvent[] = [{

@@ -12,6 +12,7 @@ import { createStore, type HubStores } from '../../server/store/create-store.ts'
 import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { fakeSession } from './event-fixtures.ts';
 import { createFreshDatabase } from './fresh-database.ts';
+import { signingBus } from '../support/signing-bus.ts';
 
 // The persister runs in the background: on a loaded machine it may take a while to catch up.
 vi.setConfig({ testTimeout: 180_000 });
@@ -27,7 +28,8 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-hub-'));
   const db = await createFreshDatabase(inject('postgresUrl'), 'vigil_hub');
   dropDatabase = db.drop;
-  bus = await createBus(inject('redisUrl'), silentLogger);
+  // Appends stand in for an agent: signed as one whose key the hub trusts.
+  bus = signingBus(await createBus(inject('redisUrl'), silentLogger), dataDir);
   stores = await createStore({ databaseUrl: db.url, dataDir, logger: silentLogger });
   store = stores.recordings;
   const config = parseConfig({ dataDir, hub: { listen: '127.0.0.1:0' } });

@@ -22,6 +22,7 @@ import type { RecordingStore, StoredEvent } from '../../server/recordings/store/
 import { freePort } from '../support/free-port.ts';
 import { apiAs, browserLike, loginThroughProvider, type ApiCall } from '../support/oidc-login-client.ts';
 import { fakeSession, fakeTerminalSession } from './event-fixtures.ts';
+import { signingBus } from '../support/signing-bus.ts';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 
@@ -47,7 +48,8 @@ beforeAll(async () => {
   idp = await startDevIdentityProvider({ port: 0, client: { ...CLIENT, redirectUris: [`http://127.0.0.1:${port}/auth/callback`] } });
   stores = await createMemoryStore();
   store = stores.recordings;
-  bus = await createRedisBus(inject('redisUrl'), { keyPrefix });
+  // Appends stand in for an agent: signed as one whose key the hub trusts.
+  bus = signingBus(await createRedisBus(inject('redisUrl'), { keyPrefix }), dataDir);
   const config = parseConfig({
     dataDir,
     redis: { url: inject('redisUrl'), keyPrefix },

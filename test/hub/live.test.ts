@@ -23,6 +23,7 @@ import { freePort } from '../support/free-port.ts';
 import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
 import { fakeSession, fakeTerminalSession } from './event-fixtures.ts';
 import { VirtualTerminal } from '../../server/recordings/terminal/virtual-terminal.ts';
+import { signingBus } from '../support/signing-bus.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 180_000 });
 
@@ -44,7 +45,8 @@ beforeAll(async () => {
   store = stores.recordings;
   const keyPrefix = `live-test-${process.pid}-${Date.now()}:`;
   for (const port of ports) {
-    const bus = await createRedisBus(inject('redisUrl'), { keyPrefix });
+    // Appends stand in for an agent: signed as one whose key the hubs trust.
+    const bus = signingBus(await createRedisBus(inject('redisUrl'), { keyPrefix }), dataDir);
     buses.push(bus);
     const config = parseConfig({
       dataDir,

@@ -16,6 +16,7 @@ import { busEvents, newSessionId } from '../persist/fixtures.ts';
 import { freePort } from '../support/free-port.ts';
 import { startPostgres, type PostgresInstance } from '../support/services.ts';
 import { createFreshDatabase } from './fresh-database.ts';
+import { signingBus } from '../support/signing-bus.ts';
 
 vi.setConfig({ testTimeout: 240_000 });
 
@@ -48,7 +49,8 @@ beforeAll(async () => {
   hub.child.once('exit', (code, signal) => {
     died = `the hub exited (${code ?? signal})\nstdout: ${hub.stdout().slice(-4000)}\nstderr: ${hub.stderr().slice(-4000)}`;
   });
-  bus = await createRedisBus(inject('redisUrl'), { keyPrefix });
+  // Appends stand in for an agent: signed as one whose key is in the hub's data directory.
+  bus = signingBus(await createRedisBus(inject('redisUrl'), { keyPrefix }), dataDir, 'agent-test');
   const signer = await TokenSigner.fromPem(fs.readFileSync(keyPaths(dataDir).privateKey, 'utf8'));
   headers = { authorization: `Bearer ${await signer.apiToken('operator', 'admin')}` };
 });

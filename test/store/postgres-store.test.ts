@@ -53,7 +53,7 @@ describe('PostgreSQL store', () => {
       const applied = await Promise.all(clients.map((c) => migrate(c)));
       const { rows } = await clients[0].query<{ id: number }>('SELECT id FROM vigil_migrations ORDER BY id');
 
-      expect(applied.flat().sort()).toEqual(MIGRATIONS.map((m) => m.id));
+      expect(applied.flat().sort((a, b) => a - b)).toEqual(MIGRATIONS.map((m) => m.id));
       expect(rows.map((r) => r.id)).toEqual(MIGRATIONS.map((m) => m.id));
       expect(await migrate(clients[1])).toEqual([]);
     } finally {

@@ -9,6 +9,8 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Delivery, EventBus } from '../../../common/bus/event-bus.ts';
+import type { BatchProof, SignedItem } from '../../../common/agent-identity.ts';
+import type { BatchTrust } from '../../agents/agent-registry.ts';
 import { decodeEvent } from '../../../common/events/codec.ts';
 import type { Logger } from '../../../common/log.ts';
 import type { RecordingStore, StoredEvent } from '../store/recording-store.ts';
@@ -34,6 +36,13 @@ export interface PersisterOptions {
   trimIntervalMs?: number;
   /** Told which sessions got new events (after they are stored): the indexer follows them. */
   onPersisted?: (sessionIds: string[]) => void;
+  /**
+   * Which agents are trusted (server/agents/agent-registry.ts): with it, an entry is persisted only
+   * when an enrolled agent signed it, and only its events of sessions that agent served.
+   */
+  agents?: { trustOf(proof: BatchProof | undefined, items: readonly SignedItem[]): Promise<BatchTrust> };
+  /** Told of every refused entry (the hub audits them, a few a minute per agent and reason). */
+  onRefused?: (refusal: { streamId: string; agent: string | null; reason: string; events: number }) => void;
 }
 
 export interface PersisterMetrics {
@@ -45,6 +54,8 @@ export interface PersisterMetrics {
   duplicates: number;
   /** Events that failed validation (acknowledged and skipped). */
   invalid: number;
+  /** Events refused as not an enrolled agent's (unsigned, unknown or revoked agent, bad signature, another agent's session). */
+  refused: number;
   /** Log entries claimed from dead consumers. */
   takenOver: number;
   /** Dead consumers this persister deleted from the group. */
@@ -80,9 +91,11 @@ export class Persister {
   private readonly heartbeat: Heartbeat;
   private readonly takeover: Takeover;
   private readonly onPersisted: ((sessionIds: string[]) => void) | undefined;
+  private readonly agents: PersisterOptions['agents'];
+  private readonly onRefused: PersisterOptions['onRefused'];
 
   private readonly counters: PersisterMetrics = {
-    received: 0, persisted: 0, duplicates: 0, invalid: 0, takenOver: 0, consumersRemoved: 0, errors: 0,
+    received: 0, persisted: 0, duplicates: 0, invalid: 0, refused: 0, takenOver: 0, consumersRemoved: 0, errors: 0,
   };
   private loop: Promise<void> | null = null;
   private stopping = false;
@@ -110,6 +123,8 @@ export class Persister {
     this.takeoverEveryMs = Math.max(10, Math.min(this.deadAfterMs / 3, 1000));
     this.trimEveryMs = opts.trimIntervalMs ?? 5000;
     this.onPersisted = opts.onPersisted;
+    this.agents = opts.agents;
+    this.onRefused = opts.onRefused;
     this.heartbeat = new Heartbeat(this.bus, this.group, this.consumer, Math.max(10, this.deadAfterMs / 3), this.log);
     this.takeover = new Takeover(this.bus, this.group, this.consumer,
       { deadAfterMs: this.deadAfterMs, legacyIdleMs: opts.claimIdleMs ?? 30_000 }, this.log);
@@ -205,6 +220,7 @@ export class Persister {
     this.counters.lastBatchAt = Date.now();
     const valid: StoredEvent[] = [];
     for (const d of deliveries) {
+      const entry: StoredEvent[] = [];
       for (const body of d.bodies) {
         // Canonical JSON never holds a raw line break; the store joins a segment's bodies by one.
         const decoded: ReturnType<typeof decodeEvent> = body.includes('\n') ? { ok: false, error: 'not canonical JSON (a raw line break)' } : decodeEvent(body);
@@ -218,8 +234,9 @@ export class Persister {
         }
         // A re-append can put the same event twice in one batch: the store, idempotent on
         // (session, seq), keeps one and counts the other as not inserted.
-        valid.push({ event: decoded.event, body });
+        entry.push({ event: decoded.event, body });
       }
+      valid.push(...(this.agents ? await this.trusted(d, entry) : entry));
     }
 
     if (valid.length) {
@@ -246,6 +263,27 @@ export class Persister {
       throw err;
     }
     await this.flushMarks();
+  }
+
+  /** The entry's events an enrolled agent signed, of sessions it served; the rest refused and reported. */
+  private async trusted(d: Delivery, entry: StoredEvent[]): Promise<StoredEvent[]> {
+    // The signature covers every body as appended: one that did not decode fails it too.
+    const items = entry.length === d.bodies.length ? entry.map((e) => ({ sessionId: e.event.sessionId, seq: e.event.seq, body: e.body })) : null;
+    const trust: BatchTrust = items ? await this.agents!.trustOf(d.proof, items) : { ok: false, agent: d.proof?.agent ?? null, reason: 'the entry holds bodies that are not events' };
+    if (!trust.ok) {
+      this.refuse(d, trust.agent, trust.reason, d.bodies.length);
+      return [];
+    }
+    if (trust.hub) return entry;
+    const own = entry.filter((e) => e.event.connection.agent === trust.agent);
+    if (own.length < entry.length) this.refuse(d, trust.agent, `agent ${trust.agent} signed events of sessions another agent served`, entry.length - own.length);
+    return own;
+  }
+
+  private refuse(d: Delivery, agent: string | null, reason: string, events: number): void {
+    this.counters.refused += events;
+    this.log.warn({ streamId: d.id, agent, reason, events }, 'bus entry refused: not an enrolled agent\'s');
+    this.onRefused?.({ streamId: d.id, agent, reason, events });
   }
 
   private async flushMarks(): Promise<void> {
