@@ -19,6 +19,7 @@ import { createFreshDatabase } from '../hub/fresh-database.ts';
 import { freePort } from '../support/free-port.ts';
 import { busEvents, newSessionId } from './fixtures.ts';
 import { TestRecordingStore } from './memory-recording-store.ts';
+import { signingBus } from '../support/signing-bus.ts';
 
 vi.setConfig({ testTimeout: 240_000 });
 
@@ -42,7 +43,8 @@ beforeAll(async () => {
     REDIS_URL: inject('redisUrl'),
     DATABASE_URL: db.url,
   }, /API on http/, { timeoutMs: 200_000 });
-  bus = await createRedisBus(inject('redisUrl'), { keyPrefix });
+  // Appends stand in for an agent: signed as one whose key is in the hub's data directory.
+  bus = signingBus(await createRedisBus(inject('redisUrl'), { keyPrefix }), dataDir, 'agent-test');
   redis = createClient({ url: inject('redisUrl'), RESP: 2 });
   await redis.connect();
 });
