@@ -142,6 +142,8 @@ export function eventLines(e: VigilEvent): string[] {
       return [`${head} ${e.data.action} by rule ${visible(e.data.rule, 64)}: ${visible(e.data.statement, 200)}${masked(e)}`];
     case 'access':
       return [`${head} ${accessLine(e.data)}`];
+    case 'recording.gap':
+      return [`${head} events ${e.data.fromSeq} to ${e.data.toSeq} were not recorded (${e.data.reason === 'spool_full' ? 'the agent\'s spool was full' : e.data.reason})`];
     case 'ssh.forward':
       return [`${head} ${e.data.direction} forwarding ${visible(e.data.host, 100)}:${e.data.port}`];
     case 'ssh.denied':

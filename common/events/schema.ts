@@ -313,6 +313,21 @@ export const AccessEvent = z.object({
   }),
 });
 
+export const RecordingGap = z.object({
+  ...meta,
+  type: z.literal('recording.gap'),
+  /**
+   * The agent could not keep events fromSeq..toSeq (a best-effort target's spool was full): they
+   * are missing from the recording on purpose, said by the recording itself (verify reports a gap,
+   * not tampering).
+   */
+  data: z.object({
+    fromSeq: z.number().int().positive(),
+    toSeq: z.number().int().positive(),
+    reason: z.enum(['spool_full']),
+  }),
+});
+
 export const VigilEvent = z.discriminatedUnion('type', [
   SessionStart,
   SessionEnd,
@@ -334,6 +349,7 @@ export const VigilEvent = z.discriminatedUnion('type', [
   TermResize,
   GuardrailHit,
   AccessEvent,
+  RecordingGap,
 ]);
 export type VigilEvent = z.infer<typeof VigilEvent>;
 export type EventType = VigilEvent['type'];

@@ -20,6 +20,8 @@ export interface SessionIdentity {
 export interface EventOutlet {
   /** False when the event could not be taken (spool full). A `final` event (session.end) is always taken. */
   publish(event: BusEvent, final?: boolean): boolean;
+  /** Whether it would take an event now (a refused gap declaration is not tried while it would not). */
+  hasRoom?(): boolean;
 }
 
 /**
@@ -49,6 +51,8 @@ export class SessionEventSink {
   /** The hash of the last event emitted (chain.ts), published or not. */
   private lastHash: string | undefined;
   private droppedCount = 0;
+  /** The first seq of a run of events the spool refused and the recording has not declared yet (0: none). */
+  private gapFrom = 0;
   private ended = false;
   private finishing = false;
   private readonly encoder: SessionEventEncoder;
@@ -88,10 +92,22 @@ export class SessionEventSink {
   emit<T extends EventType>(type: T, data: EventData<T>, masked?: MaskCounts | null): number {
     if (this.ended) return this.seq;
     if (type === 'session.end') this.ended = true;
+    const final = this.finishing || type === 'session.end';
+    // Events the spool refused are said in the recording itself, as soon as it takes one again.
+    if (this.gapFrom && (final || this.outlet.hasRoom?.() !== false)) this.put('recording.gap', { fromSeq: this.gapFrom, toSeq: this.seq, reason: 'spool_full' }, null, final);
+    return this.put(type, data, masked, final);
+  }
+
+  private put<T extends EventType>(type: T, data: EventData<T>, masked: MaskCounts | null | undefined, final: boolean): number {
     const seq = ++this.seq;
     const body = this.encoder.encode({ type, id: crypto.randomUUID(), seq, time: isoNow(), data, masked, prev: this.lastHash });
     this.lastHash = eventHash(body);
-    if (!this.outlet.publish({ sessionId: this.identity.sessionId, seq, body }, this.finishing || type === 'session.end')) this.droppedCount++;
+    if (this.outlet.publish({ sessionId: this.identity.sessionId, seq, body }, final)) {
+      if (type === 'recording.gap') this.gapFrom = 0;
+    } else {
+      this.droppedCount++;
+      this.gapFrom ||= seq;
+    }
     return seq;
   }
 

@@ -36,6 +36,8 @@ export function markerOf(event: VigilEvent): MarkerRow | null {
       return event.data.exitCode !== undefined && event.data.exitCode !== 0
         ? { ...at, kind: 'error', label: `exit ${event.data.exitCode}` }
         : event.data.signal ? { ...at, kind: 'error', label: `killed by ${event.data.signal}` } : null;
+    case 'recording.gap':
+      return { ...at, kind: 'error', label: `events ${event.data.fromSeq} to ${event.data.toSeq} not recorded (the agent's spool was full)` };
     case 'session.end':
       return { ...at, kind: event.data.reason === 'killed' ? 'kill' : 'end', label: clip([event.data.reason, event.data.message].filter(Boolean).join(': ')) };
     default:

@@ -43,25 +43,36 @@ export interface WalkResult {
   /** Links that could not be checked: events after the first without `prev` (recorded before chaining, or after a hole). */
   unchained: number;
   findings: Finding[];
+  /** Holes the recording itself declares (the agent's spool was full; the hub ended a lost agent's session): not tampering. */
+  gaps: Array<{ from: number; to: number; why: string }>;
 }
 
 interface Head {
   seq: number | null;
   prev: string | null;
   type: string | null;
+  data: Record<string, unknown> | null;
 }
 
 function readHead(body: string): Head | null {
   try {
-    const e = JSON.parse(body) as { seq?: unknown; prev?: unknown; type?: unknown };
+    const e = JSON.parse(body) as { seq?: unknown; prev?: unknown; type?: unknown; data?: unknown };
     return {
       seq: Number.isSafeInteger(e.seq) ? (e.seq as number) : null,
       prev: typeof e.prev === 'string' ? e.prev : null,
       type: typeof e.type === 'string' ? e.type : null,
+      data: e.data && typeof e.data === 'object' ? (e.data as Record<string, unknown>) : null,
     };
   } catch {
     return null;
   }
+}
+
+/** Why the recording says events from..to are missing, when the event right after them says so. */
+function declaredGap(head: Head | null, from: number, to: number): string | null {
+  if (head?.type === 'recording.gap' && head.data?.fromSeq === from && head.data?.toSeq === to) return 'the agent\'s spool was full (declared by the agent)';
+  if (head?.type === 'session.end' && head.data?.writtenBy === 'hub') return 'they never arrived from the agent; the hub ended the session';
+  return null;
 }
 
 const range = (from: number, to: number) => (from === to ? `event ${from}` : `events ${from} to ${to}`);
@@ -78,6 +89,7 @@ export class ChainWalk {
   /** Stored seq -> the seq its body says it is, where they differ. */
   readonly #misplaced = new Map<number, number>();
   readonly #findings: Finding[] = [];
+  readonly #gaps: WalkResult['gaps'] = [];
   readonly #blocks: BlockDigest[] = [];
   #block: { index: number; hash: crypto.Hash; from: number; to: number } | null = null;
 
@@ -98,14 +110,16 @@ export class ChainWalk {
       this.#findings.push({ kind: 'segment', from: seq, to: seq, message: `event ${seq} is stored twice` });
       return;
     }
+    const head = readHead(body);
     if (seq > this.#expected) {
-      this.#findings.push({ kind: 'missing', from: this.#expected, to: seq - 1, message: `${range(this.#expected, seq - 1)} ${seq - 1 === this.#expected ? 'is' : 'are'} missing` });
+      const why = declaredGap(head, this.#expected, seq - 1);
+      if (why) this.#gaps.push({ from: this.#expected, to: seq - 1, why });
+      else this.#findings.push({ kind: 'missing', from: this.#expected, to: seq - 1, message: `${range(this.#expected, seq - 1)} ${seq - 1 === this.#expected ? 'is' : 'are'} missing` });
       // Nothing to chain to across the hole.
       this.#lastHash = null;
     }
     const hash = eventHash(body);
     this.#digest(seq, body);
-    const head = readHead(body);
     if (!head) {
       this.#findings.push({ kind: 'unreadable', from: seq, to: seq, message: `event ${seq} is not valid JSON` });
     } else {
@@ -181,6 +195,7 @@ export class ChainWalk {
       blocks: this.#blocks,
       unchained: this.#unchained,
       findings,
+      gaps: this.#gaps,
     };
   }
 

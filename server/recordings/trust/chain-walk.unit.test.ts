@@ -95,4 +95,13 @@ describe('ChainWalk', () => {
     expect(r.findings).toEqual([]);
     expect(r.unchained).toBe(4);
   });
+
+  it('when the recording declares a gap (the agent\'s spool was full), then it is a gap, not a missing event', () => {
+    const encoder = new SessionEventEncoder({ sessionId: 's1', user: 'alice', target: 'pg', protocol: 'postgres', connection: { client: '127.0.0.1:1', agent: 'a1' } });
+    const bodies = recording(3);
+    const gap = encoder.encode({ type: 'recording.gap', id: 'g', seq: 6, time: '2026-12-07T10:00:00.000Z', data: { fromSeq: 4, toSeq: 5, reason: 'spool_full' }, prev: eventHash('dropped') });
+    const r = walkSegments([{ firstSeq: 1, lastSeq: 3, body: bodies.join('\n') }, { firstSeq: 6, lastSeq: 6, body: gap }]);
+    expect(r.findings).toEqual([]);
+    expect(r.gaps).toEqual([{ from: 4, to: 5, why: "the agent's spool was full (declared by the agent)" }]);
+  });
 });

@@ -44,6 +44,7 @@ export function judge(facts: SessionFacts, walk: WalkResult, signed: SignedManif
   const notes: string[] = [];
   const base = { sessionId: facts.sessionId, events: walk.eventCount, lastSeq: walk.lastSeq };
   if (walk.unchained > 0) notes.push(`${walk.unchained} link(s) could not be checked: events recorded before chaining, or right after a hole`);
+  for (const g of walk.gaps) notes.push(`${g.from === g.to ? `event ${g.from} was` : `events ${g.from} to ${g.to} were`} not recorded: ${g.why}`);
 
   if (!signed) {
     if (facts.manifestSeq > 0) {
