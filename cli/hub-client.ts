@@ -6,7 +6,7 @@ import type { Config } from '../common/config/schema.ts';
 import { keyPaths, TokenSigner } from '../common/tokens.ts';
 import type { SessionEventsResponse, SessionListResponse, SessionSummary } from '../common/api-contract.ts';
 import { CliError } from './cli-error.ts';
-import type { AccessRequestView, AgentIdentityView, HoldView, LockView, PurgeResult, RecordingKeysResponse, VerifyReport } from '../common/api-contract.ts';
+import type { AccessRequestView, AgentIdentityView, AuditVerifyReport, HoldView, LockView, PurgeResult, RecordingKeysResponse, VerifyReport } from '../common/api-contract.ts';
 import type { Role } from '../common/roles.ts';
 
 export class HubClient {
@@ -55,6 +55,10 @@ export class HubClient {
 
   verify(id: string): Promise<VerifyReport> {
     return this.json(`/api/sessions/${encodeURIComponent(id)}/verify`);
+  }
+
+  verifyAudit(): Promise<AuditVerifyReport> {
+    return this.json('/api/audit/verify');
   }
 
   recordingKeys(): Promise<RecordingKeysResponse> {

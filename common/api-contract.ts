@@ -384,3 +384,13 @@ export interface AgentIdentityView {
   revokedBy: string | null;
   revokeReason: string | null;
 }
+
+/** GET /api/audit/verify and `vigil verify --audit`: whether the audit log is as it was checkpointed. */
+export interface AuditVerifyReport {
+  status: 'verified' | 'tampered';
+  summary: string;
+  problems: string[];
+  checkpoints: number;
+  /** The last audit row a checkpoint covers (rows after it are not checkpointed yet). */
+  coveredToId: number;
+}

@@ -100,7 +100,11 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const sealer = new RecordingSealer({ store, manifests: stores.manifests, keys: recordingKeys, logger });
     sealer.start();
     owned.add('sealer', () => sealer.stop());
-    const trust = { verifier: new RecordingVerifier(stores.manifests, recordingKeys), keys: recordingKeys };
+    // The audit log is checkpointed and signed every 10 s (audit/audit-checkpoints.ts).
+    const auditCheckpoints = stores.createAuditCheckpoints(recordingKeys, logger);
+    auditCheckpoints.start();
+    owned.add('audit checkpoints', () => auditCheckpoints.stop());
+    const trust = { verifier: new RecordingVerifier(stores.manifests, recordingKeys), keys: recordingKeys, auditCheckpoints };
     // Recordings past their target's retention are purged, unless held (recordings/retention/).
     const purger = stores.createPurger({ config, manifests: stores.manifests, keys: recordingKeys, sealer, logger });
     purger.start(parseDuration(config.hub.retention.every));

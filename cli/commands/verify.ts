@@ -1,4 +1,4 @@
-// vigil verify ID | --all | --bundle FILE [--keys FILE]: whether recordings are as they were
+// vigil verify ID | --all | --audit | --bundle FILE [--keys FILE]: whether recordings (or the audit log) are as they were
 // sealed (hash chain, block digests, signed manifest). Online the hub judges what it stores; with
 // --bundle the judgement runs here, on an exported bundle, with the keys it brings or, better,
 // keys pinned from the hub (--keys: a saved /.well-known/vigil-recording-keys). Exit code 0 when
@@ -14,6 +14,7 @@ import { HubClient } from '../hub-client.ts';
 
 interface VerifyOptions {
   all?: boolean;
+  audit?: boolean;
   bundle?: string;
   keys?: string;
   json?: boolean;
@@ -54,12 +55,20 @@ export function registerVerify(program: Command): void {
     .description('check that recordings are as they were sealed: hash chain, block digests and the signed manifest')
     .argument('[id]', 'session id')
     .option('--all', 'every session the hub has (newest first)')
+    .option('--audit', 'the audit log against its signed checkpoints')
     .option('--bundle <file>', 'verify an exported bundle (`vigil export ID --format bundle`) here, without the hub')
     .option('--keys <file>', 'with --bundle: trust only these keys (a saved /.well-known/vigil-recording-keys)')
     .option('--json', 'print the reports as JSON')
     .option('--hub <url>', 'hub API base URL (default: http://hub.listen)')
     .option('--config <file>', 'config file (default: the `vigil dev` defaults)')
     .action(async (id: string | undefined, opts: VerifyOptions) => {
+      if (opts.audit) {
+        if (id || opts.all || opts.bundle) throw new CliError('--audit verifies the audit log: give no id, --all or --bundle');
+        const report = await (await HubClient.create(loadCliConfig(opts.config, { addDemoTarget: false }), opts.hub)).verifyAudit();
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : [`audit log  ${report.status === 'verified' ? 'VERIFIED' : 'TAMPERED'}  ${report.summary}`, ...report.problems.map((p) => `  problem: ${p}`)].join('\n') + '\n');
+        process.exitCode = report.status === 'verified' ? 0 : 1;
+        return;
+      }
       const reports: VerifyReport[] = [];
       if (opts.bundle) {
         if (id || opts.all) throw new CliError('--bundle verifies the bundle\'s session: give no id and no --all');

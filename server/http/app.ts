@@ -37,7 +37,8 @@ import { allow, authenticate, principalOf } from './auth.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { sessionLinkRedirect } from './dashboard.ts';
 import { sessionsRouter } from './routes/sessions.ts';
-import { publishedKeys, recordingKeysRouter, sessionVerifyRouter } from './routes/trust.ts';
+import { auditVerifyRouter, publishedKeys, recordingKeysRouter, sessionVerifyRouter } from './routes/trust.ts';
+import type { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
 import { sessionViewsRouter, userViewsRouter } from './routes/views.ts';
 import { holdsRouter, purgeRouter } from './routes/retention.ts';
 import { agentsRouter, enrollHandler } from './routes/agents.ts';
@@ -96,7 +97,7 @@ export interface ApiAppOptions {
   /** Tells the viewers of a recording about a new note (the live server, all hubs). */
   announceAnnotation?: (annotation: AnnotationView) => void;
   /** Tamper evidence: verifying recordings, the manifest keys (routes/trust.ts). */
-  trust?: { verifier: RecordingVerifier; keys: RecordingKeys };
+  trust?: { verifier: RecordingVerifier; keys: RecordingKeys; auditCheckpoints?: AuditCheckpoints };
   /** Retention: purging on demand (routes/retention.ts). */
   purger?: RecordingPurger;
   /** Agent identities (routes/agents.ts); onRevoked: tell the agents (the locks list carries it). */
@@ -161,6 +162,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
     const trust = { ...opts.trust, audit: opts.stores.access, findSession };
     api.use('/sessions', sessionVerifyRouter(trust));
     api.use('/recording-keys', recordingKeysRouter(trust));
+    api.use('/audit', auditVerifyRouter(trust));
   }
   api.use('/shares', sharesRouter(sharing));
   api.use('/search', searchRouter({ index: opts.stores.index, scopeOf }));

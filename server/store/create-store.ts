@@ -6,6 +6,7 @@ import { ManifestStore } from '../recordings/trust/manifest-store.ts';
 import { RecordingKeys } from '../recordings/trust/recording-keys.ts';
 import { HoldStore } from '../recordings/retention/hold-store.ts';
 import { AgentRegistry } from '../agents/agent-registry.ts';
+import { AuditCheckpoints } from '../audit/audit-checkpoints.ts';
 import type { PublishedKey } from '../recordings/trust/manifest.ts';
 import { RecordingPurger, type PurgerOptions } from '../recordings/retention/purger.ts';
 import fs from 'node:fs/promises';
@@ -46,6 +47,8 @@ export interface HubStores {
   createPurger(opts: Omit<PurgerOptions, 'client'>): RecordingPurger;
   /** The agents this hub trusts (hubKeys: the hubs' own signing keys, for the ends hubs write). */
   createAgentRegistry(logger: Logger, hubKeys?: () => Promise<PublishedKey[]>): AgentRegistry;
+  /** Signed checkpoints of the audit log, and their verification. */
+  createAuditCheckpoints(keys: RecordingKeys, logger: Logger): AuditCheckpoints;
   /** Resolves when the database answers a trivial statement (readiness); rejects otherwise. */
   ping(): Promise<void>;
   /** Closes the database client (all three stores). */
@@ -99,6 +102,7 @@ async function openStore(client: SqlClient, logger?: Logger): Promise<HubStores>
     holds: new HoldStore(client),
     createPurger: (opts) => new RecordingPurger({ ...opts, client }),
     createAgentRegistry: (log, hubKeys) => new AgentRegistry(client, log, hubKeys),
+    createAuditCheckpoints: (keys, log) => new AuditCheckpoints(client, keys, log),
     ping: () => recordings.ping(),
     close: () => recordings.close(),
   };

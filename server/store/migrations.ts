@@ -461,6 +461,31 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 14,
+    name: 'audit checkpoints',
+    sql: `
+      -- When a row was written (at is when what it records happened, which an agent may report
+      -- late): checkpoints take only rows that settled a while ago.
+      ALTER TABLE audit_log ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT now();
+
+      -- Signed checkpoints of the audit log (server/audit/audit-checkpoints.ts): each covers the
+      -- rows after the one before it, lists each row's hash, and chains to the previous
+      -- checkpoint's hash; a deleted or edited row no longer matches.
+      CREATE TABLE audit_checkpoints (
+        id bigserial PRIMARY KEY,
+        from_id bigint NOT NULL,
+        to_id bigint NOT NULL,
+        row_hashes text NOT NULL,
+        prev_hash text,
+        hash text NOT NULL,
+        key_id text NOT NULL,
+        signature text NOT NULL,
+        made_at text NOT NULL,
+        UNIQUE (from_id)
+      );
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every hub sharing a database.

@@ -132,6 +132,13 @@ describe('vigil verify', () => {
     expect(verified.stdout).toMatch(new RegExp(`^${older.sessionId}  PURGED  purged at \\S+ by vigil-cli`));
   });
 
+  it('when the audit log is verified, then what its checkpoints cover verifies', async () => {
+    // The hub checkpoints rows that settled 30 s ago: this fresh hub may have none yet, which verifies too.
+    const res = await runVigil(['verify', '--audit', '--hub', hubUrl], env());
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/^audit log {2}VERIFIED {2}verified: \d+ signed checkpoints cover the audit log up to row \d+\n$/);
+  });
+
   it('when verify is given nonsense, then it says what is wrong', async () => {
     const both = await runVigil(['verify', 'x', '--all', '--hub', hubUrl], env());
     expect(both.code).toBe(1);

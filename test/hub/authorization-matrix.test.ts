@@ -105,6 +105,7 @@ const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string | (() => s
   // alice may not approve her own (nor as an engineer at all); aaron grants it; then it is no longer pending.
   { method: 'POST', path: () => `/api/access-requests/${alicesRequest}/approve`, expect: { nobody: 401, alice: 403, rita: 403, aaron: 200, ada: 409 } },
   { method: 'GET', path: '/api/audit', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
+  { method: 'GET', path: '/api/audit/verify', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
   // Locks are security's: listed, made (here without a body: past authorization, malformed) and lifted.
   { method: 'GET', path: '/api/locks', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
   { method: 'POST', path: '/api/locks', expect: { nobody: 401, alice: 403, rita: 400, aaron: 403, ada: 400 } },

@@ -4,6 +4,7 @@
 //   GET  /api/recording-keys                the published manifest keys (any logged-in role)
 //   POST /api/recording-keys/rotate         a new signing key for this hub; the old one retired (admins; audited)
 //   GET  /.well-known/vigil-recording-keys  the same keys, without authentication: they are public
+//   GET  /api/audit/verify                  whether the audit log is as its signed checkpoints say (reviewers, admins)
 import { Router, type RequestHandler } from 'express';
 import type { RecordingKeysResponse } from '../../../common/api-contract.ts';
 import type { AccessStore } from '../../access/access-store.ts';
@@ -13,10 +14,12 @@ import { allow, principalOf } from '../auth.ts';
 import { AppError } from '../errors.ts';
 import type { FindSession } from './session-access.ts';
 import { write } from './sessions.ts';
+import type { AuditCheckpoints } from '../../audit/audit-checkpoints.ts';
 
 export interface TrustDeps {
   verifier: RecordingVerifier;
   keys: RecordingKeys;
+  auditCheckpoints?: AuditCheckpoints;
   audit: AccessStore;
   findSession: FindSession;
 }
@@ -57,6 +60,17 @@ export function recordingKeysRouter({ keys, audit }: Pick<TrustDeps, 'keys' | 'a
       origin: req.ip ?? null, detail: { retired: rotated.retired, current: rotated.current.id },
     });
     res.json(rotated);
+  });
+  return router;
+}
+
+export function auditVerifyRouter({ auditCheckpoints, keys, audit }: Pick<TrustDeps, 'auditCheckpoints' | 'keys' | 'audit'>): Router {
+  const router = Router();
+  router.get('/verify', allow('admin', 'reviewer'), async (req, res) => {
+    if (!auditCheckpoints) throw AppError.unavailable('this hub does not checkpoint the audit log');
+    const report = await auditCheckpoints.verify(await keys.published());
+    await audit.audit({ actor: principalOf(res).subject, action: 'audit.verified', target: null, requestId: null, sessionId: null, origin: req.ip ?? null, detail: { status: report.status, coveredToId: report.coveredToId } });
+    res.json(report);
   });
   return router;
 }
