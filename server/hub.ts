@@ -25,6 +25,7 @@ import { HUB_SIGNER_PREFIX } from './agents/agent-registry.ts';
 import { RefusalAudit } from './agents/refusal-audit.ts';
 import { signBatch } from '../common/agent-identity.ts';
 import { RecordingVerifier } from './recordings/trust/recording-verifier.ts';
+import { FileAnchor } from './recordings/trust/manifest-anchor.ts';
 import { recordingDerivers } from './recordings/index/derivers.ts';
 import { Resources } from '../common/resources.ts';
 import type { HubStores } from './store/create-store.ts';
@@ -97,14 +98,15 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   let live: LiveServer | null = null;
   try {
     // Ended recordings are sealed: a signed manifest each (recordings/trust/).
-    const sealer = new RecordingSealer({ store, manifests: stores.manifests, keys: recordingKeys, logger });
+    const anchor = config.hub.anchorFile ? new FileAnchor(config.hub.anchorFile) : undefined;
+    const sealer = new RecordingSealer({ store, manifests: stores.manifests, keys: recordingKeys, logger, anchor });
     sealer.start();
     owned.add('sealer', () => sealer.stop());
     // The audit log is checkpointed and signed every 10 s (audit/audit-checkpoints.ts).
     const auditCheckpoints = stores.createAuditCheckpoints(recordingKeys, logger);
     auditCheckpoints.start();
     owned.add('audit checkpoints', () => auditCheckpoints.stop());
-    const trust = { verifier: new RecordingVerifier(stores.manifests, recordingKeys), keys: recordingKeys, auditCheckpoints };
+    const trust = { verifier: new RecordingVerifier(stores.manifests, recordingKeys, anchor), keys: recordingKeys, auditCheckpoints };
     // Recordings past their target's retention are purged, unless held (recordings/retention/).
     const purger = stores.createPurger({ config, manifests: stores.manifests, keys: recordingKeys, sealer, logger });
     purger.start(parseDuration(config.hub.retention.every));

@@ -347,6 +347,8 @@ export const Config = z
         rateLimits: HubRateLimits.default(HubRateLimits.parse({})),
         retention: HubRetention.default(HubRetention.parse({})),
         agents: HubAgents.default(HubAgents.parse({})),
+        /** An append-only file (on write-once storage) where each manifest's hash is also written; verify checks against it. */
+        anchorFile: z.string().min(1).optional(),
       })
       .strict()
       .default({ listen: '127.0.0.1:8080', tokenTtl: '15m', auth: HubAuth.parse({}), live: HubLive.parse({}), rateLimits: HubRateLimits.parse({}), retention: HubRetention.parse({}), agents: HubAgents.parse({}) }),

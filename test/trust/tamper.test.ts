@@ -12,6 +12,7 @@ import { createMemoryStore, createStore, type HubStores } from '../../server/sto
 import { RecordingSealer } from '../../server/recordings/trust/sealer.ts';
 import { RecordingVerifier } from '../../server/recordings/trust/recording-verifier.ts';
 import type { RecordingKeys } from '../../server/recordings/trust/recording-keys.ts';
+import { FileAnchor } from '../../server/recordings/trust/manifest-anchor.ts';
 import { startHarness, type Harness } from '../support/agent-harness.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 90_000 });
@@ -181,6 +182,41 @@ describe('tamper evidence on a PostgreSQL store', () => {
       expect(report.problems[0]).toMatch(/when key [0-9a-f]{16} was not in use/);
     } finally {
       await sql.query(`UPDATE recording_keys SET created_at = now() - interval '1 hour' WHERE id = $1`, [keys.current().id]);
+    }
+  });
+});
+
+describe('an external anchor', () => {
+  it('when an attacker with the store edits an event and re-seals with a key of his own, then the anchor names the re-sealing', async () => {
+    const anchorFile = path.join(keyDir, 'anchor.jsonl');
+    const anchor = new FileAnchor(anchorFile);
+    const anchoredSealer = new RecordingSealer({ store: stores.recordings, manifests: stores.manifests, keys, logger: silentLogger, anchor });
+    const anchoredVerifier = new RecordingVerifier(stores.manifests, keys, anchor);
+    // Sealed with the anchor on.
+    const id = await sealedSession();
+    await sql.query('DELETE FROM recording_manifests WHERE session_id = $1', [id]);
+    await sql.query('UPDATE sessions SET manifest_seq = 0 WHERE id = $1', [id]);
+    await anchoredSealer.seal(id);
+    expect((await anchoredVerifier.verify(id))!.status).toBe('verified');
+    expect(fs.readFileSync(anchorFile, 'utf8')).toContain(`"sessionId":"${id}"`);
+
+    // The attacker: edits an event, re-chains nothing, publishes a key of his own and re-seals.
+    await sql.query(`UPDATE segments SET body = replace(body, ' 2 as n', ' 9 as n') WHERE session_id = $1`, [id]);
+    const attackerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-attacker-'));
+    try {
+      const attackerKeys = await stores.openRecordingKeys(attackerDir);
+      const attacker = new RecordingSealer({ store: stores.recordings, manifests: stores.manifests, keys: attackerKeys, logger: silentLogger });
+      await sql.query('DELETE FROM recording_manifests WHERE session_id = $1', [id]);
+      await attacker.seal(id);
+      // Re-sealed over the edit: the chain still shows it (the agent chained the events), the anchor too.
+      const plain = (await new RecordingVerifier(stores.manifests, keys).verify(id))!;
+      expect(plain.status).toBe('tampered');
+      expect(plain.problems[0]).toMatch(/^already when sealed: event \d+ was changed/);
+      const anchored = (await anchoredVerifier.verify(id))!;
+      expect(anchored.status).toBe('tampered');
+      expect(anchored.problems[0]).toMatch(new RegExp(`^the manifest is not the one anchored at ${anchorFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} on \\S+: the recording was re-sealed or its manifest replaced$`));
+    } finally {
+      fs.rmSync(attackerDir, { recursive: true, force: true });
     }
   });
 });

@@ -4,6 +4,7 @@ import { ChainWalk } from './chain-walk.ts';
 import type { ManifestStore } from './manifest-store.ts';
 import type { RecordingKeys } from './recording-keys.ts';
 import { judge, judgePurged } from './verify.ts';
+import type { ManifestAnchor } from './manifest-anchor.ts';
 import { BUNDLE_FORMAT, bundleText } from './bundle.ts';
 import type { SessionSummary } from '../../../common/api-contract.ts';
 
@@ -11,9 +12,12 @@ export class RecordingVerifier {
   readonly #manifests: ManifestStore;
   readonly #keys: Pick<RecordingKeys, 'published'>;
 
-  constructor(manifests: ManifestStore, keys: Pick<RecordingKeys, 'published'>) {
+  readonly #anchor: ManifestAnchor | undefined;
+
+  constructor(manifests: ManifestStore, keys: Pick<RecordingKeys, 'published'>, anchor?: ManifestAnchor) {
     this.#manifests = manifests;
     this.#keys = keys;
+    this.#anchor = anchor;
   }
 
   /** Null when the store has no such session. */
@@ -27,7 +31,8 @@ export class RecordingVerifier {
     const walk = new ChainWalk();
     for await (const segment of this.#manifests.segments(sessionId)) walk.feed(segment);
     const [signed, keys] = await Promise.all([this.#manifests.get(sessionId), this.#keys.published()]);
-    return judge({ sessionId, endedAt: state.endedAt, manifestSeq: state.manifestSeq }, walk.finish(), signed, keys);
+    const anchored = this.#anchor ? { where: this.#anchor.where, entries: await this.#anchor.lookup(sessionId) } : undefined;
+    return judge({ sessionId, endedAt: state.endedAt, manifestSeq: state.manifestSeq }, walk.finish(), signed, keys, anchored);
   }
 
   /** The session as a bundle (bundle.ts), as text pieces; null when the store has no such session. */

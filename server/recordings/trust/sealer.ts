@@ -7,6 +7,7 @@ import { ChainWalk } from './chain-walk.ts';
 import { signManifest, type Manifest, type SignedManifest } from './manifest.ts';
 import type { ManifestStore } from './manifest-store.ts';
 import type { RecordingKeys } from './recording-keys.ts';
+import type { ManifestAnchor } from './manifest-anchor.ts';
 
 export interface SealerOptions {
   store: RecordingStore;
@@ -17,10 +18,12 @@ export interface SealerOptions {
   intervalMs?: number;
   /** A session with events still missing is sealed this long after its end. */
   settleMs?: number;
+  /** Where each manifest's hash is also written, outside the store (manifest-anchor.ts). */
+  anchor?: ManifestAnchor;
 }
 
 export class RecordingSealer {
-  readonly #opts: Required<SealerOptions>;
+  readonly #opts: Required<Omit<SealerOptions, 'anchor'>> & Pick<SealerOptions, 'anchor'>;
   readonly #log: Logger;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | null = null;
@@ -86,6 +89,8 @@ export class RecordingSealer {
     };
     if (r.findings.length) this.#log.warn({ sessionId, findings: manifest.chain.findings.slice(0, 5) }, 'sealing a recording whose chain is already broken');
     const signed = signManifest(manifest, key.privateKey);
+    // Anchored first: a manifest in the store always has its hash outside it too.
+    await this.#opts.anchor?.record(signed);
     await this.#opts.manifests.save(signed);
     this.#sealed++;
     return signed;

@@ -5,6 +5,7 @@ import type { VerifyReport } from '../../../common/api-contract.ts';
 import type { WalkResult } from './chain-walk.ts';
 import { signatureProblem, type PublishedKey, type SignedManifest } from './manifest.ts';
 import { manifestHash, tombstoneProblem, type SignedTombstone } from './tombstone.ts';
+import type { AnchorEntry } from './manifest-anchor.ts';
 
 export interface SessionFacts {
   sessionId: string;
@@ -39,9 +40,25 @@ export function judgePurged(sessionId: string, tombstone: SignedTombstone | null
   return { ...base, status: 'tampered', summary: `${problems.length} problem(s): ${problems[0]}`, problems };
 }
 
-export function judge(facts: SessionFacts, walk: WalkResult, signed: SignedManifest | null, keys: readonly PublishedKey[]): VerifyReport {
+/** What the external anchor holds for the session (manifest-anchor.ts), when one is configured. */
+export interface Anchored {
+  where: string;
+  entries: readonly AnchorEntry[];
+}
+
+export function judge(facts: SessionFacts, walk: WalkResult, signed: SignedManifest | null, keys: readonly PublishedKey[], anchored?: Anchored): VerifyReport {
   const problems: string[] = [];
   const notes: string[] = [];
+  if (anchored) {
+    const hash = signed ? manifestHash(signed) : null;
+    const last = anchored.entries.at(-1);
+    if (!signed && last && facts.manifestSeq === 0) problems.push(`the manifest anchored at ${anchored.where} on ${last.sealedAt} is missing from the store`);
+    else if (signed && anchored.entries.length && !anchored.entries.some((e) => e.manifestHash === hash)) {
+      problems.push(`the manifest is not the one anchored at ${anchored.where} on ${last!.sealedAt}: the recording was re-sealed or its manifest replaced`);
+    } else if (signed && anchored.entries.length === 0) {
+      notes.push(`the manifest is not anchored at ${anchored.where} (sealed before anchoring was set up?)`);
+    }
+  }
   const base = { sessionId: facts.sessionId, events: walk.eventCount, lastSeq: walk.lastSeq };
   if (walk.unchained > 0) notes.push(`${walk.unchained} link(s) could not be checked: events recorded before chaining, or right after a hole`);
   for (const g of walk.gaps) notes.push(`${g.from === g.to ? `event ${g.from} was` : `events ${g.from} to ${g.to} were`} not recorded: ${g.why}`);
@@ -52,7 +69,7 @@ export function judge(facts: SessionFacts, walk: WalkResult, signed: SignedManif
     } else {
       problems.push(...walk.findings.map((f) => f.message));
       const why = facts.endedAt ? 'the session ended moments ago, or sealing is behind' : 'the session is live: it is sealed when it ends';
-      return { ...base, status: problems.length ? 'tampered' : walk.eventCount ? 'unsealed' : 'unreadable', summary: problems.length ? `not sealed yet, and ${problems[0]}` : `not sealed yet: ${why}`, problems, notes, manifest: null };
+      return { ...base, status: problems.length ? 'tampered' : walk.eventCount ? 'unsealed' : 'unreadable', summary: problems.length ? problems[0] : `not sealed yet: ${why}`, problems, notes, manifest: null };
     }
     problems.push(...walk.findings.map((f) => f.message));
     return { ...base, status: 'tampered', summary: problems[0], problems, notes, manifest: null };
@@ -64,12 +81,10 @@ export function judge(facts: SessionFacts, walk: WalkResult, signed: SignedManif
   if (signature) problems.push(signature);
   if (m.sessionId !== facts.sessionId) problems.push(`the manifest is for session ${m.sessionId}, not this one`);
 
-  // What the walk found that was already so when the session was sealed is not tampering.
+  // What was already wrong when the session was sealed is still wrong: the chain comes from the
+  // agent, so a break means the events changed between the agent and the seal.
   const atSeal = new Set(m.chain.findings);
-  for (const f of walk.findings) {
-    if (atSeal.has(f.message)) notes.push(`already at sealing: ${f.message}`);
-    else problems.push(f.message);
-  }
+  for (const f of walk.findings) problems.push(atSeal.has(f.message) ? `already when sealed: ${f.message}` : f.message);
   if (walk.lastSeq < m.lastSeq) problems.push(`events ${walk.lastSeq + 1} to ${m.lastSeq} are missing (the manifest covers up to ${m.lastSeq})`);
   else if (walk.lastSeq > m.lastSeq) problems.push(`events ${m.lastSeq + 1} to ${walk.lastSeq} were added after the recording was sealed`);
   if (walk.eventCount !== m.eventCount && walk.lastSeq === m.lastSeq) problems.push(`${walk.eventCount} events are stored, the manifest says ${m.eventCount}`);
@@ -81,7 +96,7 @@ export function judge(facts: SessionFacts, walk: WalkResult, signed: SignedManif
     const now = stored.get(`${b.from}-${b.to}`);
     if (now !== b.sha256) problems.push(`events ${b.from} to ${b.to} differ from what was sealed (block digest)`);
   }
-  for (const f of m.chain.findings) if (!walk.findings.some((w) => w.message === f)) notes.push(`at sealing: ${f}`);
+  for (const f of m.chain.findings) if (!walk.findings.some((w) => w.message === f)) problems.push(`when sealed: ${f} (the manifest says so; the events stored now read otherwise)`);
 
   const status = problems.length ? 'tampered' : 'verified';
   const summary = problems.length
