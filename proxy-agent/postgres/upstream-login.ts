@@ -74,6 +74,9 @@ export async function connectUpstream(settings: UpstreamSettings): Promise<net.S
   }
   const secure = tls.connect({
     socket,
+    // The name the certificate must carry (verify-full); over a socket of our own, Node would
+    // otherwise check it against "localhost". SNI only for a host name, never an address.
+    host: settings.host,
     servername: net.isIP(settings.host) ? undefined : settings.host,
     rejectUnauthorized: settings.tls === 'verify-full',
     ca: settings.caFile ? fs.readFileSync(settings.caFile) : undefined,

@@ -70,7 +70,8 @@ export async function startRedis(opts: { appendOnly?: boolean } = {}): Promise<R
   };
 }
 
-export async function startPostgres(): Promise<PostgresInstance> {
+/** tls: the server's certificate and key (PEM files); the server then takes TLS connections too. */
+export async function startPostgres(opts: { tls?: { certFile: string; keyFile: string } } = {}): Promise<PostgresInstance> {
   const port = await freePort();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-pg-'));
   const dataDir = path.join(root, 'data');
@@ -91,11 +92,21 @@ export async function startPostgres(): Promise<PostgresInstance> {
     'host all clear_user 127.0.0.1/32 password',
     fs.readFileSync(hba, 'utf8'),
   ].join('\n'));
+  // The server reads its key only if no one else may: copies it owns, mode 0600.
+  const tlsArgs: string[] = [];
+  if (opts.tls) {
+    for (const [name, from] of [['server.crt', opts.tls.certFile], ['server.key', opts.tls.keyFile]] as const) {
+      fs.copyFileSync(from, path.join(dataDir, name));
+      fs.chmodSync(path.join(dataDir, name), 0o600);
+    }
+    if (asRoot) execFileSync('chown', ['postgres:postgres', path.join(dataDir, 'server.crt'), path.join(dataDir, 'server.key')]);
+    tlsArgs.push('-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key');
+  }
   let child: ChildProcess | null = null;
   const launch = async () => {
     if (child) return;
     child = spawn(path.join(PG_BIN, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', sockDir, '-h', '127.0.0.1',
-      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'], { stdio: 'ignore', ...ids });
+      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300', ...tlsArgs], { stdio: 'ignore', ...ids });
     await waitForPort(port);
     // Accepting TCP is not accepting queries: wait for the server to leave start-up.
     const deadline = Date.now() + 20_000;
