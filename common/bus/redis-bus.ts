@@ -15,7 +15,7 @@
 // or the store.
 import type { BatchProof } from '../agent-identity.ts';
 import { createClient } from 'redis';
-import { closeRedis, reconnectDelay } from '../redis-connection.ts';
+import { closeRedis, redisClientOptions } from '../redis-connection.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type {
@@ -71,12 +71,11 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
   const liveChannel = (sessionId: string) => `${prefix}live:${sessionId}`;
 
   const main: Client = createClient({
-    url,
+    ...redisClientOptions(url),
     // RESP2 explicitly (node-redis 6 defaults to RESP3): the raw replies parsed in
     // redis-replies.ts are RESP2's flat arrays.
     RESP: 2,
     disableOfflineQueue: true,
-    socket: { reconnectStrategy: reconnectDelay },
   });
   let status: BusStatus = 'down';
   let closed = false;

@@ -43,13 +43,21 @@ function waitExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function startRedis(opts: { appendOnly?: boolean } = {}): Promise<RedisInstance> {
+/**
+ * tls: the server takes TLS only, with this certificate and key (PEM files); users: ACL users
+ * (name, password), each allowed everything, and the default user switched off.
+ */
+export async function startRedis(opts: { appendOnly?: boolean; tls?: { certFile: string; keyFile: string; caFile: string }; users?: Array<[string, string]> } = {}): Promise<RedisInstance> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-redis-'));
   let child: ChildProcess;
   const launch = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-      '--appendonly', opts.appendOnly ? 'yes' : 'no', '--daemonize', 'no'];
+    const listen = opts.tls
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', opts.tls.certFile, '--tls-key-file', opts.tls.keyFile, '--tls-ca-cert-file', opts.tls.caFile, '--tls-auth-clients', 'no']
+      : ['--port', String(port)];
+    const users = opts.users ? [...opts.users.flatMap(([name, password]) => ['--user', name, 'on', `>${password}`, '~*', '&*', '+@all']), '--user', 'default', 'off'] : [];
+    const args = [...listen, '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+      '--appendonly', opts.appendOnly ? 'yes' : 'no', '--daemonize', 'no', ...users];
     if (opts.appendOnly) args.push('--appendfsync', 'always');
     child = spawn('redis-server', args, { stdio: 'ignore' });
     await waitForPort(port);
@@ -61,7 +69,7 @@ export async function startRedis(opts: { appendOnly?: boolean } = {}): Promise<R
   };
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     stop: async () => { await stop(); fs.rmSync(dir, { recursive: true, force: true }); },
     restart: async () => { await stop(); await launch(); },
     halt: stop,
