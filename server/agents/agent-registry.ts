@@ -237,6 +237,12 @@ export class AgentRegistry {
         for (const r of rows) next.set(r.id, { status: r.status, key: crypto.createPublicKey(r.public_key) });
         this.#cache = next;
         this.#loadedAt = Date.now();
+      } catch (err) {
+        // The store is away: the agents known a moment ago stay known (tried again in a second);
+        // with nothing known yet, the caller cannot decide and the entry waits (persister).
+        if (this.#loadedAt === 0) throw err;
+        this.#loadedAt = Date.now() - REFRESH_MS + 1000;
+        this.#log.warn({ err: (err as Error).message }, 'agents: cannot read the enrolled agents; going on with the last list');
       } finally {
         this.#loading = null;
       }

@@ -138,4 +138,24 @@ describe('agent identity', () => {
     expect(refusals.map((r) => r.reason)).toEqual(['agent agent-x is not enrolled', 'agent agent-b is revoked']);
     expect(await stored(s1.sessionId) + await stored(s2.sessionId)).toBe(0);
   });
+
+  it('when the trust check fails (the store is away), then the entry is not acknowledged and is persisted once it works again', async () => {
+    const flakyBus = await createRedisBus(inject('redisUrl'), { keyPrefix: `${keyPrefix}flaky:`, logger: silentLogger });
+    let failures = 2;
+    const flaky = { trustOf: async (...args: Parameters<AgentRegistry['trustOf']>) => {
+      if (failures-- > 0) throw new Error('store unavailable (test)');
+      return agents.trustOf(...args);
+    } };
+    const p = new Persister({ bus: flakyBus, store: stores.recordings, logger: silentLogger, blockMs: 100, agents: flaky });
+    p.start();
+    try {
+      const s = sessionOf('agent-a');
+      await flakyBus.append(s.events, signBatch('agent-a', keyA, s.events));
+      await vi.waitFor(async () => expect(await stored(s.sessionId)).toBe(s.events.length), { timeout: 15_000 });
+      expect(p.metrics().errors).toBeGreaterThanOrEqual(2);
+    } finally {
+      await p.stop();
+      await flakyBus.close();
+    }
+  });
 });

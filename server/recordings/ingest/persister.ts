@@ -216,6 +216,17 @@ export class Persister {
   }
 
   private async handle(deliveries: Delivery[]): Promise<void> {
+    try {
+      await this.handleOnce(deliveries);
+    } catch (err) {
+      // Nothing acknowledged (a store or trust check that failed): the entries stay pending with
+      // this consumer and are read again (readPending) once the next step succeeds.
+      this.checkPending = true;
+      throw err;
+    }
+  }
+
+  private async handleOnce(deliveries: Delivery[]): Promise<void> {
     this.counters.received += deliveries.length;
     this.counters.lastBatchAt = Date.now();
     const valid: StoredEvent[] = [];
