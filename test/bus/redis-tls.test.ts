@@ -2,7 +2,6 @@
 // event bus and every other Vigil connection (control bus, key directory, login sessions, the
 // Socket.IO adapter: all open through one function) connect with `rediss://user:password@host?ca=`;
 // a wrong password or a server certificate from another CA is refused, saying why.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,27 +9,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBus } from '../../common/bus/redis-bus.ts';
 import { createRedisConnection } from '../../common/redis-connection.ts';
 import { startRedis, type RedisInstance } from '../support/services.ts';
+import { makeTestCa, type TestCa } from '../support/test-ca.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-redis-tls-'));
 let redis: RedisInstance;
 
-function makeCa(name: string): { ca: string; cert: string; key: string } {
-  const f = (x: string) => path.join(dir, `${name}-${x}`);
-  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', `/CN=${name} test CA`]);
-  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1']);
-  fs.writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  run(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('ext.cnf')]);
-  return { ca: f('ca.pem'), cert: f('server.crt'), key: f('server.key') };
-}
 
-let ours: ReturnType<typeof makeCa>;
-let theirs: ReturnType<typeof makeCa>;
+let ours: TestCa;
+let theirs: TestCa;
 const url = (user: string, password: string, ca: string) => `rediss://${user}:${password}@127.0.0.1:${redis.port}?ca=${encodeURIComponent(ca)}`;
 
 beforeAll(async () => {
-  ours = makeCa('ours');
-  theirs = makeCa('theirs');
+  ours = makeTestCa(dir, 'ours');
+  theirs = makeTestCa(dir, 'theirs');
   redis = await startRedis({ tls: { certFile: ours.cert, keyFile: ours.key, caFile: ours.ca }, users: [['vigil-hub', 's3cret-hub']] });
 }, 60_000);
 

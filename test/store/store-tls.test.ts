@@ -2,36 +2,26 @@
 // (DATABASE_URL with sslmode=verify-full and the CA as sslrootcert) and an agent's upstream
 // (`tls: verify-full`, `caFile`) connect encrypted and check the server's certificate; one signed
 // by another CA is refused with an error that says so.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore } from '../../server/store/create-store.ts';
 import { startPostgres, type PostgresInstance } from '../support/services.ts';
+import { makeTestCa, type TestCa } from '../support/test-ca.ts';
 import { startHarness } from '../support/agent-harness.ts';
 import { SessionEvents } from './event-factory.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-store-tls-'));
 let pgTls: PostgresInstance;
 
-/** A CA, and a server certificate for 127.0.0.1 it signed (openssl, as an operator would). */
-function makeCa(name: string): { ca: string; cert: string; key: string } {
-  const f = (x: string) => path.join(dir, `${name}-${x}`);
-  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', `/CN=${name} test CA`]);
-  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1']);
-  fs.writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  run(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('ext.cnf')]);
-  return { ca: f('ca.pem'), cert: f('server.crt'), key: f('server.key') };
-}
 
-let ours: ReturnType<typeof makeCa>;
-let theirs: ReturnType<typeof makeCa>;
+let ours: TestCa;
+let theirs: TestCa;
 
 beforeAll(async () => {
-  ours = makeCa('ours');
-  theirs = makeCa('theirs');
+  ours = makeTestCa(dir, 'ours');
+  theirs = makeTestCa(dir, 'theirs');
   pgTls = await startPostgres({ tls: { certFile: ours.cert, keyFile: ours.key } });
 }, 60_000);
 
