@@ -14,7 +14,6 @@ import { makeTestCa, type TestCa } from '../support/test-ca.ts';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-redis-tls-'));
 let redis: RedisInstance;
 
-
 let ours: TestCa;
 let theirs: TestCa;
 const url = (user: string, password: string, ca: string) => `rediss://${user}:${password}@127.0.0.1:${redis.port}?ca=${encodeURIComponent(ca)}`;

@@ -15,7 +15,6 @@ import { SessionEvents } from './event-factory.ts';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-store-tls-'));
 let pgTls: PostgresInstance;
 
-
 let ours: TestCa;
 let theirs: TestCa;
 
