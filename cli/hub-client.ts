@@ -123,8 +123,8 @@ export class HubClient {
   }
 
   /** Asks for just-in-time access to a target, as the client's user. */
-  async requestAccess(target: string, reason: string, duration?: string): Promise<AccessRequestView> {
-    const res = await this.request('/api/access-requests', { method: 'POST', body: { target, reason, origin: 'cli', ...(duration ? { duration } : {}) } });
+  async requestAccess(target: string, reason: string, duration?: string, recording?: { scope: 'recording'; sessionId?: string }): Promise<AccessRequestView> {
+    const res = await this.request('/api/access-requests', { method: 'POST', body: { target, reason, origin: 'cli', ...(duration ? { duration } : {}), ...(recording ?? {}) } });
     return ((await res.json()) as { request: AccessRequestView }).request;
   }
 

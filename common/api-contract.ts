@@ -59,8 +59,8 @@ export interface AccessDecisionView {
 /** An access request (GET /api/access-requests, the Socket.IO inbox). A granted connect request is the grant. */
 export interface AccessRequestView {
   id: number;
-  /** connect: access to a target for a while; statement: one held statement. */
-  scope: 'connect' | 'statement';
+  /** connect: access to a target for a while; statement: one held statement; recording: reading a target's recordings (or one session's) for a while. */
+  scope: 'connect' | 'statement' | 'recording';
   user: string;
   target: string;
   reason: string;
@@ -339,9 +339,10 @@ export interface ViewEntry {
   who: string;
   /** replay, export, verify or live. */
   how: string;
-  /** What let them: own, reviewer, admin, approver, share. */
+  /** What let them: own, reviewer, admin, approver, share, grant (a just-in-time grant to read recordings). */
   via: string;
   shareId?: number;
+  grantId?: number;
   origin: string | null;
   sessionId: string;
   target: string | null;

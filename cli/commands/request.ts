@@ -1,5 +1,6 @@
 // vigil request TARGET --for 30m --reason "..." [--user NAME] [--wait]: asks for just-in-time
-// access to a `jit` target, as NAME (signed with the hub's key from dataDir, like `vigil token`),
+// access to a `jit` target (with --recordings [--session ID]: to read the target's recordings, or
+// one session's, for a while instead), as NAME (signed with the hub's key from dataDir, like `vigil token`),
 // prints the request's number, and with --wait follows it until approvers decide: exit 0 when
 // granted, 1 when denied or expired.
 import type { Command } from 'commander';
@@ -26,14 +27,17 @@ export function registerRequest(program: Command): void {
     .option('--for <duration>', 'how long, e.g. 30m or 2h (default: the target\'s defaultDuration)')
     .option('--reason <text>', 'why (approvers read it; most targets require one)', '')
     .option('--user <name>', `who asks (default: ${DEMO_USER}, the demo engineer)`, DEMO_USER)
+    .option('--recordings', 'ask to read the target\'s recordings (not to connect)')
+    .option('--session <id>', 'with --recordings: only this session\'s recording')
     .option('--wait', 'wait until it is decided (exit 0 when granted)')
     .option('--hub <url>', 'hub API base URL (default: http://hub.listen)')
     .option('--config <file>', 'config file (default: the `vigil dev` defaults)')
-    .action(async (target: string, opts: { for?: string; reason: string; user: string; wait?: boolean; hub?: string; config?: string }) => {
+    .action(async (target: string, opts: { for?: string; reason: string; user: string; recordings?: boolean; session?: string; wait?: boolean; hub?: string; config?: string }) => {
+      if (opts.session && !opts.recordings) throw new CliError('--session goes with --recordings');
       if (opts.for !== undefined && !/^\d{1,6}(s|m|h)$/.test(opts.for)) throw new CliError(`--for expects a duration such as 30m or 2h, got "${opts.for}"`);
       const config = loadCliConfig(opts.config, { addDemoTarget: true });
       const client = await HubClient.create(config, opts.hub, { user: checkUserName(opts.user), role: 'engineer' });
-      let request = await client.requestAccess(target, opts.reason, opts.for);
+      let request = await client.requestAccess(target, opts.reason, opts.for, opts.recordings ? { scope: 'recording', ...(opts.session ? { sessionId: opts.session } : {}) } : undefined);
       process.stdout.write(`${describe(request)}\n`);
       if (!opts.wait) {
         if (request.status === 'pending') process.stderr.write('an approver decides on the dashboard (Access); --wait follows it here\n');

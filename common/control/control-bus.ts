@@ -31,7 +31,7 @@ export const AccessState = z.strictObject({
   kind: z.literal('access'),
   requestId: z.number().int().positive(),
   /** `connect`: access to a target for a while; `statement`: one held statement. */
-  scope: z.enum(['connect', 'statement']),
+  scope: z.enum(['connect', 'statement', 'recording']),
   user: name,
   target: name,
   status: z.enum(ACCESS_STATUSES),

@@ -31,7 +31,7 @@ export function whyNotDecide(actor: Actor, request: AccessRequest, approval: App
 
 /** Approvers of the target end a grant; so may its holder (giving it up early). */
 export function mayRevoke(actor: Actor, request: AccessRequest, approval: Approval | undefined): boolean {
-  if (request.scope !== 'connect' || request.status !== 'granted') return false;
+  if (request.scope === 'statement' || request.status !== 'granted') return false;
   return request.user === actor.subject || (approval !== undefined && isApproverFor(actor, approval));
 }
 

@@ -17,6 +17,9 @@ export interface RequestInput {
   /** Default: the target's defaultDuration. */
   durationMs?: number;
   origin: 'dashboard' | 'cli';
+  /** recording: to read the target's recordings (or sessionId's only) for a while, not to connect. */
+  scope?: 'connect' | 'recording';
+  sessionId?: string;
 }
 
 /** Who acted and from where, for the audit log. */
@@ -96,7 +99,9 @@ export class AccessService {
   async request(actor: Actor, input: RequestInput, origin: Origin): Promise<AccessRequest> {
     const target = this.targets.get(input.target);
     if (!target) throw AppError.notFound(`no target ${input.target}`);
-    if (target.access !== 'jit') throw AppError.badRequest(`target ${target.name} needs no approval: connect to it directly`);
+    const recording = input.scope === 'recording';
+    if (!recording && target.access !== 'jit') throw AppError.badRequest(`target ${target.name} needs no approval: connect to it directly`);
+    if (!recording && input.sessionId) throw AppError.badRequest('sessionId goes with scope recording');
     if (!actor.roles.includes('engineer') && !actor.roles.includes('admin')) throw AppError.forbidden('only engineers and admins use targets');
     const approval = target.approval;
     const reason = input.reason.trim();
@@ -105,7 +110,10 @@ export class AccessService {
     const max = parseDuration(approval.maxDuration);
     if (durationMs > max) throw AppError.badRequest(`target ${target.name} grants at most ${approval.maxDuration}`);
     if (durationMs < 1000) throw AppError.badRequest('a grant lasts at least one second');
-    return this.open(actor.subject, target, { scope: 'connect', reason, durationMs, origin: input.origin }, origin);
+    if (recording && !reason) throw AppError.badRequest('a request to read recordings needs a reason');
+    return this.open(actor.subject, target, recording
+      ? { scope: 'recording', reason, durationMs, origin: input.origin, ...(input.sessionId ? { sessionId: input.sessionId } : {}) }
+      : { scope: 'connect', reason, durationMs, origin: input.origin }, origin);
   }
 
   /** An agent asks on someone's behalf: they connected without a grant, or a statement was held. */

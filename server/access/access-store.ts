@@ -10,7 +10,7 @@ import type { SqlClient } from '../store/sql-client.ts';
 export type AccessRequest = Omit<AccessRequestView, 'canDecide' | 'canRevoke'>;
 
 export interface NewAccessRequest {
-  scope: 'connect' | 'statement';
+  scope: 'connect' | 'statement' | 'recording';
   user: string;
   target: string;
   reason: string;
@@ -59,6 +59,8 @@ export interface AccessStore {
    */
   open(request: NewAccessRequest): Promise<Opened>;
   get(id: number): Promise<AccessRequest | null>;
+  /** A grant in force that lets this user read this session's recording (scope recording: its target's, or this session's). */
+  recordingGrant(user: string, session: { id: string; target: string }): Promise<AccessRequest | null>;
   list(filter?: AccessRequestFilter): Promise<AccessRequest[]>;
   /**
    * Records one approver's decision on a pending request and moves it on: a denial denies, the
@@ -79,7 +81,7 @@ export interface AccessStore {
 }
 
 type Row = {
-  id: number; scope: 'connect' | 'statement'; user_name: string; target: string; reason: string; duration_ms: number | null;
+  id: number; scope: 'connect' | 'statement' | 'recording'; user_name: string; target: string; reason: string; duration_ms: number | null;
   status: AccessStatus; min_approvals: number; origin: string; client: string | null; session_id: string | null;
   statement: string | null; rule: string | null; created_at: string; pending_until: string; decided_at: string | null;
   expires_at: string | null; ended_by: string | null; end_reason: string | null; decisions: string;
@@ -141,6 +143,11 @@ export class SqlAccessStore implements AccessStore {
     return this.one(this.client, 'r.id = $1', [id]);
   }
 
+  recordingGrant(user: string, session: { id: string; target: string }): Promise<AccessRequest | null> {
+    return this.one(this.client, `r.status = 'granted' AND r.scope = 'recording' AND r.user_name = $1 AND r.target = $2
+      AND (r.session_id IS NULL OR r.session_id = $3) AND r.expires_at > now() ORDER BY r.id DESC LIMIT 1`, [user, session.target, session.id]);
+  }
+
   async list(filter: AccessRequestFilter = {}): Promise<AccessRequest[]> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -177,7 +184,7 @@ export class SqlAccessStore implements AccessStore {
     // One round trip: the change and the row as it is now.
     const { rows } = await this.client.query<Row>(
       `WITH r AS (UPDATE access_requests SET status = 'revoked', ended_by = $2, end_reason = $3, expires_at = LEAST(expires_at, now())
-       WHERE id = $1 AND status = 'granted' AND scope = 'connect' AND expires_at > now() RETURNING *)
+       WHERE id = $1 AND status = 'granted' AND scope IN ('connect', 'recording') AND expires_at > now() RETURNING *)
        SELECT ${COLUMNS} FROM r`, [id, by, reason]);
     return rows[0] ? toRequest(rows[0]) : null;
   }

@@ -17,14 +17,14 @@ export interface ViewedSession {
   target: string;
 }
 
-export type ViewRight = { via: 'own' | 'reviewer' | 'admin' | 'approver' } | { via: 'share'; shareId: number; sharedBy: string };
+export type ViewRight = { via: 'own' | 'reviewer' | 'admin' | 'approver' } | { via: 'share'; shareId: number; sharedBy: string } | { via: 'grant'; grantId: number };
 
 export function auditView(audit: AccessStore | undefined, who: string, session: ViewedSession, how: ViewKind, right: ViewRight, origin: string | null): Promise<void> {
   if (!audit) return Promise.resolve();
   const share = right.via === 'share';
   return audit.audit({
-    actor: who, action: share ? 'share.viewed' : 'session.viewed', target: session.target, requestId: null, sessionId: session.id, origin,
-    detail: share ? { how, via: 'share', shareId: right.shareId, sharedBy: right.sharedBy } : { how, via: right.via },
+    actor: who, action: share ? 'share.viewed' : 'session.viewed', target: session.target, requestId: right.via === 'grant' ? right.grantId : null, sessionId: session.id, origin,
+    detail: right.via === 'share' ? { how, via: 'share', shareId: right.shareId, sharedBy: right.sharedBy } : right.via === 'grant' ? { how, via: 'grant', grantId: right.grantId } : { how, via: right.via },
   });
 }
 
@@ -33,9 +33,9 @@ export function auditRefusal(audit: AccessStore | undefined, who: string, sessio
 }
 
 export function toView(e: AuditEntry): ViewEntry {
-  const d = e.detail as { how?: unknown; via?: unknown; shareId?: unknown };
+  const d = e.detail as { how?: unknown; via?: unknown; shareId?: unknown; grantId?: unknown };
   return {
     at: e.at, who: e.actor, how: typeof d.how === 'string' ? d.how : 'replay', via: typeof d.via === 'string' ? d.via : e.action === 'share.viewed' ? 'share' : 'unknown',
-    ...(typeof d.shareId === 'number' ? { shareId: d.shareId } : {}), origin: e.origin, sessionId: e.sessionId ?? '', target: e.target,
+    ...(typeof d.shareId === 'number' ? { shareId: d.shareId } : {}), ...(typeof d.grantId === 'number' ? { grantId: d.grantId } : {}), origin: e.origin, sessionId: e.sessionId ?? '', target: e.target,
   };
 }

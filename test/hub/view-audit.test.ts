@@ -12,11 +12,15 @@ import { ensureSigningKey, TokenSigner, TokenVerifier } from '../../common/token
 import { createApiApp } from '../../server/http/app.ts';
 import { RecordingVerifier } from '../../server/recordings/trust/recording-verifier.ts';
 import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
+import { AccessService } from '../../server/access/access-service.ts';
+import { createInProcessControlBus } from '../../common/control/in-process-control-bus.ts';
+import { parseConfig } from '../../common/config/load-config.ts';
 import { serveApp, type ServedApp } from '../support/serve-app.ts';
 import { fakeSession } from './event-fixtures.ts';
 
 let stores: HubStores;
 let served: ServedApp;
+let access: AccessService;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-views-'));
 const tokens: Record<string, string> = {};
 const bobs = fakeSession({ user: 'bob', target: 'payments', queries: 2, chained: true });
@@ -37,16 +41,19 @@ beforeAll(async () => {
   stores = await createMemoryStore({ logger: silentLogger });
   const keys = ensureSigningKey(dir);
   const signer = await TokenSigner.fromPem(keys.privateKeyPem);
-  for (const [who, role] of [['carol', 'reviewer'], ['bob', 'engineer'], ['dave', 'engineer'], ['ada', 'admin']]) tokens[who] = await signer.apiToken(who, role);
+  for (const [who, role] of [['carol', 'reviewer'], ['bob', 'engineer'], ['dave', 'engineer'], ['ada', 'admin'], ['aaron', 'approver']]) tokens[who] = await signer.apiToken(who, role);
   const recordingKeys = await stores.openRecordingKeys(dir);
+  const config = parseConfig({ dataDir: dir, targets: [{ name: 'payments', protocol: 'postgres', listen: '127.0.0.1:15432' }] });
+  access = new AccessService({ config, store: stores.access, control: createInProcessControlBus(), logger: silentLogger });
   served = await serveApp(createApiApp({
-    stores, verifier: await TokenVerifier.fromPem(keys.publicKeyPem), logger: silentLogger,
+    stores, verifier: await TokenVerifier.fromPem(keys.publicKeyPem), logger: silentLogger, access,
     trust: { verifier: new RecordingVerifier(stores.manifests, recordingKeys), keys: recordingKeys },
   }));
   await stores.recordings.append(bobs.events);
 });
 
 afterAll(async () => {
+  await access?.stop();
   await served?.close();
   await stores?.close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -93,5 +100,22 @@ describe('who saw what', () => {
     expect(carol.json.views.map((v: ViewEntry) => `${v.sessionId} ${v.how}`)).toEqual([`${id} export`, `${id} replay`]);
     expect((await get('bob', '/api/views?user=carol')).status).toBe(403);
     expect((await get('carol', '/api/views')).status).toBe(400);
+  });
+
+  it('when someone asks to read a recording and an approver grants it for a while, then they may open it (audited through the grant) until it is revoked', async () => {
+    expect((await get('erin', `/api/sessions/${id}/timeline`)).status).toBe(401);
+    const asked = await call('POST', 'dave', '/api/access-requests', { scope: 'recording', target: 'payments', sessionId: id, reason: 'INC-3: review what bob ran', duration: '30m' });
+    expect(asked.status).toBe(201);
+    expect(asked.json.request).toMatchObject({ scope: 'recording', status: 'pending', sessionId: id });
+    // Dave's share of this session was revoked by nobody: he saw it through the share; take that away first.
+    for (const share of (await get('bob', `/api/sessions/${id}/shares`)).json.shares) await call('DELETE', 'bob', `/api/shares/${share.id}`);
+    expect((await get('dave', `/api/sessions/${id}/timeline`)).status).toBe(403);
+    expect((await call('POST', 'aaron', `/api/access-requests/${asked.json.request.id}/approve`, {})).json.request.status).toBe('granted');
+    expect((await get('dave', `/api/sessions/${id}/timeline`)).status).toBe(200);
+    const [latest] = (await get('bob', `/api/sessions/${id}/views`)).json.views as ViewEntry[];
+    expect(latest).toMatchObject({ who: 'dave', how: 'replay', via: 'grant' });
+    expect((await call('POST', 'aaron', `/api/access-requests/${asked.json.request.id}/revoke`, { reason: 'review done' })).status).toBe(200);
+    expect((await get('dave', `/api/sessions/${id}/events`)).status).toBe(403);
+    expect((await call('POST', 'dave', '/api/access-requests', { scope: 'recording', target: 'payments', reason: '' })).status).toBe(400);
   });
 });

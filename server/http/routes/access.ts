@@ -6,6 +6,7 @@
 //   POST /api/access-requests/:id/deny     { comment? }
 //   POST /api/access-requests/:id/revoke   { reason? }    (approvers, or the grant's holder)
 //   GET  /api/audit                      ?requestId&before&limit -> { entries }  (admins, reviewers)
+import { SessionId } from '../../../common/session-id.ts';
 import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import { ACCESS_STATUSES } from '../../../common/control/control-bus.ts';
@@ -24,6 +25,9 @@ const ListQuery = z.strictObject({
   limit: z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().min(1).max(500)).optional(),
 });
 const RequestBody = z.strictObject({
+  /** recording: to read the target's recordings (or one session's) for a while. */
+  scope: z.enum(['connect', 'recording']).default('connect'),
+  sessionId: SessionId.optional(),
   target: z.string().min(1).max(64),
   reason: text(1000).default(''),
   duration: z.string().regex(/^\d{1,6}(s|m|h)$/, 'expected a duration such as 90s, 30m or 2h').optional(),
@@ -53,7 +57,7 @@ export function accessRouter(access: AccessService): Router {
   router.post('/', allow('engineer', 'admin'), json, async (req, res) => {
     const body = parseInput(RequestBody, req.body ?? {}, 'body field');
     const request = await access.request(principalOf(res), {
-      target: body.target, reason: body.reason, origin: body.origin,
+      target: body.target, reason: body.reason, origin: body.origin, scope: body.scope, ...(body.sessionId ? { sessionId: body.sessionId } : {}),
       ...(body.duration ? { durationMs: parseDuration(body.duration) } : {}),
     }, originOf(req));
     res.status(201).json({ request: access.view(principalOf(res), request) });

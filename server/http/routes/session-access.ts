@@ -53,16 +53,21 @@ export function sessionFinder(access: SessionAccess): FindSession {
       if (opts.opens) await auditView(audit, who.subject, session, opts.opens, { via: right }, origin);
       return session;
     }
-    if (session && shares) {
-      const { inForce, lapsed } = await shares.access(session.id, { subject: who.subject, groups: who.groups });
-      if (inForce) {
-        if (opts.opens) await auditView(audit, who.subject, session, opts.opens, { via: 'share', shareId: inForce.id, sharedBy: inForce.createdBy }, origin);
-        return session;
-      }
-      if (lapsed) {
-        await audit?.audit({ actor: who.subject, action: 'share.refused', target: session.target, requestId: null, sessionId: session.id, origin, detail: { shareId: lapsed.id, why: lapsed.revokedAt ? 'revoked' : 'expired' } });
-        throw AppError.forbidden(`your share of session ${id} ${lapsed.revokedAt ? `was revoked by ${lapsed.revokedBy}` : `expired at ${lapsed.expiresAt}`}`);
-      }
+    const share = session && shares ? await shares.access(session.id, { subject: who.subject, groups: who.groups }) : null;
+    if (session && share?.inForce) {
+      if (opts.opens) await auditView(audit, who.subject, session, opts.opens, { via: 'share', shareId: share.inForce.id, sharedBy: share.inForce.createdBy }, origin);
+      return session;
+    }
+    // A just-in-time grant to read recordings (its target's, or this session's), approved for a while.
+    const grant = session ? await audit?.recordingGrant(who.subject, session) : null;
+    if (session && grant) {
+      if (opts.opens) await auditView(audit, who.subject, session, opts.opens, { via: 'grant', grantId: grant.id }, origin);
+      return session;
+    }
+    const lapsed = share?.lapsed;
+    if (session && lapsed) {
+      await audit?.audit({ actor: who.subject, action: 'share.refused', target: session.target, requestId: null, sessionId: session.id, origin, detail: { shareId: lapsed.id, why: lapsed.revokedAt ? 'revoked' : 'expired' } });
+      throw AppError.forbidden(`your share of session ${id} ${lapsed.revokedAt ? `was revoked by ${lapsed.revokedBy}` : `expired at ${lapsed.expiresAt}`}`);
     }
     // Every refused attempt on a session that exists is on record; the answer is the same as for one that does not.
     if (session) await auditRefusal(audit, who.subject, session, opts.opens ?? 'read', origin);
