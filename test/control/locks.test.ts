@@ -167,3 +167,19 @@ describe('locks: on a just-in-time target', () => {
     }
   });
 });
+
+describe('a revoked agent', () => {
+  it('when an admin revokes an agent, then its running sessions end saying so and it takes no new one', async () => {
+    const uri = await pgh.uri('alice');
+    const running = psql(uri, 'select pg_sleep(60)');
+    await liveSessionOf(pgh.store, 'alice');
+    const ada = await apiAs(web.hub.url, 'ada');
+    // The harness's agent (agent-1) keeps its key in the hub's data directory: the hub enrolled it.
+    expect(((await ada('GET', '/api/agents')).body as { agents: Array<{ id: string; status: string }> }).agents).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'agent-1', status: 'enrolled' })]));
+    expect((await ada('POST', '/api/agents/agent-1/revoke', { reason: 'host decommissioned' })).status).toBe(200);
+    const message = 'the Vigil agent agent-1 is no longer trusted (host decommissioned; revoked by ada): it takes no sessions';
+    const ended = await running.exited;
+    expect(ended.stderr).toContain(message);
+    expect((await psql(uri, 'select 1').exited).stderr).toContain(message);
+  });
+});
