@@ -72,6 +72,11 @@ export class AgentRegistry {
     if (proof.agent.startsWith(HUB_SIGNER_PREFIX)) return this.#hubTrust(proof, items);
     let known = await this.#lookup(proof.agent, false);
     if (!known) known = await this.#lookup(proof.agent, true);
+    if (!known && this.#localDir && AGENT_ID.test(proof.agent) && fs.existsSync(path.join(this.#localDir, 'agent-keys', `${proof.agent}.pem`))) {
+      // The operator's own agent, not enrolled yet only because the store did not answer: the
+      // entry waits (not acknowledged) rather than be refused.
+      throw new Error(`agent ${proof.agent}'s key is in the hub's data directory but it could not be enrolled yet`);
+    }
     if (!known) return { ok: false, agent: proof.agent, reason: `agent ${proof.agent} is not enrolled` };
     if (known.status !== 'enrolled') return { ok: false, agent: proof.agent, reason: `agent ${proof.agent} is ${known.status === 'revoked' ? 'revoked' : 'not approved yet'}` };
     if (!batchSignatureHolds(proof, known.key, items)) return { ok: false, agent: proof.agent, reason: `the signature does not hold for agent ${proof.agent}'s key` };

@@ -39,6 +39,9 @@ beforeAll(async () => {
   const keyPrefix = `store-faults-${crypto.randomBytes(4).toString('hex')}.`;
   const port = await freePort();
   hubUrl = `http://127.0.0.1:${port}`;
+  // Appends stand in for an agent: signed as one whose key is in the hub's data directory,
+  // made before the hub starts so that it is enrolled from its first entry.
+  bus = signingBus(await createRedisBus(inject('redisUrl'), { keyPrefix }), dataDir, 'agent-test');
   hub = await startVigil(['hub'], {
     VIGIL_DATA_DIR: dataDir,
     VIGIL__HUB__LISTEN: `127.0.0.1:${port}`,
@@ -49,8 +52,6 @@ beforeAll(async () => {
   hub.child.once('exit', (code, signal) => {
     died = `the hub exited (${code ?? signal})\nstdout: ${hub.stdout().slice(-4000)}\nstderr: ${hub.stderr().slice(-4000)}`;
   });
-  // Appends stand in for an agent: signed as one whose key is in the hub's data directory.
-  bus = signingBus(await createRedisBus(inject('redisUrl'), { keyPrefix }), dataDir, 'agent-test');
   const signer = await TokenSigner.fromPem(fs.readFileSync(keyPaths(dataDir).privateKey, 'utf8'));
   headers = { authorization: `Bearer ${await signer.apiToken('operator', 'admin')}` };
 });

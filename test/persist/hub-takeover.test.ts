@@ -36,6 +36,9 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-takeover-'));
   // Not ending in ":": an override is read as YAML, where "a:" is a mapping.
   keyPrefix = `hub-takeover-${crypto.randomBytes(4).toString('hex')}.`;
+  // Appends stand in for an agent: signed as one whose key is in the hub's data directory,
+  // made before the hub starts so that it is enrolled from its first entry.
+  bus = signingBus(await createRedisBus(inject('redisUrl'), { keyPrefix }), dataDir, 'agent-test');
   hub = await startVigil(['hub'], {
     VIGIL_DATA_DIR: dataDir,
     VIGIL__HUB__LISTEN: `127.0.0.1:${await freePort()}`,
@@ -43,8 +46,6 @@ beforeAll(async () => {
     REDIS_URL: inject('redisUrl'),
     DATABASE_URL: db.url,
   }, /API on http/, { timeoutMs: 200_000 });
-  // Appends stand in for an agent: signed as one whose key is in the hub's data directory.
-  bus = signingBus(await createRedisBus(inject('redisUrl'), { keyPrefix }), dataDir, 'agent-test');
   redis = createClient({ url: inject('redisUrl'), RESP: 2 });
   await redis.connect();
 });
