@@ -187,13 +187,15 @@ describe.each(kinds)('event pipeline on the $name bus', (kind) => {
   it('when a consumer\'s store write is slow, then its heartbeat keeps its entries from the others', async () => {
     const { bus, store, persister } = await setup();
     const slowStore = new TestRecordingStore();
-    slowStore.delayMs = 3000; // ten times the silence that makes a consumer dead
-    const slow = persister({ consumer: 'slow', store: slowStore, deadAfterMs: 300 });
+    // Four times the silence that makes a consumer dead. The silence is a second, not less: on a
+    // loaded machine (the whole suite in parallel) a 300 ms silence happens to live consumers too.
+    slowStore.delayMs = 4000;
+    const slow = persister({ consumer: 'slow', store: slowStore, deadAfterMs: 1000 });
     slow.start();
     const s = newSessionId();
     await bus.append(busEvents(s, 1, 10));
     await waitUntil(() => slowStore.appendCalls === 1, 15_000, 'slow write begun');
-    const other = persister({ consumer: 'other', deadAfterMs: 300 });
+    const other = persister({ consumer: 'other', deadAfterMs: 1000 });
     other.start();
 
     await waitUntil(async () => (await seqsOf(slowStore, s)).length === 10, 15_000, 'slow write done');
