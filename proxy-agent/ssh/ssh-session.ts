@@ -202,7 +202,7 @@ export class SshSession {
         { sessionId: this.id, user: this.user, target: target.config.name, protocol: 'ssh', connection: { client: this.clientAddress, agent: this.ctx.agentId } },
         this.ctx.outlet,
       );
-      this.sink.emit('session.start', { upstream: `${target.upstream.host}:${target.upstream.port}`, recording: target.config.recording, clientMasking: false, ...(this.tokenId ? { token: this.tokenId } : {}) });
+      this.sink.emit('session.start', { upstream: `${target.upstream.host}:${target.upstream.port}`, recording: target.config.recording, clientMasking: target.config.maskOutput, ...(this.tokenId ? { token: this.tokenId } : {}) });
       // Locked out: refused before any access request is opened; the client reads why.
       const locked = this.ctx.locks?.refusal({ user: this.user, target: target.config.name, token: this.tokenId });
       if (locked) this.ctx.logins?.audit({ protocol: 'ssh', client: this.clientAddress, target: target.config.name, user: this.user, reason: locked });

@@ -64,6 +64,11 @@ describe('the SSH proxy', () => {
     expect(masked.stdout).toBe('mail [EMAIL]\n');
     expect(masked.stderr).toContain('card [CARD]');
     expect(masked.stderr).not.toContain('4111');
+    // The recording says the client saw masked output (session.start's clientMasking), and that the other did not.
+    const maskedStart = (await h.sessionWhere((e) => e.type === 'ssh.exec' && e.target === 'masked-box' && e.data.command.includes('printf "mail')))[0];
+    expect(maskedStart).toMatchObject({ type: 'session.start', data: { clientMasking: true } });
+    const plainStart = (await h.sessionWhere((e) => e.type === 'ssh.exec' && e.target === 'box' && e.data.command.includes('printf "mail')))[0];
+    expect(plainStart).toMatchObject({ type: 'session.start', data: { clientMasking: false } });
   });
 
   it('when the user name is user+target, then the token must be that user\'s', async () => {
