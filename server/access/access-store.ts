@@ -5,6 +5,7 @@
 import type { AccessDecisionView, AccessRequestView, AccessStatus, AuditEntry } from '../../common/api-contract.ts';
 import type { VigilEvent } from '../../common/events/index.ts';
 import type { SqlClient } from '../store/sql-client.ts';
+import { iso } from '../store/sql-time.ts';
 
 /** A request as stored; the caller-specific flags (canDecide, canRevoke) come later. */
 export type AccessRequest = Omit<AccessRequestView, 'canDecide' | 'canRevoke'>;
@@ -87,7 +88,6 @@ type Row = {
   expires_at: string | null; ended_by: string | null; end_reason: string | null; decisions: string;
 };
 
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const COLUMNS = `r.id, r.scope, r.user_name, r.target, r.reason, r.duration_ms, r.status, r.min_approvals, r.origin, r.client,
   r.session_id, r.statement, r.rule, ${iso('r.created_at')} AS created_at, ${iso('r.pending_until')} AS pending_until,
   ${iso('r.decided_at')} AS decided_at, ${iso('r.expires_at')} AS expires_at, r.ended_by, r.end_reason,

@@ -11,8 +11,8 @@ import { batchSignatureHolds, keyFingerprint, publicKeyPem, type BatchProof, typ
 import type { Logger } from '../../common/log.ts';
 import type { SqlClient } from '../store/sql-client.ts';
 import type { PublishedKey } from '../recordings/trust/manifest.ts';
+import { iso } from '../store/sql-time.ts';
 
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const COLUMNS = `id, public_key, fingerprint, status, ${iso('requested_at')} AS requested_at, requested_from,
   ${iso('enrolled_at')} AS enrolled_at, enrolled_by, ${iso('revoked_at')} AS revoked_at, revoked_by, revoke_reason`;
 

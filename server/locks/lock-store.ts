@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import type { LockView } from '../../common/api-contract.ts';
 import type { Lock } from '../../common/locks.ts';
 import type { SqlClient } from '../store/sql-client.ts';
+import { iso } from '../store/sql-time.ts';
 
 export interface NewLock {
   user?: string;
@@ -14,7 +15,6 @@ export interface NewLock {
   expiresAt?: string;
 }
 
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const LOCK_COLUMNS = `id, user_name, target, token, created_by, reason, ${iso('created_at')} AS created_at,
   ${iso('expires_at')} AS expires_at, ${iso('lifted_at')} AS lifted_at, lifted_by,
   CASE WHEN lifted_at IS NOT NULL THEN 'lifted' WHEN expires_at <= now() THEN 'expired' ELSE 'in force' END AS state`;

@@ -1,6 +1,7 @@
 // Shares of recordings and the notes pinned to them (migration 7), over the store's SqlClient.
 import type { AnnotationView, ShareView } from '../../common/api-contract.ts';
 import type { SqlClient } from '../store/sql-client.ts';
+import { iso } from '../store/sql-time.ts';
 
 export interface NewShare {
   sessionId: string;
@@ -17,7 +18,6 @@ export interface Recipient {
   groups: readonly string[];
 }
 
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const SHARE_COLUMNS = `id, session_id, created_by, users, group_name, note, ${iso('created_at')} AS created_at,
   ${iso('expires_at')} AS expires_at, ${iso('revoked_at')} AS revoked_at, revoked_by`;
 

@@ -1,5 +1,6 @@
 // The public keys people registered for SSH logins, in the hub's database beside the recordings.
 import type { SqlClient } from '../store/sql-client.ts';
+import { iso } from '../store/sql-time.ts';
 
 export interface SshKey {
   fingerprint: string;
@@ -20,7 +21,7 @@ export interface SshKeyStore {
 }
 
 type Row = { fingerprint: string; user_name: string; public_key: string; name: string; added_at: string };
-const COLUMNS = `fingerprint, user_name, public_key, name, to_char(added_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS added_at`;
+const COLUMNS = `fingerprint, user_name, public_key, name, ${iso('added_at')} AS added_at`;
 const toKey = (r: Row): SshKey => ({ fingerprint: r.fingerprint, user: r.user_name, publicKey: r.public_key, name: r.name, addedAt: r.added_at });
 
 export class SqlSshKeyStore implements SshKeyStore {

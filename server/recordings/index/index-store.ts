@@ -6,6 +6,7 @@ import type { SearchExtractor } from '../search/search-documents.ts';
 import { listStatements, loadExtractor, searchRecordings, searchSession, type SearchQuery, type SearchResults, type SessionSearchResults } from '../search/search-index.ts';
 import type { StatementEntry } from '../search/statement-pairing.ts';
 import type { KeyframeView, MarkerKind, TimelineMarker } from '../../../common/api-contract.ts';
+import { iso } from '../../store/sql-time.ts';
 
 export interface StoredKeyframe extends KeyframeView {
   /** Terminal output bytes from the start of the session to seq (the keyframer's policy). */
@@ -40,8 +41,6 @@ export interface IndexBatch {
   /** Further writes of the same step (the search index), inside the same transaction. */
   also?: (tx: SqlClient) => Promise<void>;
 }
-
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 const KEYFRAME_COLUMNS = `seq, ${iso('time')} AS time, channel, cols, rows, alt_rows, scrollback, output_bytes, prelude, screen, approximate, hidden`;
 

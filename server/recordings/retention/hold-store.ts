@@ -3,8 +3,8 @@
 import crypto from 'node:crypto';
 import type { HoldView } from '../../../common/api-contract.ts';
 import type { SqlClient } from '../../store/sql-client.ts';
+import { iso } from '../../store/sql-time.ts';
 
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const COLUMNS = `id, session_id, user_name, target, reason, created_by, ${iso('created_at')} AS created_at, ${iso('released_at')} AS released_at, released_by`;
 
 interface HoldRow {

@@ -10,6 +10,7 @@ import { decodeSessionCursor, encodeSessionCursor, StoreInputError, type Session
 import type { SqlClient } from '../../store/sql-client.ts';
 import { SearchExtractor, type SearchDocument, type SearchKind, type StatementEntry } from './search-documents.ts';
 import { escapeLike, parseSearchText, snippetOf, type ParsedSearch, type Snippet } from './search-text.ts';
+import { iso } from '../../store/sql-time.ts';
 
 /**
  * One migration for the store's list (server/store/migrations.ts). pg_trgm is a trusted extension
@@ -45,8 +46,6 @@ export interface SearchTuning {
 }
 
 export const SEARCH_TUNING: SearchTuning = { windowEvents: 20_000, budgetEvents: 150_000, probeLimit: 5000 };
-
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 const withoutNul = (text: string) => (text.includes('\u0000') ? text.replaceAll('\u0000', '') : text);
 
@@ -445,7 +444,6 @@ function cursorAfter(s: SessionMatches): string {
 }
 
 // ---- one recording -------------------------------------------------------------------------------
-
 
 /** Every match in one recording, in seq order, from fromSeq (for find-next in the player). */
 export async function searchSession(

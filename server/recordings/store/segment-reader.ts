@@ -6,11 +6,10 @@ import { decodeEvent } from '../../../common/events/index.ts';
 import type { SqlClient } from '../../store/sql-client.ts';
 import type { SegmentInfo, StoredEvent } from './recording-store.ts';
 import { splitBodies } from './segment-body.ts';
+import { iso } from '../../store/sql-time.ts';
 
 /** Parsed segments kept, by their raw bytes. */
 const CACHE_BYTES_DEFAULT = 64 * 1024 * 1024;
-
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 interface SegmentMeta {
   first_seq: number;

@@ -11,11 +11,10 @@ import { isHubEnd, newEvents, SESSION_STATE, uniqueSorted, writeBatch, type Sess
 import { normalizeSessionFilter, StoreInputError } from './session-filter.ts';
 import type { SqlClient } from '../../store/sql-client.ts';
 import { auditFromRecording } from '../../access/access-store.ts';
+import { iso } from '../../store/sql-time.ts';
 
 export const READ_LIMIT_DEFAULT = 1000;
 export const READ_LIMIT_MAX = 10_000;
-
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 const SESSION_COLUMNS = `id, protocol, user_name, target, client_addr, agent_id,
   ${iso('started_at')} AS started_at, ${iso('ended_at')} AS ended_at, end_reason,

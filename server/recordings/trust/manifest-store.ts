@@ -2,6 +2,7 @@
 // Raw rows, not the segment reader's parsed events: a verifier must see what is stored, including
 // what no longer parses or sits under the wrong seq.
 import type { SqlClient } from '../../store/sql-client.ts';
+import { iso } from '../../store/sql-time.ts';
 import type { RawSegment } from './chain-walk.ts';
 import type { Manifest, SignedManifest } from './manifest.ts';
 import type { SignedTombstone, Tombstone } from './tombstone.ts';
@@ -41,8 +42,7 @@ export class ManifestStore {
 
   async state(sessionId: string): Promise<SealState | null> {
     const { rows } = await this.#client.query<{ last_seq: string; persisted_seq: string; ended_at: string | null; manifest_seq: string; purged_at: string | null }>(
-      `SELECT last_seq, persisted_seq, to_char(ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ended_at, manifest_seq,
-         to_char(purged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS purged_at
+      `SELECT last_seq, persisted_seq, ${iso('ended_at')} AS ended_at, manifest_seq, ${iso('purged_at')} AS purged_at
        FROM sessions WHERE id = $1`, [sessionId]);
     const r = rows[0];
     return r ? { lastSeq: Number(r.last_seq), persistedSeq: Number(r.persisted_seq), endedAt: r.ended_at, manifestSeq: Number(r.manifest_seq), purgedAt: r.purged_at } : null;

@@ -8,8 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SqlClient } from '../../store/sql-client.ts';
 import { keyIdOf, type PublishedKey } from './manifest.ts';
-
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+import { iso } from '../../store/sql-time.ts';
 
 interface KeyRow {
   id: string;
