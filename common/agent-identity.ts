@@ -9,6 +9,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { readEd25519Key, writeNewEd25519Key } from './ed25519.ts';
 
 export interface BatchProof {
   /** The signing agent's id. */
@@ -49,16 +50,7 @@ export function agentKeyFile(dataDir: string, agentId: string): string {
 /** The agent's key, made on first use. */
 export function ensureAgentKey(dataDir: string, agentId: string): crypto.KeyObject {
   const file = agentKeyFile(dataDir, agentId);
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const { privateKey } = crypto.generateKeyPairSync('ed25519');
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    fs.renameSync(tmp, file);
-  }
-  const key = crypto.createPrivateKey(fs.readFileSync(file));
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${file} is not an Ed25519 private key`);
-  return key;
+  return fs.existsSync(file) ? readEd25519Key(file) : writeNewEd25519Key(file);
 }
 
 export function publicKeyPem(privateKey: crypto.KeyObject): string {

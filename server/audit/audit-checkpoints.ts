@@ -6,6 +6,7 @@
 // changed, the row that is missing, a checkpoint whose signature or chain does not hold.
 import crypto from 'node:crypto';
 import { canonicalJson } from '../../common/events/canonical-json.ts';
+import { signCanonical, verifyCanonical } from '../../common/ed25519.ts';
 import type { AuditVerifyReport } from '../../common/api-contract.ts';
 import type { Logger } from '../../common/log.ts';
 import type { SqlClient } from '../store/sql-client.ts';
@@ -105,7 +106,7 @@ export class AuditCheckpoints {
         const key = this.#keys.current();
         const prevHash = last[0]?.hash ?? null;
         const cp: Checkpoint = { v: 1, fromId: after + 1, toId: Number(take[take.length - 1].id), rowHashes, prevHash, hash: chainHash(prevHash, rowHashes), madeAt: new Date().toISOString(), keyId: key.id };
-        const signature = crypto.sign(null, Buffer.from(canonicalJson(cp)), key.privateKey).toString('base64');
+        const signature = signCanonical(cp, key.privateKey);
         await tx.query(
           'INSERT INTO audit_checkpoints (from_id, to_id, row_hashes, prev_hash, hash, key_id, signature, made_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
           [cp.fromId, cp.toId, cp.rowHashes, cp.prevHash, cp.hash, cp.keyId, signature, cp.madeAt]);
@@ -127,13 +128,7 @@ export class AuditCheckpoints {
       const cp: Checkpoint = { v: 1, fromId: Number(c.from_id), toId: Number(c.to_id), rowHashes: c.row_hashes, prevHash: c.prev_hash, hash: c.hash, madeAt: c.made_at, keyId: c.key_id };
       const name = `checkpoint of rows ${cp.fromId} to ${cp.toId}`;
       const key = keys.find((k) => k.id === cp.keyId);
-      let signed = false;
-      try {
-        signed = !!key && crypto.verify(null, Buffer.from(canonicalJson(cp)), crypto.createPublicKey(key.publicKey), Buffer.from(c.signature, 'base64'));
-      } catch {
-        signed = false;
-      }
-      if (!signed) problems.push(`the ${name} is not signed by a published key (it was changed, or its key ${cp.keyId} is unknown)`);
+      if (!key || !verifyCanonical(cp, c.signature, key.publicKey)) problems.push(`the ${name} is not signed by a published key (it was changed, or its key ${cp.keyId} is unknown)`);
       if (cp.fromId !== expectFrom) problems.push(`the checkpoints of rows ${expectFrom} to ${cp.fromId - 1} are missing`);
       if (cp.prevHash !== prev || cp.hash !== chainHash(cp.prevHash, cp.rowHashes)) problems.push(`the ${name} does not chain to the one before it`);
       prev = cp.hash;

@@ -5,7 +5,7 @@
 // is named by id and published with its validity (recording-keys.ts), so old manifests keep
 // verifying after a rotation.
 import crypto from 'node:crypto';
-import { canonicalJson } from '../../../common/events/canonical-json.ts';
+import { signCanonical, verifyCanonical } from '../../../common/ed25519.ts';
 import type { BlockDigest } from './chain-walk.ts';
 
 export interface Manifest {
@@ -47,8 +47,7 @@ export function keyIdOf(publicKey: crypto.KeyObject): string {
 }
 
 export function signManifest(manifest: Manifest, privateKey: crypto.KeyObject): SignedManifest {
-  const signature = crypto.sign(null, Buffer.from(canonicalJson(manifest)), privateKey).toString('base64');
-  return { manifest, signature };
+  return { manifest, signature: signCanonical(manifest, privateKey) };
 }
 
 /** Null when the signature holds with a key valid when the manifest was sealed; otherwise what is wrong. */
@@ -56,13 +55,7 @@ export function signatureProblem(signed: SignedManifest, keys: readonly Publishe
   const { manifest } = signed;
   const key = keys.find((k) => k.id === manifest.keyId);
   if (!key) return `the manifest is signed with key ${manifest.keyId}, which is not a published key`;
-  let ok = false;
-  try {
-    ok = crypto.verify(null, Buffer.from(canonicalJson(manifest)), crypto.createPublicKey(key.publicKey), Buffer.from(signed.signature, 'base64'));
-  } catch {
-    ok = false;
-  }
-  if (!ok) return `the manifest's signature does not verify with key ${key.id}: the manifest or its signature was changed`;
+  if (!verifyCanonical(manifest, signed.signature, key.publicKey)) return `the manifest's signature does not verify with key ${key.id}: the manifest or its signature was changed`;
   const sealed = Date.parse(manifest.sealedAt);
   // A second of slack: the key's row and the first manifest can be written within one.
   if (!(sealed >= Date.parse(key.createdAt) - 1000) || (key.retiredAt !== null && sealed > Date.parse(key.retiredAt))) {

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SqlClient } from '../../store/sql-client.ts';
+import { readEd25519Key, writeNewEd25519Key } from '../../../common/ed25519.ts';
 import { keyIdOf, type PublishedKey } from './manifest.ts';
 import { iso } from '../../store/sql-time.ts';
 
@@ -76,17 +77,12 @@ export class RecordingKeys {
 }
 
 function writeNewKey(dir: string): string {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const { privateKey } = crypto.generateKeyPairSync('ed25519');
   const file = path.join(dir, 'current.pem');
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  writeNewEd25519Key(file);
   return file;
 }
 
 function loadKey(file: string): SigningKey {
-  const privateKey = crypto.createPrivateKey(fs.readFileSync(file));
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${file} is not an Ed25519 private key`);
+  const privateKey = readEd25519Key(file);
   return { id: keyIdOf(crypto.createPublicKey(privateKey)), privateKey };
 }

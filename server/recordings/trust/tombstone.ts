@@ -3,6 +3,7 @@
 // like a manifest. `vigil verify` reports such a session as purged, not as tampered.
 import crypto from 'node:crypto';
 import { canonicalJson } from '../../../common/events/canonical-json.ts';
+import { signCanonical, verifyCanonical } from '../../../common/ed25519.ts';
 import type { PublishedKey, SignedManifest } from './manifest.ts';
 
 export interface Tombstone {
@@ -27,17 +28,11 @@ export function manifestHash(signed: SignedManifest): string {
 }
 
 export function signTombstone(tombstone: Tombstone, privateKey: crypto.KeyObject): SignedTombstone {
-  return { tombstone, signature: crypto.sign(null, Buffer.from(canonicalJson(tombstone)), privateKey).toString('base64') };
+  return { tombstone, signature: signCanonical(tombstone, privateKey) };
 }
 
 export function tombstoneProblem(signed: SignedTombstone, keys: readonly PublishedKey[]): string | null {
   const key = keys.find((k) => k.id === signed.tombstone.keyId);
   if (!key) return `the tombstone is signed with key ${signed.tombstone.keyId}, which is not a published key`;
-  let ok = false;
-  try {
-    ok = crypto.verify(null, Buffer.from(canonicalJson(signed.tombstone)), crypto.createPublicKey(key.publicKey), Buffer.from(signed.signature, 'base64'));
-  } catch {
-    ok = false;
-  }
-  return ok ? null : `the tombstone's signature does not verify with key ${key.id}: it was changed`;
+  return verifyCanonical(signed.tombstone, signed.signature, key.publicKey) ? null : `the tombstone's signature does not verify with key ${key.id}: it was changed`;
 }
