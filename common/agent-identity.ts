@@ -10,6 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readEd25519Key, writeNewEd25519Key } from './ed25519.ts';
+import { eventHash } from './events/chain.ts';
 
 export interface BatchProof {
   /** The signing agent's id. */
@@ -22,11 +23,13 @@ export interface SignedItem {
   sessionId: string;
   seq: number;
   body: string;
+  /** SHA-256 (hex) of body when known (the agent's chain computed it): not hashed twice. */
+  hash?: string;
 }
 
 export function batchMessage(agent: string, items: readonly SignedItem[]): Buffer {
   const lines = [`vigil-batch-v1\n${agent}\n`];
-  for (const e of items) lines.push(`${e.sessionId} ${e.seq} ${crypto.createHash('sha256').update(e.body, 'utf8').digest('hex')}\n`);
+  for (const e of items) lines.push(`${e.sessionId} ${e.seq} ${e.hash ?? eventHash(e.body)}\n`);
   return Buffer.from(lines.join(''), 'utf8');
 }
 

@@ -17,6 +17,8 @@ export interface BusEvent {
   seq: number;
   /** Canonical JSON of the event (common/events/codec.ts). */
   body: string;
+  /** SHA-256 (hex) of body, when its emitter has it already (the chain's): the batch signature reuses it. */
+  hash?: string;
 }
 
 /** One entry read from the durable log by a consumer group: the events of one append() call. */

@@ -102,7 +102,7 @@ export class SessionEventSink {
     const seq = ++this.seq;
     const body = this.encoder.encode({ type, id: crypto.randomUUID(), seq, time: isoNow(), data, masked, prev: this.lastHash });
     this.lastHash = eventHash(body);
-    if (this.outlet.publish({ sessionId: this.identity.sessionId, seq, body }, final)) {
+    if (this.outlet.publish({ sessionId: this.identity.sessionId, seq, body, hash: this.lastHash }, final)) {
       if (type === 'recording.gap') this.gapFrom = 0;
     } else {
       this.droppedCount++;
