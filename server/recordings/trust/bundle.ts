@@ -3,7 +3,7 @@
 // signed manifest, and the published keys. `vigil verify --bundle FILE` judges it offline as the
 // hub would (verify.ts); keys pinned with --keys replace the ones the bundle brings.
 import type { SessionSummary, VerifyReport } from '../../../common/api-contract.ts';
-import { ChainWalk, type RawSegment } from './chain-walk.ts';
+import { walkSegments, type RawSegment } from './chain-walk.ts';
 import type { PublishedKey, SignedManifest } from './manifest.ts';
 import { judge } from './verify.ts';
 
@@ -53,8 +53,6 @@ export function parseBundle(text: string): RecordingBundle {
 
 /** Judges a bundle as the hub judges the stored recording; `keys` (pinned) replace the bundle's own. */
 export function verifyBundle(bundle: RecordingBundle, keys?: readonly PublishedKey[]): VerifyReport {
-  const walk = new ChainWalk();
-  for (const s of bundle.segments) walk.feed(s);
   const facts = { sessionId: bundle.session.id, endedAt: bundle.session.endedAt, manifestSeq: bundle.manifestSeq };
-  return judge(facts, walk.finish(), bundle.manifest, keys ?? bundle.keys);
+  return judge(facts, walkSegments(bundle.segments), bundle.manifest, keys ?? bundle.keys);
 }

@@ -3,7 +3,7 @@
 // what no longer parses or sits under the wrong seq.
 import type { SqlClient } from '../../store/sql-client.ts';
 import { iso } from '../../store/sql-time.ts';
-import type { RawSegment } from './chain-walk.ts';
+import { ChainWalk, type RawSegment, type WalkResult } from './chain-walk.ts';
 import type { Manifest, SignedManifest } from './manifest.ts';
 import type { SignedTombstone, Tombstone } from './tombstone.ts';
 
@@ -38,6 +38,13 @@ export class ManifestStore {
       if (rows.length < PAGE_ROWS) return;
       after = Number(rows[rows.length - 1].first_seq);
     }
+  }
+
+  /** The chain walked over the session's rows as stored now (chain-walk.ts). */
+  async walk(sessionId: string): Promise<WalkResult> {
+    const walk = new ChainWalk();
+    for await (const segment of this.segments(sessionId)) walk.feed(segment);
+    return walk.finish();
   }
 
   async state(sessionId: string): Promise<SealState | null> {

@@ -1,6 +1,5 @@
 // Verifies a stored recording: walks its rows, reads its manifest and the published keys, judges.
 import type { VerifyReport } from '../../../common/api-contract.ts';
-import { ChainWalk } from './chain-walk.ts';
 import type { ManifestStore } from './manifest-store.ts';
 import type { RecordingKeys } from './recording-keys.ts';
 import { judge, judgePurged } from './verify.ts';
@@ -28,11 +27,10 @@ export class RecordingVerifier {
       const [tombstone, signed, keys] = await Promise.all([this.#manifests.tombstone(sessionId), this.#manifests.get(sessionId), this.#keys.published()]);
       return judgePurged(sessionId, tombstone, signed, keys);
     }
-    const walk = new ChainWalk();
-    for await (const segment of this.#manifests.segments(sessionId)) walk.feed(segment);
+    const walk = await this.#manifests.walk(sessionId);
     const [signed, keys] = await Promise.all([this.#manifests.get(sessionId), this.#keys.published()]);
     const anchored = this.#anchor ? { where: this.#anchor.where, entries: await this.#anchor.lookup(sessionId) } : undefined;
-    return judge({ sessionId, endedAt: state.endedAt, manifestSeq: state.manifestSeq }, walk.finish(), signed, keys, anchored);
+    return judge({ sessionId, endedAt: state.endedAt, manifestSeq: state.manifestSeq }, walk, signed, keys, anchored);
   }
 
   /** The session as a bundle (bundle.ts), as text pieces; null when the store has no such session. */

@@ -3,7 +3,6 @@
 // runs one; two sealing the same session write the same facts and the store keeps one manifest.
 import type { Logger } from '../../../common/log.ts';
 import type { RecordingStore } from '../store/recording-store.ts';
-import { ChainWalk } from './chain-walk.ts';
 import { signManifest, type Manifest, type SignedManifest } from './manifest.ts';
 import type { ManifestStore } from './manifest-store.ts';
 import type { RecordingKeys } from './recording-keys.ts';
@@ -68,9 +67,7 @@ export class RecordingSealer {
   async seal(sessionId: string): Promise<SignedManifest | null> {
     const summary = await this.#opts.store.getSession(sessionId);
     if (!summary?.endedAt) return null;
-    const walk = new ChainWalk();
-    for await (const segment of this.#opts.manifests.segments(sessionId)) walk.feed(segment);
-    const r = walk.finish();
+    const r = await this.#opts.manifests.walk(sessionId);
     const key = this.#opts.keys.current();
     const manifest: Manifest = {
       v: 1,
