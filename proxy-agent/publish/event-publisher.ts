@@ -130,8 +130,12 @@ export class EventPublisher {
   private readonly resendAfterMs: number;
   private readonly persisterGroup: string;
   private throttle = false;
-  /** When events last left the spool (confirmed, or appended past a hole). */
-  private progressAt = Date.now();
+  /** When events last left the spool (confirmed, or appended past a hole), while throttling. */
+  private progressAt = 0;
+  /** Throttling ended because nothing left the spool for stallMs: not again before something does. */
+  private stalled = false;
+  /** When the persisters' backlog was last asked for (resendLost). */
+  private resendCheckedAt = 0;
   private stallTimer: NodeJS.Timeout | undefined;
 
   private readonly capacityListeners = new Set<(hasRoom: boolean) => void>();
@@ -349,7 +353,7 @@ export class EventPublisher {
     }
     this.appended += batch.length;
     if (released) {
-      this.progressAt = Date.now();
+      this.noteProgress();
       this.updateRoom();
     }
     this.settle(this.flushWaiters, (t) => this.isFlushed(t));
@@ -451,6 +455,10 @@ export class EventPublisher {
       if (at !== undefined && at < before) stale = true;
     }
     if (!stale) return;
+    // Asked a few times per resend period at most: the hub may be down a long while.
+    const now = Date.now();
+    if (now - this.resendCheckedAt < this.resendAfterMs / 4) return;
+    this.resendCheckedAt = now;
     const backlog = await this.bus.backlog(this.persisterGroup);
     if (backlog.undelivered + backlog.pending > 0) return;
     this.log.warn({ unconfirmed: this.unconfirmedCount }, 'events the hubs read long ago are still not confirmed (refused, or lost): appending them again');
@@ -459,17 +467,18 @@ export class EventPublisher {
   }
 
   private confirm(marks: Map<string, number>): void {
+    const before = this.unconfirmedCount;
     for (const [sessionId, mark] of marks) {
       const list = this.unconfirmed.get(sessionId);
       if (!list) continue;
       for (let head = list.peek(); head && head.event.seq <= mark; head = list.peek()) {
-        this.progressAt = Date.now();
         list.shift();
         this.unconfirmedCount--;
         this.bytes -= head.bytes;
       }
       if (list.length === 0) this.unconfirmed.delete(sessionId);
     }
+    if (this.unconfirmedCount < before) this.noteProgress();
     this.updateRoom();
     this.settle(this.drainWaiters, (t) => this.isDrained(t));
     this.releaseOutbox();
@@ -482,29 +491,52 @@ export class EventPublisher {
     this.updateThrottle();
   }
 
+  private noteProgress(): void {
+    this.progressAt = Date.now();
+    this.stalled = false;
+  }
+
+  /** Called with every publish: no clock is read unless the spool is under pressure. */
   private updateThrottle(): void {
     const fill = Math.max((this.queue.length + this.unconfirmedCount) / this.maxEvents, this.bytes / this.maxBytes);
-    // The stall clock starts with the pressure: an idle spool has nothing to confirm.
-    if (!this.throttle && fill < THROTTLE_ON) this.progressAt = Date.now();
-    const moving = !this.closed && !this.failing && !this.sawDown && Date.now() - this.progressAt < this.stallMs;
-    this.setThrottle(moving && fill >= (this.throttle ? THROTTLE_OFF : THROTTLE_ON));
+    const moving = !this.closed && !this.failing && !this.sawDown;
+    if (!this.throttle) {
+      if (!moving || this.stalled || fill < THROTTLE_ON) return;
+      // The stall clock starts with the pressure: an idle spool has nothing to confirm.
+      this.progressAt = Date.now();
+      this.setThrottle(true);
+      return;
+    }
+    if (!moving || fill < THROTTLE_OFF) {
+      this.setThrottle(false);
+    } else if (Date.now() - this.progressAt >= this.stallMs) {
+      this.stalled = true;
+      this.log.warn({ stallMs: this.stallMs }, 'the recording pipeline has stopped confirming events: sessions are no longer slowed, the spool limits apply');
+      this.setThrottle(false);
+    } else {
+      this.armStallCheck();
+    }
+  }
+
+  /** While throttled, looked at again when the pipeline would count as stopped: held sessions publish nothing to wake it. */
+  private armStallCheck(): void {
+    if (this.stallTimer) return;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      this.updateThrottle();
+    }, Math.max(1, this.progressAt + this.stallMs - Date.now()));
+    this.stallTimer.unref();
   }
 
   private setThrottle(on: boolean): void {
-    if (on && !this.stallTimer) {
-      // Rechecked while on: a pipeline that stops confirming must not hold the sessions for ever.
-      this.stallTimer = setTimeout(() => {
-        this.stallTimer = undefined;
-        this.updateThrottle();
-      }, Math.max(1, this.progressAt + this.stallMs - Date.now()));
-      this.stallTimer.unref();
-    } else if (!on) {
+    if (on) {
+      this.armStallCheck();
+    } else {
       clearTimeout(this.stallTimer);
       this.stallTimer = undefined;
     }
     if (on === this.throttle) return;
     this.throttle = on;
-    if (!on && !this.closed && Date.now() - this.progressAt >= this.stallMs) this.log.warn({ stallMs: this.stallMs }, 'the recording pipeline has stopped confirming events: sessions are no longer slowed, the spool limits apply');
     for (const listener of this.throttleListeners) {
       try {
         listener(on);
