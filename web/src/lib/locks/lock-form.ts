@@ -6,6 +6,7 @@ import type { LockSubject } from '../../../../common/locks.ts';
 import type { VigilEvent } from '../../../../common/events/schema.ts';
 import { when } from '../text.ts';
 import type { NewLock } from './locks-api.ts';
+import type { Checked } from '../form-submission.svelte.ts';
 
 export interface LockDuration {
   /** The hub's ttl ('30m', '1d'); '': until lifted. */
@@ -37,7 +38,8 @@ export interface LockForm {
   reason: string;
 }
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+/** A form's fields checked: the value to send, or why not (form-submission.svelte.ts). */
+export type Parsed<T> = Checked<T>;
 
 export function emptyLockForm(): LockForm {
   return { user: '', target: '', token: '', ttl: DEFAULT_LOCK_TTL, reason: '' };

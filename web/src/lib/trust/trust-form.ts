@@ -3,8 +3,10 @@
 // the hub would refuse before asking it), and what a hold covers. The hub checks everything again.
 import { SESSION_ID_PATTERN } from '../../../../common/link-patterns.ts';
 import type { AgentIdentityView, HoldView, NewHold } from './trust-api.ts';
+import type { Checked } from '../form-submission.svelte.ts';
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+/** A form's fields checked: the value to send, or why not (form-submission.svelte.ts). */
+export type Parsed<T> = Checked<T>;
 
 const STATE_LABELS: Record<AgentIdentityView['status'], string> = {
   enrolled: 'Enrolled',
