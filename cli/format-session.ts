@@ -154,6 +154,25 @@ export function eventLines(e: VigilEvent): string[] {
       return [`${head} channel ${e.data.channel}: ${e.data.hidden !== undefined ? `[${plural(e.data.hidden, 'hidden character')}]` : visible(e.data.text ?? '', 200)}${masked(e)}`];
     case 'term.resize':
       return [`${head} channel ${e.data.channel}: ${e.data.cols}x${e.data.rows}`];
+    case 'http.request': {
+      const d = e.data;
+      return [`${head} ${visible(d.method, 16)} ${visible(d.path, 300)}${d.query ? `?${visible(d.query, 200)}` : ''}  HTTP/${visible(d.version, 8)}${masked(e)}`];
+    }
+    case 'http.response':
+      return [`${head} ${e.data.status}${e.data.by === 'vigil' ? ' (answered by Vigil)' : ''}  (request #${e.data.requestSeq})${masked(e)}`];
+    case 'http.body': {
+      const d = e.data;
+      const what = d.binary || d.text === undefined ? `[${d.contentType ? `${visible(d.contentType, 100)}, ` : ''}${plural(d.bytes, 'byte')}]` : visible(d.text, 200);
+      return [`${head} ${d.direction} body: ${what}${d.truncated ? '  (truncated)' : ''}  (request #${d.requestSeq})${masked(e)}`];
+    }
+    case 'http.end': {
+      const d = e.data;
+      return [`${head} ${d.outcome}${d.detail ? `: ${visible(d.detail, 200)}` : ''}  ${duration(Math.round(d.durationMs))}  ${d.requestBytes} bytes up, ${d.responseBytes} bytes down  (request #${d.requestSeq})`];
+    }
+    case 'ws.message': {
+      const d = e.data;
+      return [`${head} ${d.direction === 'client' ? '→' : '←'} ${d.kind}: ${d.text !== undefined ? visible(d.text, 200) : plural(d.bytes, 'byte')}${d.truncated ? '  (truncated)' : ''}  (request #${d.requestSeq})${masked(e)}`];
+    }
   }
 }
 

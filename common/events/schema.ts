@@ -45,6 +45,8 @@ export const SessionStart = z.object({
   type: z.literal('session.start'),
   data: z.object({
     database: z.string().optional(),
+    /** HTTP: how the client proved who it is (a bearer or basic token, or a browser login's cookie). */
+    auth: z.enum(['bearer', 'basic', 'cookie']).optional(),
     applicationName: z.string().optional(),
     upstream: z.string(),
     recording: z.enum(['required', 'best-effort']),
@@ -67,6 +69,8 @@ export const SessionEndReason = z.enum([
   'grant_expired', // the access grant it ran under ended
   'access_refused', // a jit target without a grant: not granted (denied, expired) or no way to ask
   'locked', // a lock (common/locks.ts) matches its user, target or token: ended, or refused at login
+  'idle', // HTTP: no request for the target's idle time
+  'token_expired', // HTTP: the token (or the browser login) the session runs under expired
   'agent_shutdown',
   'agent_lost', // the agent stopped renewing its lease (died, or cut off): the hub ended the session
   'agent_restarted', // the agent process that held it was restarted
@@ -277,6 +281,93 @@ export const TermResize = z.object({
   data: z.object({ channel, cols: z.number().int().nonnegative(), rows: z.number().int().nonnegative() }),
 });
 
+// HTTP. A session is everything one login does through the agent (one Vigil token, or one browser
+// login's cookie) until it ends; each request is an exchange. `requestSeq` (the seq of its
+// http.request) pairs what follows with the request it belongs to.
+const Header = z.tuple([z.string(), z.string()]);
+const requestSeq = z.number().int().positive();
+
+export const HttpRequest = z.object({
+  ...meta,
+  type: z.literal('http.request'),
+  /** A request's head as it came from the client, masked (credentials always), in order. */
+  data: z.object({
+    method: z.string().max(64),
+    /** The path, without the query. */
+    path: z.string(),
+    /** The query string without `?`, each value masked ('' when none). */
+    query: z.string(),
+    /** 1.1 or 2 (the client's). */
+    version: z.string().max(8),
+    headers: z.array(Header),
+  }),
+});
+
+export const HttpBody = z.object({
+  ...meta,
+  type: z.literal('http.body'),
+  /**
+   * A part of a request or response body, masked: the whole kept body once it is complete (JSON
+   * masked field by field, forms and text by the masking engine), or for a stream (server-sent
+   * events, ndjson) each piece as it passes. Past the target's body limit only bytes are counted
+   * (`truncated`, and the totals in http.end). A binary body is its size and type, no content.
+   */
+  data: z.object({
+    requestSeq,
+    direction: z.enum(['request', 'response']),
+    contentType: z.string().max(300).optional(),
+    /** The text, masked; absent for a binary body. */
+    text: z.string().optional(),
+    /** Bytes of the body this part covers (as sent, before any decoding). */
+    bytes: z.number().int().nonnegative(),
+    binary: z.boolean().optional(),
+    /** The body limit was reached in this part: what follows is counted, not kept. */
+    truncated: z.boolean().optional(),
+  }),
+});
+
+export const HttpResponse = z.object({
+  ...meta,
+  type: z.literal('http.response'),
+  /** The response head, masked (Set-Cookie always), recorded before it reaches the client. */
+  data: z.object({
+    requestSeq,
+    status: z.number().int().min(100).max(999),
+    headers: z.array(Header),
+    /** `vigil`: the agent answered (a guardrail, a refusal, a failed upstream), not the target. */
+    by: z.literal('vigil').optional(),
+  }),
+});
+
+export const HttpEnd = z.object({
+  ...meta,
+  type: z.literal('http.end'),
+  /** An exchange is over: how it ended, how long it took, what went each way. */
+  data: z.object({
+    requestSeq,
+    outcome: z.enum(['complete', 'aborted', 'refused', 'upgraded']),
+    /** Why it did not complete (aborted: who went away or what failed). */
+    detail: z.string().max(500).optional(),
+    durationMs: z.number().nonnegative(),
+    requestBytes: z.number().int().nonnegative(),
+    responseBytes: z.number().int().nonnegative(),
+  }),
+});
+
+export const WsMessage = z.object({
+  ...meta,
+  type: z.literal('ws.message'),
+  /** A WebSocket message on an upgraded exchange, masked; binary ones are their size. */
+  data: z.object({
+    requestSeq,
+    direction: z.enum(['client', 'target']),
+    kind: z.enum(['text', 'binary', 'close']),
+    text: z.string().optional(),
+    bytes: z.number().int().nonnegative(),
+    truncated: z.boolean().optional(),
+  }),
+});
+
 export const GuardrailHit = z.object({
   ...meta,
   type: z.literal('guardrail.hit'),
@@ -284,7 +375,7 @@ export const GuardrailHit = z.object({
   data: z.object({
     rule: z.string(),
     action: z.enum(['deny', 'approve']),
-    /** The db.query or ssh.exec it was about. */
+    /** The db.query, ssh.exec or http.request it was about. */
     querySeq: z.number().int().positive().optional(),
     statement: z.string(),
   }),
@@ -347,6 +438,11 @@ export const VigilEvent = z.discriminatedUnion('type', [
   TermOutput,
   TermInput,
   TermResize,
+  HttpRequest,
+  HttpBody,
+  HttpResponse,
+  HttpEnd,
+  WsMessage,
   GuardrailHit,
   AccessEvent,
   RecordingGap,

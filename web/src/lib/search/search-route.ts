@@ -10,6 +10,7 @@ export const PROTOCOLS = ['postgres', 'ssh', 'http'] as const;
 export const END_REASONS = [
   'client_terminate', 'client_disconnect', 'upstream_closed', 'upstream_error', 'auth_failed', 'recording_unavailable',
   'protocol_error', 'killed', 'revoked', 'grant_expired', 'access_refused', 'locked', 'agent_shutdown', 'agent_lost', 'agent_restarted',
+  'idle', 'token_expired',
 ] as const satisfies readonly SessionEndReason[];
 // Every reason the contract knows is offered: a new one fails the type check here.
 type Unlisted = Exclude<SessionEndReason, (typeof END_REASONS)[number]>;
