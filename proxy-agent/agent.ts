@@ -106,7 +106,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       return;
     }
     logger.error('recording spool is full: sessions of targets with recording: required are ended');
-    for (const l of servers) l.endRecordingRequired('the recording pipeline is unavailable and this target requires recording; the session was ended');
+    for (const l of servers) l.sessions.endRecordingRequired('the recording pipeline is unavailable and this target requires recording; the session was ended');
   });
 
   try {

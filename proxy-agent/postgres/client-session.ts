@@ -10,7 +10,6 @@
 //               recorder reads a bounded stand-in of it (protocol/framer.ts).
 // Any failure ends this connection only, with a FATAL ErrorResponse the client prints (a startup
 // packet PostgreSQL would not even answer is not answered either).
-import crypto from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../../common/log.ts';
@@ -22,7 +21,7 @@ import type { LoginGuard } from '../access/login-guard.ts';
 import type { Masker } from '../masking/masker.ts';
 import type { TableColumns } from './catalog/table-columns.ts';
 import { StatementMasker } from './statement-masker.ts';
-import { SessionEventSink, type RecordingOutlet } from '../recording/session-event-sink.ts';
+import type { SessionEventSink, RecordingOutlet } from '../recording/session-event-sink.ts';
 import { followThrottle, ReadValve } from '../read-valve.ts';
 import { ClientParser } from './protocol/client-parser.ts';
 import { ClientCode, passwordText, StartupCode, type ClientMessage, type StartupPacket } from './protocol/client-messages.ts';
@@ -41,10 +40,10 @@ import * as server from './protocol/server-messages.ts';
 import { PostgresRecorder } from './recording/postgres-recorder.ts';
 import { cancelUpstream, loginUpstream, UpstreamError, type UpstreamSettings } from './upstream-login.ts';
 import type { CancelRegistry } from './cancel-registry.ts';
-import { grantEndEvent, type AccessGate, type Admission } from '../access/access-gate.ts';
+import type { AccessGate } from '../access/access-gate.ts';
 import type { LockGuard } from '../access/lock-guard.ts';
-import type { LockSubject } from '../../common/locks.ts';
-import type { AccessState } from '../../common/control/control-bus.ts';
+import { SessionLifecycle } from '../session/session-lifecycle.ts';
+import type { LiveSessions } from '../session/live-sessions.ts';
 
 export interface PostgresTargetRuntime {
   config: PostgresTarget;
@@ -70,8 +69,8 @@ export interface SessionContext {
   /** Refused logins: audited, and an address that keeps failing is refused at once. */
   logins?: LoginGuard;
   logger: Logger;
-  /** Called once when the session is over. */
-  onClosed(session: ClientSession): void;
+  /** The listener's live sessions: this one is there until it closes. */
+  live: LiveSessions;
   /**
    * Upstream backend pid -> the pid its client was given, for every session of this target (the
    * listener's), so a notification from any of them names the pid its client knows.
@@ -103,23 +102,17 @@ interface Held {
 }
 
 export class ClientSession {
-  readonly id = crypto.randomUUID();
-  /** The access grant this session runs under (jit targets). */
-  grant: Admission | null = null;
+  /** Who, admission, recording and end (shared with every protocol). */
+  readonly life: SessionLifecycle;
   private phase: Phase = 'startup';
   /** Client messages read and waiting to be reviewed (guardrails) and forwarded, in order. */
   private readonly gated: Held[] = [];
   /** A statement is held for approval: the line waits. */
   private holding = false;
   private gatedBytes = 0;
-  private user = '';
-  /** The jti of the token it logged in with (locks may name it). */
-  private tokenId: string | undefined;
   /** Cancels the statement the target is running for this session (CancelRequest). */
   private cancelRunning: (() => Promise<void>) | null = null;
   private heldQuerySeq: number | undefined;
-  private readonly gone: Promise<void>;
-  private markGone!: () => void;
   private downstream: net.Socket;
   private upstream: net.Socket | null = null;
   /** Who stops reading each socket, and why (a full write buffer, a held statement, the spool). */
@@ -147,16 +140,12 @@ export class ClientSession {
   private settings: Record<string, string> = {};
   private releaseCancelKey: (() => void) | null = null;
   private clientTerminated = false;
-  private startedAt = Date.now();
-  private bytesUp = 0;
-  private bytesDown = 0;
   private recorderFailed = false;
   private readonly startupTimer: NodeJS.Timeout;
   private readonly log: Logger;
   readonly clientAddress: string;
 
   constructor(socket: net.Socket, private readonly ctx: SessionContext) {
-    this.gone = new Promise((resolve) => (this.markGone = resolve));
     const { maxValueBytes, masking } = ctx.target.config;
     const guarded = ctx.target.guardrails?.empty === false;
     this.reviewing = guarded || masking.client;
@@ -170,23 +159,32 @@ export class ClientSession {
     this.downstream = socket;
     this.downValve = new ReadValve(socket);
     this.clientAddress = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.log = ctx.logger.child({ session: this.id, target: ctx.target.config.name, client: this.clientAddress });
+    const { config } = ctx.target;
+    this.life = new SessionLifecycle({
+      protocol: 'postgres',
+      target: config,
+      clientAddress: this.clientAddress,
+      agentId: ctx.agentId,
+      outlet: ctx.outlet,
+      access: ctx.access,
+      locks: ctx.locks,
+      logins: ctx.logins,
+      logger: ctx.logger,
+      live: ctx.live,
+      ending: {
+        farewell: (reason, message, code) => this.farewell(reason, message, code),
+        interrupt: () => this.interrupt(),
+        teardown: (reason) => this.teardown(reason),
+      },
+    });
+    this.log = this.life.log;
     socket.setNoDelay(true);
     this.attachDownstream(socket);
     this.startupTimer = setTimeout(() => this.fail('protocol_error', '08P01', 'startup did not complete in time'), STARTUP_TIMEOUT_MS);
   }
 
-  get recordingRequired(): boolean {
-    return this.ctx.target.config.recording === 'required';
-  }
-
-  /** The last seq this session's recording has emitted (0 before it has one). */
-  get lastSeq(): number {
-    return this.sink?.lastSeq ?? 0;
-  }
-
-  get isRelaying(): boolean {
-    return this.phase === 'relay';
+  get id(): string {
+    return this.life.id;
   }
 
   // ---- downstream ---------------------------------------------------------------------------
@@ -202,7 +200,7 @@ export class ClientSession {
 
   private readonly onDownstreamData = (chunk: Buffer): void => {
     if (this.phase === 'relay') {
-      this.bytesUp += chunk.length;
+      this.life.countBytes(chunk.length, 0);
       if (this.reviewing) return this.gatedClientData(chunk);
       this.downValve.forward(this.upstream!, chunk);
       this.observeClient(chunk);
@@ -276,10 +274,8 @@ export class ClientSession {
         const target = this.ctx.cancels.lookup(packet.processId, packet.secretKey);
         // As PostgreSQL does: no answer either way, so keys cannot be probed.
         if (target) target.cancel().catch((err) => this.log.warn({ err: err.message }, 'forwarding a cancel request failed'));
-        this.phase = 'closed';
-        clearTimeout(this.startupTimer);
-        this.downstream.end();
-        this.ctx.onClosed(this);
+        // Not a session: nothing is recorded, the socket closes.
+        this.close('client_disconnect');
         return;
       }
       case 'startup': {
@@ -335,25 +331,19 @@ export class ClientSession {
       if (claims.target !== config.name) throw new TokenError(`the Vigil token is for target "${claims.target}", not "${config.name}"`);
       if (claims.user !== this.startupParams.user) throw new TokenError(`the Vigil token was issued to "${claims.user}", not "${this.startupParams.user}"`);
       user = claims.user;
-      this.tokenId = claims.jti;
+      this.life.loggedIn(config, user, claims.jti);
     } catch (err) {
       const message = err instanceof TokenError ? err.message : 'the Vigil token could not be verified';
       this.log.info({ reason: message }, 'client authentication refused');
       this.ctx.logins?.refused({ protocol: 'postgres', client: this.clientAddress, target: config.name, user: this.startupParams.user, reason: message });
       return this.fail('auth_failed', '28P01', message);
     }
-    // Locked out: refused before any access request is opened (psql's reset after a kill-and-lock
-    // must not land in an approver's inbox). Not a failed credential: audited, never counted.
-    const locked = this.ctx.locks?.refusal({ user, target: config.name, token: this.tokenId });
-    if (locked) {
-      this.log.info({ reason: locked }, 'client locked out');
-      this.ctx.logins?.audit({ protocol: 'postgres', client: this.clientAddress, target: config.name, user, reason: locked });
-      return this.fail('locked', '28000', locked);
-    }
-    if (this.recordingRequired && !this.ctx.outlet.hasRoom()) {
+    if (!this.life.recordingAvailable()) {
       return this.fail('recording_unavailable', '57P03', `target "${config.name}" requires recording and the recording pipeline is unavailable; try again later`);
     }
-    if (config.access === 'jit' && !(await this.admit(user))) return;
+    // Locked out, or a jit target without a grant: psql is told which request to wait for.
+    const refused = await this.life.admit();
+    if (refused) return this.fail(refused.reason, refused.kind === 'unavailable' ? '57P03' : '28000', refused.message);
     try {
       const session = await loginUpstream(upstream, this.settings);
       if (this.phase === 'closed') {
@@ -377,33 +367,18 @@ export class ClientSession {
     }
   }
 
-  /** A jit target: in only under a grant in force; otherwise the client learns which request to wait for. */
-  private async admit(user: string): Promise<boolean> {
-    const name = this.ctx.target.config.name;
-    const check = await this.ctx.access.check(user, name, { client: this.clientAddress, sessionId: this.id });
-    if (this.phase === 'closed') return false;
-    if ('admitted' in check) {
-      this.grant = check.admitted;
-      return true;
-    }
-    const reason = 'refused' in check ? check.refused : `access to ${name} needs approval: request #${check.pending} is waiting for an approver; connect again once it is granted`;
-    // Not a failed credential (the token was good): audited, never counted against the address.
-    this.ctx.logins?.audit({ protocol: 'postgres', client: this.clientAddress, target: name, user, reason });
-    if ('refused' in check) this.fail('access_refused', '57P03', check.refused);
-    else this.fail('access_refused', '28000', reason);
-    return false;
-  }
-
   private startRelay(user: string, greeting: Buffer[], readyForQuery: Buffer, key: { processId: number; secretKey: Buffer }, leftover: Buffer): void {
     clearTimeout(this.startupTimer);
-    this.user = user;
     const { config, masker, tables } = this.ctx.target;
     this.statements = new StatementMasker(masker, tables);
     if (config.masking.client) this.copyGate = new ClientCopyGate(this.statements, tables);
-    this.sink = new SessionEventSink(
-      { sessionId: this.id, user, target: config.name, protocol: 'postgres', connection: { client: this.clientAddress, agent: this.ctx.agentId } },
-      this.ctx.outlet,
-    );
+    this.sink = this.life.startRecording({
+      database: this.startupParams.database,
+      ...(this.settings.application_name ? { applicationName: this.settings.application_name } : {}),
+      upstream: `${this.ctx.target.upstream.host}:${this.ctx.target.upstream.port}/${this.ctx.target.upstream.database}`,
+      recording: config.recording,
+      clientMasking: config.masking.client,
+    });
     this.recorder = new PostgresRecorder(this.sink, this.statements, {
       maxRows: config.maxRows,
       maxCopyBytes: config.maxCopyBytes,
@@ -416,15 +391,6 @@ export class ClientSession {
       this.ctx.clientPids?.set(own, key.processId);
       this.pids = new NotificationPids((pid) => (pid === own ? key.processId : this.ctx.clientPids?.get(pid)));
     }
-    this.sink.emit('session.start', {
-      database: this.startupParams.database,
-      ...(this.settings.application_name ? { applicationName: this.settings.application_name } : {}),
-      upstream: `${this.ctx.target.upstream.host}:${this.ctx.target.upstream.port}/${this.ctx.target.upstream.database}`,
-      recording: config.recording,
-      clientMasking: config.masking.client,
-      ...(this.tokenId ? { token: this.tokenId } : {}),
-    });
-    if (this.grant) this.sink.emit('access', { action: 'granted', ...this.grant });
 
     const upstream = this.upstream!;
     this.upValve = new ReadValve(upstream);
@@ -458,7 +424,7 @@ export class ClientSession {
   // ---- relay --------------------------------------------------------------------------------
 
   private readonly onUpstreamData = (received: Buffer): void => {
-    this.bytesDown += received.length;
+    this.life.countBytes(0, received.length);
     const chunk = this.pids ? this.pids.rewrite(received) : received;
     if (chunk.length === 0) return;
     if (!this.ctx.target.config.masking.client && !this.gate) {
@@ -573,9 +539,9 @@ export class ClientSession {
     const rule = decision.rule ?? '';
     this.log.info({ rule }, 'statement held for approval');
     const refusal = await this.ctx.access.hold(
-      { scope: 'statement', user: this.user, target: config.name, sessionId: this.id, statement: statement.text, rule, client: this.clientAddress },
+      { scope: 'statement', user: this.life.user, target: config.name, sessionId: this.id, statement: statement.text, rule, client: this.clientAddress },
       parseDuration(config.approval.holdTimeout),
-      { record: (data) => this.sink?.emit('access', data), cancelled: this.gone, ...(msg.type === 'query' ? { querySeq: this.heldQuerySeq } : {}) },
+      { ...this.life.waitReport(), ...(msg.type === 'query' ? { querySeq: this.heldQuerySeq } : {}) },
     );
     if (refusal === null) return raw;
     return this.gate!.refuse(msg, `Vigil guardrail ${rule} held this statement and it was not approved: ${refusal}`);
@@ -724,43 +690,37 @@ export class ClientSession {
 
   // ---- ending -------------------------------------------------------------------------------
 
-  /** Who this session is for locks, once it logged in. */
-  get lockSubject(): LockSubject | null {
-    return this.user ? { user: this.user, target: this.ctx.target.config.name, token: this.tokenId } : null;
-  }
-
-  /** Ended from outside (a kill order, the grant's end): FATAL admin_shutdown with who and why, then close. */
-  kill(message: string, reason: SessionEndReason = 'killed', access?: AccessState): void {
-    if (this.phase === 'closed') return;
-    this.sink?.finish();
-    const ended = grantEndEvent(this.grant, reason, access);
-    if (ended) this.sink?.emit('access', ended);
-    // A statement begun before the decision must not run on to its end (and commit) after it: the
-    // target stops reading the socket while it runs, so the Terminate alone would come too late.
-    // (Only when something may be running: a cancel costs the target a connection of its own.)
-    const idle = !this.recorderFailed && this.recorder?.idle === true;
-    if (!idle) this.cancelRunning?.().catch((err: Error) => this.log.warn({ err: err.message }, 'cancelling the running statement failed'));
-    this.fail(reason, '57P01', message);
-  }
-
-  /** Ends the session with a FATAL message to the client. */
+  /** Ends the session with a FATAL message to the client (the lifecycle's fail). */
   fail(reason: SessionEndReason, sqlstate: string, message: string): void {
-    if (this.phase === 'closed') return;
-    if (!this.downstream.destroyed && this.downstream.writable) {
-      this.downstream.write(server.errorResponse({ severity: 'FATAL', code: sqlstate, message }));
-    }
-    this.close(reason, message);
+    this.life.fail(reason, message, sqlstate);
   }
 
   close(reason: SessionEndReason, message?: string): void {
-    if (this.phase === 'closed') return;
-    this.sink?.finish();
+    this.life.close(reason, message);
+  }
+
+  /** The client reads why in a FATAL ErrorResponse (the lifecycle's farewell). */
+  private farewell(reason: SessionEndReason, message: string, sqlstate?: string): number {
+    if (this.phase !== 'closed' && !this.downstream.destroyed && this.downstream.writable) {
+      this.downstream.write(server.errorResponse({ severity: 'FATAL', code: sqlstate ?? sqlstateOf(reason), message }));
+    }
+    return 0;
+  }
+
+  /**
+   * A kill or a grant's end: a statement begun before the decision must not run on to its end
+   * (and commit) after it. The target stops reading the socket while it runs, so the Terminate
+   * alone would come too late. (Only when something may be running: a cancel costs the target a
+   * connection of its own.)
+   */
+  private interrupt(): void {
+    const idle = !this.recorderFailed && this.recorder?.idle === true;
+    if (!idle) this.cancelRunning?.().catch((err: Error) => this.log.warn({ err: err.message }, 'cancelling the running statement failed'));
+  }
+
+  private teardown(reason: SessionEndReason): SessionEndReason {
     this.phase = 'closed';
     this.unfollowThrottle?.();
-    this.markGone();
-    // After the client's Terminate the upstream closes too; whichever socket closes first, the
-    // client ended the session.
-    if (this.clientTerminated && (reason === 'upstream_closed' || reason === 'client_disconnect')) reason = 'client_terminate';
     clearTimeout(this.startupTimer);
     this.releaseCancelKey?.();
     if (this.upstreamPid !== null && this.ctx.clientPids?.get(this.upstreamPid) === this.clientPid) this.ctx.clientPids.delete(this.upstreamPid);
@@ -777,9 +737,16 @@ export class ClientSession {
       }
       setTimeout(() => this.upstream?.destroy(), 1000).unref();
     }
-    this.sink?.end(reason, message, this.startedAt, { down: this.bytesDown, up: this.bytesUp });
-    this.ctx.onClosed(this);
+    // After the client's Terminate the upstream closes too; whichever socket closes first, the
+    // client ended the session.
+    if (this.clientTerminated && (reason === 'upstream_closed' || reason === 'client_disconnect')) return 'client_terminate';
+    return reason;
   }
+}
+
+/** The SQLSTATE of an end from outside: the spool (57P03 cannot_connect_now), else admin_shutdown. */
+function sqlstateOf(reason: SessionEndReason): string {
+  return reason === 'recording_unavailable' ? '57P03' : '57P01';
 }
 
 const TERMINATE = Buffer.from([0x58, 0, 0, 0, 4]); // X

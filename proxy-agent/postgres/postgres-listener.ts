@@ -1,12 +1,13 @@
 // Accepts clients for one PostgreSQL target and keeps track of its live sessions.
 import net from 'node:net';
 import { ClientSession, type SessionContext } from './client-session.ts';
+import { LiveSessions } from '../session/live-sessions.ts';
 
-export type ListenerContext = Omit<SessionContext, 'onClosed'>;
+export type ListenerContext = Omit<SessionContext, 'live'>;
 
 export class PostgresListener {
   private readonly server: net.Server;
-  readonly sessions = new Set<ClientSession>();
+  readonly sessions = new LiveSessions();
   /** Upstream backend pid -> the pid its client was given (notifications name the latter). */
   private readonly clientPids = new Map<number, number>();
 
@@ -18,12 +19,7 @@ export class PostgresListener {
 
   private accept(socket: net.Socket): void {
     try {
-      const session = new ClientSession(socket, {
-        ...this.ctx,
-        clientPids: this.clientPids,
-        onClosed: (s) => this.sessions.delete(s),
-      });
-      this.sessions.add(session);
+      new ClientSession(socket, { ...this.ctx, clientPids: this.clientPids, live: this.sessions });
     } catch (err) {
       this.ctx.logger.error({ err: (err as Error).message }, 'could not start a session');
       socket.destroy();
@@ -41,13 +37,8 @@ export class PostgresListener {
     });
   }
 
-  /** Ends every live session that requires recording (the spool is full). */
-  endRecordingRequired(message: string): void {
-    for (const s of this.sessions) if (s.recordingRequired && s.isRelaying) s.fail('recording_unavailable', '57P03', message);
-  }
-
   async close(): Promise<void> {
-    for (const s of this.sessions) s.fail('agent_shutdown', '57P01', 'the Vigil agent is shutting down');
+    this.sessions.endAll('agent_shutdown', 'the Vigil agent is shutting down');
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -4,20 +4,20 @@
 import type net from 'node:net';
 import ssh2 from 'ssh2';
 import { SshSession, type SshSessionContext } from './ssh-session.ts';
+import { LiveSessions } from '../session/live-sessions.ts';
 
 const { Server } = ssh2;
 
-export type SshListenerContext = Omit<SshSessionContext, 'onClosed'>;
+export type SshListenerContext = Omit<SshSessionContext, 'live'>;
 
 export class SshListener {
   private readonly server: InstanceType<typeof Server>;
-  readonly sessions = new Set<SshSession>();
+  readonly sessions = new LiveSessions();
 
   constructor(private readonly ctx: SshListenerContext, hostKey: string) {
     this.server = new Server({ hostKeys: [hostKey], ident: 'Vigil' }, (client, info) => {
       try {
-        const session = new SshSession(client, `${info.ip}:${info.port}`, { ...this.ctx, onClosed: (s) => this.sessions.delete(s) });
-        this.sessions.add(session);
+        new SshSession(client, `${info.ip}:${info.port}`, { ...this.ctx, live: this.sessions });
       } catch (err) {
         ctx.logger.error({ err: (err as Error).message }, 'could not start an ssh session');
         client.end();
@@ -37,13 +37,8 @@ export class SshListener {
     });
   }
 
-  /** Ends every live session that requires recording (the spool is full). */
-  endRecordingRequired(message: string): void {
-    for (const s of this.sessions) if (s.recordingRequired && s.isRelaying) s.fail('recording_unavailable', message);
-  }
-
   async close(): Promise<void> {
-    for (const s of this.sessions) s.fail('agent_shutdown', 'the Vigil agent is shutting down');
+    this.sessions.endAll('agent_shutdown', 'the Vigil agent is shutting down');
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

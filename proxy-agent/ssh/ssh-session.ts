@@ -4,10 +4,8 @@
 // with the target's own credentials, and each session channel is bridged (channel-bridge.ts).
 // The recording is one Vigil session per connection. Port forwarding (-L, -W, -R) is relayed only
 // when the target allows it; each forwarding and each refusal is recorded. Any failure ends this connection, never the agent.
-import crypto from 'node:crypto';
 import ssh2, { type AuthContext, type ClientChannel, type Client as SshClient, type Connection, type PublicKeyAuthContext, type ServerChannel } from 'ssh2';
 import type { LockGuard } from '../access/lock-guard.ts';
-import type { LockSubject } from '../../common/locks.ts';
 import { fingerprintOf } from '../../common/ssh-public-key.ts';
 import type { SshKeyDirectory } from '../../common/ssh-key-directory.ts';
 import type { SessionEndReason } from '../../common/events/index.ts';
@@ -16,14 +14,15 @@ import type { SshTarget } from '../../common/config/schema.ts';
 import { TokenError, type TokenVerifier } from '../../common/tokens.ts';
 import type { Masker } from '../masking/masker.ts';
 import type { GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
-import { SessionEventSink, type RecordingOutlet } from '../recording/session-event-sink.ts';
+import type { RecordingOutlet } from '../recording/session-event-sink.ts';
 import { bridgeSession, type OpenChannel } from './channel-bridge.ts';
 import { parseLoginName } from './login-name.ts';
 import { connectUpstream, type SshUpstreamSettings } from './upstream-ssh.ts';
-import { admissionOf, grantEndEvent, notGrantedMessage, recordOutcome, type AccessGate, type Admission, type WaitReport } from '../access/access-gate.ts';
+import type { AccessGate } from '../access/access-gate.ts';
 import { parseDuration } from '../../common/config/schema.ts';
 import type { LoginGuard } from '../access/login-guard.ts';
-import { inForce, type AccessState } from '../../common/control/control-bus.ts';
+import { SessionLifecycle } from '../session/session-lifecycle.ts';
+import type { LiveSessions } from '../session/live-sessions.ts';
 
 export interface SshTargetRuntime {
   config: SshTarget;
@@ -47,12 +46,12 @@ export interface SshSessionContext {
   /** Refused logins: audited, and an address that keeps failing is refused at once. */
   logins?: LoginGuard;
   logger: Logger;
-  onClosed(session: SshSession): void;
+  /** The listener's live sessions: this one is there until it closes. */
+  live: LiveSessions;
 }
 
 const { utils } = ssh2;
 const AUTH_METHODS: AuthContext['method'][] = ['publickey', 'password', 'keyboard-interactive'];
-/** The client was not admitted to a jit target (it is told why on its channel). */
 /** Why a session is not let through to its target: not admitted (jit), or locked out. */
 class AccessRefused extends Error {
   constructor(message: string, readonly reason: 'access_refused' | 'locked' = 'access_refused') {
@@ -64,39 +63,52 @@ class AccessRefused extends Error {
 const IDLE_LOGIN_MS = 60_000;
 
 export class SshSession {
-  readonly id = crypto.randomUUID();
-  /** The access grant this session runs under (jit targets), once admitted. */
-  grant: Admission | null = null;
+  /** Who, admission, recording and end (shared with every protocol). */
+  readonly life: SessionLifecycle;
   private target: SshTargetRuntime | null = null;
   /** What the client is told while its channels wait (access approval), and who listens. */
   private readonly notices: string[] = [];
   private readonly noticeWriters = new Set<(line: string) => void>();
-  private ending = false;
-  private readonly gone: Promise<void>;
-  private markGone!: () => void;
   private user = '';
   /** The jti of the token it logged in with (none with a registered key); locks may name it. */
   private tokenId: string | undefined;
-  private sink: SessionEventSink | null = null;
   private upstream: Promise<SshClient> | null = null;
   private upstreamClient: SshClient | null = null;
   private readonly channels = new Set<OpenChannel>();
   private channelCount = 0;
   /** Something was asked for after login (a channel or a forwarding): not an idle connection. */
   private used = false;
-  private readonly startedAt = Date.now();
-  private bytesUp = 0;
-  private bytesDown = 0;
-  private closed = false;
   private remoteForwarding = false;
   private readonly log: Logger;
   private readonly idleTimer: NodeJS.Timeout;
-  /** Why fail() ended the session (it closes a moment later). */
-  private endedFor: { reason: SessionEndReason; message?: string } | null = null;
 
   constructor(private readonly client: Connection, private readonly clientAddress: string, private readonly ctx: SshSessionContext) {
-    this.log = ctx.logger.child({ session: this.id, client: clientAddress });
-    this.gone = new Promise((resolve) => (this.markGone = resolve));
+    this.life = new SessionLifecycle({
+      protocol: 'ssh',
+      target: null,
+      clientAddress,
+      agentId: ctx.agentId,
+      outlet: ctx.outlet,
+      access: ctx.access,
+      locks: ctx.locks,
+      logins: ctx.logins,
+      logger: ctx.logger,
+      live: ctx.live,
+      ending: {
+        // The reason on each open terminal; the connection ends once those last words are out.
+        farewell: (_reason, message) => {
+          for (const ch of [...this.channels]) ch.end(message);
+          return 100;
+        },
+        teardown: (reason) => {
+          clearTimeout(this.idleTimer);
+          this.upstreamClient?.end();
+          this.client.end();
+          return reason;
+        },
+      },
+    });
+    this.log = this.life.log;
     client.on('authentication', (auth) => this.authenticate(auth));
     client.on('ready', () => this.ready());
     client.on('error', (err: Error) => {
@@ -110,17 +122,8 @@ export class SshSession {
     this.idleTimer.unref();
   }
 
-  get recordingRequired(): boolean {
-    return this.target?.config.recording === 'required';
-  }
-
-  /** The last seq this session's recording has emitted (0 before it has one). */
-  get lastSeq(): number {
-    return this.sink?.lastSeq ?? 0;
-  }
-
-  get isRelaying(): boolean {
-    return this.sink !== null && !this.closed;
+  get id(): string {
+    return this.life.id;
   }
 
   private authenticate(auth: AuthContext): void {
@@ -140,7 +143,7 @@ export class SshSession {
     }
     /** In as `user` (null: refused); `probe`: the client only asks whether its key would do. */
     const decide = (user: string | null, probe = false) => {
-      if (!user || this.closed) return auth.reject(AUTH_METHODS);
+      if (!user || this.life.isClosed) return auth.reject(AUTH_METHODS);
       if (!probe) {
         this.target = target;
         this.user = user;
@@ -193,27 +196,23 @@ export class SshSession {
 
   private ready(): void {
     const target = this.target!;
-    if (this.recordingRequired && !this.ctx.outlet.hasRoom()) {
+    this.life.loggedIn(target.config, this.user, this.tokenId);
+    if (!this.life.recordingAvailable()) {
       // Fail closed: no recording, no session. The client is told on its first channel.
       this.upstream = Promise.reject(new Error('the recording pipeline is unavailable and this target requires recording'));
       this.upstream.catch(() => undefined);
     } else {
-      this.sink = new SessionEventSink(
-        { sessionId: this.id, user: this.user, target: target.config.name, protocol: 'ssh', connection: { client: this.clientAddress, agent: this.ctx.agentId } },
-        this.ctx.outlet,
-      );
-      this.sink.emit('session.start', { upstream: `${target.upstream.host}:${target.upstream.port}`, recording: target.config.recording, clientMasking: target.config.maskOutput, ...(this.tokenId ? { token: this.tokenId } : {}) });
-      // Locked out: refused before any access request is opened; the client reads why.
-      const locked = this.ctx.locks?.refusal({ user: this.user, target: target.config.name, token: this.tokenId });
-      if (locked) this.ctx.logins?.audit({ protocol: 'ssh', client: this.clientAddress, target: target.config.name, user: this.user, reason: locked });
-      const admitted = locked ? Promise.reject(new AccessRefused(locked, 'locked'))
-        : target.config.access === 'jit' ? this.admit(target) : Promise.resolve();
+      this.life.startRecording({ upstream: `${target.upstream.host}:${target.upstream.port}`, recording: target.config.recording, clientMasking: target.config.maskOutput });
+      // Locked out, or a jit target without a grant: the client waits on its channel, or reads why.
+      const admitted = this.life.admit({ pendingMs: parseDuration(target.config.approval.pendingTtl), notice: (line) => this.notice(line) }).then((refused) => {
+        if (refused) throw new AccessRefused(refused.message, refused.reason);
+      });
       this.upstream = admitted.then(() => connectUpstream(target.upstream));
       this.upstream.then((up) => {
         this.upstreamClient = up;
         up.on('error', (err: Error) => this.close('upstream_error', err.message));
         up.on('close', () => this.close('upstream_closed'));
-        if (this.closed) up.end();
+        if (this.life.isClosed) up.end();
       }, (err: Error) => {
         const refused = err instanceof AccessRefused;
         this.log[refused ? 'info' : 'warn']({ err: err.message }, refused ? 'ssh session not admitted' : 'upstream ssh login failed');
@@ -230,16 +229,13 @@ export class SshSession {
       bridgeSession(accept(), {
         number,
         upstream: () => upstream,
-        emit: (type, data, masked) => this.sink?.emit(type, data, masked),
+        emit: (type, data, masked) => this.life.emit(type, data, masked),
         masker: target.masker,
         guardrails: target.guardrails,
         maskClientOutput: target.config.maskOutput,
         throttle: this.ctx.outlet,
         logger: this.log.child({ channel: number }),
-        countBytes: (up, down) => {
-          this.bytesUp += up;
-          this.bytesDown += down;
-        },
+        countBytes: (up, down) => this.life.countBytes(up, down),
         denied: (request, detail) => this.denied(request, detail),
         onNotice: (write) => {
           this.notices.forEach(write);
@@ -249,7 +245,7 @@ export class SshSession {
         hold: (command, rule, notice) => this.ctx.access.hold(
           { scope: 'statement', user: this.user, target: target.config.name, sessionId: this.id, statement: command, rule, client: this.clientAddress },
           parseDuration(target.config.approval.holdTimeout),
-          { ...this.waitReport(), notice },
+          { ...this.life.waitReport(), notice },
         ),
         opened: (ch) => this.channels.add(ch),
         closed: (ch) => this.channels.delete(ch),
@@ -265,7 +261,7 @@ export class SshSession {
       void upstream.then((up) => {
         up.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort, (err, remote) => {
           if (err) return reject();
-          this.sink?.emit('ssh.forward', { direction: 'local', host: info.destIP, port: info.destPort });
+          this.life.emit('ssh.forward', { direction: 'local', host: info.destIP, port: info.destPort });
           joinChannels(accept(), remote);
         });
       }, () => reject());
@@ -286,38 +282,6 @@ export class SshSession {
     });
   }
 
-  /**
-   * A jit target: in under a grant in force; without one a request is opened and the client waits
-   * on its channel ("waiting for approval (request #N)") until approvers decide.
-   */
-  private async admit(target: SshTargetRuntime): Promise<void> {
-    const name = target.config.name;
-    const check = await this.ctx.access.check(this.user, name, { client: this.clientAddress, sessionId: this.id });
-    if ('refused' in check) throw new AccessRefused(check.refused);
-    if ('admitted' in check) return this.admitted(check.admitted);
-    const id = check.pending;
-    const report = this.waitReport();
-    report.record({ action: 'requested', requestId: id });
-    this.notice(`access to ${name} needs approval: waiting for approval (request #${id})`);
-    const state = await this.ctx.access.waitFor(id, parseDuration(target.config.approval.pendingTtl), this.gone);
-    if (this.closed) throw new AccessRefused('the client left while waiting for approval');
-    if (!state || !inForce(state)) {
-      recordOutcome(id, state, report);
-      throw new AccessRefused(notGrantedMessage(id, state));
-    }
-    this.notice(`request #${id} was granted by ${state.by ?? 'an approver'}`);
-    this.admitted(admissionOf(state));
-  }
-
-  private admitted(grant: Admission): void {
-    this.grant = grant;
-    this.sink?.emit('access', { action: 'granted', ...grant });
-  }
-
-  private waitReport(): WaitReport {
-    return { record: (data) => this.sink?.emit('access', data), cancelled: this.gone };
-  }
-
   private notice(line: string): void {
     this.notices.push(line);
     for (const write of this.noticeWriters) write(line);
@@ -336,51 +300,22 @@ export class SshSession {
       });
     }
     const port = await new Promise<number>((resolve, reject) => up.forwardIn(bindAddr, bindPort, (err, chosen) => (err ? reject(err) : resolve(chosen || bindPort))));
-    this.sink?.emit('ssh.forward', { direction: 'remote', host: bindAddr, port });
+    this.life.emit('ssh.forward', { direction: 'remote', host: bindAddr, port });
     return port;
   }
 
   private denied(request: string, detail?: string): void {
     this.log.info({ request, detail }, 'ssh request refused');
-    this.sink?.emit('ssh.denied', { request, ...(detail ? { detail } : {}) });
-  }
-
-  /** Ended from outside (a kill order, the grant's end): the message on each terminal, then close. */
-  /** Who this session is for locks, once it logged in. */
-  get lockSubject(): LockSubject | null {
-    return this.user && this.target ? { user: this.user, target: this.target.config.name, token: this.tokenId } : null;
-  }
-
-  kill(message: string, reason: SessionEndReason = 'killed', access?: AccessState): void {
-    if (this.ending || this.closed) return;
-    const ended = grantEndEvent(this.grant, reason, access);
-    if (ended) this.sink?.emit('access', ended);
-    this.fail(reason, message);
+    this.life.emit('ssh.denied', { request, ...(detail ? { detail } : {}) });
   }
 
   /** Ends the session: the reason is written on each open terminal, then everything closes. */
   fail(reason: SessionEndReason, message: string): void {
-    if (this.ending || this.closed) return;
-    this.ending = true;
-    this.endedFor = { reason, message };
-    this.sink?.finish();
-    for (const ch of [...this.channels]) ch.end(message);
-    // Let the channels' last words go out before the connection ends.
-    setTimeout(() => this.close(reason, message), 100).unref();
+    this.life.fail(reason, message);
   }
 
   close(reason: SessionEndReason, message?: string): void {
-    if (this.closed) return;
-    // The client leaving during the grace after fail() does not change why the session ended.
-    if (this.endedFor) ({ reason, message } = this.endedFor);
-    this.sink?.finish();
-    this.closed = true;
-    this.markGone();
-    clearTimeout(this.idleTimer);
-    this.upstreamClient?.end();
-    this.client.end();
-    this.sink?.end(reason, message, this.startedAt, { down: this.bytesDown, up: this.bytesUp });
-    this.ctx.onClosed(this);
+    this.life.close(reason, message);
   }
 }
 
