@@ -42,7 +42,7 @@ export class HubClient {
   }
 
   /** The export as a byte stream, exactly as the hub sends it. */
-  async export(id: string, format: 'jsonl' | 'asciicast'): Promise<Readable> {
+  async export(id: string, format: 'jsonl' | 'asciicast' | 'har'): Promise<Readable> {
     const res = await this.request(`/api/sessions/${encodeURIComponent(id)}/export?format=${format}`);
     return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
   }

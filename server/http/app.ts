@@ -6,7 +6,8 @@
 //   GET /api/sessions/:id/events         ?from=1&limit=1000 -> { events, next }
 //   POST /api/sessions/:id/kill          { reason? } -> 202: the agent ends the live session (reviewers, admins)
 //   GET /api/sessions/:id/export         ?format=jsonl -> one canonical event body per line;
-//                                        ?format=asciicast -> a terminal session, asciicast v2
+//                                        ?format=asciicast -> a terminal session, asciicast v2;
+//                                        ?format=har -> an HTTP session, HAR 1.2
 //   GET /api/sessions/:id/verify, /api/recording-keys, /.well-known/vigil-recording-keys   (routes/trust.ts)
 //   GET /api/sessions/:id/views, GET /api/views?user=   who saw what (routes/views.ts)
 //   /api/holds, POST /api/purge           legal holds and purging on demand (routes/retention.ts)

@@ -171,7 +171,7 @@ const SEES: Record<Exclude<Caller, 'nobody'>, Seen[]> = {
   aaron: ['bob@vault'],
   ada: ['alice@demo', 'bob@demo', 'bob@vault'],
 };
-const SESSION_READS = ['', '/events', '/export?format=jsonl', '/export?format=asciicast', '/timeline', '/seek?seq=1', '/search?q=select', '/statements', '/shares', '/annotations', '/views', '/verify', '/bundle'];
+const SESSION_READS = ['', '/events', '/export?format=jsonl', '/export?format=asciicast', '/export?format=har', '/timeline', '/seek?seq=1', '/search?q=select', '/statements', '/shares', '/annotations', '/views', '/verify', '/bundle'];
 
 describe('authorization matrix: one rule for who sees a session', () => {
   for (const read of SESSION_READS) {

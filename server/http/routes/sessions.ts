@@ -1,6 +1,6 @@
 // Recorded sessions: list, one summary, its events page by page, and exports: JSON Lines whose
-// lines are the stored canonical bodies byte for byte (what a later hash chain signs), or a
-// terminal session as asciicast v2.
+// lines are the stored canonical bodies byte for byte (what a later hash chain signs), a
+// terminal session as asciicast v2, or an HTTP session as HAR 1.2.
 import express, { Router, type Response } from 'express';
 import type { ControlBus } from '../../../common/control/control-bus.ts';
 import { z } from 'zod';
@@ -11,6 +11,7 @@ import { decodeSessionCursor, encodeSessionCursor, LIST_LIMIT_MAX } from '../../
 import { READ_LIMIT_DEFAULT, READ_LIMIT_MAX } from '../../recordings/store/sql-recording-store.ts';
 import type { Actor, SessionScope } from '../../access/access-policy.ts';
 import { AsciicastWriter } from '../../recordings/export/asciicast.ts';
+import { HarWriter } from '../../recordings/export/har.ts';
 import { allow, principalOf } from '../auth.ts';
 import type { FindSession } from './session-access.ts';
 import { AppError } from '../errors.ts';
@@ -45,7 +46,14 @@ const EventsQuery = z.strictObject({
   limit: wholeNumber(1, READ_LIMIT_MAX).default(READ_LIMIT_DEFAULT),
 });
 
-const ExportQuery = z.strictObject({ format: z.enum(['jsonl', 'asciicast']).default('jsonl') });
+const ExportQuery = z.strictObject({ format: z.enum(['jsonl', 'asciicast', 'har']).default('jsonl') });
+
+/** Each export's file extension and content type (HAR has no registered type of its own: it is JSON). */
+const EXPORT_FILES = {
+  jsonl: { ext: 'jsonl', type: 'application/x-ndjson; charset=utf-8' },
+  asciicast: { ext: 'cast', type: 'application/x-asciicast; charset=utf-8' },
+  har: { ext: 'har', type: 'application/json; charset=utf-8' },
+} as const;
 
 const EXPORT_PAGE = 1000;
 
@@ -123,18 +131,20 @@ export function sessionsRouter({ store, audit, findSession, scopeOf, control, re
     const { format } = parseInput(ExportQuery, req.query, 'query parameter');
     const name = `vigil-session-${session.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
     // attachment() derives a Content-Type from the file name: set ours after it.
-    res.attachment(`${name}.${format === 'jsonl' ? 'jsonl' : 'cast'}`);
-    res.type(format === 'jsonl' ? 'application/x-ndjson; charset=utf-8' : 'application/x-asciicast; charset=utf-8');
-    const cast = format === 'asciicast' ? new AsciicastWriter(`Vigil session ${session.id}: ${session.user} on ${session.target}`) : null;
+    res.attachment(`${name}.${EXPORT_FILES[format].ext}`);
+    res.type(EXPORT_FILES[format].type);
+    // jsonl sends the stored bodies as they are; the others are written from the events, line by line.
+    const writer = format === 'asciicast' ? new AsciicastWriter(`Vigil session ${session.id}: ${session.user} on ${session.target}`)
+      : format === 'har' ? new HarWriter() : null;
     let from = 1;
     for (;;) {
       const page = await store.readEvents(session.id, from, EXPORT_PAGE);
-      const lines = cast ? page.flatMap((s) => cast.push(s.event)) : page.map((s) => s.body);
+      const lines = writer ? page.flatMap((s) => writer.push(s.event)) : page.map((s) => s.body);
       if (lines.length) await write(res, `${lines.join('\n')}\n`);
       if (page.length < EXPORT_PAGE) break;
       from = page[page.length - 1].event.seq + 1;
     }
-    const rest = cast?.end() ?? [];
+    const rest = writer?.end() ?? [];
     if (rest.length) await write(res, `${rest.join('\n')}\n`);
     res.end();
   });
