@@ -4,10 +4,13 @@
 //
 // Documents:
 // - query: a db.query's SQL (and its parameters, on a line of their own);
-// - command: an ssh.exec command line; an ssh.file transfer (`sftp download /etc/hosts`);
-// - input: a line typed on a terminal (typed-lines.ts), COPY FROM STDIN content;
+// - command: an ssh.exec command line; an ssh.file transfer (`sftp download /etc/hosts`); an HTTP
+//   request line (`GET /api/users?limit=10`);
+// - input: a line typed on a terminal (typed-lines.ts), COPY FROM STDIN content, an HTTP request
+//   body's text, a WebSocket message from the client;
 // - output: what a terminal showed (screen-text.ts), a result's first rows, COPY TO STDOUT content,
-//   errors and notices as psql prints them.
+//   errors and notices as psql prints them, an HTTP status line (`HTTP 404 Not Found`), a response
+//   body's text, a WebSocket message from the target.
 // A document is keyed by (seq, kind, part): the event it begins at, and its place among documents
 // of that kind begun there (a long statement is cut into parts; an event may end several lines).
 // Everything recorded is masked by the agents already; nothing here unmasks or adds data.
@@ -20,6 +23,7 @@
 // gathered since the last chunk closed, and the pairing of statements still unanswered then).
 // Feeding events the extractor has seen (seq below nextSeq) does nothing; extraction is
 // deterministic, so re-feeding the same events from a snapshot yields the same documents.
+import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import type { EventOf, VigilEvent } from '../../../common/events/index.ts';
 import { newScreenTextState, ScreenText, ScreenTextState, type ScreenChunk } from './screen-text.ts';
@@ -57,6 +61,8 @@ export const RESULT_CHARS = 4096;
 /** COPY content, parameters: the first characters. */
 export const COPY_CHARS = 4096;
 export const PARAMS_CHARS = 1024;
+/** An HTTP body part or a WebSocket message: its first characters (cut into DOC_CHARS parts). */
+export const BODY_CHARS = 32 * 1024;
 /** Channels followed at once; past it the longest-idle one is closed (its text goes out). */
 export const MAX_CHANNELS = 64;
 
@@ -204,6 +210,18 @@ export class SearchExtractor {
       case 'ssh.exit':
         this.#closeChannel(e.data.channel, out);
         break;
+      case 'http.request':
+        this.#text(out, e, 'command', `${e.data.method} ${e.data.path}${e.data.query ? `?${e.data.query}` : ''}`);
+        break;
+      case 'http.response':
+        this.#doc(out, e, 'output', 0, statusLine(e.data.status));
+        break;
+      case 'http.body':
+        if (e.data.text) this.#text(out, e, e.data.direction === 'request' ? 'input' : 'output', e.data.text.slice(0, cutAt(e.data.text, BODY_CHARS)));
+        break;
+      case 'ws.message':
+        if (e.data.kind === 'text' && e.data.text) this.#text(out, e, e.data.direction === 'client' ? 'input' : 'output', e.data.text.slice(0, cutAt(e.data.text, BODY_CHARS)));
+        break;
       case 'session.end':
         this.#finish(out);
         break;
@@ -296,6 +314,12 @@ function resultText(e: EventOf<'db.result'>): string {
     length += 1 + line.length;
   }
   return lines.join('\n');
+}
+
+/** `HTTP 404 Not Found` (the reason phrase is the standard one: the recording holds the code only). */
+function statusLine(status: number): string {
+  const reason = STATUS_CODES[status];
+  return reason ? `HTTP ${status} ${reason}` : `HTTP ${status}`;
 }
 
 function psqlMessage(severity: string, message: string, detail?: string, hint?: string): string {

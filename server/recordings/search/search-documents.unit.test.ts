@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VigilEvent } from '../../../common/events/index.ts';
-import { DOC_CHARS, SearchExtractor, type Extracted } from './search-documents.ts';
+import { BODY_CHARS, DOC_CHARS, SearchExtractor, type Extracted } from './search-documents.ts';
 import { EventScript } from './test-support.ts';
 
 /** A PostgreSQL session: statements, results, an error, COPY, a notice. */
@@ -36,6 +36,33 @@ function sshSession(): VigilEvent[] {
   events.push(s.event('ssh.exit', { channel: 1, exitCode: 0 }));
   events.push(s.event('ssh.file', { channel: 2, protocol: 'sftp', direction: 'download', path: '/var/backups/db.dump', bytes: 1024 }));
   events.push(s.input('exit\r'));
+  events.push(s.end());
+  return events;
+}
+
+/** An HTTP session: a GET answered 404 with a JSON body, a POST with a body streamed back in two parts, a WebSocket. */
+function httpSession(): VigilEvent[] {
+  const s = new EventScript({ protocol: 'http' });
+  const events: VigilEvent[] = [s.start()];
+  const get = s.event('http.request', { method: 'GET', path: '/v1/invoices/7', query: 'expand=lines&token=[MASKED]', version: '1.1', headers: [['accept', 'application/json']] });
+  events.push(get,
+    s.event('http.response', { requestSeq: get.seq, status: 404, headers: [['content-type', 'application/json']] }),
+    s.event('http.body', { requestSeq: get.seq, direction: 'response', contentType: 'application/json', text: '{"error":"no such invoice"}', bytes: 27 }),
+    s.event('http.end', { requestSeq: get.seq, outcome: 'complete', durationMs: 12, requestBytes: 0, responseBytes: 27 }));
+  const post = s.event('http.request', { method: 'POST', path: '/v1/refunds', query: '', version: '2', headers: [] });
+  events.push(post,
+    s.event('http.body', { requestSeq: post.seq, direction: 'request', contentType: 'application/json', text: '{"amount":42,"email":"[EMAIL]"}', bytes: 31 }),
+    s.event('http.response', { requestSeq: post.seq, status: 299, headers: [], by: 'vigil' }),
+    s.event('http.body', { requestSeq: post.seq, direction: 'response', text: 'data: refund queued\n\n', bytes: 21 }),
+    s.event('http.body', { requestSeq: post.seq, direction: 'response', text: '   ', bytes: 3 }),
+    s.event('http.body', { requestSeq: post.seq, direction: 'response', contentType: 'image/png', binary: true, bytes: 4096 }));
+  const ws = s.event('http.request', { method: 'GET', path: '/live', query: '', version: '1.1', headers: [] });
+  events.push(ws,
+    s.event('http.response', { requestSeq: ws.seq, status: 101, headers: [] }),
+    s.event('ws.message', { requestSeq: ws.seq, direction: 'client', kind: 'text', text: 'subscribe invoices', bytes: 18 }),
+    s.event('ws.message', { requestSeq: ws.seq, direction: 'target', kind: 'text', text: 'invoice 7 paid', bytes: 14 }),
+    s.event('ws.message', { requestSeq: ws.seq, direction: 'target', kind: 'binary', bytes: 99 }),
+    s.event('ws.message', { requestSeq: ws.seq, direction: 'client', kind: 'close', text: 'bye', bytes: 5 }));
   events.push(s.end());
   return events;
 }
@@ -103,6 +130,36 @@ describe('search documents', () => {
     ]);
   });
 
+  it('when an HTTP session is extracted, then request lines, status lines, bodies and WebSocket text are documents', () => {
+    const events = httpSession();
+    const { documents, statements } = all(SearchExtractor.start(events[0].sessionId), events);
+    expect(statements).toEqual([]);
+    expect(documents.map((d) => [d.seq, d.kind, d.text])).toEqual([
+      [2, 'command', 'GET /v1/invoices/7?expand=lines&token=[MASKED]'],
+      [3, 'output', 'HTTP 404 Not Found'],
+      [4, 'output', '{"error":"no such invoice"}'],
+      [6, 'command', 'POST /v1/refunds'],
+      [7, 'input', '{"amount":42,"email":"[EMAIL]"}'],
+      [8, 'output', 'HTTP 299'],
+      [9, 'output', 'data: refund queued'],
+      [12, 'command', 'GET /live'],
+      [13, 'output', 'HTTP 101 Switching Protocols'],
+      [14, 'input', 'subscribe invoices'],
+      [15, 'output', 'invoice 7 paid'],
+    ]);
+  });
+
+  it('when an HTTP body is long, then its first characters are documents, cut into parts', () => {
+    const s = new EventScript({ protocol: 'http' });
+    const req = s.event('http.request', { method: 'POST', path: '/upload', query: '', version: '1.1', headers: [] });
+    const text = 'word '.repeat(BODY_CHARS);
+    const { documents } = all(SearchExtractor.start(s.sessionId), [req, s.event('http.body', { requestSeq: req.seq, direction: 'request', text, bytes: text.length })]);
+    const body = documents.filter((d) => d.seq === 2);
+    expect(body.map((d) => d.part)).toEqual(body.map((_, i) => i));
+    expect(body.every((d) => d.kind === 'input' && d.text.length <= DOC_CHARS)).toBe(true);
+    expect(body.reduce((n, d) => n + d.text.length, 0)).toBeLessThanOrEqual(BODY_CHARS);
+  });
+
   it('when a long statement is extracted, then it is cut into parts of the same event', () => {
     const s = new EventScript({ protocol: 'postgres' });
     const sql = `INSERT INTO t VALUES ${Array.from({ length: 2000 }, (_, i) => `(${i})`).join(', ')}`;
@@ -113,7 +170,7 @@ describe('search documents', () => {
   });
 
   it('when events come in batches of any size, through snapshots or not, then the documents and entries are the same', () => {
-    for (const events of [postgresSession(), sshSession()]) {
+    for (const events of [postgresSession(), sshSession(), httpSession()]) {
       const whole = keyed(all(SearchExtractor.start(events[0].sessionId), events));
       for (let size = 1; size <= events.length; size++) {
         expect(keyed(inBatches(events, size, false))).toEqual(whole);

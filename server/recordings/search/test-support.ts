@@ -1,4 +1,4 @@
-// Builds valid events of one session for the search unit tests: gapless seqs, times a given number
+// Builds valid events of one session for unit tests (search, exports): gapless seqs, times a given number
 // of milliseconds apart, every event checked against the schema.
 import { randomUUID } from 'node:crypto';
 import { VigilEvent, type EventData, type EventType } from '../../../common/events/index.ts';
@@ -8,13 +8,13 @@ export class EventScript {
   #seq = 0;
   #ms: number;
 
-  constructor(opts: { sessionId?: string; startedAt?: string; protocol?: 'postgres' | 'ssh' } = {}) {
+  constructor(opts: { sessionId?: string; startedAt?: string; protocol?: 'postgres' | 'ssh' | 'http' } = {}) {
     this.sessionId = opts.sessionId ?? randomUUID();
     this.#ms = Date.parse(opts.startedAt ?? '2030-01-01T09:00:00.000Z');
     this.protocol = opts.protocol ?? 'ssh';
   }
 
-  readonly protocol: 'postgres' | 'ssh';
+  readonly protocol: 'postgres' | 'ssh' | 'http';
 
   /** The seq the next event gets. */
   get nextSeq(): number {

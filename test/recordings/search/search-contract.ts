@@ -37,7 +37,7 @@ async function store(client: SqlClient, r: Recording): Promise<void> {
   await writeStatements(client, extracted.statements);
 }
 
-function recording(day: number, protocol: 'postgres' | 'ssh', user: string, target: string, endReason: SessionEndReason | null,
+function recording(day: number, protocol: 'postgres' | 'ssh' | 'http', user: string, target: string, endReason: SessionEndReason | null,
   body: (s: EventScript) => VigilEvent[]): Recording {
   const script = new EventScript({ protocol, startedAt: `2030-01-${String(day).padStart(2, '0')}T09:00:00.000Z` });
   const events = [script.start(), ...body(script)];
@@ -73,11 +73,22 @@ function corpus() {
     s.output('Payments service restarted\n'),
     s.event('ssh.exit', { channel: 0, exitCode: 0 }),
   ]);
+  const api = recording(5, 'http', 'erin', 'billing-api', 'idle', (s) => {
+    const get = s.event('http.request', { method: 'GET', path: '/v1/ledgers/77', query: 'expand=entries', version: '1.1', headers: [] });
+    const events = [get,
+      s.event('http.response', { requestSeq: get.seq, status: 404, headers: [] }),
+      s.event('http.body', { requestSeq: get.seq, direction: 'response', contentType: 'application/json', text: '{"error":"ledger archived"}', bytes: 27 })];
+    const post = s.event('http.request', { method: 'POST', path: '/v1/credit-notes', query: '', version: '2', headers: [] });
+    events.push(post, s.event('http.body', { requestSeq: post.seq, direction: 'request', contentType: 'application/json', text: '{"reason":"duplicate charge"}', bytes: 29 }));
+    const ws = s.event('http.request', { method: 'GET', path: '/stream', query: '', version: '1.1', headers: [] });
+    events.push(ws, s.event('ws.message', { requestSeq: ws.seq, direction: 'target', kind: 'text', text: 'ledger 77 reopened', bytes: 18 }));
+    return events;
+  });
   const paging = Array.from({ length: 7 }, (_, i) => recording(10 + i, 'postgres', 'dave', 'load-db', 'client_terminate', (s) => [
     ...queryAndResult(s, `select pay_day from calendar where month = ${i + 1}`, [[`2030-0${(i % 9) + 1}-25`]]),
     ...(i % 2 === 0 ? queryAndResult(s, 'select pay_day, count(*) from payroll group by pay_day') : []),
   ]));
-  return { orders, web, billing, live, paging, all: [orders, web, billing, live, ...paging] };
+  return { orders, web, billing, live, api, paging, all: [orders, web, billing, live, api, ...paging] };
 }
 
 const sessionIds = (r: SearchResults) => r.sessions.map((s) => s.sessionId);
@@ -162,6 +173,15 @@ export function describeSearchContract(name: string, open: () => Promise<SqlClie
       expect(sessionIds(await searchRecordings(client, { text: '"table payments"' }))).toEqual([id(data.orders)]);
     });
 
+    it('when an HTTP recording is searched, then its request lines, status lines, bodies and WebSocket messages are found', async () => {
+      const found = await searchSession(client, id(data.api), 'ledger');
+      expect(found.hits.map((h) => [h.seq, h.kind])).toEqual([[2, 'command'], [4, 'output'], [8, 'output']]);
+      expect(sessionIds(await searchRecordings(client, { text: 'credit-notes' }))).toEqual([id(data.api)]);
+      expect(sessionIds(await searchRecordings(client, { text: '"404 Not Found"', protocol: 'http' }))).toEqual([id(data.api)]);
+      expect(sessionIds(await searchRecordings(client, { text: 'duplicate charge' }))).toEqual([id(data.api)]);
+      expect(sessionIds(await searchRecordings(client, { text: 'ledger', protocol: 'postgres' }))).toEqual([]);
+    });
+
     it('when sessions are filtered, then only those that match the filters are searched', async () => {
       const search = (q: Omit<SearchQuery, 'text'>) => searchRecordings(client, { text: 'payments', ...q }).then(sessionIds);
       expect(await search({ user: 'alice' })).toEqual([id(data.live), id(data.orders)]);
@@ -190,7 +210,7 @@ export function describeSearchContract(name: string, open: () => Promise<SqlClie
     });
 
     it('when a search walks the sessions or takes every match from the indexes, then the answers are the same', async () => {
-      for (const query of [{ text: 'payments' }, { text: 'drop table' }, { text: 'rm' }, { text: 'pay_day', limit: 2 }, { text: 'payments', user: 'alice', perSession: 1 }]) {
+      for (const query of [{ text: 'payments' }, { text: 'drop table' }, { text: 'rm' }, { text: 'ledger' }, { text: 'pay_day', limit: 2 }, { text: 'payments', user: 'alice', perSession: 1 }]) {
         const walked = await allPages(client, query, WALK);
         expect(await allPages(client, query, PROBE)).toEqual(walked);
         expect(await allPages(client, query)).toEqual(walked);

@@ -6,6 +6,7 @@ import type { VigilEvent } from '../../../common/events/schema.ts';
 import { newPlaybackState, PlaybackEngine } from './playback/engine.ts';
 import { httpSource, type Moment } from './playback/source.ts';
 import { pairStatements, type Statement } from './playback/statements.ts';
+import { PlayheadExchanges, type ExchangesAt } from './playback/exchanges.ts';
 import { withNoteMarkers } from './notes/note-list.ts';
 import { timeHeld } from './notes/moment-times.ts';
 
@@ -23,6 +24,9 @@ export class Player extends PlaybackEngine {
   });
   /** A PostgreSQL session's statements among the events held. */
   readonly statements: Statement[] = $derived(pairStatements(this.held));
+  readonly #exchanges = new PlayheadExchanges();
+  /** An HTTP session's exchanges among the events held, as they are at the playhead. */
+  readonly exchanges: ExchangesAt = $derived(this.#exchanges.at(this.held, this.state.currentSeq));
 
   constructor(readonly sessionId: string) {
     const state = $state(newPlaybackState());
@@ -45,6 +49,25 @@ export class Player extends PlaybackEngine {
   get timelineMarkers(): TimelineMarker[] {
     void this.state.version;
     return withNoteMarkers(this.markers, this.noteMarkers);
+  }
+
+  /** An HTTP session: its exchanges are listed (not statements). */
+  get isHttp(): boolean {
+    return this.summary?.protocol === 'http';
+  }
+
+  /** Goes to an exchange whole: its last event held (the link to this moment then names it). */
+  seekToExchange(seq: number): Promise<void> {
+    void this.exchanges; // the exchanges of the events held now
+    const to = this.#exchanges.endOf(seq);
+    this.selectedSeq = to;
+    return this.seekTo({ seq: to });
+  }
+
+  /** The exchange (its request's seq) an event held belongs to. */
+  exchangeOf(seq: number | null): number | null {
+    void this.exchanges; // read again when the events held change
+    return seq === null ? null : this.#exchanges.exchangeOf(seq);
   }
 
   /** The time of the event `seq` when it is among the events held now (not followed: a lookup). */

@@ -11,7 +11,7 @@ export const T0 = Date.parse('2030-01-01T09:00:00.000Z');
 type Draft = { type: VigilEvent['type']; data: unknown; atMs: number };
 
 /** Events of one session with the seqs and times given (ms after T0). */
-export function recording(protocol: 'ssh' | 'postgres', drafts: Draft[]): VigilEvent[] {
+export function recording(protocol: 'ssh' | 'postgres' | 'http', drafts: Draft[]): VigilEvent[] {
   return drafts.map((d, i) => ({
     v: 1, id: `e${i + 1}`, sessionId: 's1', seq: i + 1, time: new Date(T0 + d.atMs).toISOString(),
     user: 'alice', target: 'box', protocol, connection: { client: '10.0.0.1:5000', agent: 'a1' },
@@ -30,6 +30,26 @@ export const result = (atMs: number, querySeq: number, durationUs = 500): Draft 
   data: { querySeq, statementIndex: 0, columns: [{ name: 'x', typeOid: 25, format: 'text' }], rows: [['1']], rowCount: 1, truncated: false, command: 'SELECT 1', durationUs },
 });
 export const failure = (atMs: number, querySeq?: number): Draft => ({ type: 'db.error', atMs, data: { ...(querySeq ? { querySeq } : {}), severity: 'ERROR', code: '42P01', message: 'relation "nope" does not exist' } });
+
+// HTTP: a request, its body parts, its response head, its end, WebSocket messages, a guardrail.
+export const request = (atMs: number, method: string, path: string, query = '', headers: [string, string][] = []): Draft => ({
+  type: 'http.request', atMs, data: { method, path, query, version: '1.1', headers },
+});
+export const body = (atMs: number, requestSeq: number, direction: 'request' | 'response', part: { text?: string; bytes?: number; contentType?: string; binary?: boolean; truncated?: boolean }): Draft => ({
+  type: 'http.body', atMs, data: { requestSeq, direction, bytes: part.bytes ?? part.text?.length ?? 0, ...part },
+});
+export const response = (atMs: number, requestSeq: number, status: number, headers: [string, string][] = [], by?: 'vigil'): Draft => ({
+  type: 'http.response', atMs, data: { requestSeq, status, headers, ...(by ? { by } : {}) },
+});
+export const httpEnd = (atMs: number, requestSeq: number, outcome: 'complete' | 'aborted' | 'refused' | 'upgraded', durationMs: number, requestBytes = 0, responseBytes = 0, detail?: string): Draft => ({
+  type: 'http.end', atMs, data: { requestSeq, outcome, durationMs, requestBytes, responseBytes, ...(detail ? { detail } : {}) },
+});
+export const wsMessage = (atMs: number, requestSeq: number, direction: 'client' | 'target', text: string | null, bytes = text?.length ?? 0): Draft => ({
+  type: 'ws.message', atMs, data: { requestSeq, direction, kind: text === null ? 'binary' : 'text', ...(text === null ? {} : { text }), bytes },
+});
+export const guardrail = (atMs: number, querySeq: number, rule: string, action: 'deny' | 'approve' = 'deny', statement = ''): Draft => ({
+  type: 'guardrail.hit', atMs, data: { rule, action, querySeq, statement },
+});
 
 export class FakeHub implements PlayerSource {
   readonly asked: string[] = [];

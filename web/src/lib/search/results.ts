@@ -20,9 +20,12 @@ export function distinctHits(hits: readonly SearchHit[]): SearchHit[] {
 export const hitKey = (h: SearchHit) => `${h.seq}:${h.kind}:${h.part}`;
 
 const KINDS: Record<SearchKind, string> = { query: 'statement', command: 'command', input: 'typed', output: 'output' };
+/** An HTTP recording's documents: request lines, what the client sent, what came back. */
+const HTTP_KINDS: Partial<Record<SearchKind, string>> = { command: 'request', input: 'sent', output: 'received' };
 
-export function kindLabel(kind: string): string {
-  return KINDS[kind as SearchKind] ?? kind;
+/** How a hit's kind reads (in an HTTP recording's words when its protocol is given). */
+export function kindLabel(kind: string, protocol?: string | null): string {
+  return (protocol === 'http' ? HTTP_KINDS[kind as SearchKind] : undefined) ?? KINDS[kind as SearchKind] ?? kind;
 }
 
 /** Milliseconds from the session's start to a hit (0 when either time is unreadable). */

@@ -28,5 +28,6 @@ describe('search results as pages arrive', () => {
     expect(offsetMs(null, '2025-01-02T09:00:01.500Z')).toBe(0);
     expect(kindLabel('query')).toBe('statement');
     expect(kindLabel('odd')).toBe('odd');
+    expect([kindLabel('command', 'http'), kindLabel('input', 'http'), kindLabel('output', 'http'), kindLabel('command', 'ssh')]).toEqual(['request', 'sent', 'received', 'command']);
   });
 });
