@@ -27,8 +27,10 @@ export interface ConnectionResponse {
   command: string;
   /** PostgreSQL: the libpq URI, the token inside it. */
   uri?: string;
-  /** SSH: the Vigil token to give at ssh's password prompt. */
+  /** SSH: the Vigil token to give at ssh's password prompt. HTTP: the bearer token (or basic-auth password). */
   password?: string;
+  /** HTTP: the target's base URL through the agent. */
+  url?: string;
   expiresAt: string;
 }
 

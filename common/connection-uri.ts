@@ -1,7 +1,7 @@
 // What a user pastes to connect: for PostgreSQL the libpq URI psql takes (the Vigil token is the
 // password, the target name the database); for SSH the ssh command line (the SSH user name names
 // the target; the token is the password). Host and port are those of the agent's listener.
-import type { Config, PostgresTarget, Target } from './config/schema.ts';
+import type { Config, HttpTarget, PostgresTarget, Target } from './config/schema.ts';
 
 /** Host for clients: agent.publicHost when set, loopback for wildcard listeners. */
 export function clientHost(config: Config, listen: string): string {
@@ -34,6 +34,18 @@ export function connectionUri(config: Config, target: PostgresTarget, user: stri
   const at = clientAddress(config, target, port);
   const sslmode = target.tls ? 'require' : 'disable';
   return `postgresql://${encode(user)}:${encode(token)}@${at.host}:${at.port}/${encode(target.name)}?sslmode=${sslmode}`;
+}
+
+/** The base URL clients use for an HTTP target (its publicUrl, else the agent's host and the listener's port). */
+export function httpTargetUrl(config: Config, target: HttpTarget, port?: number): string {
+  if (target.publicUrl) return target.publicUrl.replace(/\/$/, '');
+  const at = clientAddress(config, target, port);
+  return `${target.tls ? 'https' : 'http'}://${at.host}:${at.port}`;
+}
+
+/** A curl command for an HTTP target: the Vigil token as the bearer token. */
+export function curlCommand(config: Config, target: HttpTarget, token: string, port?: number): string {
+  return `curl -H 'Authorization: Bearer ${token}' ${httpTargetUrl(config, target, port)}/`;
 }
 
 /** The ssh command line for a target; the password it asks for is the Vigil token. */

@@ -22,6 +22,9 @@ const regex = z.string().min(1).max(1000).superRefine((s, ctx) => {
   if (error) ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${error}` });
 });
 
+/** `METHOD[,METHOD...] /path-glob` (or `*` for any method). */
+export const REQUEST_PATTERN = /^(\*|[A-Z]+(,[A-Z]+)*) (\/\S*)$/;
+
 export const Guardrail = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'rule names are lower-case letters, digits, - and _'),
@@ -31,12 +34,18 @@ export const Guardrail = z
     sql: regex.optional(),
     /** A regular expression (case-insensitive) on a command line run over SSH (`ssh host CMD`). */
     command: regex.optional(),
+    /**
+     * HTTP targets: methods and a path pattern, `DELETE /admin/**`, `POST,PUT /v1/users/*` or
+     * `* /internal/**` (glob: `*` one path segment, `**` any number; matched on the decoded,
+     * normalised path, case-sensitive as paths are).
+     */
+    request: z.string().regex(REQUEST_PATTERN, 'expected METHODS /path/pattern, e.g. DELETE /admin/** or POST,PUT /v1/*').max(1000).optional(),
     action: z.enum(['allow', 'deny', 'approve']),
     /** Shown to the client when the rule denies. */
     message: z.string().max(500).optional(),
   })
   .strict()
-  .refine((g) => g.statements || g.sql || g.command, { message: 'a rule needs statements, sql or command to match' });
+  .refine((g) => g.statements || g.sql || g.command || g.request, { message: 'a rule needs statements, sql, command or request to match' });
 export type Guardrail = z.infer<typeof Guardrail>;
 
 export type GuardrailAction = Guardrail['action'];

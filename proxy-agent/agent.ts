@@ -1,4 +1,4 @@
-// The proxy agent: one listener per PostgreSQL target and one SSH port for all SSH targets, a
+// The proxy agent: one listener per PostgreSQL or HTTP target and one SSH port for all SSH targets, a
 // shared publisher (spool) towards the event bus, offline token verification with the hub's
 // public key.
 import { ensureAgentKey, signBatch } from '../common/agent-identity.ts';
@@ -32,6 +32,8 @@ import { PostgresListener } from './postgres/postgres-listener.ts';
 import type { UpstreamSettings } from './postgres/upstream-login.ts';
 import { ensureHostKey, hostKeyPath } from './ssh/host-key.ts';
 import { SshListener } from './ssh/ssh-listener.ts';
+import { HttpListener } from './http/http-listener.ts';
+import { httpTargetRuntime } from './http/http-target.ts';
 import type { SshTargetRuntime } from './ssh/ssh-session.ts';
 import { resolveSshUpstream, type SshUpstreamSettings } from './ssh/upstream-ssh.ts';
 
@@ -45,6 +47,8 @@ export interface AgentOptions {
   upstreams?: Map<string, UpstreamSettings>;
   /** The same for SSH targets (the demo shell of `vigil dev`). */
   sshUpstreams?: Map<string, SshUpstreamSettings>;
+  /** The same for HTTP targets (the demo API of `vigil dev`): the base URL. */
+  httpUpstreams?: Map<string, string>;
   /** Registered SSH public keys (the hub writes them); without it SSH logins take tokens only. */
   sshKeys?: SshKeyDirectory;
   /**
@@ -87,7 +91,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   outbox.dropEarlierRun();
   const cancels = new CancelRegistry();
   const listeners = new Map<string, net.AddressInfo>();
-  const servers: Array<PostgresListener | SshListener> = [];
+  const servers: Array<PostgresListener | SshListener | HttpListener> = [];
   /** Each PostgreSQL target's column catalog and its connection. */
   const catalogs: Array<{ close(): Promise<void> }> = [];
   const access = new AccessGate(opts.control, logger.child({ component: 'access' }));
@@ -118,6 +122,16 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       if (target.protocol === 'ssh') {
         const upstream = opts.sshUpstreams?.get(target.name) ?? resolveSshUpstream(target);
         sshTargets.set(target.name, { config: target, upstream, masker: new Masker(target.masking), guardrails: new GuardrailPolicy(target.guardrails) });
+        continue;
+      }
+      if (target.protocol === 'http') {
+        const upstreamUrl = opts.httpUpstreams?.get(target.name) ?? target.upstream?.url;
+        if (!upstreamUrl) throw new Error(`target ${target.name} has no upstream`);
+        const listener = new HttpListener({ agentId: config.agent.id, target: httpTargetRuntime(target, upstreamUrl), verifier, outlet: publisher, access, locks, logins, logger });
+        const [host, port] = splitHostPort(target.listen);
+        listeners.set(target.name, await listener.listen(host, port));
+        servers.push(listener);
+        logger.info({ target: target.name, listen: target.listen }, 'target listening');
         continue;
       }
       const upstream = opts.upstreams?.get(target.name) ?? resolveUpstream(target);

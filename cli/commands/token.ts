@@ -7,7 +7,7 @@ import { ensureSigningKey, TokenSigner } from '../../common/tokens.ts';
 import { CliError } from '../cli-error.ts';
 import { loadCliConfig } from '../cli-config.ts';
 import type { Target } from '../../common/config/schema.ts';
-import { connectionUri, sshCommand } from '../../common/connection-uri.ts';
+import { connectionUri, curlCommand, sshCommand } from '../../common/connection-uri.ts';
 import { DEMO_USER } from '../dev-defaults.ts';
 
 export function parseTtl(text: string): number {
@@ -39,7 +39,9 @@ export async function issueConnectionUri(opts: { config: ReturnType<typeof loadC
   const target = findTarget(opts.config, opts.target);
   const signer = await TokenSigner.fromPem(ensureSigningKey(opts.config.dataDir).privateKeyPem);
   const token = await signer.connectionToken(opts.user, target.name, opts.ttlMs);
-  return target.protocol === 'ssh' ? token : connectionUri(opts.config, target, opts.user, token, opts.port);
+  if (target.protocol === 'ssh') return token;
+  if (target.protocol === 'http') return curlCommand(opts.config, target, token, opts.port);
+  return connectionUri(opts.config, target, opts.user, token, opts.port);
 }
 
 export function registerToken(program: Command): void {

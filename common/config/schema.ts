@@ -61,14 +61,16 @@ export const Masking = z
   .strict();
 export type Masking = z.infer<typeof Masking>;
 
-/** A target's guardrails; `kind` says which matchers apply (SQL for PostgreSQL, commands for SSH). */
-const guardrails = (kind: 'sql' | 'command') => z
+/** A target's guardrails; `kind` says which matchers apply (SQL for PostgreSQL, commands for SSH, requests for HTTP). */
+const guardrails = (kind: 'sql' | 'command' | 'request') => z
   .array(Guardrail)
   .default([])
   .superRefine((rules, ctx) => {
     rules.forEach((r, i) => {
       if (kind === 'sql' && !r.statements && !r.sql) ctx.addIssue({ code: 'custom', path: [i], message: `rule ${r.name}: a PostgreSQL target matches statements or sql` });
       if (kind === 'command' && !r.command) ctx.addIssue({ code: 'custom', path: [i], message: `rule ${r.name}: an SSH target matches command lines (command)` });
+      if (kind === 'request' && !r.request) ctx.addIssue({ code: 'custom', path: [i], message: `rule ${r.name}: an HTTP target matches requests (request: METHOD /path)` });
+      if (kind !== 'request' && r.request) ctx.addIssue({ code: 'custom', path: [i, 'request'], message: `rule ${r.name}: request patterns are for HTTP targets` });
     });
   });
 
@@ -232,7 +234,68 @@ export const SshTarget = z
   .strict();
 export type SshTarget = z.infer<typeof SshTarget>;
 
-export const Target = z.discriminatedUnion('protocol', [PostgresTarget, SshTarget]);
+/** The target's own credential, injected by the agent on every request (the client never holds it). */
+export const HttpCredential = z.discriminatedUnion('type', [
+  /** Authorization: Bearer <token>. */
+  z.object({ type: z.literal('bearer'), tokenEnv: envName }).strict(),
+  /** Authorization: Basic, user and password. */
+  z.object({ type: z.literal('basic'), user: z.string().min(1), passwordEnv: envName }).strict(),
+  /** An API-key header (X-Api-Key: ..., or a prefix such as `Token `). */
+  z.object({ type: z.literal('header'), name: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected a header name'), valueEnv: envName, prefix: z.string().max(64).default('') }).strict(),
+  /** OAuth2 client credentials: the agent fetches the token and refreshes it before it expires. */
+  z.object({
+    type: z.literal('oauth2'),
+    tokenUrl: z.string().url(),
+    clientId: z.string().min(1),
+    clientSecretEnv: envName,
+    scopes: z.array(z.string().min(1)).default([]),
+    audience: z.string().optional(),
+  }).strict(),
+]);
+export type HttpCredential = z.infer<typeof HttpCredential>;
+
+export const HttpUpstream = z
+  .object({
+    /** The base URL requests go to: http:// or https://, with a path prefix if the API has one. */
+    url: z.string().url().refine((u) => /^https?:\/\//.test(u), 'expected an http:// or https:// URL'),
+    /** PEM file of the CA that signs the upstream's certificate (default: the system's CAs). */
+    caFile: z.string().optional(),
+    credential: HttpCredential.optional(),
+  })
+  .strict();
+
+export const HttpTarget = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'target names are lower-case letters, digits, - and _'),
+    protocol: z.literal('http'),
+    /** Where the agent accepts clients for this target. */
+    listen: hostPort,
+    /** Omitted in `vigil dev` for the demo API: an embedded HTTP server serves it. */
+    upstream: HttpUpstream.optional(),
+    /** TLS on the listener (HTTP/2 and HTTP/1.1 by ALPN); without it HTTP/1.1 in the clear. */
+    tls: TlsListener.optional(),
+    /** The URL clients use for this target (browser logins return here); default from agent.publicHost and listen. */
+    publicUrl: z.string().url().optional(),
+    recording: z.enum(['required', 'best-effort']).default('required'),
+    masking: Masking.default(Masking.parse({})),
+    /** Headers masked whole besides Authorization, Cookie, Set-Cookie and those named like a masked column. */
+    maskHeaders: z.array(z.string().min(1)).default([]),
+    /** Bytes of each body the recording keeps (masked); past it bytes are counted, not kept. */
+    maxBodyBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
+    /** A session (one login) with no request for this long ends (`idle`); its token may start a new one. */
+    idleTimeout: duration.default('15m'),
+    /** Request rules: deny `DELETE /admin/**`, approve `POST /v1/payouts/*`... */
+    guardrails: guardrails('request'),
+    access,
+    approval,
+    locks,
+    locksMaxAge,
+    retention,
+  })
+  .strict();
+export type HttpTarget = z.infer<typeof HttpTarget>;
+
+export const Target = z.discriminatedUnion('protocol', [PostgresTarget, SshTarget, HttpTarget]);
 export type Target = z.infer<typeof Target>;
 
 /**

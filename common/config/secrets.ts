@@ -3,7 +3,7 @@
 // variable and the setting that points at it: an empty password would otherwise reach the upstream
 // as a login that fails far from its cause, and an empty signing secret would sign nothing.
 import { ConfigError, configProblems } from './load-config.ts';
-import type { Config, HubAuth, OidcSettings, PostgresTarget, SshTarget } from './schema.ts';
+import type { Config, HttpCredential, HubAuth, OidcSettings, PostgresTarget, SshTarget, Target } from './schema.ts';
 
 export interface EnvSecret {
   /** Who reads it: `target billing`, `hub`. */
@@ -21,6 +21,23 @@ export interface EnvSecret {
 export const upstreamPassword = (target: PostgresTarget | SshTarget): EnvSecret | undefined =>
   target.upstream?.passwordEnv ? { owner: `target ${target.name}`, setting: 'upstream.passwordEnv', variable: target.upstream.passwordEnv, role: 'agent' } : undefined;
 
+/** The variable an HTTP target's injected credential is read from. */
+export function credentialVariable(credential: HttpCredential): { setting: string; variable: string } {
+  switch (credential.type) {
+    case 'bearer': return { setting: 'upstream.credential.tokenEnv', variable: credential.tokenEnv };
+    case 'basic': return { setting: 'upstream.credential.passwordEnv', variable: credential.passwordEnv };
+    case 'header': return { setting: 'upstream.credential.valueEnv', variable: credential.valueEnv };
+    case 'oauth2': return { setting: 'upstream.credential.clientSecretEnv', variable: credential.clientSecretEnv };
+  }
+}
+
+/** The secret a target's upstream login reads from the environment, if any. */
+export function targetSecret(target: Target): EnvSecret | undefined {
+  if (target.protocol !== 'http') return upstreamPassword(target);
+  const credential = target.upstream?.credential;
+  return credential ? { owner: `target ${target.name}`, ...credentialVariable(credential), role: 'agent' } : undefined;
+}
+
 export const oidcClientSecret = (oidc: OidcSettings): EnvSecret => ({
   owner: 'hub', setting: 'hub.auth.oidc.clientSecretEnv', variable: oidc.clientSecretEnv, role: 'hub',
 });
@@ -32,7 +49,7 @@ export const sessionSecretOf = (auth: HubAuth): EnvSecret & { optional: true } =
 
 /** Every secret the processes would read from the environment for this config. */
 export function envSecrets(config: Config): EnvSecret[] {
-  const found = config.targets.map(upstreamPassword).filter((s) => s !== undefined);
+  const found = config.targets.map(targetSecret).filter((s) => s !== undefined);
   const { oidc } = config.hub.auth;
   // The session secret signs dashboard logins, so only a hub with OIDC reads it.
   if (oidc) found.push(oidcClientSecret(oidc), sessionSecretOf(config.hub.auth));

@@ -7,7 +7,7 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { ConnectionResponse, TargetView } from '../../../common/api-contract.ts';
 import type { Config } from '../../../common/config/schema.ts';
-import { clientAddress, connectionUri, sshCommand } from '../../../common/connection-uri.ts';
+import { clientAddress, connectionUri, sshCommand, curlCommand, httpTargetUrl } from '../../../common/connection-uri.ts';
 import type { TokenSigner } from '../../../common/tokens.ts';
 import { allow, principalOf } from '../auth.ts';
 import { AppError } from '../errors.ts';
@@ -40,6 +40,7 @@ export function targetsRouter(config: Config, signer: TokenSigner, tokenTtlMs: n
     const expiresAt = new Date(Date.now() + tokenTtlMs).toISOString();
     let body: ConnectionResponse;
     if (target.protocol === 'ssh') body = { command: sshCommand(config, target), password: token, expiresAt };
+    else if (target.protocol === 'http') body = { command: curlCommand(config, target, token), password: token, url: httpTargetUrl(config, target), expiresAt };
     else {
       const uri = connectionUri(config, target, user, token);
       body = { command: `psql '${uri}'`, uri, expiresAt };

@@ -1,11 +1,11 @@
 // The moments a recording's timeline marks, read off its events one at a time: commands run,
-// statements that failed or took long, file transfers, access decisions, guardrails, the end (a
-// kill stands out). Typed command lines come from the search extractor's `input` documents,
+// statements and HTTP exchanges that failed or took long, file transfers, access decisions,
+// guardrails, the end (a kill stands out). Typed command lines come from the search extractor's `input` documents,
 // which already know how a line is edited; this module takes them as they are.
 import type { VigilEvent } from '../../../common/events/index.ts';
 import type { MarkerRow } from './index-store.ts';
 
-/** A statement slower than this is marked `slow`. */
+/** A statement (or an HTTP exchange) slower than this is marked `slow`. */
 export const SLOW_STATEMENT_MS = 1000;
 /** Labels are for a timeline's tooltip: the rest is in the recording. */
 const LABEL_MAX = 200;
@@ -27,6 +27,18 @@ export function markerOf(event: VigilEvent): MarkerRow | null {
     case 'db.result': {
       const ms = event.data.durationUs / 1000;
       return ms >= SLOW_STATEMENT_MS ? { ...at, kind: 'slow', label: clip(`${event.data.command} in ${Math.round(ms)} ms`), durationMs: ms } : null;
+    }
+    case 'http.response':
+      return event.data.status >= 500
+        ? { ...at, kind: 'error', label: `HTTP ${event.data.status}${event.data.by === 'vigil' ? ' from Vigil' : ''}` }
+        : null;
+    case 'http.end': {
+      const { outcome, detail, durationMs, requestSeq } = event.data;
+      if (outcome === 'aborted' || outcome === 'refused') return { ...at, kind: 'error', label: clip(detail ? `${outcome}: ${detail}` : outcome) };
+      // An upgraded exchange lasts as long as its WebSocket stays open: that is no slowness.
+      return outcome === 'complete' && durationMs >= SLOW_STATEMENT_MS
+        ? { ...at, kind: 'slow', label: `request #${requestSeq} in ${Math.round(durationMs)} ms`, durationMs }
+        : null;
     }
     case 'guardrail.hit':
       return { ...at, kind: 'guardrail', label: clip(`${event.data.rule}: ${event.data.action} ${event.data.statement}`) };

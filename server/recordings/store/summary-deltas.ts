@@ -57,6 +57,7 @@ export function summarizeInserted(events: readonly VigilEvent[]): SessionDelta[]
         break;
       case 'db.query':
       case 'ssh.exec':
+      case 'http.request':
         delta.queryCount += 1;
         break;
       case 'term.input':
@@ -65,6 +66,19 @@ export function summarizeInserted(events: readonly VigilEvent[]): SessionDelta[]
         break;
       case 'db.error':
         delta.errorCount += 1;
+        break;
+      // An HTTP exchange is an error when it did not complete (aborted or refused, told by its
+      // http.end) or when the target answered it with a 5xx. Counted from single events, as
+      // everything here (a response and its end may come in different batches): a 5xx from Vigil
+      // is not counted, since the agent ends every exchange it answers itself aborted or refused
+      // and that end is counted. What this rule cannot see: a target's 5xx whose exchange then
+      // does not complete (its body breaks off, a side goes away, a WebSocket upgrade answered
+      // 5xx) counts twice. Rare; exact once http.end carries the response's status.
+      case 'http.response':
+        if (event.data.status >= 500 && event.data.by !== 'vigil') delta.errorCount += 1;
+        break;
+      case 'http.end':
+        if (event.data.outcome === 'aborted' || event.data.outcome === 'refused') delta.errorCount += 1;
         break;
       default:
         break;

@@ -1,0 +1,201 @@
+// One request through the agent and its answer: recorded (http.request, then http.body parts,
+// http.response, http.end, paired by the request's seq), reviewed by the target's request rules
+// (deny, or held for approvers while the client waits), sent on with the target's credential in
+// place of the client's token, and streamed back as it comes. Every event of a step is in the
+// recording before the step reaches the other side. Whatever fails ends this exchange only.
+import http from 'node:http';
+import https from 'node:https';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { performance } from 'node:perf_hooks';
+import type { EventData } from '../../common/events/index.ts';
+import type { SessionLifecycle } from '../session/session-lifecycle.ts';
+import type { AccessGate } from '../access/access-gate.ts';
+import type { RecordingOutlet } from '../recording/session-event-sink.ts';
+import { BodyRecorder } from './body-recorder.ts';
+import { clientResponseHeaders, upstreamRequestHeaders } from './hop-headers.ts';
+import { recordedResponseHeaders, recordRequest } from './request-record.ts';
+import { withoutLoginCookie } from './client-token.ts';
+import type { HttpTargetRuntime } from './http-target.ts';
+import { reviewRequest } from './request-review.ts';
+
+export type ClientRequest = http.IncomingMessage | Http2ServerRequest;
+export type ClientResponse = http.ServerResponse | Http2ServerResponse;
+
+export interface ExchangeContext {
+  target: HttpTargetRuntime;
+  life: SessionLifecycle;
+  access: AccessGate;
+  outlet: RecordingOutlet;
+}
+
+type Outcome = EventData<'http.end'>['outcome'];
+
+export class Exchange {
+  private requestSeq = 0;
+  private readonly startedAt = performance.now();
+  private upstream: http.ClientRequest | null = null;
+  private requestBody: BodyRecorder | null = null;
+  private responseBody: BodyRecorder | null = null;
+  private ended = false;
+
+  constructor(private readonly req: ClientRequest, private readonly res: ClientResponse, private readonly ctx: ExchangeContext, private readonly onDone: (x: Exchange) => void) {}
+
+  /** Records the request, reviews it, and relays it (or answers it here). */
+  async run(): Promise<void> {
+    const { req, res, ctx } = this;
+    const recorded = recordRequest(req, ctx);
+    this.requestSeq = recorded.requestSeq;
+    res.on('close', () => this.clientGone());
+    const refusal = await reviewRequest(recorded.method, recorded.path, this.requestSeq, ctx);
+    if (this.ended) return;
+    if (refusal !== null) return this.answer(403, refusal, 'refused');
+    let credential: [string, string] | null;
+    try {
+      credential = await ctx.target.credential.header();
+    } catch (err) {
+      ctx.life.log.warn({ err: (err as Error).message }, 'the target\'s credential could not be had');
+      return this.answer(502, `Vigil could not get ${ctx.target.config.name}'s credential: ${(err as Error).message}`, 'aborted');
+    }
+    if (this.ended) return;
+    this.relay(recorded.path, recorded.search, credential);
+  }
+
+  private relay(path: string, search: string, credential: [string, string] | null): void {
+    const { req, ctx } = this;
+    const { upstream, cookieName } = ctx.target;
+    const headers = upstreamRequestHeaders(req.headers, (cookie) => withoutLoginCookie(cookie, cookieName));
+    headers.host = upstream.host;
+    if (credential) headers[credential[0]] = credential[1];
+    const request = (upstream.protocol === 'https:' ? https : http).request({
+      agent: ctx.target.agent,
+      protocol: upstream.protocol,
+      hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
+      port: upstream.port || (upstream.protocol === 'https:' ? 443 : 80),
+      method: req.method,
+      path: `${ctx.target.basePath}${path}${search}`,
+      headers,
+    });
+    this.upstream = request;
+    this.requestBody = new BodyRecorder({
+      direction: 'request',
+      requestSeq: this.requestSeq,
+      contentType: req.headers['content-type'],
+      contentEncoding: req.headers['content-encoding'],
+      limit: ctx.target.config.maxBodyBytes,
+      masker: ctx.target.masker,
+      emit: (data, masked) => ctx.life.emit('http.body', data, masked),
+    });
+    // Recorded before it goes on (this listener comes before pipe's).
+    req.on('data', (chunk: Buffer) => {
+      this.requestBody!.push(chunk);
+      ctx.life.countBytes(chunk.length, 0);
+    });
+    req.on('end', () => this.requestBody!.end());
+    req.pipe(request);
+    request.on('response', (response) => this.respond(response));
+    request.on('error', (err) => {
+      if (this.ended) return;
+      if (!this.res.headersSent) {
+        ctx.life.log.info({ err: err.message }, 'the target could not be reached');
+        this.answer(502, `Vigil could not reach ${ctx.target.config.name}: ${err.message}`, 'aborted');
+      } else this.finish('aborted', `the target failed: ${err.message}`);
+    });
+  }
+
+  private respond(response: http.IncomingMessage): void {
+    const { res, ctx } = this;
+    if (this.ended) {
+      response.destroy();
+      return;
+    }
+    this.requestBody?.cut();
+    const status = response.statusCode ?? 502;
+    const head = recordedResponseHeaders(response, ctx.target);
+    ctx.life.emit('http.response', { requestSeq: this.requestSeq, status, headers: head.headers }, head.counts);
+    ctx.outlet.commit();
+    this.responseBody = new BodyRecorder({
+      direction: 'response',
+      requestSeq: this.requestSeq,
+      contentType: response.headers['content-type'],
+      contentEncoding: response.headers['content-encoding'],
+      limit: ctx.target.config.maxBodyBytes,
+      masker: ctx.target.masker,
+      emit: (data, masked) => {
+        ctx.life.emit('http.body', data, masked);
+        ctx.outlet.commit();
+      },
+    });
+    try {
+      res.writeHead(status, clientResponseHeaders(response.headers) as http.OutgoingHttpHeaders);
+    } catch (err) {
+      // A header the client's protocol cannot carry (HTTP/2 refuses some): the exchange fails, not the session.
+      response.destroy();
+      return this.finish('aborted', `the target's response could not be passed on: ${(err as Error).message}`);
+    }
+    response.on('data', (chunk: Buffer) => {
+      this.responseBody!.push(chunk);
+      ctx.life.countBytes(0, chunk.length);
+    });
+    response.on('end', () => {
+      this.responseBody!.end();
+      this.finish('complete');
+    });
+    response.on('error', (err) => this.finish('aborted', `the target's response broke off: ${err.message}`));
+    response.on('aborted', () => this.finish('aborted', 'the target\'s response broke off'));
+    (response as NodeJS.ReadableStream).pipe(res as unknown as NodeJS.WritableStream);
+  }
+
+  /** Answered by the agent itself (a guardrail, an unreachable target): recorded as Vigil's answer. */
+  private answer(status: number, message: string, outcome: Outcome): void {
+    const { res, req, ctx } = this;
+    const body = `${JSON.stringify({ error: message })}\n`;
+    const headers: [string, string][] = [['content-type', 'application/json'], ['content-length', String(Buffer.byteLength(body))]];
+    ctx.life.emit('http.response', { requestSeq: this.requestSeq, status, headers, by: 'vigil' });
+    ctx.life.emit('http.body', { requestSeq: this.requestSeq, direction: 'response', contentType: 'application/json', text: body, bytes: Buffer.byteLength(body) });
+    ctx.outlet.commit();
+    // The request's body is not read: the client is done with this exchange once it has the answer.
+    req.resume();
+    if (!res.headersSent && !res.writableEnded) {
+      try {
+        res.writeHead(status, Object.fromEntries(headers));
+        res.end(body);
+      } catch {
+        // The client is gone; the recording says what it would have read.
+      }
+    }
+    this.finish(outcome, message);
+  }
+
+  /** The session ends (kill, revoke, its grant's end): an exchange still waiting is told why, one under way is cut. */
+  endFor(status: number, message: string): void {
+    if (this.ended) return;
+    if (!this.res.headersSent) return this.answer(status, message, 'aborted');
+    this.upstream?.destroy();
+    this.res.destroy();
+    this.finish('aborted', message);
+  }
+
+  private clientGone(): void {
+    if (this.ended) return;
+    if (this.res.writableFinished) return;
+    this.upstream?.destroy();
+    this.finish('aborted', 'the client went away');
+  }
+
+  private finish(outcome: Outcome, detail?: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.requestBody?.cut();
+    if (outcome !== 'complete') this.responseBody?.end();
+    this.ctx.life.emit('http.end', {
+      requestSeq: this.requestSeq,
+      outcome,
+      ...(detail ? { detail: detail.slice(0, 500) } : {}),
+      durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
+      requestBytes: this.requestBody?.total ?? 0,
+      responseBytes: this.responseBody?.total ?? 0,
+    });
+    this.ctx.outlet.commit();
+    this.onDone(this);
+  }
+}

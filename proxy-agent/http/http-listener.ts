@@ -1,0 +1,200 @@
+// Accepts clients for one HTTP target: HTTP/1.1 in the clear, or with TLS HTTP/2 and HTTP/1.1 (by
+// ALPN). Each request proves its login (client-token.ts); the login's session (one per token,
+// http-session.ts) records and relays it. A request the HTTP parser refuses (malformed, headers
+// too large, conflicting Content-Length and Transfer-Encoding) gets 400 (431 for headers) and its
+// connection closes; no other connection or session notices.
+import fs from 'node:fs';
+import http from 'node:http';
+import http2 from 'node:http2';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { SessionEndReason } from '../../common/events/index.ts';
+import type { Logger } from '../../common/log.ts';
+import { TokenError, type ConnectionClaims, type TokenVerifier } from '../../common/tokens.ts';
+import type { AccessGate } from '../access/access-gate.ts';
+import type { LockGuard } from '../access/lock-guard.ts';
+import type { LoginGuard } from '../access/login-guard.ts';
+import type { RecordingOutlet } from '../recording/session-event-sink.ts';
+import { LiveSessions } from '../session/live-sessions.ts';
+import { presentedToken, type PresentedToken } from './client-token.ts';
+import type { ClientRequest, ClientResponse } from './exchange.ts';
+import { HttpSession } from './http-session.ts';
+import type { HttpTargetRuntime } from './http-target.ts';
+
+export interface HttpListenerContext {
+  agentId: string;
+  target: HttpTargetRuntime;
+  verifier: TokenVerifier;
+  outlet: RecordingOutlet;
+  access: AccessGate;
+  locks?: LockGuard;
+  logins?: LoginGuard;
+  logger: Logger;
+}
+
+/** Ends after which a token starts no new session (it was ended on purpose); others (idle) may. */
+const FINAL = new Set<SessionEndReason>(['killed', 'revoked', 'grant_expired', 'locked']);
+/** Headers beyond this many bytes get 431 (Node's own default is 16 KiB). */
+const MAX_HEADER_BYTES = 32 * 1024;
+
+type Admitted = { session: HttpSession } | { status: number; message: string };
+
+export class HttpListener {
+  readonly sessions = new LiveSessions();
+  private readonly server: http.Server | http2.Http2SecureServer;
+  /** The session of each token (jti) while it lives (or while it is being admitted). */
+  private readonly byToken = new Map<string, Promise<Admitted>>();
+  /** Tokens whose session was ended on purpose, with what their requests are told, until they expire. */
+  private readonly ended = new Map<string, { message: string; until: number }>();
+  /** Tokens already verified (the signature is checked once per token, its expiry every time). */
+  private readonly verified = new Map<string, ConnectionClaims>();
+  private readonly log: Logger;
+
+  constructor(private readonly ctx: HttpListenerContext) {
+    const { config } = ctx.target;
+    this.log = ctx.logger.child({ target: config.name });
+    const onRequest = (req: ClientRequest, res: ClientResponse) => void this.onRequest(req, res).catch((err: Error) => {
+      this.log.error({ err: err.stack }, 'http request failed');
+      answer(res, 500, 'Vigil failed on this request');
+    });
+    if (config.tls) {
+      this.server = http2.createSecureServer({
+        cert: fs.readFileSync(config.tls.certFile),
+        key: fs.readFileSync(config.tls.keyFile),
+        allowHTTP1: true,
+        maxSessionMemory: 64,
+        // HTTP/1.1 over TLS gets the same header bound as in the clear.
+        maxHeaderSize: MAX_HEADER_BYTES,
+      } as http2.SecureServerOptions, onRequest);
+    } else {
+      this.server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 30_000 }, onRequest);
+    }
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head).catch((err: Error) => {
+      this.log.error({ err: err.stack }, 'websocket upgrade failed');
+      socket.destroy();
+    }));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.badRequest(err, socket));
+    this.server.on('error', (err) => this.log.error({ err: err.message }, 'http listener error'));
+  }
+
+  listen(host: string, port: number): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(new Error(`cannot listen on ${host}:${port} for target ${this.ctx.target.config.name}: ${err.message}`));
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.sessions.endAll('agent_shutdown', 'the Vigil agent is shutting down');
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    (this.server as http.Server).closeAllConnections?.();
+    this.ctx.target.agent.destroy();
+    await closed;
+  }
+
+  private async onRequest(req: ClientRequest, res: ClientResponse): Promise<void> {
+    const admitted = await this.admit(req);
+    if ('status' in admitted) {
+      answer(res, admitted.status, admitted.message, admitted.status === 401 ? { 'www-authenticate': 'Bearer realm="vigil", Basic realm="vigil"' } : {});
+      return;
+    }
+    admitted.session.handle(req, res);
+  }
+
+  private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const admitted = await this.admit(req);
+    if ('status' in admitted) {
+      const body = `${JSON.stringify({ error: admitted.message })}\n`;
+      socket.end(`HTTP/1.1 ${admitted.status} ${http.STATUS_CODES[admitted.status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
+    admitted.session.upgrade(req, socket, head);
+  }
+
+  /** The request's login, and its session (started on its first request). */
+  private async admit(req: ClientRequest): Promise<Admitted> {
+    const { config } = this.ctx.target;
+    const client = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const presented = presentedToken(req.headers, this.ctx.target.cookieName);
+    if (!presented || !presented.token) return { status: 401, message: `log in to ${config.name} with your Vigil token: Authorization: Bearer TOKEN (or as the basic-auth password)` };
+    const limited = this.ctx.logins?.admit({ protocol: 'http', client, target: config.name, user: presented.basicUser || undefined });
+    if (limited && !limited.ok) return { status: 429, message: `too many failed logins from this address; try again in ${limited.retryAfterSeconds} s` };
+    const claims = await this.verify(presented, client);
+    if ('status' in claims) return claims;
+    const ended = this.ended.get(claims.jti);
+    if (ended) {
+      if (ended.until > Date.now()) return { status: 403, message: ended.message };
+      this.ended.delete(claims.jti);
+    }
+    let admitted = this.byToken.get(claims.jti);
+    if (!admitted) {
+      admitted = this.startSession(claims, presented.via, client);
+      this.byToken.set(claims.jti, admitted);
+    }
+    return admitted;
+  }
+
+  private async verify(presented: PresentedToken, client: string): Promise<ConnectionClaims | { status: number; message: string }> {
+    const { config } = this.ctx.target;
+    try {
+      let claims = this.verified.get(presented.token);
+      if (!claims) {
+        claims = await this.ctx.verifier.verifyConnection(presented.token);
+        if (this.verified.size >= 10_000) this.verified.clear();
+        this.verified.set(presented.token, claims);
+      }
+      if (claims.expiresAt.getTime() <= Date.now()) throw new TokenError('the Vigil token has expired');
+      if (claims.target !== config.name) throw new TokenError(`the Vigil token is for target ${claims.target}, not ${config.name}`);
+      if (presented.basicUser && presented.basicUser !== claims.user) throw new TokenError(`the Vigil token was issued to ${claims.user}, not ${presented.basicUser}`);
+      return claims;
+    } catch (err) {
+      const reason = err instanceof TokenError ? err.message : 'the Vigil token could not be verified';
+      this.log.info({ reason, client }, 'http login refused');
+      this.ctx.logins?.refused({ protocol: 'http', client, target: config.name, user: presented.basicUser || undefined, reason });
+      return { status: 401, message: reason };
+    }
+  }
+
+  private async startSession(claims: ConnectionClaims, via: PresentedToken['via'], client: string): Promise<Admitted> {
+    const session = new HttpSession({ user: claims.user, tokenId: claims.jti, expiresAt: claims.expiresAt, via, clientAddress: client }, { ...this.ctx, live: this.sessions }, (s, reason, message) => {
+      this.byToken.delete(claims.jti);
+      // A login refused at admission (a lock, a pending request) may be let in later; one ended on purpose may not.
+      if (FINAL.has(reason) && s.life.lastSeq > 0) this.ended.set(claims.jti, { message, until: claims.expiresAt.getTime() });
+      this.forgetExpired();
+    });
+    const refused = await session.start();
+    if (!refused) return { session };
+    this.byToken.delete(claims.jti);
+    return { status: refused.reason === 'recording_unavailable' || ('kind' in refused && refused.kind === 'unavailable') ? 503 : 403, message: refused.message };
+  }
+
+  private forgetExpired(): void {
+    const now = Date.now();
+    for (const [jti, e] of this.ended) if (e.until <= now) this.ended.delete(jti);
+  }
+
+  /** What the HTTP parser refused: 400 (431 for headers too large), and this connection closes. */
+  private badRequest(err: NodeJS.ErrnoException, socket: Duplex): void {
+    this.log.info({ code: err.code, err: err.message }, 'malformed http request refused');
+    if (!socket.writable || (socket as net.Socket).bytesWritten > 0) return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = `${JSON.stringify({ error: `Vigil refused a malformed request (${err.code ?? 'bad request'})` })}\n`;
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+}
+
+/** An answer of the agent's own, outside any session (no login, a refused one). */
+function answer(res: ClientResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.writableEnded) return;
+  try {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(`${JSON.stringify({ error: message })}\n`);
+  } catch {
+    // The client is gone.
+  }
+}
