@@ -49,6 +49,8 @@ export interface AgentOptions {
   sshUpstreams?: Map<string, SshUpstreamSettings>;
   /** The same for HTTP targets (the demo API of `vigil dev`): the base URL. */
   httpUpstreams?: Map<string, string>;
+  /** The hub's URL as browsers reach it (HTTP targets send browsers there to log in); default hub.publicUrl, else http://hub.listen. */
+  hubUrl?: string;
   /** Registered SSH public keys (the hub writes them); without it SSH logins take tokens only. */
   sshKeys?: SshKeyDirectory;
   /**
@@ -127,7 +129,17 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       if (target.protocol === 'http') {
         const upstreamUrl = opts.httpUpstreams?.get(target.name) ?? target.upstream?.url;
         if (!upstreamUrl) throw new Error(`target ${target.name} has no upstream`);
-        const listener = new HttpListener({ agentId: config.agent.id, target: httpTargetRuntime(target, upstreamUrl), verifier, outlet: publisher, access, locks, logins, logger });
+        const listener = new HttpListener({
+          agentId: config.agent.id,
+          target: httpTargetRuntime(target, upstreamUrl),
+          verifier,
+          outlet: publisher,
+          access,
+          locks,
+          logins,
+          logger,
+          hubUrl: opts.hubUrl ?? config.hub.publicUrl ?? `http://${config.hub.listen}`,
+        });
         const [host, port] = splitHostPort(target.listen);
         listeners.set(target.name, await listener.listen(host, port));
         servers.push(listener);

@@ -35,9 +35,14 @@ export function presentedToken(headers: IncomingHttpHeaders, cookieName: string)
   return null;
 }
 
-/** The Cookie header without the agent's own login cookie (null when nothing is left). */
+/**
+ * The Cookie header without Vigil's own cookies (null when nothing is left): the agent's login
+ * cookies and the hub's dashboard login (`vigil.sid`), which a browser sends to every port of a
+ * host (cookies do not tell ports apart) and no target may hold.
+ */
 export function withoutLoginCookie(cookie: string, cookieName: string): string | null {
-  const kept = cookie.split(';').map((p) => p.trim()).filter((p) => p && splitOnce(p, '=')[0] !== cookieName);
+  const ours = (name: string) => name === cookieName || name.startsWith('vigil_') || name.startsWith('vigil.');
+  const kept = cookie.split(';').map((p) => p.trim()).filter((p) => p && !ours(splitOnce(p, '=')[0]));
   return kept.length ? kept.join('; ') : null;
 }
 

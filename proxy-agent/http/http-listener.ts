@@ -17,6 +17,7 @@ import type { LoginGuard } from '../access/login-guard.ts';
 import type { RecordingOutlet } from '../recording/session-event-sink.ts';
 import { LiveSessions } from '../session/live-sessions.ts';
 import { presentedToken, type PresentedToken } from './client-token.ts';
+import { AGENT_PATH, clearLoginCookie, isBrowserNavigation, loginRedirect, readLoginForm, setLoginCookie } from './browser-login.ts';
 import type { ClientRequest, ClientResponse } from './exchange.ts';
 import { HttpSession } from './http-session.ts';
 import type { HttpTargetRuntime } from './http-target.ts';
@@ -30,6 +31,8 @@ export interface HttpListenerContext {
   locks?: LockGuard;
   logins?: LoginGuard;
   logger: Logger;
+  /** The hub's public URL: a browser without a login is sent there to log in (browser-login.ts). */
+  hubUrl: string;
 }
 
 /** Ends after which a token starts no new session (it was ended on purpose); others (idle) may. */
@@ -97,12 +100,33 @@ export class HttpListener {
   }
 
   private async onRequest(req: ClientRequest, res: ClientResponse): Promise<void> {
+    if (req.url?.startsWith(AGENT_PATH)) return this.agentPath(req, res);
+    if (!presentedToken(req.headers, this.ctx.target.cookieName) && isBrowserNavigation(req.method, req.headers)) {
+      res.writeHead(302, { location: loginRedirect(this.ctx.hubUrl, this.ctx.target.config.name, req.url), 'cache-control': 'no-store' });
+      res.end();
+      return;
+    }
     const admitted = await this.admit(req);
     if ('status' in admitted) {
       answer(res, admitted.status, admitted.message, admitted.status === 401 ? { 'www-authenticate': 'Bearer realm="vigil", Basic realm="vigil"' } : {});
       return;
     }
     admitted.session.handle(req, res);
+  }
+
+  /** The agent's own paths: the browser login's hand-off from the hub, and logging out. */
+  private async agentPath(req: ClientRequest, res: ClientResponse): Promise<void> {
+    const { config, cookieName } = this.ctx.target;
+    const secure = Boolean(config.tls);
+    const path = req.url!.split('?')[0];
+    if (path === `${AGENT_PATH}logout`) return clearLoginCookie(res, cookieName, secure);
+    if (path !== `${AGENT_PATH}login` || req.method !== 'POST') return answer(res, 404, `no such page: ${AGENT_PATH}login and ${AGENT_PATH}logout are the agent's own`);
+    const form = await readLoginForm(req);
+    if (!form) return answer(res, 400, 'expected the login form the hub sends');
+    const client = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const claims = await this.verify({ token: form.token, via: 'cookie' }, client);
+    if ('status' in claims) return answer(res, claims.status, claims.message);
+    setLoginCookie(res, cookieName, form.token, claims.expiresAt, secure, form.return);
   }
 
   private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

@@ -19,6 +19,7 @@
 //   GET/POST /api/ssh-keys, DELETE /api/ssh-keys/:fingerprint   (routes/ssh-keys.ts)
 //   GET /metrics                         Prometheus, admin only (an admin API token as bearer)
 //   /auth/login, /auth/callback, /auth/logout   dashboard login (web-login.ts), when configured
+//   GET /connect/http/:name              a browser's login to an HTTP target (routes/http-handoff.ts)
 //   GET /sessions/:id                    ?t=SECONDS&seq=N: a shared link, redirected to the dashboard's player (dashboard.ts)
 // Every /api route needs an API token (`Authorization: Bearer`, common/tokens.ts) or a login.
 // Logins, connection tokens and failed API authentications are rate-limited per source address.
@@ -57,6 +58,7 @@ import { accessRouter, auditRouter } from './routes/access.ts';
 import type { AccessService } from '../access/access-service.ts';
 import { sshKeysRouter } from './routes/ssh-keys.ts';
 import { targetsRouter } from './routes/targets.ts';
+import { httpHandoffRouter } from './routes/http-handoff.ts';
 import type { SshKeyDirectory } from '../../common/ssh-key-directory.ts';
 import type { ControlBus } from '../../common/control/control-bus.ts';
 import type { LockService } from '../locks/lock-service.ts';
@@ -133,7 +135,8 @@ export function createApiApp(opts: ApiAppOptions): Express {
   if (opts.agents) app.post('/api/agents/enroll', limitPerAddress(limits.tokens, 'agent enrollments'), ...enrollHandler(opts.agents.registry, opts.stores.access));
 
   const api = express.Router();
-  api.use(authenticate(opts.verifier, limits.failedAuth, opts.webLogin?.logins));
+  const authenticated = authenticate(opts.verifier, limits.failedAuth, opts.webLogin?.logins);
+  api.use(authenticated);
   api.get('/me', (req, res) => {
     const principal = principalOf(res);
     const login = principal.via === 'login' ? req.session.login : undefined;
@@ -176,6 +179,7 @@ export function createApiApp(opts: ApiAppOptions): Express {
     res.json(opts.metrics?.() ?? {});
   });
   app.use('/api', api);
+  if (opts.targets) app.use('/connect', httpHandoffRouter(opts.targets.config, opts.targets.signer, opts.targets.tokenTtlMs, authenticated, limitPerAddress(limits.tokens, 'connection tokens'), Boolean(opts.webLogin)));
 
   const registry = opts.metricsRegistry;
   if (registry) {

@@ -32,8 +32,8 @@ export interface HubWithLogin {
 }
 
 /** A hub on a free port whose dashboard logs in through a dev identity provider. */
-export async function startHubWithLogin(opts: { dataDir: string; redisUrl?: string; keyPrefix?: string; targets: unknown[]; bus: EventBus; stores: HubStores; sshKeyDirectory?: SshKeyDirectory; control?: ControlBus }): Promise<HubWithLogin> {
-  const port = await freePort();
+export async function startHubWithLogin(opts: { dataDir: string; redisUrl?: string; keyPrefix?: string; targets: unknown[]; bus: EventBus; stores: HubStores; sshKeyDirectory?: SshKeyDirectory; control?: ControlBus; port?: number }): Promise<HubWithLogin> {
+  const port = opts.port ?? (await freePort());
   const hubUrl = `http://127.0.0.1:${port}`;
   const idp = await startDevIdentityProvider({ port: 0, client: { ...CLIENT, redirectUris: [`${hubUrl}/auth/callback`] } });
   const config = parseConfig({

@@ -43,6 +43,11 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
+const CONSOLE_PAGE = `<!doctype html><html><head><title>Pods console</title></head><body><h1>Pods</h1><ul id="pods"></ul>
+<script>fetch('/api/v1/namespaces/default/pods').then((r) => r.json()).then((d) => {
+  for (const p of d.items) { const li = document.createElement('li'); li.textContent = p.metadata.name; document.getElementById('pods').append(li); }
+});</script></body></html>`;
+
 export const PODS = { kind: 'PodList', apiVersion: 'v1', items: [{ metadata: { name: 'web-1', namespace: 'default' }, status: { phase: 'Running' } }] };
 
 /** The upstream API. Every route but /public answers 401 without the target's key. */
@@ -110,6 +115,10 @@ export async function startUpstream(): Promise<Upstream> {
         case url.pathname.startsWith('/admin/'):
           res.writeHead(204);
           return res.end();
+        case url.pathname === '/console':
+          // A small web console: its script reads the API from the same origin (the login cookie rides along).
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+          return res.end(CONSOLE_PAGE);
         case url.pathname === '/public':
           return json(200, { public: true });
         default:
@@ -158,7 +167,8 @@ export interface HttpHarnessOptions {
   targets?: Record<string, unknown>[];
   api?: Record<string, unknown>;
   control?: ControlBus;
-  env?: NodeJS.ProcessEnv;
+  /** Hub settings (publicUrl: where browsers are sent to log in). */
+  hub?: Record<string, unknown>;
 }
 
 export async function startHttpHarness(opts: HttpHarnessOptions = {}): Promise<HttpHarness> {
@@ -169,6 +179,7 @@ export async function startHttpHarness(opts: HttpHarnessOptions = {}): Promise<H
   const credential = { type: 'bearer', tokenEnv: 'VIGIL_TEST_UPSTREAM_KEY' };
   const config = parseConfig({
     dataDir: dir,
+    ...(opts.hub ? { hub: opts.hub } : {}),
     targets: [
       { name: 'api', protocol: 'http', listen: '127.0.0.1:0', upstream: { url: upstream.url, credential }, idleTimeout: '500ms', ...opts.api },
       ...(opts.targets ?? []).map((t) => ({ protocol: 'http', listen: '127.0.0.1:0', upstream: { url: upstream.url, credential }, idleTimeout: '500ms', ...t })),
