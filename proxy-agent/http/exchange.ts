@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { performance } from 'node:perf_hooks';
+import type { Readable, Writable } from 'node:stream';
 import type { EventData } from '../../common/events/index.ts';
 import type { SessionLifecycle } from '../session/session-lifecycle.ts';
 import type { AccessGate } from '../access/access-gate.ts';
@@ -17,6 +18,7 @@ import { recordedResponseHeaders, recordRequest } from './request-record.ts';
 import { withoutLoginCookie } from './client-token.ts';
 import type { HttpTargetRuntime } from './http-target.ts';
 import { reviewRequest } from './request-review.ts';
+import { followThrottle, ReadValve } from '../read-valve.ts';
 
 export type ClientRequest = http.IncomingMessage | Http2ServerRequest;
 export type ClientResponse = http.ServerResponse | Http2ServerResponse;
@@ -37,6 +39,7 @@ export class Exchange {
   private requestBody: BodyRecorder | null = null;
   private responseBody: BodyRecorder | null = null;
   private ended = false;
+  private readonly unfollow: Array<() => void> = [];
 
   constructor(private readonly req: ClientRequest, private readonly res: ClientResponse, private readonly ctx: ExchangeContext, private readonly onDone: (x: Exchange) => void) {}
 
@@ -85,13 +88,17 @@ export class Exchange {
       masker: ctx.target.masker,
       emit: (data, masked) => ctx.life.emit('http.body', data, masked),
     });
-    // Recorded before it goes on (this listener comes before pipe's).
+    // Recorded before it goes on; read no faster than the target takes it, or than the recording keeps up.
+    const valve = this.follow(req);
     req.on('data', (chunk: Buffer) => {
       this.requestBody!.push(chunk);
       ctx.life.countBytes(chunk.length, 0);
+      forward(request, chunk, valve);
     });
-    req.on('end', () => this.requestBody!.end());
-    req.pipe(request);
+    req.on('end', () => {
+      this.requestBody!.end();
+      request.end();
+    });
     request.on('response', (response) => this.respond(response));
     request.on('error', (err) => {
       if (this.ended) return;
@@ -132,17 +139,26 @@ export class Exchange {
       response.destroy();
       return this.finish('aborted', `the target's response could not be passed on: ${(err as Error).message}`);
     }
+    const valve = this.follow(response);
     response.on('data', (chunk: Buffer) => {
       this.responseBody!.push(chunk);
       ctx.life.countBytes(0, chunk.length);
+      forward(res, chunk, valve);
     });
     response.on('end', () => {
       this.responseBody!.end();
+      res.end();
       this.finish('complete');
     });
     response.on('error', (err) => this.finish('aborted', `the target's response broke off: ${err.message}`));
     response.on('aborted', () => this.finish('aborted', 'the target\'s response broke off'));
-    (response as NodeJS.ReadableStream).pipe(res as unknown as NodeJS.WritableStream);
+  }
+
+  /** A valve on `stream` that the recording's throttle holds too (released when the exchange ends). */
+  private follow(stream: Readable): ReadValve {
+    const valve = new ReadValve(stream);
+    this.unfollow.push(followThrottle(this.ctx.outlet, [valve]));
+    return valve;
   }
 
   /** Answered by the agent itself (a guardrail, an unreachable target): recorded as Vigil's answer. */
@@ -196,6 +212,14 @@ export class Exchange {
       responseBytes: this.responseBody?.total ?? 0,
     });
     this.ctx.outlet.commit();
+    for (const off of this.unfollow) off();
     this.onDone(this);
   }
+}
+
+/** Writes a chunk on; when that fills the other side's buffer, the valve holds reading until it drains. */
+function forward(to: Writable | ClientResponse, chunk: Buffer, valve: ReadValve): void {
+  if ((to as Writable).write(chunk) || valve.holds('drain')) return;
+  valve.hold('drain');
+  (to as Writable).once('drain', () => valve.release('drain'));
 }

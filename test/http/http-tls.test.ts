@@ -89,7 +89,7 @@ describe('HTTP targets over TLS', () => {
     const one = await run('curl', ['-sS', '--http1.1', '--cacert', listenerCa.ca, '-w', '\n%{http_version}', '-H', `Authorization: Bearer ${token}`, `${h.url()}/public`]);
     expect(one.stdout.split('\n')[1]).toBe('1.1');
 
-    const events = await h.sessionWhere((e) => e.type === 'http.request' && e.data.path === '/public' && e.user === 'alice');
+    const events = await h.userEvents('alice', 2);
     const versions = ofType(events, 'http.request').map((e) => [e.data.path, e.data.version]);
     expect(versions).toEqual([['/api/v1/namespaces/default/pods', '2'], ['/public', '1.1']]);
     // HTTP/2 pseudo-headers are fields of their own, not headers.

@@ -13,6 +13,7 @@ import { WebSocketServer } from 'ws';
 import { parseConfig } from '../../common/config/load-config.ts';
 import type { Config } from '../../common/config/schema.ts';
 import type { EventBus } from '../../common/bus/event-bus.ts';
+import type { VigilEvent } from '../../common/events/index.ts';
 import type { ControlBus } from '../../common/control/control-bus.ts';
 import { createInProcessBus } from '../../common/bus/in-process-bus.ts';
 import { createLogger, silentLogger } from '../../common/log.ts';
@@ -159,6 +160,11 @@ export interface HttpHarness extends Recordings {
   /** The agent's base URL for a target. */
   url(target?: string): string;
   token(user?: string, target?: string, ttlMs?: number): Promise<string>;
+  /**
+   * The events of all of `user`'s sessions, once they have all ended and hold `requests` requests
+   * between them (a slow run may let a session go idle between two requests of one test).
+   */
+  userEvents(user: string, requests: number): Promise<VigilEvent[]>;
   stop(): Promise<void>;
 }
 
@@ -192,12 +198,24 @@ export async function startHttpHarness(opts: HttpHarnessOptions = {}): Promise<H
   persister.start();
   const agent = await startAgent({ config, bus, logger, hubPublicKeyPem: keys.publicKeyPem, control: opts.control });
   const signer = await TokenSigner.fromPem(keys.privateKeyPem);
+  const recorded = recordings(store);
   const scheme = (target: string) => (config.targets.find((t) => t.name === target) as { tls?: unknown } | undefined)?.tls ? 'https' : 'http';
   return {
     upstream, agent, bus, stores, store, config, dir,
-    ...recordings(store),
+    ...recorded,
     url: (target = 'api') => `${scheme(target)}://127.0.0.1:${agent.listeners.get(target)!.port}`,
     token: (user = 'alice', target = 'api', ttlMs = 60_000) => signer.connectionToken(user, target, ttlMs),
+    async userEvents(user, requests) {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const mine = (await recorded.sessions()).filter((x) => x.events[0]?.user === user);
+        const events = mine.flatMap((x) => x.events);
+        const done = mine.every((x) => x.events.some((e) => e.type === 'session.end'));
+        if (done && events.filter((e) => e.type === 'http.request').length >= requests) return events;
+        if (Date.now() > deadline) throw new Error(`${user}'s sessions do not hold ${requests} requests, ended`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     async stop() {
       await agent.stop();
       await persister.stop();
