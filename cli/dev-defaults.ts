@@ -36,6 +36,24 @@ export const DEMO_SHELL_TARGET = {
   recording: 'required',
 } as const;
 
+/**
+ * The demo HTTP target: no upstream, so `vigil dev` serves its demo API behind it, an internal admin
+ * API that wants a key of its own, which only the agent is given (the user's Vigil token stops at
+ * the agent). The listener speaks TLS with a self-signed certificate `vigil dev` makes once: the
+ * demo API's TLS files are read from dataDir when relative (`curl --cacert DATADIR/demo-api-tls/cert.pem`).
+ * Its settings from the environment keep the hyphen: `env 'VIGIL__TARGETS__DEMO-API__LISTEN=127.0.0.1:18444'`.
+ */
+export const DEMO_API_TARGET = {
+  name: 'demo-api',
+  protocol: 'http',
+  listen: '127.0.0.1:18443',
+  recording: 'required',
+  tls: { certFile: 'demo-api-tls/cert.pem', keyFile: 'demo-api-tls/key.pem' },
+  guardrails: [
+    { name: 'no-admin-deletes', request: 'DELETE /admin/**', action: 'deny', message: 'deleting through the admin API needs a change ticket' },
+  ],
+} as const;
+
 /** The user `vigil dev` issues a ready-to-paste connection string for. */
 export const DEMO_USER = 'alice';
 
@@ -51,5 +69,5 @@ export function devDefaults(): Record<string, unknown> {
 
 /** The demo targets, fresh copies. */
 export function demoTargets(): Record<string, unknown>[] {
-  return [{ ...DEMO_TARGET }, { ...DEMO_JIT_TARGET }, { ...DEMO_SHELL_TARGET }];
+  return [{ ...DEMO_TARGET }, { ...DEMO_JIT_TARGET }, { ...DEMO_SHELL_TARGET }, { ...DEMO_API_TARGET }];
 }

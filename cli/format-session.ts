@@ -74,6 +74,7 @@ export function eventLines(e: VigilEvent): string[] {
   switch (e.type) {
     case 'session.start': {
       const d = e.data;
+      if (e.protocol !== 'postgres') return [`${head} upstream ${visible(d.upstream, 200)}${d.auth ? `  login by ${d.auth}` : ''}  recording ${d.recording}${d.clientMasking ? '  client masking on' : ''}`];
       return [`${head} database ${visible(d.database ?? '?', 100)}  app ${visible(d.applicationName ?? '-', 100)}  upstream ${visible(d.upstream, 200)}  recording ${d.recording}${d.clientMasking ? '  client masking on' : ''}`];
     }
     case 'session.end': {

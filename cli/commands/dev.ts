@@ -5,7 +5,7 @@ import { loadCliConfig } from '../cli-config.ts';
 export function registerDev(program: Command): void {
   program
     .command('dev')
-    .description('run hub, agent and a demo PostgreSQL database in one process')
+    .description('run hub, agent and demo targets (a PostgreSQL database, a shell, an HTTP API) in one process')
     .option('--config <file>', 'config file (default: a demo target on 127.0.0.1:15432, hub on 127.0.0.1:8080)')
     .action(async (opts: { config?: string }) => {
       const config = loadCliConfig(opts.config, { addDemoTarget: true });

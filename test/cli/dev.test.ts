@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEMO_API_SECRET } from '../../proxy-agent/demo/demo-http-api.ts';
 import { DEMO_CUSTOMERS } from '../../proxy-agent/demo/demo-seed.ts';
 import { freePort } from '../support/free-port.ts';
 import { apiAs, browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
@@ -19,13 +20,17 @@ let env: Record<string, string>;
 let demoPort: number;
 let sshPort: number;
 let paymentsPort: number;
+let apiPort: number;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-dev-'));
   demoPort = await freePort();
   sshPort = await freePort();
   paymentsPort = await freePort();
+  apiPort = await freePort();
   env = {
+    // The target is addressed by its name, hyphen and all (`env 'VIGIL__TARGETS__DEMO-API__LISTEN=...'` in a shell).
+    'VIGIL__TARGETS__DEMO-API__LISTEN': `127.0.0.1:${apiPort}`,
     VIGIL__TARGETS__PAYMENTS__LISTEN: `127.0.0.1:${paymentsPort}`,
     VIGIL__AGENT__SSH__LISTEN: `127.0.0.1:${sshPort}`,
     VIGIL_DATA_DIR: path.join(dir, 'data'),
@@ -84,6 +89,61 @@ describe('vigil dev, end to end with psql', () => {
     expect(shown.stdout).toContain('masked EMAIL×5 SECRET_COLUMN×10');
     const shell = await runVigil(['export', found.find((s) => s.protocol === 'ssh')!.id, '--format', 'asciicast'], env, { cwd: dir });
     expect(shell.stdout).toContain('after a full-screen clear');
+  });
+
+  it('when curl runs the command vigil dev printed for demo-api, then the demo API answers through the agent with the key only the agent holds, and the recording is masked', async () => {
+    const printed = dev.stdout();
+    const cert = path.join(env.VIGIL_DATA_DIR, 'demo-api-tls', 'cert.pem');
+    const base = `https://127.0.0.1:${apiPort}`;
+    expect(printed).toMatch(new RegExp(`demo-api  127\\.0\\.0\\.1:${apiPort}  ->  demo API \\(http://127\\.0\\.0\\.1:\\d+, `));
+    const line = /^ {2}(curl --cacert .+)$/m.exec(printed)?.[1] ?? '';
+    const printedToken = /Bearer ([^']+)'/.exec(line)?.[1];
+    expect(line).toBe(`curl --cacert ${cert} -H 'Authorization: Bearer ${printedToken}' ${base}/api/v1/namespaces/default/secrets/db-credentials`);
+
+    // As pasted, by the shell, with Debian's curl: the certificate vigil dev made is the one to trust.
+    const { stdout: secret } = await run('/bin/sh', ['-c', `${line} --silent --show-error --fail-with-body`]);
+    expect(JSON.parse(secret)).toMatchObject({ kind: 'Secret', data: DEMO_API_SECRET });
+
+    // A fresh token from vigil token: the same target over https; the API saw its own key.
+    const token = await runVigil(['token', '--user', 'alice', '--target', 'demo-api'], env, { cwd: dir });
+    expect(token.code, token.stderr).toBe(0);
+    expect(token.stdout).toMatch(new RegExp(`^curl -H 'Authorization: Bearer [^']+' ${base}/\n$`));
+    const bearer = /Bearer ([^']+)'/.exec(token.stdout)![1];
+    const curl = async (...args: string[]) => {
+      const { stdout } = await run('/usr/bin/curl', ['--silent', '--show-error', '--cacert', cert, '-H', `Authorization: Bearer ${bearer}`, '-w', '\n%{http_code}', ...args]);
+      const at = stdout.lastIndexOf('\n');
+      return { status: Number(stdout.slice(at + 1)), body: stdout.slice(0, at) };
+    };
+    const whoami = await curl(`${base}/api/v1/whoami`);
+    expect(whoami.status, whoami.body).toBe(200);
+    expect(JSON.parse(whoami.body)).toMatchObject({ keyMatched: true });
+    const written = 'Written-Secret-Pw-31415';
+    const created = await curl('-H', 'content-type: application/json', '-d', JSON.stringify({ name: 'New Hire', email: 'new.hire@example.com', password: written }), `${base}/api/v1/users`);
+    expect(created.status, created.body).toBe(201);
+    expect(JSON.parse(created.body)).toMatchObject({ email: 'new.hire@example.com', password: written });
+    const events = await curl('--no-buffer', `${base}/events`);
+    expect(events.body.match(/^event: /gm)).toHaveLength(4);
+    const deleted = await curl('-X', 'DELETE', `${base}/admin/users/1`);
+    expect(deleted.status).toBe(403);
+    expect(deleted.body).toContain('deleting through the admin API needs a change ticket');
+
+    // Straight to the demo API, a Vigil token is worth nothing: only the agent holds the API's key.
+    const direct = /demo API \((http:\/\/127\.0\.0\.1:\d+),/.exec(printed)![1];
+    const { stdout: refused } = await run('/usr/bin/curl', ['--silent', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Authorization: Bearer ${bearer}`, `${direct}/api/v1/whoami`]);
+    expect(refused).toBe('401');
+
+    // Two sessions (one per token: 1 request and 4), live until they idle; the recording masks what went by.
+    let live: Listed[] = [];
+    await expect.poll(async () => {
+      const res = await runVigil(['sessions', 'list', '--live', '--json'], env, { cwd: dir });
+      live = (JSON.parse(res.stdout) as Listed[]).filter((s) => s.target === 'demo-api');
+      return live.map((s) => s.queryCount).sort();
+    }, { timeout: 60_000, interval: 500 }).toEqual([1, 4]);
+    const exported = (await Promise.all(live.map((s) => runVigil(['export', s.id, '--format', 'jsonl'], env, { cwd: dir })))).map((r) => r.stdout).join('');
+    expect(exported).toContain('/api/v1/namespaces/default/secrets/db-credentials');
+    expect(exported).toContain('"type":"guardrail.hit"');
+    expect(exported).toContain('[SECRET_COLUMN]');
+    for (const hidden of [DEMO_API_SECRET.password, DEMO_API_SECRET.token, written, bearer, printedToken!, 'new.hire@example.com']) expect(exported).not.toContain(hidden);
   });
 
   it('when someone logs in to the hub, then the dev identity provider lets each demo user in with their role', async () => {
