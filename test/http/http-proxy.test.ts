@@ -11,6 +11,8 @@ import WebSocket from 'ws';
 import type { VigilEvent } from '../../common/events/index.ts';
 import { ofType } from '../support/recordings.ts';
 import { PODS, startHttpHarness, type HttpHarness } from '../support/http-harness.ts';
+import validateHar from 'har-validator';
+import { harOf } from '../../server/recordings/export/har.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 const run = promisify(execFile);
@@ -68,6 +70,28 @@ describe('the HTTP proxy', () => {
     const text = JSON.stringify(events);
     expect(text).not.toContain(token.split('.')[2]);
     expect(text).not.toContain(h.upstream.apiKey);
+  });
+
+  it('when a session with JSON, a stream and a WebSocket is exported as HAR, then a HAR validator accepts it, one entry per exchange', async () => {
+    const token = await h.token('hal');
+    const auth = { authorization: `Bearer ${token}` };
+    await (await fetch(`${h.url()}/api/v1/namespaces/default/pods?limit=5`, { headers: auth })).text();
+    await (await fetch(`${h.url()}/echo`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"password":"har-secret-1"}' })).text();
+    await (await fetch(`${h.url()}/events?count=2&gap=50`, { headers: auth })).text();
+    const ws = new WebSocket(`${h.url().replace('http', 'ws')}/ws`, { headers: auth });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ws.send('ping');
+    await new Promise((resolve) => ws.once('message', resolve));
+    ws.close();
+    await new Promise((resolve) => ws.once('close', resolve));
+
+    const har = harOf(await h.userEvents('hal', 4));
+    await expect(validateHar.har(har)).resolves.toBeTruthy();
+    expect(har.log.entries.map((e) => [e.request.method, new URL(e.request.url).pathname, e.response.status])).toEqual([
+      ['GET', '/api/v1/namespaces/default/pods', 200], ['POST', '/echo', 200], ['GET', '/events', 200], ['GET', '/ws', 101],
+    ]);
+    expect(har.log.entries[1].request.postData?.text).toBe('{"password":"[SECRET_COLUMN]"}');
+    expect(JSON.stringify(har)).not.toContain('har-secret-1');
   });
 
   it('when a request goes through, then the target gets its own credential and never the client\'s token, Host or hop-by-hop headers', async () => {
