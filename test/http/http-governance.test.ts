@@ -109,6 +109,30 @@ describe('governing HTTP sessions', () => {
     expect(events.at(-1)).toMatchObject({ type: 'session.end', data: { reason: 'revoked' } });
   });
 
+  it('when a reviewer locks a user, then her live stream ends with the lock\'s message, her logins are refused, and lifting the lock lets a new login in', async () => {
+    const token = await h.token('dora');
+    const auth = { authorization: `Bearer ${token}` };
+    const reading = readStream(await fetch(`${h.url()}/events?count=100&gap=200`, { headers: auth }));
+    const sessionId = await liveSessionOf(h.store, 'dora');
+    const made = await rita('POST', '/api/locks', { user: 'dora', reason: 'INC-9: token leaked' });
+    expect(made.status).toBe(201);
+    const lock = (made.body as { lock: { id: string } }).lock;
+    const message = `dora is locked by rita: INC-9: token leaked (lock ${lock.id}, until it is lifted)`;
+    expect((await reading).text).not.toContain('"n":100');
+    const again = await fetch(`${h.url()}/public`, { headers: auth });
+    expect(again.status).toBe(403);
+    expect((await again.json()).error).toBe(message);
+    const fresh = { authorization: `Bearer ${await h.token('dora')}` };
+    const refused = await fetch(`${h.url()}/public`, { headers: fresh });
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).error).toBe(message);
+    const events = await h.sessionWhere((e) => e.type === 'session.end' && e.sessionId === sessionId);
+    expect(events.at(-1)).toMatchObject({ data: { reason: 'locked', message } });
+
+    expect((await rita('DELETE', `/api/locks/${lock.id}`)).status).toBe(200);
+    await expect.poll(async () => (await fetch(`${h.url()}/public`, { headers: fresh })).status, { timeout: 10_000 }).toBe(200);
+  });
+
   it('when a request an approve rule holds is sent, then the client waits and gets the target\'s answer once approved, or 403 once denied', async () => {
     const token = await h.token('bob');
     const send = () => fetch(`${h.url()}/echo/payouts/7`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"amount":100}' });
