@@ -52,6 +52,7 @@ export class HttpListener {
   /** Tokens already verified (the signature is checked once per token, its expiry every time). */
   private readonly verified = new Map<string, ConnectionClaims>();
   private readonly log: Logger;
+  private readonly sockets = new Set<net.Socket>();
 
   constructor(private readonly ctx: HttpListenerContext) {
     const { config } = ctx.target;
@@ -78,6 +79,12 @@ export class HttpListener {
     }));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.badRequest(err, socket));
     this.server.on('error', (err) => this.log.error({ err: err.message }, 'http listener error'));
+    // Every client connection, HTTP/1.1 or HTTP/2, clear or TLS: closed when the agent stops (a
+    // browser keeps its connections open, and the server would wait for them).
+    this.server.on('connection', (socket: net.Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
   }
 
   listen(host: string, port: number): Promise<net.AddressInfo> {
@@ -94,7 +101,10 @@ export class HttpListener {
   async close(): Promise<void> {
     this.sessions.endAll('agent_shutdown', 'the Vigil agent is shutting down');
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    (this.server as http.Server).closeAllConnections?.();
+    // The answers of the sessions just ended go out first.
+    setTimeout(() => {
+      for (const socket of this.sockets) socket.destroy();
+    }, 100).unref();
     this.ctx.target.agent.destroy();
     await closed;
   }

@@ -31,6 +31,7 @@ let tokenUrl: string;
 let tokensIssued = 0;
 const oauthAccess = `oauth-access-${crypto.randomBytes(8).toString('hex')}`;
 let h: HttpHarness;
+let stopped = false;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-http-tls-'));
@@ -73,7 +74,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await h?.stop();
+  if (!stopped) await h?.stop();
   secure?.close();
   tokenServer?.close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -133,5 +134,21 @@ describe('HTTP targets over TLS', () => {
     const events = await h.sessionWhere((e) => e.type === 'session.start' && e.target === 'mistrusted');
     expect(ofType(events, 'http.response')[0].data).toMatchObject({ status: 502, by: 'vigil' });
     expect(ofType(events, 'http.end')[0].data.outcome).toBe('aborted');
+  });
+
+  it('when a client keeps its HTTP/2 connection open, then the agent still stops, and promptly', async () => {
+    const harness = h;
+    const token = await harness.token('erin');
+    const client = http2.connect(harness.url(), { ca: fs.readFileSync(listenerCa.ca) });
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    client.on('error', () => undefined);
+    const req = client.request({ ':path': '/public', authorization: `Bearer ${token}` });
+    req.resume();
+    await new Promise((resolve) => req.on('end', resolve));
+    stopped = true;
+    const started = Date.now();
+    await harness.stop();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await closed;
   });
 });
