@@ -38,8 +38,8 @@ async function curl(args: string[]): Promise<{ body: string; status: number; std
   return { body: stdout.slice(0, cut), status: Number(stdout.slice(cut + 1)), stderr };
 }
 
-/** The ended session whose requests include one to `path`. */
-const sessionWith = (path: string) => h.sessionWhere((e) => e.type === 'http.request' && e.data.path === path);
+/** `user`'s ended session whose requests include one to `path`. */
+const sessionWith = (path: string, user: string) => h.sessionWhere((e) => e.type === 'http.request' && e.data.path === path && e.user === user);
 const exchangeOf = (events: VigilEvent[], path: string) => {
   const request = ofType(events, 'http.request').find((e) => e.data.path === path)!;
   const ofRequest = (e: { data: { requestSeq: number } }) => e.data.requestSeq === request.seq;
@@ -58,7 +58,7 @@ describe('the HTTP proxy', () => {
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toEqual(PODS);
 
-    const events = await sessionWith('/api/v1/namespaces/default/pods');
+    const events = await sessionWith('/api/v1/namespaces/default/pods', 'alice');
     expect(events[0]).toMatchObject({ type: 'session.start', protocol: 'http', user: 'alice', target: 'api', data: { auth: 'bearer', upstream: h.upstream.url } });
     const x = exchangeOf(events, '/api/v1/namespaces/default/pods');
     expect(x.request.data).toMatchObject({ method: 'GET', query: '', version: '1.1' });
@@ -154,7 +154,7 @@ describe('the HTTP proxy', () => {
     for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
     expect(rest).toContain('"n":3');
 
-    const events = await sessionWith('/events');
+    const events = await sessionWith('/events', 'dora');
     const parts = exchangeOf(events, '/events').bodies.filter((b) => b.data.direction === 'response');
     expect(parts.length).toBeGreaterThanOrEqual(3);
     const recorded = parts.map((p) => p.data.text ?? '').join('');
@@ -187,7 +187,7 @@ describe('the HTTP proxy', () => {
     const token = await h.token('finn');
     const r = await curl(['--compressed', '-H', `Authorization: Bearer ${token}`, `${h.url()}/gzip`]);
     expect(JSON.parse(r.body)).toEqual({ compressed: true, email: 'ada@example.com' });
-    const events = await sessionWith('/gzip');
+    const events = await sessionWith('/gzip', 'finn');
     const body = exchangeOf(events, '/gzip').bodies.find((b) => b.data.direction === 'response')!;
     expect(JSON.parse(body.data.text!)).toEqual({ compressed: true, email: '[EMAIL]' });
   });
@@ -203,7 +203,7 @@ describe('the HTTP proxy', () => {
     await new Promise((resolve) => ws.once('close', resolve));
     expect(h.upstream.seen.filter((s) => s.url === '/ws').every((s) => s.credentialOk)).toBe(true);
 
-    const events = await sessionWith('/ws');
+    const events = await sessionWith('/ws', 'gus');
     const x = exchangeOf(events, '/ws');
     expect(x.response.data.status).toBe(101);
     const messages = ofType(events, 'ws.message').filter((m) => m.data.requestSeq === x.request.seq);
