@@ -103,6 +103,9 @@ export const Approval = z
 export type Approval = z.infer<typeof Approval>;
 
 const access = z.enum(['open', 'jit']).default('open');
+const targetName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'target names are lower-case letters, digits, - and _');
+/** required: no recording, no session (fail closed); best-effort: keep serving. */
+const recording = z.enum(['required', 'best-effort']).default('required');
 /**
  * How long a target's recordings are kept after they end: a duration in minutes, hours or days
  * (30m, 12h, 90d) or forever. Unset: the hub's default (hub.retention.default).
@@ -152,15 +155,14 @@ export const DEFAULT_STARTUP_SETTINGS = [
 
 export const PostgresTarget = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'target names are lower-case letters, digits, - and _'),
+    name: targetName,
     protocol: z.literal('postgres'),
     /** Where the agent accepts clients for this target. */
     listen: hostPort,
     /** Omitted in `vigil dev` for the demo target: an embedded PGlite database is served instead. */
     upstream: PostgresUpstream.optional(),
     tls: TlsListener.optional(),
-    /** required: no recording, no session (fail closed); best-effort: keep serving. */
-    recording: z.enum(['required', 'best-effort']).default('required'),
+    recording,
     /** Result rows kept per statement in the recording. */
     maxRows: z.number().int().min(0).max(100_000).default(100),
     /** COPY content kept per operation, in bytes. */
@@ -210,11 +212,11 @@ export const SshUpstream = z
 
 export const SshTarget = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'target names are lower-case letters, digits, - and _'),
+    name: targetName,
     protocol: z.literal('ssh'),
     /** Omitted in `vigil dev` for the demo shell: a loopback-only embedded SSH server serves it. */
     upstream: SshUpstream.optional(),
-    recording: z.enum(['required', 'best-effort']).default('required'),
+    recording,
     masking: Masking.default(Masking.parse({})),
     /** Let clients forward ports (ssh -L, -W, -R) to or from this host. */
     allowPortForwarding: z.boolean().default(false),
@@ -266,7 +268,7 @@ export const HttpUpstream = z
 
 export const HttpTarget = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'target names are lower-case letters, digits, - and _'),
+    name: targetName,
     protocol: z.literal('http'),
     /** Where the agent accepts clients for this target. */
     listen: hostPort,
@@ -276,7 +278,7 @@ export const HttpTarget = z
     tls: TlsListener.optional(),
     /** The URL clients use for this target (browser logins return here); default from agent.publicHost and listen. */
     publicUrl: z.string().url().optional(),
-    recording: z.enum(['required', 'best-effort']).default('required'),
+    recording,
     masking: Masking.default(Masking.parse({})),
     /** Headers masked whole besides Authorization, Cookie, Set-Cookie and those named like a masked column. */
     maskHeaders: z.array(z.string().min(1)).default([]),

@@ -79,15 +79,7 @@ export class Exchange {
       headers,
     });
     this.upstream = request;
-    this.requestBody = new BodyRecorder({
-      direction: 'request',
-      requestSeq: this.requestSeq,
-      contentType: req.headers['content-type'],
-      contentEncoding: req.headers['content-encoding'],
-      limit: ctx.target.config.maxBodyBytes,
-      masker: ctx.target.masker,
-      emit: (data, masked) => ctx.life.emit('http.body', data, masked),
-    });
+    this.requestBody = this.bodyRecorder('request', req.headers);
     // Recorded before it goes on; read no faster than the target takes it, or than the recording keeps up.
     const valve = this.follow(req);
     req.on('data', (chunk: Buffer) => {
@@ -120,18 +112,7 @@ export class Exchange {
     const head = recordedResponseHeaders(response, ctx.target);
     ctx.life.emit('http.response', { requestSeq: this.requestSeq, status, headers: head.headers }, head.counts);
     ctx.outlet.commit();
-    this.responseBody = new BodyRecorder({
-      direction: 'response',
-      requestSeq: this.requestSeq,
-      contentType: response.headers['content-type'],
-      contentEncoding: response.headers['content-encoding'],
-      limit: ctx.target.config.maxBodyBytes,
-      masker: ctx.target.masker,
-      emit: (data, masked) => {
-        ctx.life.emit('http.body', data, masked);
-        ctx.outlet.commit();
-      },
-    });
+    this.responseBody = this.bodyRecorder('response', response.headers);
     try {
       res.writeHead(status, clientResponseHeaders(response.headers) as http.OutgoingHttpHeaders);
     } catch (err) {
@@ -152,6 +133,23 @@ export class Exchange {
     });
     response.on('error', (err) => this.finish('aborted', `the target's response broke off: ${err.message}`));
     response.on('aborted', () => this.finish('aborted', 'the target\'s response broke off'));
+  }
+
+  /** Records a body of this exchange; a response's parts are made durable before they reach the client. */
+  private bodyRecorder(direction: 'request' | 'response', headers: http.IncomingHttpHeaders): BodyRecorder {
+    const { life, outlet, target } = this.ctx;
+    return new BodyRecorder({
+      direction,
+      requestSeq: this.requestSeq,
+      contentType: headers['content-type'],
+      contentEncoding: headers['content-encoding'],
+      limit: target.config.maxBodyBytes,
+      masker: target.masker,
+      emit: (data, masked) => {
+        life.emit('http.body', data, masked);
+        if (direction === 'response') outlet.commit();
+      },
+    });
   }
 
   /** A valve on `stream` that the recording's throttle holds too (released when the exchange ends). */

@@ -3,6 +3,7 @@
 // http-session.ts) records and relays it. A request the HTTP parser refuses (malformed, headers
 // too large, conflicting Content-Length and Transfer-Encoding) gets 400 (431 for headers) and its
 // connection closes; no other connection or session notices.
+import { listenOn } from '../listen-on.ts';
 import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -88,14 +89,7 @@ export class HttpListener {
   }
 
   listen(host: string, port: number): Promise<net.AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`cannot listen on ${host}:${port} for target ${this.ctx.target.config.name}: ${err.message}`));
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onError);
-        resolve(this.server.address() as net.AddressInfo);
-      });
-    });
+    return listenOn(this.server, host, port, `target ${this.ctx.target.config.name}`);
   }
 
   async close(): Promise<void> {

@@ -7,27 +7,14 @@ import type { Http2ServerRequest } from 'node:http2';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { SessionEndReason } from '../../common/events/index.ts';
-import type { Logger } from '../../common/log.ts';
 import { parseDuration } from '../../common/config/schema.ts';
-import type { AccessGate } from '../access/access-gate.ts';
-import type { LockGuard } from '../access/lock-guard.ts';
-import type { LoginGuard } from '../access/login-guard.ts';
-import type { RecordingOutlet } from '../recording/session-event-sink.ts';
-import { SessionLifecycle, type Refusal } from '../session/session-lifecycle.ts';
-import type { LiveSessions } from '../session/live-sessions.ts';
+import { SessionLifecycle, type Refusal, type SessionServices } from '../session/session-lifecycle.ts';
 import { Exchange, type ClientRequest, type ClientResponse } from './exchange.ts';
 import type { HttpTargetRuntime } from './http-target.ts';
 import { relayWebSocket, type WebSocketRelay } from './websocket-relay.ts';
 
-export interface HttpSessionContext {
-  agentId: string;
+export interface HttpSessionContext extends SessionServices {
   target: HttpTargetRuntime;
-  outlet: RecordingOutlet;
-  access: AccessGate;
-  locks?: LockGuard;
-  logins?: LoginGuard;
-  logger: Logger;
-  live: LiveSessions;
 }
 
 export interface HttpLogin {
@@ -56,13 +43,6 @@ export class HttpSession {
       protocol: 'http',
       target: config,
       clientAddress: login.clientAddress,
-      agentId: ctx.agentId,
-      outlet: ctx.outlet,
-      access: ctx.access,
-      locks: ctx.locks,
-      logins: ctx.logins,
-      logger: ctx.logger,
-      live: ctx.live,
       ending: {
         farewell: (reason, message) => {
           this.endMessage = message;
@@ -79,7 +59,7 @@ export class HttpSession {
           return reason;
         },
       },
-    });
+    }, ctx);
     this.life.loggedIn(config, login.user, login.tokenId);
     // The session runs under its token: it ends when the token does (setTimeout's bound is ~24.8 days).
     this.expiryTimer = setTimeout(() => this.end('token_expired', 'the Vigil token this session runs under expired; get a new one'), Math.min(Math.max(login.expiresAt.getTime() - Date.now(), 0), 2 ** 31 - 1));

@@ -17,11 +17,10 @@ import type { SessionEndReason } from '../../common/events/index.ts';
 import type { PostgresTarget } from '../../common/config/schema.ts';
 import type { TokenVerifier } from '../../common/tokens.ts';
 import { TokenError } from '../../common/tokens.ts';
-import type { LoginGuard } from '../access/login-guard.ts';
 import type { Masker } from '../masking/masker.ts';
 import type { TableColumns } from './catalog/table-columns.ts';
 import { StatementMasker } from './statement-masker.ts';
-import type { SessionEventSink, RecordingOutlet } from '../recording/session-event-sink.ts';
+import type { SessionEventSink } from '../recording/session-event-sink.ts';
 import { followThrottle, ReadValve } from '../read-valve.ts';
 import { ClientParser } from './protocol/client-parser.ts';
 import { ClientCode, passwordText, StartupCode, type ClientMessage, type StartupPacket } from './protocol/client-messages.ts';
@@ -40,10 +39,7 @@ import * as server from './protocol/server-messages.ts';
 import { PostgresRecorder } from './recording/postgres-recorder.ts';
 import { cancelUpstream, loginUpstream, UpstreamError, type UpstreamSettings } from './upstream-login.ts';
 import type { CancelRegistry } from './cancel-registry.ts';
-import type { AccessGate } from '../access/access-gate.ts';
-import type { LockGuard } from '../access/lock-guard.ts';
-import { SessionLifecycle } from '../session/session-lifecycle.ts';
-import type { LiveSessions } from '../session/live-sessions.ts';
+import { SessionLifecycle, type SessionServices } from '../session/session-lifecycle.ts';
 
 export interface PostgresTargetRuntime {
   config: PostgresTarget;
@@ -56,21 +52,10 @@ export interface PostgresTargetRuntime {
   guardrails?: GuardrailPolicy;
 }
 
-export interface SessionContext {
-  agentId: string;
+export interface SessionContext extends SessionServices {
   target: PostgresTargetRuntime;
   verifier: TokenVerifier;
-  outlet: RecordingOutlet;
   cancels: CancelRegistry;
-  /** Grants and requests for `access: jit` targets. */
-  access: AccessGate;
-  /** Locks in force: a locked user, target or token is refused before anything else. */
-  locks?: LockGuard;
-  /** Refused logins: audited, and an address that keeps failing is refused at once. */
-  logins?: LoginGuard;
-  logger: Logger;
-  /** The listener's live sessions: this one is there until it closes. */
-  live: LiveSessions;
   /**
    * Upstream backend pid -> the pid its client was given, for every session of this target (the
    * listener's), so a notification from any of them names the pid its client knows.
@@ -164,19 +149,12 @@ export class ClientSession {
       protocol: 'postgres',
       target: config,
       clientAddress: this.clientAddress,
-      agentId: ctx.agentId,
-      outlet: ctx.outlet,
-      access: ctx.access,
-      locks: ctx.locks,
-      logins: ctx.logins,
-      logger: ctx.logger,
-      live: ctx.live,
       ending: {
         farewell: (reason, message, code) => this.farewell(reason, message, code),
         interrupt: () => this.interrupt(),
         teardown: (reason) => this.teardown(reason),
       },
-    });
+    }, ctx);
     this.log = this.life.log;
     socket.setNoDelay(true);
     this.attachDownstream(socket);

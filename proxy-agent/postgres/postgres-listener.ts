@@ -1,4 +1,5 @@
 // Accepts clients for one PostgreSQL target and keeps track of its live sessions.
+import { listenOn } from '../listen-on.ts';
 import net from 'node:net';
 import { ClientSession, type SessionContext } from './client-session.ts';
 import { LiveSessions } from '../session/live-sessions.ts';
@@ -27,14 +28,7 @@ export class PostgresListener {
   }
 
   listen(host: string, port: number): Promise<net.AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`cannot listen on ${host}:${port} for target ${this.ctx.target.config.name}: ${err.message}`));
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onError);
-        resolve(this.server.address() as net.AddressInfo);
-      });
-    });
+    return listenOn(this.server, host, port, `target ${this.ctx.target.config.name}`);
   }
 
   async close(): Promise<void> {

@@ -39,19 +39,26 @@ export interface LifecycleTarget {
   access: 'open' | 'jit';
 }
 
+/** What every session of an agent uses, whatever its protocol (a protocol's context extends it). */
+export interface SessionServices {
+  agentId: string;
+  outlet: RecordingOutlet;
+  /** Grants, requests and held statements for jit targets and `approve` guardrails. */
+  access: AccessGate;
+  /** Locks in force: a locked user, target or token is refused before anything else. */
+  locks?: LockGuard;
+  /** Refused logins: audited, and an address that keeps failing is refused at once. */
+  logins?: LoginGuard;
+  logger: Logger;
+  /** The listener's live sessions: a session is there until it closes. */
+  live: LiveSessions;
+}
+
 export interface SessionLifecycleOptions {
   protocol: VigilEvent['protocol'];
   /** Null until the login names it (SSH: the user name picks the target). */
   target: LifecycleTarget | null;
   clientAddress: string;
-  agentId: string;
-  outlet: RecordingOutlet;
-  access: AccessGate;
-  locks?: LockGuard;
-  logins?: LoginGuard;
-  logger: Logger;
-  /** Where the agent keeps its live sessions: this one is there until it closes. */
-  live: LiveSessions;
   ending: ProtocolEnding;
 }
 
@@ -84,7 +91,12 @@ export class SessionLifecycle implements ControlledSession {
   /** Why fail() ended the session, kept through the grace before the close. */
   private endedFor: { reason: SessionEndReason; message?: string } | null = null;
 
-  constructor(private readonly opts: SessionLifecycleOptions) {
+  private readonly opts: SessionLifecycleOptions & SessionServices;
+
+  constructor(options: SessionLifecycleOptions, services: SessionServices) {
+    const { agentId, outlet, access, locks, logins, logger, live } = services;
+    const opts = { ...options, agentId, outlet, access, locks, logins, logger, live };
+    this.opts = opts;
     this.targetConfig = opts.target;
     this.log = opts.logger.child({ session: this.id, ...(opts.target ? { target: opts.target.name } : {}), client: opts.clientAddress });
     this.gone = new Promise((resolve) => (this.markGone = resolve));

@@ -1,6 +1,7 @@
 // The agent's one SSH port: accepts clients for every SSH target (the SSH user name picks it) and
 // keeps track of their live sessions. A client that speaks garbage or breaks the protocol loses
 // its own connection; the listener and every other session go on.
+import { listenOn } from '../listen-on.ts';
 import type net from 'node:net';
 import ssh2 from 'ssh2';
 import { SshSession, type SshSessionContext } from './ssh-session.ts';
@@ -27,14 +28,7 @@ export class SshListener {
   }
 
   listen(host: string, port: number): Promise<net.AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`cannot listen on ${host}:${port} for SSH: ${err.message}`));
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onError);
-        resolve(this.server.address() as net.AddressInfo);
-      });
-    });
+    return listenOn(this.server, host, port, 'SSH');
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,6 @@
 // The recording is one Vigil session per connection. Port forwarding (-L, -W, -R) is relayed only
 // when the target allows it; each forwarding and each refusal is recorded. Any failure ends this connection, never the agent.
 import ssh2, { type AuthContext, type ClientChannel, type Client as SshClient, type Connection, type PublicKeyAuthContext, type ServerChannel } from 'ssh2';
-import type { LockGuard } from '../access/lock-guard.ts';
 import { fingerprintOf } from '../../common/ssh-public-key.ts';
 import type { SshKeyDirectory } from '../../common/ssh-key-directory.ts';
 import type { SessionEndReason } from '../../common/events/index.ts';
@@ -14,15 +13,11 @@ import type { SshTarget } from '../../common/config/schema.ts';
 import { TokenError, type TokenVerifier } from '../../common/tokens.ts';
 import type { Masker } from '../masking/masker.ts';
 import type { GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
-import type { RecordingOutlet } from '../recording/session-event-sink.ts';
 import { bridgeSession, type OpenChannel } from './channel-bridge.ts';
 import { parseLoginName } from './login-name.ts';
 import { connectUpstream, type SshUpstreamSettings } from './upstream-ssh.ts';
-import type { AccessGate } from '../access/access-gate.ts';
 import { parseDuration } from '../../common/config/schema.ts';
-import type { LoginGuard } from '../access/login-guard.ts';
-import { SessionLifecycle } from '../session/session-lifecycle.ts';
-import type { LiveSessions } from '../session/live-sessions.ts';
+import { SessionLifecycle, type SessionServices } from '../session/session-lifecycle.ts';
 
 export interface SshTargetRuntime {
   config: SshTarget;
@@ -32,22 +27,11 @@ export interface SshTargetRuntime {
   guardrails: GuardrailPolicy;
 }
 
-export interface SshSessionContext {
-  agentId: string;
+export interface SshSessionContext extends SessionServices {
   targets: Map<string, SshTargetRuntime>;
   verifier: TokenVerifier;
   /** Registered public keys; without it only tokens log in. */
   keys?: SshKeyDirectory;
-  /** Grants, requests and held commands for jit targets and `approve` guardrails. */
-  access: AccessGate;
-  /** Locks in force: a locked user, target or token is refused before anything else. */
-  locks?: LockGuard;
-  outlet: RecordingOutlet;
-  /** Refused logins: audited, and an address that keeps failing is refused at once. */
-  logins?: LoginGuard;
-  logger: Logger;
-  /** The listener's live sessions: this one is there until it closes. */
-  live: LiveSessions;
 }
 
 const { utils } = ssh2;
@@ -87,13 +71,6 @@ export class SshSession {
       protocol: 'ssh',
       target: null,
       clientAddress,
-      agentId: ctx.agentId,
-      outlet: ctx.outlet,
-      access: ctx.access,
-      locks: ctx.locks,
-      logins: ctx.logins,
-      logger: ctx.logger,
-      live: ctx.live,
       ending: {
         // The reason on each open terminal; the connection ends once those last words are out.
         farewell: (_reason, message) => {
@@ -107,7 +84,7 @@ export class SshSession {
           return reason;
         },
       },
-    });
+    }, ctx);
     this.log = this.life.log;
     client.on('authentication', (auth) => this.authenticate(auth));
     client.on('ready', () => this.ready());
