@@ -125,6 +125,11 @@ const retention = Retention.optional();
 const locks = z.enum(['lenient', 'strict']).default('lenient');
 const locksMaxAge = duration.default('60s');
 const approval = Approval.default(Approval.parse({}));
+/**
+ * How every kind of target is governed: access (open: a valid token connects; jit: only under a
+ * grant an approver gave), who approves, locks, and how long its recordings are kept.
+ */
+const governed = { access, approval, locks, locksMaxAge, retention };
 
 export const PostgresUpstream = z
   .object({
@@ -181,12 +186,7 @@ export const PostgresTarget = z
     masking: Masking.default(Masking.parse({})),
     /** Statement rules: deny DROP, DELETE without WHERE... (read with the PostgreSQL parser). */
     guardrails: guardrails('sql'),
-    /** open: a valid token connects; jit: only under a grant an approver gave (just-in-time). */
-    access,
-    approval,
-    locks,
-    locksMaxAge,
-    retention,
+    ...governed,
   })
   .strict();
 export type PostgresTarget = z.infer<typeof PostgresTarget>;
@@ -227,11 +227,7 @@ export const SshTarget = z
     maskOutput: z.boolean().default(false),
     /** Command-line rules for `ssh host COMMAND` (exec requests). */
     guardrails: guardrails('command'),
-    access,
-    approval,
-    locks,
-    locksMaxAge,
-    retention,
+    ...governed,
   })
   .strict();
 export type SshTarget = z.infer<typeof SshTarget>;
@@ -288,11 +284,7 @@ export const HttpTarget = z
     idleTimeout: duration.default('15m'),
     /** Request rules: deny `DELETE /admin/**`, approve `POST /v1/payouts/*`... */
     guardrails: guardrails('request'),
-    access,
-    approval,
-    locks,
-    locksMaxAge,
-    retention,
+    ...governed,
   })
   .strict();
 export type HttpTarget = z.infer<typeof HttpTarget>;
