@@ -39,6 +39,8 @@ export class Exchange {
   private requestBody: BodyRecorder | null = null;
   private responseBody: BodyRecorder | null = null;
   private ended = false;
+  /** The response has ended: what is recorded from here is committed once, with http.end. */
+  private closing = false;
   private readonly unfollow: Array<() => void> = [];
 
   constructor(private readonly req: ClientRequest, private readonly res: ClientResponse, private readonly ctx: ExchangeContext, private readonly onDone: (x: Exchange) => void) {}
@@ -127,9 +129,11 @@ export class Exchange {
       forward(res, chunk, valve);
     });
     response.on('end', () => {
+      // The body's last part and the end go to the outbox in one write, before the client's end.
+      this.closing = true;
       this.responseBody!.end();
-      res.end();
       this.finish('complete');
+      res.end();
     });
     response.on('error', (err) => this.finish('aborted', `the target's response broke off: ${err.message}`));
     response.on('aborted', () => this.finish('aborted', 'the target\'s response broke off'));
@@ -147,7 +151,8 @@ export class Exchange {
       masker: target.masker,
       emit: (data, masked) => {
         life.emit('http.body', data, masked);
-        if (direction === 'response') outlet.commit();
+        // A stream's parts are durable before the client reads on (the last one goes with the end).
+        if (direction === 'response' && !this.closing) outlet.commit();
       },
     });
   }

@@ -57,6 +57,7 @@ function stringEnd(text: string, at: number): number {
 
 /** A key token's name (its escapes read when they are valid). */
 function keyOf(token: string): string {
+  if (!token.includes('\\')) return token.slice(1, -1);
   try {
     return JSON.parse(token) as string;
   } catch {
@@ -90,6 +91,11 @@ function scanValue(text: string, at: number): number {
 }
 
 function skipBlanks(text: string, at: number): number {
-  while (at < text.length && /\s/.test(text[at])) at++;
+  while (at < text.length && isJsonBlank(text.charCodeAt(at))) at++;
   return at;
+}
+
+/** JSON's own whitespace, and any other the text may hold (the scan is tolerant). */
+function isJsonBlank(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9 || (c > 127 && /\s/.test(String.fromCharCode(c)));
 }

@@ -31,8 +31,16 @@ function compile(needles: readonly string[]): (name: string) => boolean {
   }
   const list = [...all];
   if (list.length === 0) return () => false;
+  // The same names come again and again (every object of a JSON array): each is judged once.
+  const judged = new Map<string, boolean>();
   return (name) => {
-    const lower = name.toLowerCase();
-    return list.some((needle) => lower.includes(needle));
+    let secret = judged.get(name);
+    if (secret === undefined) {
+      const lower = name.toLowerCase();
+      secret = list.some((needle) => lower.includes(needle));
+      if (judged.size >= 10_000) judged.clear();
+      if (name.length <= 256) judged.set(name, secret);
+    }
+    return secret;
   };
 }
