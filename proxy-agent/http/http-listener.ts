@@ -3,7 +3,6 @@
 // http-session.ts) records and relays it. A request the HTTP parser refuses (malformed, headers
 // too large, conflicting Content-Length and Transfer-Encoding) gets 400 (431 for headers) and its
 // connection closes; no other connection or session notices.
-import { listenOn } from '../listen-on.ts';
 import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -12,26 +11,15 @@ import type { Duplex } from 'node:stream';
 import type { SessionEndReason } from '../../common/events/index.ts';
 import type { Logger } from '../../common/log.ts';
 import { TokenError, type ConnectionClaims, type TokenVerifier } from '../../common/tokens.ts';
-import type { AccessGate } from '../access/access-gate.ts';
-import type { LockGuard } from '../access/lock-guard.ts';
-import type { LoginGuard } from '../access/login-guard.ts';
-import type { RecordingOutlet } from '../recording/session-event-sink.ts';
+import { listenOn } from '../listen-on.ts';
 import { LiveSessions } from '../session/live-sessions.ts';
 import { presentedToken, type PresentedToken } from './client-token.ts';
 import { AGENT_PATH, clearLoginCookie, isBrowserNavigation, loginRedirect, readLoginForm, setLoginCookie } from './browser-login.ts';
 import type { ClientRequest, ClientResponse } from './exchange.ts';
-import { HttpSession } from './http-session.ts';
-import type { HttpTargetRuntime } from './http-target.ts';
+import { HttpSession, type HttpSessionContext } from './http-session.ts';
 
-export interface HttpListenerContext {
-  agentId: string;
-  target: HttpTargetRuntime;
+export interface HttpListenerContext extends Omit<HttpSessionContext, 'live'> {
   verifier: TokenVerifier;
-  outlet: RecordingOutlet;
-  access: AccessGate;
-  locks?: LockGuard;
-  logins?: LoginGuard;
-  logger: Logger;
   /** The hub's public URL: a browser without a login is sent there to log in (browser-login.ts). */
   hubUrl: string;
 }

@@ -1,8 +1,8 @@
 // Accepts clients for one PostgreSQL target and keeps track of its live sessions.
-import { listenOn } from '../listen-on.ts';
 import net from 'node:net';
 import { ClientSession, type SessionContext } from './client-session.ts';
 import { LiveSessions } from '../session/live-sessions.ts';
+import { listenOn } from '../listen-on.ts';
 
 export type ListenerContext = Omit<SessionContext, 'live'>;
 

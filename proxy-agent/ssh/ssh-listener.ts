@@ -1,11 +1,11 @@
 // The agent's one SSH port: accepts clients for every SSH target (the SSH user name picks it) and
 // keeps track of their live sessions. A client that speaks garbage or breaks the protocol loses
 // its own connection; the listener and every other session go on.
-import { listenOn } from '../listen-on.ts';
 import type net from 'node:net';
 import ssh2 from 'ssh2';
 import { SshSession, type SshSessionContext } from './ssh-session.ts';
 import { LiveSessions } from '../session/live-sessions.ts';
+import { listenOn } from '../listen-on.ts';
 
 const { Server } = ssh2;
 
