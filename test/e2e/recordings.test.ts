@@ -181,12 +181,13 @@ describe('searching, noting and sharing recordings', () => {
     // Find in the recording: Enter goes to the next hit after the playhead, Next on from there.
     await rita.getByTestId('find-text').fill('needle');
     // The typed line and its output: the output's document is written once the shell has been quiet
-    // a moment (the indexer), so the find is asked again until both are there.
+    // a moment (the indexer), so the find is asked again until both are there. (A loaded CI machine
+    // has taken over 20 s for the indexer to get there.)
     await expect.poll(async () => {
       await rita.getByTestId('find-text').press('Enter');
       const shown = await rita.getByTestId('find-count').textContent();
       return /^\d+ of \d+$/.test(shown ?? '') ? Number(shown!.split(' of ')[1]) : 0;
-    }, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    }, { timeout: 40_000 }).toBeGreaterThanOrEqual(2);
     const [at, total] = (await rita.getByTestId('find-count').textContent())!.split(' of ').map(Number);
     expect(await rita.getByTestId('find-hit').locator('mark').first().textContent()).toBe('needle');
     await rita.getByTestId('find-next').click();
