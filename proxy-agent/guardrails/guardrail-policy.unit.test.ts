@@ -17,6 +17,13 @@ describe('the statement classifier', () => {
     ['delete from t', ['DELETE', 'DELETE_WITHOUT_WHERE']],
     ['delete from t where id = 1', ['DELETE']],
     ['UPDATE t SET a = 1', ['UPDATE', 'UPDATE_WITHOUT_WHERE']],
+    ['delete from t where true', ['DELETE', 'DELETE_WITHOUT_WHERE']],
+    ['DELETE FROM t WHERE 1 = 1', ['DELETE', 'DELETE_WITHOUT_WHERE']],
+    ["delete from t where 'a' = 'a'", ['DELETE', 'DELETE_WITHOUT_WHERE']],
+    ['delete from t where not false', ['DELETE', 'DELETE_WITHOUT_WHERE']],
+    ['delete from t where id = 1 or 1 = 1', ['DELETE', 'DELETE_WITHOUT_WHERE']],
+    ['UPDATE t SET a = 1 WHERE 2 > 1', ['UPDATE', 'UPDATE_WITHOUT_WHERE']],
+    ['UPDATE t SET a = 1 WHERE id = 2 AND true', ['UPDATE']],
     ['grant select on t to bob', ['GRANT']],
     ['select 1', ['SELECT']],
   ])('when the SQL is %j, then it is %j', (sql, expected) => {
@@ -32,7 +39,8 @@ describe('the statement classifier', () => {
   it('when several statements share one string, then each is read, with its own text', () => {
     const statements = classify('select 1; DROP TABLE accounts ;  delete from t where true');
     expect(statements.map((s) => s.text)).toEqual(['select 1', 'DROP TABLE accounts', 'delete from t where true']);
-    expect(statements.map((s) => [...s.kinds].sort())).toEqual([['SELECT'], ['DROP'], ['DELETE']]);
+    // (`where true` bounds nothing: issue 18 made it a DELETE without WHERE.)
+    expect(statements.map((s) => [...s.kinds].sort())).toEqual([['SELECT'], ['DROP'], ['DELETE', 'DELETE_WITHOUT_WHERE']]);
   });
 
   it('when a data change hides inside a CTE or EXPLAIN ANALYZE, then it is seen', () => {

@@ -3,8 +3,10 @@
 // Every statement node anywhere in the tree counts, not only the top level: a DELETE inside a CTE
 // (`WITH d AS (DELETE ...) SELECT ...`) or under `EXPLAIN ANALYZE` runs too. What the parser
 // cannot read is UNPARSEABLE (the server would refuse it too, but a rule may fail closed on it).
+// A write whose WHERE is always true (constant-predicate.ts) is a write without WHERE.
 import { loadModule, parseSync } from 'libpg-query';
 import type { StatementKind } from '../../common/guardrails.ts';
+import { alwaysTrue } from './constant-predicate.ts';
 
 export interface ClassifiedStatement {
   /** Every kind the statement is (a DELETE without WHERE is both DELETE and DELETE_WITHOUT_WHERE). */
@@ -107,9 +109,11 @@ function collect(node: unknown, kinds: Set<StatementKind>, flags: { encoding: bo
     const kind = NODE_KINDS[key];
     if (kind) {
       kinds.add(kind);
+      // A WHERE that is always true (`WHERE 1 = 1`, `... OR true`) bounds nothing: it counts as none.
       const body = value as { whereClause?: unknown };
-      if (key === 'DeleteStmt' && !body.whereClause) kinds.add('DELETE_WITHOUT_WHERE');
-      if (key === 'UpdateStmt' && !body.whereClause) kinds.add('UPDATE_WITHOUT_WHERE');
+      const unbounded = (key === 'DeleteStmt' || key === 'UpdateStmt') && (!body.whereClause || alwaysTrue(body.whereClause));
+      if (key === 'DeleteStmt' && unbounded) kinds.add('DELETE_WITHOUT_WHERE');
+      if (key === 'UpdateStmt' && unbounded) kinds.add('UPDATE_WITHOUT_WHERE');
     }
     if (key === 'VariableSetStmt' && (value as { name?: string }).name?.toLowerCase() === 'client_encoding') flags.encoding = true;
     if (key === 'FuncCall' && isSetConfig(value)) flags.encoding = true;

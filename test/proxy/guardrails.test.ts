@@ -56,6 +56,18 @@ describe('guardrails on PostgreSQL', () => {
     expect(ofType(events, 'db.error')[0].data).toMatchObject({ code: '42501', message: 'Vigil guardrail no-drops denied this statement: ask the DBA' });
   });
 
+  it('when a DELETE\'s WHERE is always true (true, 1 = 1, \'a\' = \'a\', NOT false, an OR with a true branch), then it is refused as one without WHERE and no row goes', async () => {
+    for (const predicate of ['true', '1 = 1', "'a' = 'a'", 'NOT false', 'id = 1 OR 1 = 1', "'t'::bool"]) {
+      const r = await h.psql(['-At', '-c', `DELETE FROM accounts WHERE ${predicate}`]);
+      expect(r.stderr, predicate).toContain('Vigil guardrail no-wide-deletes denied this statement');
+      expect(await tableRows(), predicate).toBe(2);
+    }
+    // A bounded one still runs (in a transaction rolled back, so the table keeps its rows).
+    const bounded = await h.psql(['-At', '-c', 'BEGIN; DELETE FROM accounts WHERE id = 1 AND true; ROLLBACK']);
+    expect(bounded.stderr).toBe('');
+    expect(await tableRows()).toBe(2);
+  });
+
   it('when a denied statement hides after a harmless one in the same string, then the whole string is refused', async () => {
     const r = await h.psql(['-At', '-c', "select 'ok'; delete from accounts"]);
     expect(r.stderr).toContain('Vigil guardrail no-wide-deletes denied this statement');
