@@ -39,10 +39,14 @@ export class ReadValve {
     to.once('drain', () => this.release('drain'));
   }
 
-  /** Writes a chunk and holds until `to` drains if that filled its buffer. */
-  forward(to: Writable, chunk: Buffer): void {
-    to.write(chunk);
-    this.waitDrain(to);
+  /**
+   * Writes a chunk and holds until `to` drains if that filled its buffer (told by write()'s answer:
+   * not every writable has writableNeedDrain, an HTTP/2 response has not).
+   */
+  forward(to: Pick<Writable, 'write' | 'once'>, chunk: Buffer): void {
+    if (to.write(chunk) || this.reasons.has('drain')) return;
+    this.hold('drain');
+    to.once('drain', () => this.release('drain'));
   }
 }
 

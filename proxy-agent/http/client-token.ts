@@ -37,11 +37,11 @@ export function presentedToken(headers: IncomingHttpHeaders, cookieName: string)
 
 /**
  * The Cookie header without Vigil's own cookies (null when nothing is left): the agent's login
- * cookies and the hub's dashboard login (`vigil.sid`), which a browser sends to every port of a
- * host (cookies do not tell ports apart) and no target may hold.
+ * cookies (`vigil_TARGET`) and the hub's dashboard login (`vigil.sid`), which a browser sends to
+ * every port of a host (cookies do not tell ports apart) and no target may hold.
  */
-export function withoutLoginCookie(cookie: string, cookieName: string): string | null {
-  const ours = (name: string) => name === cookieName || name.startsWith('vigil_') || name.startsWith('vigil.');
+export function withoutVigilCookies(cookie: string): string | null {
+  const ours = (name: string) => name.startsWith('vigil_') || name.startsWith('vigil.');
   const kept = cookie.split(';').map((p) => p.trim()).filter((p) => p && !ours(splitOnce(p, '=')[0]));
   return kept.length ? kept.join('; ') : null;
 }

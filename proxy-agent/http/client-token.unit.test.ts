@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loginCookieName, presentedToken, withoutLoginCookie } from './client-token.ts';
+import { loginCookieName, presentedToken, withoutVigilCookies } from './client-token.ts';
 
 describe('the token a client presents', () => {
   it('when it comes as a bearer token, a basic password or the login cookie, then it is read with how it came', () => {
@@ -13,8 +13,8 @@ describe('the token a client presents', () => {
   });
 
   it('when cookies go upstream, then Vigil\'s own (the login cookie, the hub\'s dashboard login) are taken out and the rest kept in order', () => {
-    expect(withoutLoginCookie('a=1; vigil_api=t; vigil.sid=s; vigil_other=u; b=2', 'vigil_api')).toBe('a=1; b=2');
-    expect(withoutLoginCookie('vigil_api=t', 'vigil_api')).toBeNull();
+    expect(withoutVigilCookies('a=1; vigil_api=t; vigil.sid=s; vigil_other=u; b=2')).toBe('a=1; b=2');
+    expect(withoutVigilCookies('vigil_api=t')).toBeNull();
   });
 
   it('when a target is named with dashes, then its cookie name is a valid cookie name of its own', () => {

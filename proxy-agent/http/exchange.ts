@@ -15,9 +15,9 @@ import type { RecordingOutlet } from '../recording/session-event-sink.ts';
 import { BodyRecorder } from './body-recorder.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-headers.ts';
 import { recordedResponseHeaders, recordRequest } from './request-record.ts';
-import { withoutLoginCookie } from './client-token.ts';
 import type { HttpTargetRuntime } from './http-target.ts';
 import { reviewRequest } from './request-review.ts';
+import { answerError, recordErrorAnswer } from './agent-answers.ts';
 import { followThrottle, ReadValve } from '../read-valve.ts';
 
 export type ClientRequest = http.IncomingMessage | Http2ServerRequest;
@@ -67,8 +67,8 @@ export class Exchange {
 
   private relay(path: string, search: string, credential: [string, string] | null): void {
     const { req, ctx } = this;
-    const { upstream, cookieName } = ctx.target;
-    const headers = upstreamRequestHeaders(req.headers, (cookie) => withoutLoginCookie(cookie, cookieName));
+    const { upstream } = ctx.target;
+    const headers = upstreamRequestHeaders(req.headers);
     headers.host = upstream.host;
     if (credential) headers[credential[0]] = credential[1];
     const request = (upstream.protocol === 'https:' ? https : http).request({
@@ -87,7 +87,7 @@ export class Exchange {
     req.on('data', (chunk: Buffer) => {
       this.requestBody!.push(chunk);
       ctx.life.countBytes(chunk.length, 0);
-      forward(request, chunk, valve);
+      valve.forward(request, chunk);
     });
     req.on('end', () => {
       this.requestBody!.end();
@@ -126,7 +126,7 @@ export class Exchange {
     response.on('data', (chunk: Buffer) => {
       this.responseBody!.push(chunk);
       ctx.life.countBytes(0, chunk.length);
-      forward(res, chunk, valve);
+      valve.forward(res as Writable, chunk);
     });
     response.on('end', () => {
       // The body's last part and the end go to the outbox in one write, before the client's end.
@@ -167,21 +167,11 @@ export class Exchange {
   /** Answered by the agent itself (a guardrail, an unreachable target): recorded as Vigil's answer. */
   private answer(status: number, message: string, outcome: Outcome): void {
     const { res, req, ctx } = this;
-    const body = `${JSON.stringify({ error: message })}\n`;
-    const headers: [string, string][] = [['content-type', 'application/json'], ['content-length', String(Buffer.byteLength(body))]];
-    ctx.life.emit('http.response', { requestSeq: this.requestSeq, status, headers, by: 'vigil' });
-    ctx.life.emit('http.body', { requestSeq: this.requestSeq, direction: 'response', contentType: 'application/json', text: body, bytes: Buffer.byteLength(body) });
+    recordErrorAnswer(ctx.life, this.requestSeq, status, message);
     ctx.outlet.commit();
     // The request's body is not read: the client is done with this exchange once it has the answer.
     req.resume();
-    if (!res.headersSent && !res.writableEnded) {
-      try {
-        res.writeHead(status, Object.fromEntries(headers));
-        res.end(body);
-      } catch {
-        // The client is gone; the recording says what it would have read.
-      }
-    }
+    answerError(res, status, message);
     this.finish(outcome, message);
   }
 
@@ -218,11 +208,4 @@ export class Exchange {
     for (const off of this.unfollow) off();
     this.onDone(this);
   }
-}
-
-/** Writes a chunk on; when that fills the other side's buffer, the valve holds reading until it drains. */
-function forward(to: Writable | ClientResponse, chunk: Buffer, valve: ReadValve): void {
-  if ((to as Writable).write(chunk) || valve.holds('drain')) return;
-  valve.hold('drain');
-  (to as Writable).once('drain', () => valve.release('drain'));
 }

@@ -1,14 +1,15 @@
 // Headers that belong to one connection (hop-by-hop, RFC 9110 7.6.1) or to the client's login at
 // the agent: none of them goes on. What remains is what the other side should see.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { withoutVigilCookies } from './client-token.ts';
 
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
   'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings',
 ]);
 
-/** The client's headers as they go upstream: hop-by-hop ones, HTTP/2 pseudo-headers, the client's own credentials and Host dropped. */
-export function upstreamRequestHeaders(headers: IncomingHttpHeaders, stripCookie: (cookie: string) => string | null): OutgoingHttpHeaders {
+/** The client's headers as they go upstream: hop-by-hop ones, HTTP/2 pseudo-headers, the client's own credentials (and Vigil's cookies) and Host dropped. */
+export function upstreamRequestHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const named = connectionNamed(headers.connection);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -16,7 +17,7 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, stripCookie
     // The client's Vigil token (bearer or basic) never goes upstream; the target's own is injected.
     if (name === 'authorization' || name === 'host') continue;
     if (name === 'cookie') {
-      const kept = stripCookie(Array.isArray(value) ? value.join('; ') : value);
+      const kept = withoutVigilCookies(Array.isArray(value) ? value.join('; ') : value);
       if (kept) out.cookie = kept;
       continue;
     }

@@ -17,6 +17,7 @@ import { presentedToken, type PresentedToken } from './client-token.ts';
 import { AGENT_PATH, clearLoginCookie, isBrowserNavigation, loginRedirect, readLoginForm, setLoginCookie } from './browser-login.ts';
 import type { ClientRequest, ClientResponse } from './exchange.ts';
 import { HttpSession, type HttpSessionContext } from './http-session.ts';
+import { answerError, answerErrorOnSocket } from './agent-answers.ts';
 
 export interface HttpListenerContext extends Omit<HttpSessionContext, 'live'> {
   verifier: TokenVerifier;
@@ -48,7 +49,7 @@ export class HttpListener {
     this.log = ctx.logger.child({ target: config.name });
     const onRequest = (req: ClientRequest, res: ClientResponse) => void this.onRequest(req, res).catch((err: Error) => {
       this.log.error({ err: err.stack }, 'http request failed');
-      answer(res, 500, 'Vigil failed on this request');
+      answerError(res, 500, 'Vigil failed on this request');
     });
     if (config.tls) {
       this.server = http2.createSecureServer({
@@ -93,14 +94,15 @@ export class HttpListener {
 
   private async onRequest(req: ClientRequest, res: ClientResponse): Promise<void> {
     if (req.url?.startsWith(AGENT_PATH)) return this.agentPath(req, res);
-    if (!presentedToken(req.headers, this.ctx.target.cookieName) && isBrowserNavigation(req.method, req.headers)) {
+    const presented = presentedToken(req.headers, this.ctx.target.cookieName);
+    if (!presented && isBrowserNavigation(req.method, req.headers)) {
       res.writeHead(302, { location: loginRedirect(this.ctx.hubUrl, this.ctx.target.config.name, req.url), 'cache-control': 'no-store' });
       res.end();
       return;
     }
-    const admitted = await this.admit(req);
+    const admitted = await this.admit(req, presented);
     if ('status' in admitted) {
-      answer(res, admitted.status, admitted.message, admitted.status === 401 ? { 'www-authenticate': 'Bearer realm="vigil", Basic realm="vigil"' } : {});
+      answerError(res, admitted.status, admitted.message, admitted.status === 401 ? { 'www-authenticate': 'Bearer realm="vigil", Basic realm="vigil"' } : {});
       return;
     }
     admitted.session.handle(req, res);
@@ -112,31 +114,26 @@ export class HttpListener {
     const secure = Boolean(config.tls);
     const path = req.url!.split('?')[0];
     if (path === `${AGENT_PATH}logout`) return clearLoginCookie(res, cookieName, secure);
-    if (path !== `${AGENT_PATH}login` || req.method !== 'POST') return answer(res, 404, `no such page: ${AGENT_PATH}login and ${AGENT_PATH}logout are the agent's own`);
+    if (path !== `${AGENT_PATH}login` || req.method !== 'POST') return answerError(res, 404, `no such page: ${AGENT_PATH}login and ${AGENT_PATH}logout are the agent's own`);
     const form = await readLoginForm(req);
-    if (!form) return answer(res, 400, 'expected the login form the hub sends');
+    if (!form) return answerError(res, 400, 'expected the login form the hub sends');
     const client = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     const claims = await this.verify({ token: form.token, via: 'cookie' }, client);
-    if ('status' in claims) return answer(res, claims.status, claims.message);
+    if ('status' in claims) return answerError(res, claims.status, claims.message);
     setLoginCookie(res, cookieName, form.token, claims.expiresAt, secure, form.return);
   }
 
   private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
-    const admitted = await this.admit(req);
-    if ('status' in admitted) {
-      const body = `${JSON.stringify({ error: admitted.message })}\n`;
-      socket.end(`HTTP/1.1 ${admitted.status} ${http.STATUS_CODES[admitted.status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      return;
-    }
+    const admitted = await this.admit(req, presentedToken(req.headers, this.ctx.target.cookieName));
+    if ('status' in admitted) return answerErrorOnSocket(socket, admitted.status, admitted.message);
     admitted.session.upgrade(req, socket, head);
   }
 
   /** The request's login, and its session (started on its first request). */
-  private async admit(req: ClientRequest): Promise<Admitted> {
+  private async admit(req: ClientRequest, presented: PresentedToken | null): Promise<Admitted> {
     const { config } = this.ctx.target;
     const client = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    const presented = presentedToken(req.headers, this.ctx.target.cookieName);
     if (!presented || !presented.token) return { status: 401, message: `log in to ${config.name} with your Vigil token: Authorization: Bearer TOKEN (or as the basic-auth password)` };
     const limited = this.ctx.logins?.admit({ protocol: 'http', client, target: config.name, user: presented.basicUser || undefined });
     if (limited && !limited.ok) return { status: 429, message: `too many failed logins from this address; try again in ${limited.retryAfterSeconds} s` };
@@ -199,18 +196,6 @@ export class HttpListener {
     this.log.info({ code: err.code, err: err.message }, 'malformed http request refused');
     if (!socket.writable || (socket as net.Socket).bytesWritten > 0) return void socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const body = `${JSON.stringify({ error: `Vigil refused a malformed request (${err.code ?? 'bad request'})` })}\n`;
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  }
-}
-
-/** An answer of the agent's own, outside any session (no login, a refused one). */
-function answer(res: ClientResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.writableEnded) return;
-  try {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(`${JSON.stringify({ error: message })}\n`);
-  } catch {
-    // The client is gone.
+    answerErrorOnSocket(socket, status, `Vigil refused a malformed request (${err.code ?? 'bad request'})`);
   }
 }

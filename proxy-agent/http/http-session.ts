@@ -10,6 +10,7 @@ import type { SessionEndReason } from '../../common/events/index.ts';
 import { parseDuration } from '../../common/config/schema.ts';
 import { SessionLifecycle, type Refusal, type SessionServices } from '../session/session-lifecycle.ts';
 import { Exchange, type ClientRequest, type ClientResponse } from './exchange.ts';
+import { answerError, answerErrorOnSocket } from './agent-answers.ts';
 import type { HttpTargetRuntime } from './http-target.ts';
 import { relayWebSocket, type WebSocketRelay } from './websocket-relay.ts';
 
@@ -91,9 +92,7 @@ export class HttpSession {
 
   handle(req: ClientRequest, res: ClientResponse): void {
     if (this.life.isOver) {
-      res.writeHead(403, { 'content-type': 'application/json' });
-      res.end(`${JSON.stringify({ error: 'this session has ended' })}\n`);
-      return;
+      return answerError(res, 403, 'this session has ended');
     }
     this.busy();
     const exchange = new Exchange(req, res, { target: this.ctx.target, life: this.life, access: this.ctx.access, outlet: this.ctx.outlet }, (x) => {
@@ -110,8 +109,7 @@ export class HttpSession {
   /** A WebSocket upgrade (HTTP/1.1): relayed message by message, each recorded. */
   upgrade(req: http.IncomingMessage | Http2ServerRequest, socket: Duplex, head: Buffer): void {
     if (this.life.isOver) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
+      return answerErrorOnSocket(socket, 403, 'this session has ended');
     }
     this.busy();
     const relay = relayWebSocket(req as http.IncomingMessage, socket, head, { target: this.ctx.target, life: this.life, access: this.ctx.access, outlet: this.ctx.outlet }, () => {

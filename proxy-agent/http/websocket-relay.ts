@@ -11,11 +11,11 @@ import type { AccessGate } from '../access/access-gate.ts';
 import type { RecordingOutlet } from '../recording/session-event-sink.ts';
 import type { SessionLifecycle } from '../session/session-lifecycle.ts';
 import { upstreamRequestHeaders } from './hop-headers.ts';
-import { withoutLoginCookie } from './client-token.ts';
 import type { HttpTargetRuntime } from './http-target.ts';
 import { maskBody } from './masking/index.ts';
 import { recordedResponseHeaders, recordRequest } from './request-record.ts';
 import { reviewRequest } from './request-review.ts';
+import { answerErrorOnSocket, recordErrorAnswer } from './agent-answers.ts';
 
 export interface WebSocketRelay {
   end(message: string): void;
@@ -48,10 +48,8 @@ export function relayWebSocket(req: http.IncomingMessage, socket: Duplex, head: 
   };
   /** Refused before the upgrade: a plain HTTP answer on the raw socket. */
   const refuse = (status: number, message: string, outcome: 'refused' | 'aborted') => {
-    const body = `${JSON.stringify({ error: message })}\n`;
-    ctx.life.emit('http.response', { requestSeq: recorded.requestSeq, status, headers: [['content-type', 'application/json']], by: 'vigil' });
-    ctx.life.emit('http.body', { requestSeq: recorded.requestSeq, direction: 'response', contentType: 'application/json', text: body, bytes: Buffer.byteLength(body) });
-    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    recordErrorAnswer(ctx.life, recorded.requestSeq, status, message);
+    answerErrorOnSocket(socket, status, message);
     finish(outcome, message);
   };
   socket.on('error', () => {
@@ -84,7 +82,7 @@ export function relayWebSocket(req: http.IncomingMessage, socket: Duplex, head: 
     const credential = await ctx.target.credential.header().catch((err: Error) => err);
     if (done) return;
     if (credential instanceof Error) return refuse(502, `Vigil could not get ${ctx.target.config.name}'s credential: ${credential.message}`, 'aborted');
-    const headers = upstreamRequestHeaders(req.headers, (cookie) => withoutLoginCookie(cookie, ctx.target.cookieName));
+    const headers = upstreamRequestHeaders(req.headers);
     for (const name of Object.keys(headers)) if (name.startsWith('sec-websocket-')) delete headers[name];
     if (credential) headers[credential[0]] = credential[1];
     const base = new URL(ctx.target.upstream);
