@@ -91,16 +91,11 @@ export class SessionLifecycle implements ControlledSession {
   /** Why fail() ended the session, kept through the grace before the close. */
   private endedFor: { reason: SessionEndReason; message?: string } | null = null;
 
-  private readonly opts: SessionLifecycleOptions & SessionServices;
-
-  constructor(options: SessionLifecycleOptions, services: SessionServices) {
-    const { agentId, outlet, access, locks, logins, logger, live } = services;
-    const opts = { ...options, agentId, outlet, access, locks, logins, logger, live };
-    this.opts = opts;
+  constructor(private readonly opts: SessionLifecycleOptions, private readonly services: SessionServices) {
     this.targetConfig = opts.target;
-    this.log = opts.logger.child({ session: this.id, ...(opts.target ? { target: opts.target.name } : {}), client: opts.clientAddress });
+    this.log = services.logger.child({ session: this.id, ...(opts.target ? { target: opts.target.name } : {}), client: opts.clientAddress });
     this.gone = new Promise((resolve) => (this.markGone = resolve));
-    opts.live.add(this);
+    services.live.add(this);
   }
 
   get target(): string {
@@ -152,14 +147,14 @@ export class SessionLifecycle implements ControlledSession {
 
   /** Whether a `recording: required` session could start now (fail closed when it could not). */
   recordingAvailable(): boolean {
-    return !this.recordingRequired || this.opts.outlet.hasRoom();
+    return !this.recordingRequired || this.services.outlet.hasRoom();
   }
 
   /** The recording begins: session.start, then the grant it was admitted under (if any). */
   startRecording(start: EventData<'session.start'>): SessionEventSink {
     this.sink = new SessionEventSink(
-      { sessionId: this.id, user: this.user, target: this.target, protocol: this.opts.protocol, connection: { client: this.opts.clientAddress, agent: this.opts.agentId } },
-      this.opts.outlet,
+      { sessionId: this.id, user: this.user, target: this.target, protocol: this.opts.protocol, connection: { client: this.opts.clientAddress, agent: this.services.agentId } },
+      this.services.outlet,
     );
     this.sink.emit('session.start', { ...start, ...(this.tokenId ? { token: this.tokenId } : {}) });
     if (this.grant) this.sink.emit('access', { action: 'granted', ...this.grant });
@@ -187,15 +182,15 @@ export class SessionLifecycle implements ControlledSession {
    */
   async admit(wait?: { pendingMs: number; notice(line: string): void }): Promise<Refusal | null> {
     const name = this.target;
-    const audit = (message: string) => this.opts.logins?.audit({ protocol: this.opts.protocol, client: this.opts.clientAddress, target: name, user: this.user, reason: message });
-    const locked = this.opts.locks?.refusal({ user: this.user, target: name, token: this.tokenId });
+    const audit = (message: string) => this.services.logins?.audit({ protocol: this.opts.protocol, client: this.opts.clientAddress, target: name, user: this.user, reason: message });
+    const locked = this.services.locks?.refusal({ user: this.user, target: name, token: this.tokenId });
     if (locked) {
       this.log.info({ reason: locked }, 'client locked out');
       audit(locked);
       return { reason: 'locked', message: locked, kind: 'not_allowed' };
     }
     if (this.targetConfig?.access !== 'jit') return null;
-    const check = await this.opts.access.check(this.user, name, { client: this.opts.clientAddress, sessionId: this.id });
+    const check = await this.services.access.check(this.user, name, { client: this.opts.clientAddress, sessionId: this.id });
     if (this.isOver) return { reason: 'access_refused', message: 'the client left while its access was checked', kind: 'unavailable' };
     if ('admitted' in check) {
       this.admitted(check.admitted);
@@ -214,7 +209,7 @@ export class SessionLifecycle implements ControlledSession {
     const report = this.waitReport();
     report.record({ action: 'requested', requestId: id });
     wait.notice(`access to ${name} needs approval: waiting for approval (request #${id})`);
-    const state = await this.opts.access.waitFor(id, wait.pendingMs, this.gone);
+    const state = await this.services.access.waitFor(id, wait.pendingMs, this.gone);
     if (this.isOver) return { reason: 'access_refused', message: 'the client left while waiting for approval', kind: 'unavailable' };
     if (!state || !inForce(state)) {
       recordOutcome(id, state, report);
@@ -267,6 +262,6 @@ export class SessionLifecycle implements ControlledSession {
     this.markGone();
     const final = this.opts.ending.teardown(reason);
     this.sink?.end(final, message, this.startedAt, { down: this.bytesDown, up: this.bytesUp });
-    this.opts.live.delete(this);
+    this.services.live.delete(this);
   }
 }
