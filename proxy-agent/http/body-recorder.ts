@@ -44,7 +44,8 @@ export class BodyRecorder {
     const room = this.opts.limit - this.keptBytes;
     if (room > 0) {
       const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
-      this.kept.push(Buffer.from(part));
+      // (A chunk from an HTTP stream is its own buffer: kept as it is, not copied.)
+      this.kept.push(part);
       this.keptBytes += part.length;
     }
     if (this.total > this.opts.limit) this.flush(false);
