@@ -16,6 +16,9 @@ export const STATEMENT_KINDS = [
 ] as const;
 export type StatementKind = (typeof STATEMENT_KINDS)[number];
 
+/** Statement kinds whose CommandComplete counts the rows they wrote (what `maxRows` limits). */
+export const COUNTED_WRITES: ReadonlySet<StatementKind> = new Set(['INSERT', 'UPDATE', 'DELETE', 'UPDATE_WITHOUT_WHERE', 'DELETE_WITHOUT_WHERE', 'MERGE', 'COPY']);
+
 // Compiled as guardrail-policy.ts compiles them (case-insensitive).
 const regex = z.string().min(1).max(1000).superRefine((s, ctx) => {
   const error = regexError(s, 'i');
@@ -41,11 +44,21 @@ export const Guardrail = z
      */
     request: z.string().regex(REQUEST_PATTERN, 'expected METHODS /path/pattern, e.g. DELETE /admin/** or POST,PUT /v1/*').max(1000).optional(),
     action: z.enum(['allow', 'deny', 'approve']),
+    /**
+     * PostgreSQL write rules: the action applies only to a write that changes more rows than this.
+     * The agent runs it inside a savepoint and reads its count; past the limit it is rolled back.
+     */
+    maxRows: z.number().int().positive().max(1e12).optional(),
     /** Shown to the client when the rule denies. */
     message: z.string().max(500).optional(),
   })
   .strict()
-  .refine((g) => g.statements || g.sql || g.command || g.request, { message: 'a rule needs statements, sql, command or request to match' });
+  .refine((g) => g.statements || g.sql || g.command || g.request, { message: 'a rule needs statements, sql, command or request to match' })
+  .refine((g) => g.maxRows === undefined || g.action !== 'allow', { message: 'maxRows limits a deny or approve rule', path: ['maxRows'] })
+  .refine((g) => g.maxRows === undefined || g.statements?.some((k) => COUNTED_WRITES.has(k)), {
+    message: 'maxRows needs statements that write rows: INSERT, UPDATE, DELETE, MERGE, COPY (or the *_WITHOUT_WHERE kinds)',
+    path: ['maxRows'],
+  });
 export type Guardrail = z.infer<typeof Guardrail>;
 
 export type GuardrailAction = Guardrail['action'];

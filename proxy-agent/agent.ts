@@ -123,7 +123,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     for (const target of config.targets) {
       if (target.protocol === 'ssh') {
         const upstream = opts.sshUpstreams?.get(target.name) ?? resolveSshUpstream(target);
-        sshTargets.set(target.name, { config: target, upstream, masker: new Masker(target.masking), guardrails: new GuardrailPolicy(target.guardrails) });
+        sshTargets.set(target.name, { config: target, upstream, masker: new Masker(target.masking), guardrails: new GuardrailPolicy(target.guardrails, { unknown: target.guardrailUnknown }) });
         continue;
       }
       if (target.protocol === 'http') {
@@ -157,7 +157,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
           upstream,
           masker: new Masker(target.masking),
           tables,
-          guardrails: new GuardrailPolicy(target.guardrails),
+          guardrails: new GuardrailPolicy(target.guardrails, { unknown: target.guardrailUnknown }),
           tlsContext: target.tls ? tls.createSecureContext({ cert: fs.readFileSync(target.tls.certFile), key: fs.readFileSync(target.tls.keyFile) }) : undefined,
         },
         verifier,

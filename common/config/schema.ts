@@ -75,6 +75,13 @@ const guardrails = (kind: 'sql' | 'command' | 'request') => z
   });
 
 /**
+ * What a statement or command line gets when the guardrails cannot read what it runs (EXECUTE of
+ * a string built at run time, a command named by a variable, eval...). Default: the strictest
+ * action among the target's rules (deny, else approve); never a silent allow.
+ */
+const guardrailUnknown = z.enum(['deny', 'approve', 'allow']).optional();
+
+/**
  * Who decides a target's access requests and held statements, and the bounds of what they grant
  * (used by `access: jit` targets and by `approve` guardrails).
  */
@@ -186,6 +193,7 @@ export const PostgresTarget = z
     masking: Masking.default(Masking.parse({})),
     /** Statement rules: deny DROP, DELETE without WHERE... (read with the PostgreSQL parser). */
     guardrails: guardrails('sql'),
+    guardrailUnknown,
     ...governed,
   })
   .strict();
@@ -225,8 +233,9 @@ export const SshTarget = z
      * the screen after a short pause in the output, ~30 ms). File transfers are never rewritten.
      */
     maskOutput: z.boolean().default(false),
-    /** Command-line rules for `ssh host COMMAND` (exec requests). */
+    /** Command rules for `ssh host COMMAND` and lines typed at a shell (read with a shell parser). */
     guardrails: guardrails('command'),
+    guardrailUnknown,
     ...governed,
   })
   .strict();

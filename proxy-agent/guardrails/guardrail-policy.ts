@@ -1,7 +1,7 @@
 // A target's guardrails applied to what a client sends: the decision for a SQL string or an SSH
 // command line, and which rule made it (for the client's error and the recording).
-import type { Guardrail, GuardrailAction } from '../../common/guardrails.ts';
-import { classify, type ClassifiedStatement } from './statement-classifier.ts';
+import type { Guardrail, GuardrailAction, StatementKind } from '../../common/guardrails.ts';
+import { classify, type ClassifiedStatement, type DefinedRoutine, type KnownRoutine, type KnownRoutines } from './statement-classifier.ts';
 
 export interface GuardrailDecision {
   action: GuardrailAction;
@@ -10,7 +10,29 @@ export interface GuardrailDecision {
   message?: string;
   /** The statement that drew the decision. */
   statement?: string;
+  /**
+   * A write a `maxRows` rule limits (action `allow`): it may run, inside a savepoint, and its
+   * CommandComplete count decides (under the limit the client gets its result; past it the
+   * savepoint is rolled back and `rowLimit.action` applies).
+   */
+  rowLimit?: RowLimit;
+  /** Where the deciding statement stood when it was not the top level (`DELETE FROM t (in the DO block)`). */
+  via?: string;
+  /** SSH: the line is not complete (an open quote, a `do` without `done`): the shell asks for more. */
+  incomplete?: boolean;
 }
+
+export interface RowLimit {
+  rule: string;
+  maxRows: number;
+  action: 'deny' | 'approve';
+  message?: string;
+  /** What the statement is, for the client's error: DELETE, UPDATE, INSERT, MERGE, COPY. */
+  kind: string;
+}
+
+/** Routines remembered per target, at most (the oldest forgotten first: then a CALL is unknown again). */
+const MAX_KNOWN_ROUTINES = 10_000;
 
 const SEVERITY: Record<GuardrailAction, number> = { allow: 0, approve: 1, deny: 2 };
 const ALLOWED: GuardrailDecision = Object.freeze({ action: 'allow' });
@@ -21,15 +43,25 @@ interface CompiledRule {
   command?: RegExp;
 }
 
+export interface PolicyOptions {
+  /** What statements and commands the guardrails cannot read get (default: the strictest rule's action). */
+  unknown?: GuardrailAction;
+}
+
 export class GuardrailPolicy {
   private readonly rules: CompiledRule[];
+  /** For what the guardrails cannot read: the action, and the rule it is told as. */
+  private readonly unknown: { action: GuardrailAction; rule: string };
+  /** Routines created through this target, with what their bodies do: a call runs its body. */
+  private readonly routines = new KnownRoutineBook();
 
-  constructor(rules: readonly Guardrail[]) {
+  constructor(rules: readonly Guardrail[], options: PolicyOptions = {}) {
     this.rules = rules.map((rule) => ({
       rule,
       sql: rule.sql ? new RegExp(rule.sql, 'i') : undefined,
       command: rule.command ? new RegExp(rule.command, 'i') : undefined,
     }));
+    this.unknown = unknownAction(rules, options.unknown);
   }
 
   get empty(): boolean {
@@ -40,13 +72,22 @@ export class GuardrailPolicy {
   checkSql(sql: string): GuardrailDecision {
     if (!this.rules.some((r) => r.rule.statements || r.sql)) return ALLOWED;
     let decision = ALLOWED;
-    for (const statement of classify(sql)) {
+    const statements = classify(sql, this.routines);
+    for (const statement of statements) {
       // Rules read SQL as UTF-8: another client_encoding would let the server read other text.
       if (statement.setsClientEncoding) return { action: 'deny', rule: 'utf8-only', message: 'client_encoding cannot be changed on a target with guardrails', statement: statement.text };
       const d = this.decideStatement(statement);
       // Stricter wins; at the same level, a rule's decision says more than the default.
+      if (d.rowLimit && statements.length > 1) {
+        // The savepoint goes around one statement: a limited write is sent on its own.
+        return { action: 'deny', rule: d.rowLimit.rule, message: `a ${d.rowLimit.kind} under a row limit (maxRows) is sent as a statement of its own, not in a string of several`, statement: statement.text };
+      }
       if (SEVERITY[d.action] > SEVERITY[decision.action] || (SEVERITY[d.action] === SEVERITY[decision.action] && !decision.rule && d.rule)) decision = d;
     }
+    // A routine that may be created is remembered with its body, so that calling it is judged by
+    // what it does. (Remembered before the server confirms: a failed CREATE only makes calls of
+    // that name stricter.)
+    if (decision.action !== 'deny') for (const s of statements) for (const r of s.defines ?? []) this.routines.define(r);
     return decision;
   }
 
@@ -55,11 +96,10 @@ export class GuardrailPolicy {
    * rules on CALL or OTHER statements. Regular expressions have no text to read.
    */
   checkFunctionCall(functionOid: number): GuardrailDecision {
-    const statement: ClassifiedStatement = { kinds: new Set(['CALL', 'OTHER']), text: `(fastpath call of function ${functionOid})` };
-    for (const { rule } of this.rules) {
-      if (rule.statements?.some((k) => statement.kinds.has(k))) return decide(rule, statement.text);
-    }
-    return ALLOWED;
+    const text = `(fastpath call of function ${functionOid})`;
+    const statement: ClassifiedStatement = { kinds: new Set(['CALL', 'OTHER']), text, unknown: [`a fastpath call of function ${functionOid}, whose body Vigil has not seen`] };
+    if (!this.rules.some((r) => r.rule.statements || r.sql)) return ALLOWED;
+    return this.decideStatement(statement);
   }
 
   checkCommand(command: string): GuardrailDecision {
@@ -69,16 +109,69 @@ export class GuardrailPolicy {
     return ALLOWED;
   }
 
+  /** The first matching rule's decision, or what the unreadable gets, whichever is stricter. */
   private decideStatement(statement: ClassifiedStatement): GuardrailDecision {
+    const byRule = this.ruleFor(statement);
+    const reasons = statement.unknown ?? [];
+    if (reasons.length === 0 || SEVERITY[this.unknown.action] <= SEVERITY[byRule.action]) return byRule;
+    return {
+      action: this.unknown.action,
+      rule: this.unknown.rule,
+      message: `it runs what the guardrails cannot read: ${reasons[0]}`,
+      statement: statement.text,
+    };
+  }
+
+  private ruleFor(statement: ClassifiedStatement): GuardrailDecision {
     for (const { rule, sql } of this.rules) {
       const byKind = rule.statements?.some((k) => statement.kinds.has(k)) ?? false;
       const byText = sql?.test(statement.text) ?? false;
-      if (byKind || byText) return decide(rule, statement.text);
+      if (!byKind && !byText) continue;
+      const d = rule.maxRows === undefined ? decide(rule, statement.text) : limit(rule, rule.maxRows, statement);
+      // Said where it stood when the kind came from a body (the innermost: nested bodies come after).
+      const inner = byKind ? [...(statement.inner ?? [])].reverse().find((i) => rule.statements!.some((k) => i.kinds.has(k))) : undefined;
+      return inner ? { ...d, via: `${inner.text} (${inner.where})` } : d;
     }
     return ALLOWED;
   }
 }
 
+/** What the unreadable gets: as configured, else the strictest action of the rules (the first such rule names it). */
+function unknownAction(rules: readonly Guardrail[], configured: GuardrailAction | undefined): { action: GuardrailAction; rule: string } {
+  if (configured) return { action: configured, rule: 'guardrail-unknown' };
+  const strictest = rules.find((r) => r.action === 'deny') ?? rules.find((r) => r.action === 'approve');
+  return strictest ? { action: strictest.action, rule: strictest.name } : { action: 'allow', rule: 'guardrail-unknown' };
+}
+
+/** Routines created through the target, by unqualified name (overloads share one entry: the union). */
+class KnownRoutineBook implements KnownRoutines {
+  private readonly byName = new Map<string, KnownRoutine>();
+
+  lookup(name: string): KnownRoutine | undefined {
+    return this.byName.get(name);
+  }
+
+  define(routine: DefinedRoutine): void {
+    const known = this.byName.get(routine.name);
+    if (!known && this.byName.size >= MAX_KNOWN_ROUTINES) this.byName.delete(this.byName.keys().next().value!);
+    // Kept as the union of every body seen under the name: a replaced body may still be an overload.
+    this.byName.set(routine.name, {
+      kinds: new Set([...(known?.kinds ?? []), ...routine.kinds]),
+      unknown: (known?.unknown ?? false) || routine.unknown === true,
+    });
+  }
+}
+
 function decide(rule: Guardrail, statement: string): GuardrailDecision {
   return { action: rule.action, rule: rule.name, statement, ...(rule.message ? { message: rule.message } : {}) };
+}
+
+/** A write under `maxRows`: allowed and counted when its CommandComplete can count it, else the rule's action. */
+function limit(rule: Guardrail, maxRows: number, statement: ClassifiedStatement): GuardrailDecision {
+  const action = rule.action === 'approve' ? 'approve' : 'deny';
+  if (!statement.counted) {
+    return { ...decide(rule, statement.text), message: `${rule.message ? `${rule.message}; ` : ''}the rows this statement writes cannot be counted (the limit is ${maxRows})` };
+  }
+  const kind = ['DELETE', 'UPDATE', 'INSERT', 'MERGE', 'COPY'].find((k) => statement.kinds.has(k as StatementKind)) ?? 'write';
+  return { action: 'allow', rule: rule.name, statement: statement.text, rowLimit: { rule: rule.name, maxRows, action, kind, ...(rule.message ? { message: rule.message } : {}) } };
 }

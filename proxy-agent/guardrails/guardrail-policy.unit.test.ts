@@ -46,7 +46,8 @@ describe('the statement classifier', () => {
   it('when a data change hides inside a CTE or EXPLAIN ANALYZE, then it is seen', () => {
     expect(kinds('WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d')[0]).toEqual(expect.arrayContaining(['DELETE', 'DELETE_WITHOUT_WHERE', 'SELECT']));
     expect(kinds('EXPLAIN ANALYZE UPDATE t SET a = 2')[0]).toEqual(expect.arrayContaining(['UPDATE', 'UPDATE_WITHOUT_WHERE']));
-    expect(kinds("DO $$ BEGIN EXECUTE 'drop table x'; END $$")).toEqual([['DO']]);
+    // (Issue 18: a DO block's body is read; a constant EXECUTE string is SQL like any other.)
+    expect(kinds("DO $$ BEGIN EXECUTE 'drop table x'; END $$")).toEqual([['DO', 'DROP', 'SELECT']]);
   });
 
   it('when the text is not SQL, then it is UNPARSEABLE; non-ASCII text keeps statement boundaries', () => {
@@ -56,12 +57,13 @@ describe('the statement classifier', () => {
 });
 
 describe('guardrail policies', () => {
-  const policy = new GuardrailPolicy([
+  const rules = [
     { name: 'reads-of-audit-ok', sql: '\\baudit_log\\b', statements: undefined, action: 'allow' },
     { name: 'no-drops', statements: ['DROP', 'TRUNCATE'], action: 'deny', message: 'ask the DBA' },
     { name: 'wide-changes', statements: ['DELETE_WITHOUT_WHERE', 'UPDATE_WITHOUT_WHERE', 'ALTER'], action: 'approve' },
     { name: 'no-shutdown', command: '^\\s*(sudo\\s+)?(shutdown|reboot)\\b', action: 'deny' },
-  ].map((g) => Guardrail.parse(g)));
+  ].map((g) => Guardrail.parse(g));
+  const policy = new GuardrailPolicy(rules);
 
   it('when statements match rules, then the first matching rule decides each, and the strictest wins', () => {
     expect(policy.checkSql('select * from accounts')).toEqual({ action: 'allow' });
@@ -73,7 +75,11 @@ describe('guardrail policies', () => {
   });
 
   it('when a fastpath function call comes, then it is a CALL: rules on CALL or OTHER decide, regexes do not', () => {
-    expect(policy.checkFunctionCall(1299)).toEqual({ action: 'allow' });
+    // (Issue 18: a function called by number runs a body the agent has not read: unknown, which
+    // gets the strictest action of the rules unless the target says otherwise.)
+    expect(policy.checkFunctionCall(1299)).toMatchObject({ action: 'deny', rule: 'no-drops' });
+    const lenient = new GuardrailPolicy(rules, { unknown: 'allow' });
+    expect(lenient.checkFunctionCall(1299)).toEqual({ action: 'allow' });
     const strict = new GuardrailPolicy([Guardrail.parse({ name: 'no-calls', statements: ['CALL'], action: 'deny' })]);
     expect(strict.checkFunctionCall(1299)).toMatchObject({ action: 'deny', rule: 'no-calls', statement: '(fastpath call of function 1299)' });
   });

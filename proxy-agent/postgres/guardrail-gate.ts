@@ -46,7 +46,8 @@ export class GuardrailGate {
     } else return null;
     if (decision.action === 'approve') return { kind: 'hold', decision, sql: text };
     if (decision.action !== 'deny') return null;
-    const replacement = this.refuse(msg, `Vigil guardrail ${decision.rule ?? ''} denied this statement${decision.message ? `: ${decision.message}` : ''}`);
+    const where = decision.via ? ` (${decision.via})` : '';
+    const replacement = this.refuse(msg, `Vigil guardrail ${decision.rule ?? ''} denied this statement${where}${decision.message ? `: ${decision.message}` : ''}`);
     return { kind: 'deny', replacement, denial: { decision, sql: text } };
   }
 
