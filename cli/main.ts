@@ -6,6 +6,7 @@ import { registerAgent } from './commands/agent.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerDev } from './commands/dev.ts';
 import { registerExport } from './commands/export.ts';
+import { registerGuardrails } from './commands/guardrails.ts';
 import { registerHub } from './commands/hub.ts';
 import { registerSessions } from './commands/sessions.ts';
 import { registerLock } from './commands/lock.ts';
@@ -31,6 +32,7 @@ registerVerify(program);
 registerRetention(program);
 registerAgents(program);
 registerConfig(program);
+registerGuardrails(program);
 
 try {
   await program.parseAsync(process.argv);

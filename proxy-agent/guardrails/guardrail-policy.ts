@@ -122,17 +122,31 @@ export class GuardrailPolicy {
     };
   }
 
+  /**
+   * The first matching rule decides for the statement, and for each statement inside its bodies
+   * on its own; the strictest of those decisions stands (a DO block holding a TRUNCATE an approve
+   * rule matches and a DELETE a deny rule matches is denied, as the DELETE alone would be).
+   */
   private ruleFor(statement: ClassifiedStatement): GuardrailDecision {
-    for (const { rule, sql } of this.rules) {
-      const byKind = rule.statements?.some((k) => statement.kinds.has(k)) ?? false;
-      const byText = sql?.test(statement.text) ?? false;
-      if (!byKind && !byText) continue;
-      const d = rule.maxRows === undefined ? decide(rule, statement.text) : limit(rule, rule.maxRows, statement);
-      // Said where it stood when the kind came from a body (the innermost: nested bodies come after).
-      const inner = byKind ? [...(statement.inner ?? [])].reverse().find((i) => rule.statements!.some((k) => i.kinds.has(k))) : undefined;
-      return inner ? { ...d, via: `${inner.text} (${inner.where})` } : d;
+    const [top, rule] = this.firstRule(statement.kinds, statement.text, statement);
+    // Said where it stood when the rule's kind came from a body (the innermost: nested bodies come after).
+    const source = rule?.statements ? [...(statement.inner ?? [])].reverse().find((i) => rule.statements!.some((k) => i.kinds.has(k))) : undefined;
+    let decision = source ? { ...top, via: `${source.text} (${source.where})` } : top;
+    for (const inner of statement.inner ?? []) {
+      const [d] = this.firstRule(inner.kinds, inner.text);
+      if (SEVERITY[d.action] > SEVERITY[decision.action]) decision = { ...d, statement: statement.text, via: `${inner.text} (${inner.where})` };
     }
-    return ALLOWED;
+    return decision;
+  }
+
+  private firstRule(kinds: ReadonlySet<StatementKind>, text: string, top?: ClassifiedStatement): [GuardrailDecision, Guardrail?] {
+    for (const { rule, sql } of this.rules) {
+      const byKind = rule.statements?.some((k) => kinds.has(k)) ?? false;
+      if (!byKind && !(sql?.test(text) ?? false)) continue;
+      // Only a statement the client sent can be counted; one inside a body cannot.
+      return [rule.maxRows === undefined ? decide(rule, text) : limit(rule, rule.maxRows, top ?? { kinds: new Set(kinds), text }), rule];
+    }
+    return [ALLOWED];
   }
 }
 

@@ -29,6 +29,12 @@ describe('guardrails in bodies (DO, functions, procedures)', () => {
     if (via) expect(d.via).toBe(via);
   });
 
+  it('when a body bundles a statement an approve rule holds with one a deny rule refuses, then it is denied', () => {
+    const d = policy().checkSql("DO $$ BEGIN GRANT SELECT ON t TO bob; DELETE FROM t; END $$");
+    expect(d).toMatchObject({ action: 'deny', rule: 'no-wide-writes', via: 'DELETE FROM t (in the DO block)' });
+    expect(policy().checkSql('DO $$ BEGIN GRANT SELECT ON t TO bob; END $$')).toMatchObject({ action: 'approve', rule: 'grants-approved' });
+  });
+
   it('when a body makes bounded writes, then nothing is refused (migrations with functions go through)', () => {
     const p = policy();
     for (const sql of [
