@@ -1,6 +1,7 @@
 // A target's guardrails applied to what a client sends: the decision for a SQL string or an SSH
 // command line, and which rule made it (for the client's error and the recording).
 import type { Guardrail, GuardrailAction, StatementKind } from '../../common/guardrails.ts';
+import { StatementPrefilter } from './statement-prefilter.ts';
 import { classify, type ClassifiedStatement, type DefinedRoutine, type KnownRoutine, type KnownRoutines } from './statement-classifier.ts';
 
 export interface GuardrailDecision {
@@ -31,6 +32,10 @@ export interface RowLimit {
   kind: string;
 }
 
+/** Decisions remembered by statement text, at most, and the longest text remembered. */
+const MAX_CACHED_DECISIONS = 2000;
+const MAX_CACHED_TEXT = 4096;
+
 /** Routines remembered per target, at most (the oldest forgotten first: then a CALL is unknown again). */
 const MAX_KNOWN_ROUTINES = 10_000;
 
@@ -54,6 +59,15 @@ export class GuardrailPolicy {
   private readonly unknown: { action: GuardrailAction; rule: string };
   /** Routines created through this target, with what their bodies do: a call runs its body. */
   private readonly routines = new KnownRoutineBook();
+  private readonly hasSqlRules: boolean;
+  /** Skips the parser for statements that cannot matter (null: every statement is parsed). */
+  private readonly prefilter: StatementPrefilter | null;
+  /**
+   * Decisions by statement text: clients send the same statements again and again (prepared, ORM,
+   * pgbench), and a decision depends only on the text, the rules and the routines known.
+   */
+  private readonly decided = new Map<string, GuardrailDecision>();
+  private readonly isKnownRoutine = (name: string) => this.routines.lookup(name) !== undefined;
 
   constructor(rules: readonly Guardrail[], options: PolicyOptions = {}) {
     this.rules = rules.map((rule) => ({
@@ -62,6 +76,9 @@ export class GuardrailPolicy {
       command: rule.command ? new RegExp(rule.command, 'i') : undefined,
     }));
     this.unknown = unknownAction(rules, options.unknown);
+    this.hasSqlRules = rules.some((r) => r.statements || r.sql);
+    // A regular expression may match any text: with one, every statement is read.
+    this.prefilter = rules.some((r) => r.sql) ? null : StatementPrefilter.forKinds(rules.flatMap((r) => r.statements ?? []));
   }
 
   get empty(): boolean {
@@ -70,25 +87,40 @@ export class GuardrailPolicy {
 
   /** The strictest of the statements' decisions. loadClassifier() must have resolved. */
   checkSql(sql: string): GuardrailDecision {
-    if (!this.rules.some((r) => r.rule.statements || r.sql)) return ALLOWED;
+    if (!this.hasSqlRules) return ALLOWED;
+    if (this.prefilter && !this.prefilter.mayMatter(sql, this.isKnownRoutine)) return ALLOWED;
+    const cacheable = sql.length <= MAX_CACHED_TEXT;
+    const known = cacheable ? this.decided.get(sql) : undefined;
+    if (known) return known;
+    const { decision, defines } = this.decide(sql);
+    // A routine that may be created is remembered with its body, so that calling it is judged by
+    // what it does. (Remembered before the server confirms: a failed CREATE only makes calls of
+    // that name stricter.) Decisions made before may change with it: they are forgotten.
+    if (decision.action !== 'deny' && defines.length) {
+      for (const r of defines) this.routines.define(r);
+      this.decided.clear();
+    } else if (cacheable) {
+      if (this.decided.size >= MAX_CACHED_DECISIONS) this.decided.delete(this.decided.keys().next().value!);
+      this.decided.set(sql, decision);
+    }
+    return decision;
+  }
+
+  private decide(sql: string): { decision: GuardrailDecision; defines: DefinedRoutine[] } {
     let decision = ALLOWED;
     const statements = classify(sql, this.routines);
     for (const statement of statements) {
       // Rules read SQL as UTF-8: another client_encoding would let the server read other text.
-      if (statement.setsClientEncoding) return { action: 'deny', rule: 'utf8-only', message: 'client_encoding cannot be changed on a target with guardrails', statement: statement.text };
+      if (statement.setsClientEncoding) return { decision: { action: 'deny', rule: 'utf8-only', message: 'client_encoding cannot be changed on a target with guardrails', statement: statement.text }, defines: [] };
       const d = this.decideStatement(statement);
       // Stricter wins; at the same level, a rule's decision says more than the default.
       if (d.rowLimit && statements.length > 1) {
         // The savepoint goes around one statement: a limited write is sent on its own.
-        return { action: 'deny', rule: d.rowLimit.rule, message: `a ${d.rowLimit.kind} under a row limit (maxRows) is sent as a statement of its own, not in a string of several`, statement: statement.text };
+        return { decision: { action: 'deny', rule: d.rowLimit.rule, message: `a ${d.rowLimit.kind} under a row limit (maxRows) is sent as a statement of its own, not in a string of several`, statement: statement.text }, defines: [] };
       }
       if (SEVERITY[d.action] > SEVERITY[decision.action] || (SEVERITY[d.action] === SEVERITY[decision.action] && !decision.rule && d.rule)) decision = d;
     }
-    // A routine that may be created is remembered with its body, so that calling it is judged by
-    // what it does. (Remembered before the server confirms: a failed CREATE only makes calls of
-    // that name stricter.)
-    if (decision.action !== 'deny') for (const s of statements) for (const r of s.defines ?? []) this.routines.define(r);
-    return decision;
+    return { decision, defines: statements.flatMap((s) => s.defines ?? []) };
   }
 
   /**

@@ -26,6 +26,7 @@ import { printProfileTop } from './cpu-profile.ts';
 import { initPgbench, resetTables, runPgbench, WORKLOADS, type Endpoint, type RunResult } from './pgbench.ts';
 import { pgbouncerAvailable, PGBOUNCER_BIN, startPgbouncer } from './pgbouncer.ts';
 import { holdIdleSessions, printIdleMemory } from './idle-memory.ts';
+import { measureGuardrailCost, printGuardrailCost } from './guardrail-cost.ts';
 import { Cleanup, cpuSeconds, machineBusySeconds, rssMb, startChild, type Child, runBenchmark } from './processes.ts';
 import { printRecording, printResults, type Measurement } from './report.ts';
 
@@ -44,6 +45,8 @@ const NULL_BUS = env.BENCH_AGENT_BUS === 'null';
 const HUB_DEFERRED = env.BENCH_HUB === 'deferred';
 const ONLY = env.BENCH_TARGETS?.split(',').map((s) => s.trim());
 const RSS_TARGET_MB = 150;
+/** Issue 18: the guardrail check of a statement no rule matches. */
+const GUARDRAIL_TARGET_US = 20;
 
 const TOKEN_USER = 'bench';
 
@@ -266,6 +269,9 @@ async function main(): Promise<void> {
     printIdleMemory('a fresh agent', await holdIdleSessions(fresh.endpoint, fresh.child, IDLE_SESSIONS), RSS_TARGET_MB, say);
     await fresh.child.stop();
   }
+
+  say();
+  printGuardrailCost(await measureGuardrailCost(), GUARDRAIL_TARGET_US, say);
 
   const agentCpu = agent ? cpuSeconds(agent.pid) : 0;
   say(`${elapsed()} cleaning up`);
