@@ -3,6 +3,8 @@
 // bytes both ways with flow control; window changes and signals passed on; the program's exit
 // status or signal, EOF and close back to the client in that order. What passes is recorded
 // beside the relay (TerminalRecorder, sftp/scp transfers), never changing what the client sees.
+// On a target with guardrails, what is typed at a shell passes through TypedLineGate, which holds
+// each Enter until the line it runs has been checked.
 import type { ClientChannel, Client as SshClient, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import type { EventData, EventType, MaskCounts } from '../../common/events/index.ts';
 import type { Logger } from '../../common/log.ts';
@@ -10,6 +12,7 @@ import type { Masker } from '../masking/masker.ts';
 import type { GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
 import { FileTransferRecorder } from './file-transfer-recorder.ts';
 import { TerminalRecorder } from './terminal-recorder.ts';
+import { TypedLineGate } from './typed-line-gate.ts';
 import { followThrottle, ReadValve, type ThrottleSource } from '../read-valve.ts';
 
 export interface ChannelContext {
@@ -21,7 +24,7 @@ export interface ChannelContext {
   masker: Masker;
   /** The target masks what the client's terminal shows too (not only the recording). */
   maskClientOutput: boolean;
-  /** Rules on exec command lines. */
+  /** Rules on exec command lines and on lines typed at a shell. */
   guardrails: GuardrailPolicy;
   /** The recording spool: the target's output is not read while it throttles. */
   throttle: ThrottleSource;
@@ -62,6 +65,8 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
   let pty: PseudoTtyInfo | undefined;
   const env: Record<string, string> = {};
   let up: ClientChannel | undefined;
+  /** Lines typed at the shell, checked at Enter (a shell with a terminal on a target with rules). */
+  let gate: TypedLineGate | null = null;
   let started = false;
 
   session.on('pty', (accept, _reject, info) => {
@@ -76,6 +81,7 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
   session.on('window-change', (accept, _reject, info) => {
     if (pty) pty = { ...pty, cols: info.cols, rows: info.rows, width: info.width, height: info.height };
     up?.setWindow(info.rows, info.cols, info.height, info.width);
+    gate?.resize(info.cols, info.rows);
     ctx.emit('term.resize', { channel: ctx.number, cols: info.cols, rows: info.rows });
     reply(accept);
   });
@@ -195,6 +201,7 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
       },
     };
     ctx.opened(handle);
+    if (start.kind === 'shell' && pty && !ctx.guardrails.empty) gate = typedLineGate(pty);
 
     // The target's output is read only as fast as the client takes it and the recording keeps up
     // (a fast `cat` slows to the persister's pace instead of leaving a hole in the recording).
@@ -207,6 +214,7 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
       if (ended) return;
       ctx.countBytes(0, chunk.length);
       terminal?.output(chunk);
+      gate?.output(chunk);
       files?.fromServer(chunk);
       if (clientView && terminal) outValve.waitDrain(down);
       else outValve.forward(down, chunk);
@@ -215,6 +223,7 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
       if (ended) return;
       ctx.countBytes(0, chunk.length);
       terminal?.output(chunk, 'stderr');
+      gate?.output(chunk);
       if (clientView && terminal) errValve.waitDrain(down);
       else errValve.forward(down.stderr, chunk);
     });
@@ -224,7 +233,9 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
       files?.fromClient(chunk);
     });
     // Flow control both ways; EOF from the client is passed on (half-close), the rest on close.
-    down.pipe(upstream);
+    // Through the gate, an Enter waits for its line's check; the rest passes as typed.
+    if (gate) down.pipe(gate);
+    else down.pipe(upstream);
 
     upstream.on('exit', (code: number | null, signal?: string, coreDumped?: boolean, description?: string) => {
       // ssh2 names signals SIGTERM; on the wire and in the recording they are TERM.
@@ -245,6 +256,30 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
       finish();
     });
 
+    function typedLineGate(size: PseudoTtyInfo): TypedLineGate {
+      const g = new TypedLineGate({
+        policy: ctx.guardrails,
+        host: upstream,
+        cols: size.cols,
+        rows: size.rows,
+        tell: (text) => {
+          if (!ended) down.stderr.write(text);
+        },
+        // Recorded as the exec path records a command line: masked.
+        hit: (rule, action, line) => {
+          const masked = ctx.masker.maskText(line);
+          ctx.emit('guardrail.hit', { rule, action, statement: masked.text }, masked.counts);
+        },
+        hold: (line, rule, notice) => ctx.hold(ctx.masker.maskText(line).text, rule, notice),
+      });
+      g.on('error', (err: Error) => {
+        // The typed lines can no longer be checked: the channel ends rather than run them unchecked.
+        ctx.logger.warn({ err: err.message, channel: n }, 'typed line guardrails failed');
+        handle.end(`the guardrails on typed lines failed: ${err.message}`);
+      });
+      return g;
+    }
+
     function finish(): void {
       if (ended) return;
       unfollow();
@@ -252,6 +287,7 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
       // read() hands it to the 'data' handler above, so it is recorded and written before the end.
       while (upstream.stderr.readableLength > 0 && upstream.stderr.read() !== null);
       ended = true;
+      gate?.dispose();
       terminal?.close();
       files?.close();
       if (exit) ctx.emit('ssh.exit', 'code' in exit ? { channel: n, exitCode: exit.code } : { channel: n, signal: exit.signal });
