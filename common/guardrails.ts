@@ -8,6 +8,16 @@
 // several statements gets the strictest of their decisions (deny > approve > allow).
 import { z } from 'zod';
 import { regexError } from './config/regex.ts';
+import { CommandPattern } from './command-pattern.ts';
+
+function commandPatternError(text: string): string | null {
+  try {
+    CommandPattern.parse(text);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 
 export const STATEMENT_KINDS = [
   'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'UPDATE_WITHOUT_WHERE', 'DELETE_WITHOUT_WHERE', 'MERGE',
@@ -35,8 +45,17 @@ export const Guardrail = z
     statements: z.array(z.enum(STATEMENT_KINDS)).min(1).optional(),
     /** A regular expression (case-insensitive) on a statement's text (PostgreSQL targets). */
     sql: regex.optional(),
-    /** A regular expression (case-insensitive) on a command line run over SSH (`ssh host CMD`). */
-    command: regex.optional(),
+    /**
+     * SSH targets: a command and the arguments that make it the one the rule is about, as words:
+     * `rm -r -f`, `kubectl delete`, `systemctl stop|disable`, `shutdown|reboot|poweroff`, `mkfs*`.
+     * Matched against every command a line would run, wherever it stands (pipelines, lists,
+     * subshells, `sh -c` strings, after sudo, env, xargs...): options in any order or combined
+     * (`-rf`, `-fr`, `-r -f`), operands in order.
+     */
+    command: z.string().min(1).max(1000).superRefine((s, ctx) => {
+      const error = commandPatternError(s);
+      if (error) ctx.addIssue({ code: 'custom', message: error });
+    }).optional(),
     /**
      * HTTP targets: methods and a path pattern, `DELETE /admin/**`, `POST,PUT /v1/users/*` or
      * `* /internal/**` (glob: `*` one path segment, `**` any number; matched on the decoded,

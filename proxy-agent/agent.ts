@@ -18,6 +18,7 @@ import { AccessGate } from './access/access-gate.ts';
 import { LoginGuard } from './access/login-guard.ts';
 import { GuardrailPolicy } from './guardrails/guardrail-policy.ts';
 import { loadClassifier } from './guardrails/statement-classifier.ts';
+import { loadShellParser } from './guardrails/shell-reading.ts';
 import { CatalogClient } from './postgres/catalog/catalog-client.ts';
 import { TableColumns } from './postgres/catalog/table-columns.ts';
 import type { Logger } from '../common/log.ts';
@@ -119,6 +120,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     // The SQL parser (WASM) is loaded once, before any session needs it: guardrails and the
     // masking of values written into secret columns read statements with it.
     if (config.targets.some((t) => t.protocol === 'postgres')) await loadClassifier();
+    // The shell parser likewise, for SSH targets whose guardrails read command lines.
+    if (config.targets.some((t) => t.protocol === 'ssh' && t.guardrails.length > 0)) await loadShellParser();
     const sshTargets = new Map<string, SshTargetRuntime>();
     for (const target of config.targets) {
       if (target.protocol === 'ssh') {

@@ -39,7 +39,7 @@ describe('regular expressions', () => {
     [rules({ name: 'EMP', pattern: 'a', flags: 'ii' }), 'targets.0.masking.rules.0.flags: Invalid flags'],
     [rules({ name: 'EMP', pattern: 'a', flags: 'g' }), 'targets.0.masking.rules.0.flags: flags are some of i, m, s and u'],
     [pg({ guardrails: [{ name: 'x', sql: 'drop (table', action: 'deny' }] }), 'targets.0.guardrails.0.sql: not a valid regular expression: Invalid regular expression: /drop (table/i: Unterminated group'],
-    [{ name: 'box', protocol: 'ssh', upstream: { host: 'h', user: 'u', passwordEnv: 'P', hostKey: 'SHA256:abc' }, guardrails: [{ name: 'x', command: '[rm', action: 'deny' }] }, 'targets.0.guardrails.0.command: not a valid regular expression: Invalid regular expression: /[rm/i'],
+    [{ name: 'box', protocol: 'ssh', upstream: { host: 'h', user: 'u', passwordEnv: 'P', hostKey: 'SHA256:abc' }, guardrails: [{ name: 'x', command: '[rm', action: 'deny' }] }, 'targets.0.guardrails.0.command: the command rule "[rm" looks like a regular expression ("[rm"): it names a command and its arguments as words, e.g. "rm -r -f" or "kubectl delete", with * as a wildcard and | between alternatives'],
   ])('when a regular expression does not compile (%#), then the field and the engine\'s reason are named', (target, message) => {
     expect(() => parseConfig({ targets: [target] })).toThrow(message);
   });

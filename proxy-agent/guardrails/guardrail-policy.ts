@@ -1,6 +1,7 @@
 // A target's guardrails applied to what a client sends: the decision for a SQL string or an SSH
 // command line, and which rule made it (for the client's error and the recording).
 import type { Guardrail, GuardrailAction, StatementKind } from '../../common/guardrails.ts';
+import { CommandRules } from './command-rules.ts';
 import { StatementPrefilter } from './statement-prefilter.ts';
 import { classify, type ClassifiedStatement, type DefinedRoutine, type KnownRoutine, type KnownRoutines } from './statement-classifier.ts';
 
@@ -21,6 +22,11 @@ export interface GuardrailDecision {
   via?: string;
   /** SSH: the line is not complete (an open quote, a `do` without `done`): the shell asks for more. */
   incomplete?: boolean;
+}
+
+/** What the client reads when a rule denies: `guardrail RULE denied this command (where): message`. */
+export function denialText(decision: GuardrailDecision, what: 'statement' | 'command'): string {
+  return `guardrail ${decision.rule ?? ''} denied this ${what}${decision.via ? ` (${decision.via})` : ''}${decision.message ? `: ${decision.message}` : ''}`;
 }
 
 export interface RowLimit {
@@ -45,7 +51,6 @@ const ALLOWED: GuardrailDecision = Object.freeze({ action: 'allow' });
 interface CompiledRule {
   rule: Guardrail;
   sql?: RegExp;
-  command?: RegExp;
 }
 
 export interface PolicyOptions {
@@ -59,6 +64,8 @@ export class GuardrailPolicy {
   private readonly unknown: { action: GuardrailAction; rule: string };
   /** Routines created through this target, with what their bodies do: a call runs its body. */
   private readonly routines = new KnownRoutineBook();
+  /** SSH: the rules on commands. */
+  readonly commands: CommandRules;
   private readonly hasSqlRules: boolean;
   /** Skips the parser for statements that cannot matter (null: every statement is parsed). */
   private readonly prefilter: StatementPrefilter | null;
@@ -73,8 +80,8 @@ export class GuardrailPolicy {
     this.rules = rules.map((rule) => ({
       rule,
       sql: rule.sql ? new RegExp(rule.sql, 'i') : undefined,
-      command: rule.command ? new RegExp(rule.command, 'i') : undefined,
     }));
+    this.commands = new CommandRules(rules, { configured: options.unknown });
     this.unknown = unknownAction(rules, options.unknown);
     this.hasSqlRules = rules.some((r) => r.statements || r.sql);
     // A regular expression may match any text: with one, every statement is read.
@@ -134,11 +141,9 @@ export class GuardrailPolicy {
     return this.decideStatement(statement);
   }
 
-  checkCommand(command: string): GuardrailDecision {
-    for (const { rule, command: re } of this.rules) {
-      if (re?.test(command)) return decide(rule, command);
-    }
-    return ALLOWED;
+  /** Every command the line would run, against the command rules. loadShellParser() must have resolved. */
+  checkCommand(line: string): GuardrailDecision {
+    return this.commands.check(line);
   }
 
   /** The first matching rule's decision, or what the unreadable gets, whichever is stricter. */
@@ -175,6 +180,8 @@ export class GuardrailPolicy {
     for (const { rule, sql } of this.rules) {
       const byKind = rule.statements?.some((k) => kinds.has(k)) ?? false;
       if (!byKind && !(sql?.test(text) ?? false)) continue;
+      // A row limit is about rows written: a statement that writes none (COPY TO) is not its business.
+      if (rule.maxRows !== undefined && top?.writesNoRows && !top.inner && !top.unknown) continue;
       // Only a statement the client sent can be counted; one inside a body cannot.
       return [rule.maxRows === undefined ? decide(rule, text) : limit(rule, rule.maxRows, top ?? { kinds: new Set(kinds), text }), rule];
     }

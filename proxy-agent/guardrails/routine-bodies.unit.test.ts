@@ -89,5 +89,9 @@ describe('guardrails in bodies (DO, functions, procedures)', () => {
     expect(p.checkSql('DO $$ BEGIN DELETE FROM t WHERE id > 5; END $$')).toMatchObject({ action: 'deny', message: expect.stringContaining('cannot be counted') });
     expect(p.checkSql('with d as (delete from t returning *) delete from u')).toMatchObject({ action: 'deny' });
     expect(p.checkSql('select 1; delete from t where id = 1')).toMatchObject({ action: 'deny', message: expect.stringContaining('statement of its own') });
+    // COPY TO reads rows: a limit on COPY counts only COPY FROM.
+    const copies = new GuardrailPolicy([Guardrail.parse({ name: 'small-loads', statements: ['COPY'], maxRows: 10, action: 'deny' })]);
+    expect(copies.checkSql('copy t to stdout')).toEqual({ action: 'allow' });
+    expect(copies.checkSql('copy t from stdin')).toMatchObject({ action: 'allow', rowLimit: { kind: 'COPY' } });
   });
 });

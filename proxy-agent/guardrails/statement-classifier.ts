@@ -25,6 +25,8 @@ export interface ClassifiedStatement {
    * rows are not in the count). What `maxRows` can limit.
    */
   counted?: boolean;
+  /** No INSERT, UPDATE, DELETE, MERGE or COPY FROM anywhere in it (a `maxRows` rule has nothing to count). */
+  writesNoRows?: boolean;
   /** Why part of what the statement runs cannot be read (EXECUTE of a built string, dblink...). */
   unknown?: string[];
   /** Statements found inside bodies (DO, functions, procedures), with where they stand. */
@@ -153,6 +155,7 @@ function statementsOf(sql: string, routines: KnownRoutines | undefined, depth: n
       text,
       ...(reading.encoding ? { setsClientEncoding: true } : {}),
       ...(counted ? { counted } : {}),
+      ...(reading.writes === 0 ? { writesNoRows: true } : {}),
       ...(reading.unknown.length ? { unknown: reading.unknown } : {}),
       ...(reading.inner.length ? { inner: reading.inner } : {}),
       ...(reading.defines.length ? { defines: reading.defines } : {}),
@@ -182,7 +185,8 @@ class Reading {
       const kind = NODE_KINDS[key];
       if (kind) {
         this.kinds.add(kind);
-        if (COUNTED_NODES.has(key)) this.writes++;
+        // COPY TO reads rows: only COPY FROM writes them.
+        if (COUNTED_NODES.has(key) && !(key === 'CopyStmt' && !(value as { is_from?: boolean }).is_from)) this.writes++;
         // A WHERE that is always true (`WHERE 1 = 1`, `... OR true`) bounds nothing: it counts as none.
         const body = value as { whereClause?: unknown };
         const unbounded = (key === 'DeleteStmt' || key === 'UpdateStmt') && (!body.whereClause || alwaysTrue(body.whereClause));

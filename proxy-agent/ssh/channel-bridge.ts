@@ -9,7 +9,7 @@ import type { ClientChannel, Client as SshClient, PseudoTtyInfo, ServerChannel, 
 import type { EventData, EventType, MaskCounts } from '../../common/events/index.ts';
 import type { Logger } from '../../common/log.ts';
 import type { Masker } from '../masking/masker.ts';
-import type { GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
+import { denialText, type GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
 import { FileTransferRecorder } from './file-transfer-recorder.ts';
 import { TerminalRecorder } from './terminal-recorder.ts';
 import { TypedLineGate } from './typed-line-gate.ts';
@@ -122,7 +122,7 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
         const command = ctx.masker.maskText(start.command);
         ctx.emit('ssh.exec', { channel: ctx.number, command: command.text }, command.counts);
         ctx.emit('guardrail.hit', { rule: decision.rule ?? '', action: 'deny', statement: command.text }, command.counts);
-        refuse(down, `guardrail ${decision.rule} denied this command${decision.message ? `: ${decision.message}` : ''}`, 1);
+        refuse(down, denialText(decision, 'command'), 1);
         return;
       }
       if (decision.action === 'approve') {

@@ -13,7 +13,7 @@
 // Enters pass. What the client sends is forwarded as it was typed; only Enters wait.
 import { Writable } from 'node:stream';
 import xtermHeadless from '@xterm/headless';
-import type { GuardrailDecision } from '../guardrails/guardrail-policy.ts';
+import { denialText, type GuardrailDecision } from '../guardrails/guardrail-policy.ts';
 
 // A CommonJS package: its named exports exist only on the default import at run time.
 const { Terminal } = xtermHeadless;
@@ -247,7 +247,7 @@ export class TypedLineGate extends Writable {
     const rule = decision.rule ?? '';
     if (decision.action === 'deny') {
       this.opts.hit(rule, 'deny', command);
-      return this.refuse(`guardrail ${rule} denied this command${decision.message ? `: ${decision.message}` : ''}`);
+      return this.refuse(denialText(decision, 'command'));
     }
     if (decision.action === 'approve') {
       this.opts.hit(rule, 'approve', command);

@@ -44,7 +44,7 @@ beforeAll(async () => {
   });
   pgWeb = await startHubWithLogin({ dataDir: pgh.config.dataDir, targets: pgh.config.targets, bus: pgh.bus, stores: pgh.stores, control: await control(pgPrefix) });
   const sshPrefix = `jit-ssh-${run}:`;
-  sshh = await startSshHarness({ demoShell: { access: 'jit', guardrails: [{ name: 'rm-needs-approval', command: '^rm ', action: 'approve' }] }, control: await control(sshPrefix) });
+  sshh = await startSshHarness({ demoShell: { access: 'jit', guardrails: [{ name: 'rm-needs-approval', command: 'rm', action: 'approve' }] }, control: await control(sshPrefix) });
   sshWeb = await startHubWithLogin({ dataDir: sshh.dir, targets: sshh.config.targets, bus: sshh.bus, stores: sshh.stores, control: await control(sshPrefix) });
   [alice, aaron, sshAlice, sshAaron] = await Promise.all([apiAs(pgWeb.hub.url, 'alice'), apiAs(pgWeb.hub.url, 'aaron'), apiAs(sshWeb.hub.url, 'alice'), apiAs(sshWeb.hub.url, 'aaron')]);
 });

@@ -167,7 +167,7 @@ describe('guardrails on SSH', () => {
     // The harness's sshd, with a target whose rules deny shutting the host down.
     const up = { host: '127.0.0.1', port: ssh.sshd.port, user: ssh.sshd.user, privateKeyFile: ssh.sshd.clientKeyFile, hostKey: ssh.sshd.hostKey };
     const h2 = await startSshHarness({
-      targets: [{ name: 'ruled-box', protocol: 'ssh', upstream: up, guardrails: [{ name: 'no-shutdown', command: '^\\s*(sudo\\s+)?(shutdown|reboot|poweroff)\\b', action: 'deny', message: 'not from here' }] }],
+      targets: [{ name: 'ruled-box', protocol: 'ssh', upstream: up, guardrails: [{ name: 'no-shutdown', command: 'shutdown|reboot|poweroff', action: 'deny', message: 'not from here' }] }],
     });
     try {
       const denied = await h2.ssh('ruled-box', ['reboot now']);
