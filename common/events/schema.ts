@@ -378,6 +378,8 @@ export const GuardrailHit = z.object({
     /** The db.query, ssh.exec or http.request it was about. */
     querySeq: z.number().int().positive().optional(),
     statement: z.string(),
+    /** A `maxRows` rule: the rows the write would have changed (read from its CommandComplete). */
+    rows: z.number().int().nonnegative().optional(),
   }),
 });
 

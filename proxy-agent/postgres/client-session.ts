@@ -34,6 +34,8 @@ import type { GuardrailDecision, GuardrailPolicy } from '../guardrails/guardrail
 import { parseDuration } from '../../common/config/schema.ts';
 import { GuardrailGate } from './guardrail-gate.ts';
 import { StatementRefusals } from './statement-refusals.ts';
+import { RowLimiter, type LimitedRun, type RowLimitHost } from './row-limit.ts';
+import { approverStatement } from './row-count.ts';
 import { ClientCopyGate } from './client-masking/copy-gate.ts';
 import * as server from './protocol/server-messages.ts';
 import { PostgresRecorder } from './recording/postgres-recorder.ts';
@@ -108,6 +110,8 @@ export class ClientSession {
   private readonly gate: GuardrailGate | null;
   /** Statements the agent answers with an error in place of the target's (guardrails, client masking). */
   private readonly refusals: StatementRefusals | null;
+  /** With `maxRows` rules: writes whose count decides (row-limit.ts). */
+  private readonly limiter: RowLimiter | null;
   /** With client masking: COPY TO STDOUT statements read before they go on (set with the recorder). */
   private copyGate: ClientCopyGate | null = null;
   /** Client messages are read before they go on (guardrails or client masking), not only beside the relay. */
@@ -136,6 +140,7 @@ export class ClientSession {
     this.reviewing = guarded || masking.client;
     this.refusals = this.reviewing ? new StatementRefusals() : null;
     this.gate = guarded ? new GuardrailGate(ctx.target.guardrails!, this.refusals!) : null;
+    this.limiter = guarded && ctx.target.config.guardrails.some((g) => g.maxRows !== undefined) ? new RowLimiter(this.rowLimitHost()) : null;
     this.parser = new ClientParser({ keepValueBytes: maxValueBytes, ...(this.reviewing ? { wholeStatementBytes: GUARDED_STATEMENT_MAX } : {}) });
     this.framer = new BackendFramer({
       keepValueBytes: maxValueBytes,
@@ -464,13 +469,14 @@ export class ClientSession {
     this.gated.push(held);
     this.gatedBytes += heldBytes(held);
     // Reading stops past the limit while nothing can go out (a held statement, or the login).
-    if ((this.holding || this.phase !== 'relay') && this.gatedBytes > HELD_BUFFER_MAX) this.downValve.hold('held');
+    if ((this.holding || this.limiter?.busy || this.phase !== 'relay') && this.gatedBytes > HELD_BUFFER_MAX) this.downValve.hold('held');
   }
 
   private pumpGated(): void {
     if (this.holding || this.phase !== 'relay') return;
     const out: Buffer[] = [];
     while (this.gated.length > 0) {
+      if (this.limiter?.blocks(this.gated[0].msg)) break;
       const held = this.gated.shift()!;
       this.gatedBytes -= heldBytes(held);
       const { msg, raw } = held;
@@ -479,10 +485,12 @@ export class ClientSession {
         continue;
       }
       if (held.refuse !== undefined) {
+        this.limiter?.sent(msg);
         out.push(this.refuseLong(msg, held.refuse));
         continue;
       }
       if (!raw) {
+        this.limiter?.sent(msg);
         this.onClientFrame(msg);
         continue;
       }
@@ -512,17 +520,48 @@ export class ClientSession {
 
   /** A statement an `approve` rule holds: what goes out once approvers decided (it, or a refusal). */
   private async holdStatement(msg: ClientMessage, raw: Buffer, decision: GuardrailDecision & { sql: string }): Promise<Buffer> {
-    const { config } = this.ctx.target;
     const statement = this.maskStatement(decision.statement ?? decision.sql);
     const rule = decision.rule ?? '';
     this.log.info({ rule }, 'statement held for approval');
-    const refusal = await this.ctx.access.hold(
-      { scope: 'statement', user: this.life.user, target: config.name, sessionId: this.id, statement: statement.text, rule, client: this.clientAddress },
-      parseDuration(config.approval.holdTimeout),
-      { ...this.life.waitReport(), ...(msg.type === 'query' ? { querySeq: this.heldQuerySeq } : {}) },
-    );
+    const refusal = await this.askApprovers(statement.text, rule, msg.type === 'query' ? this.heldQuerySeq : undefined);
     if (refusal === null) return raw;
     return this.gate!.refuse(msg, `Vigil guardrail ${rule} held this statement and it was not approved: ${refusal}`);
+  }
+
+  /** Opens a request for a held statement (as recorded) and waits: null when approved, else why not. */
+  private askApprovers(statement: string, rule: string, querySeq: number | undefined): Promise<string | null> {
+    const { config } = this.ctx.target;
+    return this.ctx.access.hold(
+      { scope: 'statement', user: this.life.user, target: config.name, sessionId: this.id, statement, rule, client: this.clientAddress },
+      parseDuration(config.approval.holdTimeout),
+      { ...this.life.waitReport(), querySeq },
+    );
+  }
+
+  /** What the row limiter does through the session: the wire both ways, the recording, approvers. */
+  private rowLimitHost(): RowLimitHost {
+    return {
+      send: (bytes) => {
+        if (this.phase === 'relay') this.upstream!.write(bytes);
+      },
+      deliver: (messages) => this.deliverToClient(messages),
+      // Not while the server message that decided is still being read: its recording comes first.
+      resume: () => queueMicrotask(() => {
+        if (this.phase !== 'relay' || this.holding) return;
+        this.downValve.release('held');
+        this.pumpGated();
+      }),
+      refuse: (msg, refusal) => this.refusals!.refuse(msg, refusal),
+      hit: (run, action, rows) => this.recordRowLimitHit(run, action, rows),
+      approve: (run, rows) => this.askApprovers(approverStatement(this.maskStatement(run.statement).text, run.limit, rows), run.limit.rule, run.querySeq),
+    };
+  }
+
+  private recordRowLimitHit({ limit, statement, querySeq }: LimitedRun, action: 'deny' | 'approve', rows?: number): void {
+    this.log.info({ rule: limit.rule, rows }, action === 'deny' ? 'write refused by its row limit' : 'write past its row limit held for approval');
+    if (!this.sink) return;
+    const masked = this.maskStatement(statement);
+    this.sink.emit('guardrail.hit', { rule: limit.rule, action, ...(querySeq ? { querySeq } : {}), statement: masked.text, ...(rows !== undefined ? { rows } : {}) }, masked.counts);
   }
 
   /** A statement too long for the guardrails to read: recorded, and a refusal goes in its place. */
@@ -557,6 +596,7 @@ export class ClientSession {
     }
     if (copy?.kind === 'refuse') {
       this.onClientFrame(client);
+      this.limiter?.sent(client);
       this.log.info('statement refused: client masking cannot mask what it would send');
       return this.refusals!.refuse(client, copy.refusal);
     }
@@ -566,7 +606,9 @@ export class ClientSession {
     }
     const verdict = this.gate.review(client);
     this.onClientFrame(client);
-    if (!verdict) return raw;
+    const limited = this.limiter?.review(client, raw, verdict, this.sink?.lastSeq);
+    if (limited) return limited;
+    if (!verdict || verdict.kind === 'limit') return raw;
     const decision = verdict.kind === 'deny' ? verdict.denial.decision : verdict.decision;
     const statement = this.maskStatement(decision.statement ?? (verdict.kind === 'deny' ? verdict.denial.sql : verdict.sql));
     if (this.sink) {
@@ -623,6 +665,24 @@ export class ClientSession {
 
   private readonly onServerFrame = (code: number, original: Buffer, cut: MessageCut | null): void => {
     if (this.phase === 'closed') return; // ended while reading this chunk: nothing more goes out
+    const instead = this.limiter?.fromServer(code, original, cut);
+    if (!instead) return this.toClient(code, original, cut);
+    for (const message of instead) this.toClient(message[0], message, null);
+  };
+
+  /** Server messages the agent hands the client later (a write approvers let through), read as if they came now. */
+  private deliverToClient(messages: Buffer[]): void {
+    if (this.phase !== 'relay') return;
+    const out: Buffer[] = [];
+    this.maskedOut = out;
+    for (const message of messages) this.toClient(message[0], message, null);
+    this.maskedOut = null;
+    this.ctx.outlet.commit();
+    if (out.length && this.phase === 'relay') this.upValve!.forward(this.downstream, Buffer.concat(out));
+  }
+
+  /** One server message on its way to the client: rewritten if a refusal's, recorded, and passed on. */
+  private toClient(code: number, original: Buffer, cut: MessageCut | null): void {
     // The server's error for a refused statement says why, for the client and the recording alike.
     const message = cut === null ? (this.refusals?.rewrite(code, original) ?? original) : original;
     let replacement: Buffer | undefined = message === original ? undefined : message;
@@ -639,7 +699,7 @@ export class ClientSession {
       if (replacement) this.maskedOut.push(replacement);
       else this.fail('protocol_error', '08P01', 'a row too large to hold could not be masked for the client');
     }
-  };
+  }
 
   /** Raw pieces of a streamed server message, passed on as they come, unless masking must rewrite it. */
   private readonly onServerRaw = (bytes: Buffer, code: number): void => {

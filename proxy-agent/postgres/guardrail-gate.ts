@@ -2,8 +2,9 @@
 // a statement a rule denies never reaches the target as written: it is replaced by one the server
 // refuses at once, whose error is rewritten to say which rule denied it and why
 // (statement-refusals.ts). A string of several statements is denied whole. A fastpath
-// FunctionCall (no SQL) counts as a CALL.
-import type { GuardrailDecision, GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
+// FunctionCall (no SQL) counts as a CALL. A write under a `maxRows` rule runs, and its count
+// decides (row-limit.ts).
+import { denialText, type GuardrailDecision, type GuardrailPolicy, type RowLimit } from '../guardrails/guardrail-policy.ts';
 import type { ClientMessage } from './protocol/client-messages.ts';
 import { StatementRefusals } from './statement-refusals.ts';
 
@@ -20,6 +21,8 @@ export type Verdict =
   | { kind: 'deny'; replacement: Buffer; denial: Denial }
   /** An `approve` rule: the message waits for approvers (then goes as is, or `refuse`). */
   | { kind: 'hold'; decision: GuardrailDecision; sql: string }
+  /** A write a `maxRows` rule limits: it goes on, and its CommandComplete's count decides. */
+  | { kind: 'limit'; limit: RowLimit; statement: string }
   | null;
 
 export class GuardrailGate {
@@ -45,9 +48,9 @@ export class GuardrailGate {
       text = decision.statement ?? '';
     } else return null;
     if (decision.action === 'approve') return { kind: 'hold', decision, sql: text };
+    if (decision.rowLimit) return { kind: 'limit', limit: decision.rowLimit, statement: decision.statement ?? text };
     if (decision.action !== 'deny') return null;
-    const where = decision.via ? ` (${decision.via})` : '';
-    const replacement = this.refuse(msg, `Vigil guardrail ${decision.rule ?? ''} denied this statement${where}${decision.message ? `: ${decision.message}` : ''}`);
+    const replacement = this.refuse(msg, `Vigil ${denialText(decision, 'statement')}`);
     return { kind: 'deny', replacement, denial: { decision, sql: text } };
   }
 
