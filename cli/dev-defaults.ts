@@ -29,11 +29,17 @@ export const DEMO_JIT_TARGET = {
   ],
 } as const;
 
-/** The demo SSH target: no upstream, so `vigil dev` serves a shell in a pseudo-terminal behind it. */
+/**
+ * The demo SSH target: no upstream, so `vigil dev` serves a shell in a pseudo-terminal behind it.
+ * Its guardrail refuses deleting directory trees, however the command is written or typed.
+ */
 export const DEMO_SHELL_TARGET = {
   name: 'demo-shell',
   protocol: 'ssh',
   recording: 'required',
+  guardrails: [
+    { name: 'no-tree-deletes', command: 'rm -r|-R|--recursive -f|--force', action: 'deny', message: 'delete directory trees from a reviewed script' },
+  ],
 } as const;
 
 /**

@@ -7,6 +7,8 @@ import { loadCliConfig } from '../cli-config.ts';
 import { CliError } from '../cli-error.ts';
 import { explainRequest, explainSql, type Explanation } from '../../proxy-agent/guardrails/explain.ts';
 import { loadClassifier } from '../../proxy-agent/guardrails/statement-classifier.ts';
+import { GuardrailPolicy } from '../../proxy-agent/guardrails/guardrail-policy.ts';
+import { loadShellParser } from '../../proxy-agent/guardrails/shell-reading.ts';
 
 const EXIT = { allow: 0, approve: 2, deny: 3 } as const;
 
@@ -34,7 +36,8 @@ export function registerGuardrails(program: Command): void {
       } else if (target.protocol === 'http') {
         explanation = explainRequest(target.guardrails, input);
       } else {
-        throw new CliError('SSH targets are not explained yet');
+        await loadShellParser();
+        explanation = new GuardrailPolicy(target.guardrails, { unknown: target.guardrailUnknown }).commands.explain(input);
       }
       process.stdout.write(`${explanation.lines.join('\n')}\n`);
       if (target.guardrails.length === 0) process.stdout.write(`(target ${target.name} has no guardrails)\n`);

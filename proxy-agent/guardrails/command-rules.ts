@@ -6,6 +6,7 @@
 // variable). The line gets the strictest of its commands' decisions.
 import type { Guardrail, GuardrailAction } from '../../common/guardrails.ts';
 import { CommandPattern } from '../../common/command-pattern.ts';
+import { decisionLine } from './decision-text.ts';
 import type { GuardrailDecision } from './guardrail-policy.ts';
 import { readShellLine, type ShellCommand, type ShellReading } from './shell-reading.ts';
 
@@ -44,12 +45,13 @@ export class CommandRules {
       const argv = c.argv.map((w) => (w === null ? '<run time>' : JSON.stringify(w))).join(' ');
       lines.push(`command ${i + 1}: ${c.text}${c.via.length ? `, in ${c.via.join(' > ')}` : ''}`);
       lines.push(`  words: ${argv}`);
-      const d = this.forCommand(c, line);
-      lines.push(`  decision: ${d.action}${d.rule ? ` by rule ${d.rule}` : ''}${d.message ? `: ${d.message}` : ''}`);
+      lines.push(`  decision: ${decisionLine(this.forCommand(c, line))}`);
     });
     for (const reason of reading.unknown) lines.push(`cannot read: ${reason}`);
     if (reading.incomplete) lines.push('the line is not complete: a shell would ask for more (checked whole at the last Enter)');
-    return { decision: this.decide(line, reading), lines };
+    const decision = this.decide(line, reading);
+    if (reading.commands.length !== 1 || reading.unknown.length) lines.push(`the line: ${decisionLine(decision)}`);
+    return { decision, lines };
   }
 
   private decide(line: string, reading: ShellReading): GuardrailDecision {

@@ -4,6 +4,7 @@
 // connects anywhere: this is the agent's own reading, the one it applies on the data path.
 import type { Guardrail } from '../../common/guardrails.ts';
 import { RequestRules } from '../http/request-rules.ts';
+import { decisionLine } from './decision-text.ts';
 import { type GuardrailDecision, GuardrailPolicy, type PolicyOptions } from './guardrail-policy.ts';
 import { classify } from './statement-classifier.ts';
 
@@ -14,14 +15,6 @@ export interface Explanation {
 }
 
 const SEVERITY = { allow: 0, approve: 1, deny: 2 } as const;
-
-/** One line for a decision: `deny by rule no-drops: ask the DBA`. */
-export function decisionLine(d: GuardrailDecision): string {
-  if (d.rowLimit) return `allow under a row limit: rule ${d.rowLimit.rule} lets it change at most ${d.rowLimit.maxRows.toLocaleString('en-US')} rows (past that: ${d.rowLimit.action})`;
-  if (d.action === 'allow') return d.rule ? `allow by rule ${d.rule}` : 'allow (no rule matches)';
-  const verb = d.action === 'deny' ? 'deny' : 'hold for approval';
-  return `${verb} by rule ${d.rule ?? '?'}${d.via ? `, for ${d.via}` : ''}${d.message ? `: ${d.message}` : ''}`;
-}
 
 /**
  * SQL: statement by statement, in order, as one session would send them (a routine created by

@@ -24,11 +24,6 @@ export interface GuardrailDecision {
   incomplete?: boolean;
 }
 
-/** What the client reads when a rule denies: `guardrail RULE denied this command (where): message`. */
-export function denialText(decision: GuardrailDecision, what: 'statement' | 'command'): string {
-  return `guardrail ${decision.rule ?? ''} denied this ${what}${decision.via ? ` (${decision.via})` : ''}${decision.message ? `: ${decision.message}` : ''}`;
-}
-
 export interface RowLimit {
   rule: string;
   maxRows: number;

@@ -4,7 +4,8 @@
 // (statement-refusals.ts). A string of several statements is denied whole. A fastpath
 // FunctionCall (no SQL) counts as a CALL. A write under a `maxRows` rule runs, and its count
 // decides (row-limit.ts).
-import { denialText, type GuardrailDecision, type GuardrailPolicy, type RowLimit } from '../guardrails/guardrail-policy.ts';
+import { denialText } from '../guardrails/decision-text.ts';
+import type { GuardrailDecision, GuardrailPolicy, RowLimit } from '../guardrails/guardrail-policy.ts';
 import type { ClientMessage } from './protocol/client-messages.ts';
 import { StatementRefusals } from './statement-refusals.ts';
 

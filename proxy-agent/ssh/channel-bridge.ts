@@ -9,7 +9,8 @@ import type { ClientChannel, Client as SshClient, PseudoTtyInfo, ServerChannel, 
 import type { EventData, EventType, MaskCounts } from '../../common/events/index.ts';
 import type { Logger } from '../../common/log.ts';
 import type { Masker } from '../masking/masker.ts';
-import { denialText, type GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
+import { denialText } from '../guardrails/decision-text.ts';
+import type { GuardrailPolicy } from '../guardrails/guardrail-policy.ts';
 import { FileTransferRecorder } from './file-transfer-recorder.ts';
 import { TerminalRecorder } from './terminal-recorder.ts';
 import { TypedLineGate } from './typed-line-gate.ts';

@@ -13,7 +13,8 @@
 // Enters pass. What the client sends is forwarded as it was typed; only Enters wait.
 import { Writable } from 'node:stream';
 import xtermHeadless from '@xterm/headless';
-import { denialText, type GuardrailDecision } from '../guardrails/guardrail-policy.ts';
+import { denialText } from '../guardrails/decision-text.ts';
+import type { GuardrailDecision } from '../guardrails/guardrail-policy.ts';
 
 // A CommonJS package: its named exports exist only on the default import at run time.
 const { Terminal } = xtermHeadless;

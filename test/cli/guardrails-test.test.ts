@@ -39,3 +39,20 @@ describe('vigil guardrails test', () => {
     expect(res.code).toBe(1);
   });
 });
+
+describe('vigil guardrails test on an SSH target', () => {
+  it('when a tree delete hides in sh -c after sudo, then it names the command, where it stands, and the rule', async () => {
+    const res = await runVigil(['guardrails', 'test', '--target', 'demo-shell', `ls | grep x; sudo sh -c "r''m -fr /srv/data"`], {});
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toContain("command 5: r''m -fr /srv/data, in sudo > sh -c");
+    expect(res.stdout).toContain('words: "rm" "-fr" "/srv/data"');
+    expect(res.stdout).toContain('decision: deny by rule no-tree-deletes');
+    expect(res.code).toBe(3);
+    const variable = await runVigil(['guardrails', 'test', '--target', 'demo-shell', 'x=rm; $x -rf /srv/data'], {});
+    expect(variable.stdout).toContain('decision: deny by rule no-tree-deletes: it runs what the guardrails cannot read');
+    expect(variable.code).toBe(3);
+    const fine = await runVigil(['guardrails', 'test', '--target', 'demo-shell', 'rm notes.txt && ls -la | sort'], {});
+    expect(fine.stdout).toContain('the line: allow (no rule matches)');
+    expect(fine.code).toBe(0);
+  });
+});
