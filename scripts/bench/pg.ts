@@ -10,7 +10,9 @@
 // run from source under tsx; the profile is kept and its hot spots printed), BENCH_AGENT_BUS=null (diagnostic: the agent
 // records into a bus that keeps nothing, to tell its own cost from Redis's and the hub's),
 // BENCH_HUB=deferred (diagnostic: the hub's persister pauses during each agent run and catches up
-// before the next, as if the hub and its store ran on other machines; Redis stays here).
+// before the next, as if the hub and its store ran on other machines; Redis stays here),
+// BENCH_ROW_LIMIT_STATEMENTS (2000, quick 400): UPDATEs per target and mode in the maxRows cost
+// measurement at the end (row-limit-cost.ts; its pgbench runs take min(BENCH_SECONDS, 3) s, min(BENCH_ROUNDS, 2) rounds).
 //
 // Processes: PostgreSQL 15 and Redis (private, free ports), the relay, pgbouncer and the agent each
 // in their own process. The hub's persister runs in this driver process (idle otherwise: pgbench is
@@ -27,6 +29,7 @@ import { initPgbench, resetTables, runPgbench, WORKLOADS, type Endpoint, type Ru
 import { pgbouncerAvailable, PGBOUNCER_BIN, startPgbouncer } from './pgbouncer.ts';
 import { holdIdleSessions, printIdleMemory } from './idle-memory.ts';
 import { measureGuardrailCost, printGuardrailCost } from './guardrail-cost.ts';
+import { measureRowLimitCost, printRowLimitCost, ROW_LIMIT_VARIANTS, rowLimitTargets, type VariantKey } from './row-limit-cost.ts';
 import { Cleanup, cpuSeconds, machineBusySeconds, rssMb, startChild, type Child, runBenchmark } from './processes.ts';
 import { printRecording, printResults, type Measurement } from './report.ts';
 
@@ -38,6 +41,7 @@ const CLIENTS = Number(env.BENCH_CLIENTS ?? 8);
 const THREADS = Math.min(2, CLIENTS);
 const SCALE = Number(env.BENCH_SCALE ?? 10);
 const IDLE_SESSIONS = Number(env.BENCH_IDLE_SESSIONS ?? 200);
+const ROW_LIMIT_STATEMENTS = Number(env.BENCH_ROW_LIMIT_STATEMENTS ?? (QUICK ? 400 : 2000));
 const PROFILE = env.BENCH_PROFILE === '1';
 /** Diagnostic: the agent on a bus that records nothing (null-bus.ts), to separate its own cost. */
 const NULL_BUS = env.BENCH_AGENT_BUS === 'null';
@@ -135,6 +139,7 @@ async function main(): Promise<void> {
   let profileDir: string | undefined;
   let agentEndpoint: Endpoint | undefined;
   let startAgentProcess: ((name: string, flags: string[]) => Promise<{ child: Child; endpoint: Endpoint }>) | undefined;
+  let startRowLimitAgent: (() => Promise<{ child: Child; endpoints: Record<VariantKey, Endpoint> }>) | undefined;
   if (want('agent')) {
     const dataDir = path.join(tmp, 'agent');
     const keys = ensureSigningKey(dataDir);
@@ -166,6 +171,19 @@ async function main(): Promise<void> {
       profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-profile-'));
       flags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
     }
+    // The maxRows measurement's targets live in an agent process of their own, started after the
+    // main runs: the benchmarked agent's config, memory figures and CPU stay as they were.
+    startRowLimitAgent = async () => {
+      const file = path.join(tmp, 'agent-row-limit.json');
+      fs.writeFileSync(file, JSON.stringify({ ...config, targets: rowLimitTargets({ host: '127.0.0.1', port: postgres.port, database: DB, user: 'postgres' }) }));
+      const child = nodeChild('row-limit agent', 'agent-process.ts', [file], [], false, { VIGIL__AGENT__ID: 'row-limit-agent' });
+      const ports = (await child.nextMessage((m) => 'listening' in m)).listening as Record<string, number>;
+      const endpoints = {} as Record<VariantKey, Endpoint>;
+      for (const v of ROW_LIMIT_VARIANTS) {
+        endpoints[v.key] = { host: '127.0.0.1', port: ports[v.target], user: TOKEN_USER, database: DB, password: await signer.connectionToken(TOKEN_USER, v.target, 3600_000) };
+      }
+      return { child, endpoints };
+    };
     const started = await startAgentProcess('agent', flags);
     agent = started.child;
     agentEndpoint = started.endpoint;
@@ -272,6 +290,20 @@ async function main(): Promise<void> {
 
   say();
   printGuardrailCost(await measureGuardrailCost(), GUARDRAIL_TARGET_US, say);
+  if (startRowLimitAgent) {
+    say();
+    const rowLimitAgent = await startRowLimitAgent();
+    say(`${elapsed()} row limit: agent with targets ${ROW_LIMIT_VARIANTS.map((v) => v.target).join(', ')} started (pid ${rowLimitAgent.child.pid})`);
+    const cost = await measureRowLimitCost({
+      direct,
+      targets: rowLimitAgent.endpoints,
+      statements: ROW_LIMIT_STATEMENTS,
+      pgbench: { clients: CLIENTS, threads: THREADS, seconds: Math.min(SECONDS, 3), rounds: Math.min(ROUNDS, 2) },
+      progress: (line) => say(`${elapsed()} ${line}`),
+    });
+    await rowLimitAgent.child.stop();
+    printRowLimitCost(cost, say);
+  }
 
   const agentCpu = agent ? cpuSeconds(agent.pid) : 0;
   say(`${elapsed()} cleaning up`);
