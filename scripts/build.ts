@@ -26,6 +26,8 @@ export async function buildBundle(opts: BundleOptions = {}): Promise<string> {
       // demo-database.ts starts its worker from ./demo-worker-boot.mjs next to itself: in the
       // bundle that is next to vigil.mjs, and the worker is plain JavaScript too.
       { in: 'proxy-agent/demo/demo-database-worker.ts', out: 'demo-worker-boot' },
+      // Likewise the shell parser's worker (shell-reading-offload.ts starts ./shell-reading-boot.mjs).
+      { in: 'proxy-agent/guardrails/shell-reading-worker.ts', out: 'shell-reading-boot' },
       ...Object.entries(opts.extra ?? {}).map(([out, source]) => ({ in: source, out })),
     ],
     outdir,

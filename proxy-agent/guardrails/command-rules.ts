@@ -9,6 +9,7 @@ import { CommandPattern } from '../../common/command-pattern.ts';
 import { decisionLine } from './decision-text.ts';
 import type { GuardrailDecision } from './guardrail-policy.ts';
 import { readShellLine, type ShellCommand, type ShellReading } from './shell-reading.ts';
+import { readShellLineOffThread } from './shell-reading-offload.ts';
 
 const SEVERITY: Record<GuardrailAction, number> = { allow: 0, approve: 1, deny: 2 };
 
@@ -33,8 +34,10 @@ export class CommandRules {
     return this.rules.length === 0;
   }
 
-  check(line: string): GuardrailDecision {
-    return this.decide(line, readShellLine(line));
+  /** Long lines are read off the event loop (shell-reading-offload.ts). */
+  async check(line: string): Promise<GuardrailDecision> {
+    if (this.rules.length === 0) return { action: 'allow' };
+    return this.decide(line, await readShellLineOffThread(line));
   }
 
   /** Lines for `vigil guardrails test`: each command, where it stands, and what decides. */

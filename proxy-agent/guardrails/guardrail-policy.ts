@@ -137,7 +137,7 @@ export class GuardrailPolicy {
   }
 
   /** Every command the line would run, against the command rules. loadShellParser() must have resolved. */
-  checkCommand(line: string): GuardrailDecision {
+  checkCommand(line: string): Promise<GuardrailDecision> {
     return this.commands.check(line);
   }
 

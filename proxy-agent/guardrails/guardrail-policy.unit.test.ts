@@ -91,9 +91,9 @@ describe('guardrail policies', () => {
     expect(policy.checkSql("set search_path to public")).toEqual({ action: 'allow' });
   });
 
-  it('when an SSH command line matches, then its rule decides', () => {
-    expect(policy.checkCommand('sudo reboot now')).toMatchObject({ action: 'deny', rule: 'no-shutdown' });
-    expect(policy.checkCommand('uptime')).toEqual({ action: 'allow' });
+  it('when an SSH command line matches, then its rule decides', async () => {
+    expect(await policy.checkCommand('sudo reboot now')).toMatchObject({ action: 'deny', rule: 'no-shutdown' });
+    expect(await policy.checkCommand('uptime')).toEqual({ action: 'allow' });
   });
 
   it('when a rule is malformed, then the config says so', () => {

@@ -118,7 +118,7 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
 
   async function open(start: Start, down: ServerChannel): Promise<void> {
     if (start.kind === 'exec') {
-      const decision = ctx.guardrails.checkCommand(start.command);
+      const decision = await ctx.guardrails.checkCommand(start.command);
       if (decision.action === 'deny') {
         const command = ctx.masker.maskText(start.command);
         ctx.emit('ssh.exec', { channel: ctx.number, command: command.text }, command.counts);

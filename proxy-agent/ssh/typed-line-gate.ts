@@ -23,7 +23,7 @@ type Buf = Term['buffer']['active'];
 type Marker = NonNullable<ReturnType<Term['registerMarker']>>;
 
 export interface LinePolicy {
-  checkCommand(line: string): GuardrailDecision;
+  checkCommand(line: string): GuardrailDecision | Promise<GuardrailDecision>;
 }
 
 /** The target's side of the channel. */
@@ -243,7 +243,8 @@ export class TypedLineGate extends Writable {
     // not someone set on getting round them.) TerminalRecorder's EchoWatch answers the same
     // question key by key, up to a second after the line; the model answers it at the Enter.
     if (texts.every((t) => t.trim() === '')) return this.pass(key);
-    const { decision, line } = this.decide(texts);
+    const { decision, line } = await this.decide(texts);
+    if (this.disposed) return;
     const command = this.pending + line;
     const rule = decision.rule ?? '';
     if (decision.action === 'deny') {
@@ -261,10 +262,10 @@ export class TypedLineGate extends Writable {
   }
 
   /** The strictest decision over the readings of the line (one, unless its start was lost). */
-  private decide(texts: string[]): { decision: GuardrailDecision; line: string } {
+  private async decide(texts: string[]): Promise<{ decision: GuardrailDecision; line: string }> {
     let best: { decision: GuardrailDecision; line: string } | null = null;
     for (const line of texts) {
-      const decision = this.policy.checkCommand(this.pending + line);
+      const decision = await this.policy.checkCommand(this.pending + line);
       if (!best || SEVERITY[decision.action] > SEVERITY[best.decision.action]) best = { decision, line };
     }
     return best!;
