@@ -380,6 +380,8 @@ export const GuardrailHit = z.object({
     statement: z.string(),
     /** A `maxRows` rule: the rows the write would have changed (read from its CommandComplete). */
     rows: z.number().int().nonnegative().optional(),
+    /** Where what the rule matched stood, when not the statement or line itself: `in the DO block`, `in sudo > sh -c`. */
+    form: z.string().max(1000).optional(),
   }),
 });
 

@@ -76,7 +76,10 @@ export class CommandRules {
   private forCommand(command: ShellCommand, line: string): GuardrailDecision {
     // Where it stood, when that is not simply the whole line.
     const whole = command.via.length === 0 && command.text.trim() === line.trim();
-    const via = whole ? {} : { via: `${command.text}${command.via.length ? `, in ${command.via.join(' > ')}` : ''}` };
+    const via = whole ? {} : {
+      via: `${command.text}${command.via.length ? `, in ${command.via.join(' > ')}` : ''}`,
+      ...(command.via.length ? { form: `in ${command.via.join(' > ')}` } : {}),
+    };
     const could: CommandRule[] = [];
     let decided: GuardrailDecision = { action: 'allow' };
     for (const r of this.rules) {

@@ -3,7 +3,7 @@
 import type { Guardrail, GuardrailAction, StatementKind } from '../../common/guardrails.ts';
 import { CommandRules } from './command-rules.ts';
 import { StatementPrefilter } from './statement-prefilter.ts';
-import { classify, type ClassifiedStatement, type DefinedRoutine, type KnownRoutine, type KnownRoutines } from './statement-classifier.ts';
+import { classify, type ClassifiedStatement, type DefinedRoutine, type InnerStatement, type KnownRoutine, type KnownRoutines } from './statement-classifier.ts';
 
 export interface GuardrailDecision {
   action: GuardrailAction;
@@ -18,8 +18,10 @@ export interface GuardrailDecision {
    * savepoint is rolled back and `rowLimit.action` applies).
    */
   rowLimit?: RowLimit;
-  /** Where the deciding statement stood when it was not the top level (`DELETE FROM t (in the DO block)`). */
+  /** What drew the decision and where, when not the statement itself (`DELETE without WHERE, in the DO block`). */
   via?: string;
+  /** Only where it stood (`in the DO block`, `in sudo > sh -c`): the form a refused write took, for the recording. */
+  form?: string;
   /** SSH: the line is not complete (an open quote, a `do` without `done`): the shell asks for more. */
   incomplete?: boolean;
 }
@@ -163,10 +165,10 @@ export class GuardrailPolicy {
     const [top, rule] = this.firstRule(statement.kinds, statement.text, statement);
     // Said where it stood when the rule's kind came from a body (the innermost: nested bodies come after).
     const source = rule?.statements ? [...(statement.inner ?? [])].reverse().find((i) => rule.statements!.some((k) => i.kinds.has(k))) : undefined;
-    let decision = source ? { ...top, via: `${source.text} (${source.where})` } : top;
+    let decision = source ? { ...top, ...where(rule!, source) } : top;
     for (const inner of statement.inner ?? []) {
-      const [d] = this.firstRule(inner.kinds, inner.text);
-      if (SEVERITY[d.action] > SEVERITY[decision.action]) decision = { ...d, statement: statement.text, via: `${inner.text} (${inner.where})` };
+      const [d, r] = this.firstRule(inner.kinds, inner.text);
+      if (SEVERITY[d.action] > SEVERITY[decision.action]) decision = { ...d, statement: statement.text, ...where(r!, inner) };
     }
     return decision;
   }
@@ -182,6 +184,16 @@ export class GuardrailPolicy {
     }
     return [ALLOWED];
   }
+}
+
+/**
+ * Where a body's statement that drew a rule stood, in words without its text: the client's error
+ * is recorded, and a body's literals are not masked by where they go as a statement's are.
+ */
+function where(rule: Guardrail, inner: InnerStatement): Pick<GuardrailDecision, 'via' | 'form'> {
+  const kind = rule.statements?.find((k) => inner.kinds.has(k));
+  const what = kind ? kind.replace('_WITHOUT_WHERE', ' without WHERE') : 'a statement';
+  return { via: `${what}, ${inner.where}`, form: inner.where };
 }
 
 /** What the unreadable gets: as configured, else the strictest action of the rules (the first such rule names it). */

@@ -55,8 +55,9 @@ function readPlPgSql(statement: string, where: string): BodyReading {
   let tree: unknown;
   try {
     tree = parsePlPgSQLSync(statement);
-  } catch (err) {
-    return { sql: [], unknown: [`the PL/pgSQL body could not be read: ${(err as Error).message} (${where})`] };
+  } catch {
+    // (The parser's message quotes the body: it is left out, as below.)
+    return { sql: [], unknown: [`the PL/pgSQL body could not be read (${where})`] };
   }
   const reading: BodyReading = { sql: [], unknown: [] };
   walk(tree, reading, where, false);
@@ -101,7 +102,8 @@ function expression(expr: { query?: string; parseMode?: number }, reading: BodyR
   reading.sql.push({ sql, where });
   if (!dynamic) return;
   const constant = constantString(expressionText);
-  if (constant === undefined) reading.unknown.push(`EXECUTE of a string built at run time: ${abbreviate(expressionText)} (${where})`);
+  // (No text of the expression in the reason: it reaches the client's error, which is recorded.)
+  if (constant === undefined) reading.unknown.push(`EXECUTE of a string built at run time (${where})`);
   else reading.sql.push({ sql: constant, where: `executed ${where}` });
 }
 
@@ -115,9 +117,4 @@ function constantString(expression: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function abbreviate(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 80 ? `${flat.slice(0, 77)}...` : flat;
 }

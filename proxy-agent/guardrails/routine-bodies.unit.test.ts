@@ -15,14 +15,14 @@ const policy = (unknown?: 'deny' | 'approve' | 'allow') => new GuardrailPolicy([
 
 describe('guardrails in bodies (DO, functions, procedures)', () => {
   it.each([
-    ['DO $$ BEGIN DELETE FROM t; END $$', 'no-wide-writes', 'DELETE FROM t (in the DO block)'],
-    ['do $x$ begin if true then update t set a = 1; end if; end $x$', 'no-wide-writes', 'update t set a = 1 (in the DO block)'],
-    ["DO $$ BEGIN EXECUTE 'truncate t'; END $$", 'no-drops', 'truncate t (executed in the DO block)'],
-    ["DO $$ BEGIN EXECUTE 'DO $b$ BEGIN DROP TABLE t; END $b$'; END $$", 'no-drops', 'DROP TABLE t (in the DO block, executed in the DO block)'],
-    ['create function f() returns void language sql as $$ delete from t where 1 = 1 $$', 'no-wide-writes', 'delete from t where 1 = 1 (in the body of function f)'],
+    ['DO $$ BEGIN DELETE FROM t; END $$', 'no-wide-writes', 'DELETE without WHERE, in the DO block'],
+    ['do $x$ begin if true then update t set a = 1; end if; end $x$', 'no-wide-writes', 'UPDATE without WHERE, in the DO block'],
+    ["DO $$ BEGIN EXECUTE 'truncate t'; END $$", 'no-drops', 'TRUNCATE, executed in the DO block'],
+    ["DO $$ BEGIN EXECUTE 'DO $b$ BEGIN DROP TABLE t; END $b$'; END $$", 'no-drops', 'DROP, in the DO block, executed in the DO block'],
+    ['create function f() returns void language sql as $$ delete from t where 1 = 1 $$', 'no-wide-writes', 'DELETE without WHERE, in the body of function f'],
     ['create procedure p() language sql begin atomic delete from t; end', 'no-wide-writes', undefined],
-    ['create or replace function g() returns trigger language plpgsql as $$ begin drop table t; return new; end $$', 'no-drops', 'drop table t (in the body of function g)'],
-    ['create function h() returns setof int language plpgsql as $$ declare r record; begin for r in delete from t returning id loop return next r.id; end loop; end $$', 'no-wide-writes', 'delete from t returning id (in the body of function h)'],
+    ['create or replace function g() returns trigger language plpgsql as $$ begin drop table t; return new; end $$', 'no-drops', 'DROP, in the body of function g'],
+    ['create function h() returns setof int language plpgsql as $$ declare r record; begin for r in delete from t returning id loop return next r.id; end loop; end $$', 'no-wide-writes', 'DELETE without WHERE, in the body of function h'],
   ])('when %j, then rule %s denies it', (sql, rule, via) => {
     const d = policy().checkSql(sql);
     expect(d).toMatchObject({ action: 'deny', rule });
@@ -31,7 +31,7 @@ describe('guardrails in bodies (DO, functions, procedures)', () => {
 
   it('when a body bundles a statement an approve rule holds with one a deny rule refuses, then it is denied', () => {
     const d = policy().checkSql("DO $$ BEGIN GRANT SELECT ON t TO bob; DELETE FROM t; END $$");
-    expect(d).toMatchObject({ action: 'deny', rule: 'no-wide-writes', via: 'DELETE FROM t (in the DO block)' });
+    expect(d).toMatchObject({ action: 'deny', rule: 'no-wide-writes', via: 'DELETE without WHERE, in the DO block', form: 'in the DO block' });
     expect(policy().checkSql('DO $$ BEGIN GRANT SELECT ON t TO bob; END $$')).toMatchObject({ action: 'approve', rule: 'grants-approved' });
   });
 
@@ -71,7 +71,7 @@ describe('guardrails in bodies (DO, functions, procedures)', () => {
       { name: 'no-drops', statements: ['DROP'], action: 'deny' },
     ].map((g) => Guardrail.parse(g)));
     expect(p.checkSql('create function purge() returns void language sql as $$ delete from t $$')).toMatchObject({ action: 'approve' });
-    expect(p.checkSql('select purge()')).toMatchObject({ action: 'approve', rule: 'wide-deletes-approved', via: 'purge() (the body of function purge, created through Vigil)' });
+    expect(p.checkSql('select purge()')).toMatchObject({ action: 'approve', rule: 'wide-deletes-approved', via: 'DELETE without WHERE, in the body of function purge, created through Vigil' });
     expect(p.checkSql('select * from t where x = public.PURGE()')).toMatchObject({ action: 'approve' });
     expect(p.checkSql('alter function purge() rename to tidy')).toMatchObject({ action: 'allow' });
     expect(p.checkSql('select tidy()')).toMatchObject({ action: 'approve' });

@@ -229,7 +229,7 @@ class Reading {
     const known = name ? this.routines?.lookup(name) : undefined;
     if (!known) return false;
     for (const k of known.kinds) this.kinds.add(k);
-    if (known.kinds.size) this.inner.push({ kinds: new Set(known.kinds), text: `${name}()`, where: `the body of ${what}, created through Vigil` });
+    if (known.kinds.size) this.inner.push({ kinds: new Set(known.kinds), text: `${name}()`, where: `in the body of ${what}, created through Vigil` });
     if (known.unknown) this.unknown.push(`${what} runs what the guardrails could not read in its body`);
     return true;
   }

@@ -618,6 +618,7 @@ export class ClientSession {
         action: verdict.kind === 'deny' ? 'deny' : 'approve',
         ...(client.type === 'query' ? { querySeq: this.heldQuerySeq } : {}),
         statement: statement.text,
+        ...(decision.form ? { form: decision.form } : {}),
       }, statement.counts);
     }
     if (verdict.kind === 'hold') return this.holdStatement(client, raw, { ...decision, sql: verdict.sql });

@@ -122,13 +122,13 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
       if (decision.action === 'deny') {
         const command = ctx.masker.maskText(start.command);
         ctx.emit('ssh.exec', { channel: ctx.number, command: command.text }, command.counts);
-        ctx.emit('guardrail.hit', { rule: decision.rule ?? '', action: 'deny', statement: command.text }, command.counts);
+        ctx.emit('guardrail.hit', { rule: decision.rule ?? '', action: 'deny', statement: command.text, ...(decision.form ? { form: decision.form } : {}) }, command.counts);
         refuse(down, denialText(decision, 'command'), 1);
         return;
       }
       if (decision.action === 'approve') {
         const command = ctx.masker.maskText(start.command);
-        ctx.emit('guardrail.hit', { rule: decision.rule ?? '', action: 'approve', statement: command.text }, command.counts);
+        ctx.emit('guardrail.hit', { rule: decision.rule ?? '', action: 'approve', statement: command.text, ...(decision.form ? { form: decision.form } : {}) }, command.counts);
         const refusal = await ctx.hold(command.text, decision.rule ?? '', (line) => down.stderr.write(`vigil: ${line}\r\n`));
         if (refusal !== null) {
           ctx.emit('ssh.exec', { channel: ctx.number, command: command.text }, command.counts);
@@ -267,9 +267,9 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
           if (!ended) down.stderr.write(text);
         },
         // Recorded as the exec path records a command line: masked.
-        hit: (rule, action, line) => {
+        hit: (rule, action, line, form) => {
           const masked = ctx.masker.maskText(line);
-          ctx.emit('guardrail.hit', { rule, action, statement: masked.text }, masked.counts);
+          ctx.emit('guardrail.hit', { rule, action, statement: masked.text, form: `typed at the shell${form ? `, ${form}` : ''}` }, masked.counts);
         },
         hold: (line, rule, notice) => ctx.hold(ctx.masker.maskText(line).text, rule, notice),
       });

@@ -41,7 +41,7 @@ export interface TypedLineGateOptions {
   /** Writes Vigil's own lines on the client's terminal. */
   tell(text: string): void;
   /** A rule decided about a line (the caller masks and records it). */
-  hit(rule: string, action: 'deny' | 'approve', line: string): void;
+  hit(rule: string, action: 'deny' | 'approve', line: string, form?: string): void;
   /** An `approve` rule holds the line: null when it may run, else why not. */
   hold(line: string, rule: string, notice: (text: string) => void): Promise<string | null>;
   /** How long the target's output must pause before a line is read (its echo settled). */
@@ -248,11 +248,11 @@ export class TypedLineGate extends Writable {
     const command = this.pending + line;
     const rule = decision.rule ?? '';
     if (decision.action === 'deny') {
-      this.opts.hit(rule, 'deny', command);
+      this.opts.hit(rule, 'deny', command, decision.form);
       return this.refuse(denialText(decision, 'command'));
     }
     if (decision.action === 'approve') {
-      this.opts.hit(rule, 'approve', command);
+      this.opts.hit(rule, 'approve', command, decision.form);
       const refusal = await this.approval(command, rule);
       if (this.disposed) return;
       if (refusal !== null) return this.refuse(refusal);

@@ -10,7 +10,7 @@ describe('vigil guardrails test', () => {
     const res = await runVigil(['guardrails', 'test', '--target', 'payments', "DO $$ BEGIN PERFORM 1; DELETE FROM invoices; END $$"], {});
     expect(res.stderr).toBe('');
     expect(res.stdout).toContain('runs: DELETE FROM invoices (in the DO block): DELETE, DELETE_WITHOUT_WHERE');
-    expect(res.stdout).toContain('decision: deny by rule no-unbounded-writes, for DELETE FROM invoices (in the DO block): add a WHERE clause');
+    expect(res.stdout).toContain('decision: deny by rule no-unbounded-writes, for DELETE without WHERE, in the DO block: add a WHERE clause');
     expect(res.code).toBe(3);
   });
 

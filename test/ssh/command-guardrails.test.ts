@@ -81,7 +81,7 @@ describe('command guardrails over ssh exec', () => {
     const r = await h.ssh('guarded-box', [`bash -c 'sudo rm -rf ${D()}'`]);
     expect(r.stderr).toContain(`vigil: guardrail no-tree-deletes denied this command (rm -rf ${D()}, in bash -c > sudo): delete trees from a reviewed script`);
     const events = await h.sessionWhere((e) => e.type === 'guardrail.hit' && e.data.statement.includes("bash -c 'sudo"));
-    expect(ofType(events, 'guardrail.hit')[0].data).toMatchObject({ rule: 'no-tree-deletes', action: 'deny' });
+    expect(ofType(events, 'guardrail.hit')[0].data).toMatchObject({ rule: 'no-tree-deletes', action: 'deny', form: 'in bash -c > sudo' });
   });
 
   it('when ordinary commands run (pipelines, a file rm, strings that mention rm -rf), then none is refused', async () => {

@@ -88,7 +88,7 @@ describe('lines typed at a shell, under guardrails', () => {
     // Still one shell, at a prompt.
     t.keys('exit', 'Enter');
     const events = await h.sessionWhere((e) => e.type === 'guardrail.hit' && e.data.statement === `touch ${file}`);
-    expect(ofType(events, 'guardrail.hit').map((e) => e.data)).toEqual([{ rule: 'no-touch', action: 'deny', statement: `touch ${file}` }]);
+    expect(ofType(events, 'guardrail.hit').map((e) => e.data)).toEqual([{ rule: 'no-touch', action: 'deny', statement: `touch ${file}`, form: 'typed at the shell' }]);
     expect(ofType(events, 'ssh.exit')[0].data).toEqual({ channel: 0, exitCode: 0 });
   });
 
@@ -159,6 +159,6 @@ describe('lines typed at a shell, under guardrails', () => {
     await t.works(26);
     t.keys('exit', 'Enter');
     const events = await h.sessionWhere((e) => e.type === 'guardrail.hit' && e.data.statement === `mkdir ${dir}`);
-    expect(ofType(events, 'guardrail.hit').map((e) => e.data)).toEqual([{ rule: 'mkdir-approval', action: 'approve', statement: `mkdir ${dir}` }]);
+    expect(ofType(events, 'guardrail.hit').map((e) => e.data)).toEqual([{ rule: 'mkdir-approval', action: 'approve', statement: `mkdir ${dir}`, form: 'typed at the shell' }]);
   });
 });
