@@ -202,7 +202,9 @@ export function bridgeSession(session: Session, ctx: ChannelContext): void {
       },
     };
     ctx.opened(handle);
-    if (start.kind === 'shell' && pty && !ctx.guardrails.empty) gate = typedLineGate(pty);
+    // An exec with a terminal may be a shell too (`ssh -t host bash`, `sudo -i`): its typed lines are
+    // checked the same way, or starting a shell by name would walk around the check.
+    if (start.kind !== 'subsystem' && pty && !ctx.guardrails.empty) gate = typedLineGate(pty);
 
     // The target's output is read only as fast as the client takes it and the recording keeps up
     // (a fast `cat` slows to the persister's pace instead of leaving a hole in the recording).

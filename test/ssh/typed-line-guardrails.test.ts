@@ -55,11 +55,11 @@ afterAll(async () => {
 let terminalCount = 0;
 
 /** A shell through the agent in a terminal of its own: its screen, and keys to send it (tmux names). */
-async function openTerminal() {
+async function openTerminal(command: string[] = []) {
   const name = `t${++terminalCount}`;
   const c = await h.client('demo-shell');
   const tmux = terminals.command(c.env);
-  const ssh = ['ssh', ...c.args, '-tt', '-p', String(h.port), c.destination].map((a) => `'${a}'`).join(' ');
+  const ssh = ['ssh', ...c.args, '-tt', '-p', String(h.port), c.destination, ...command].map((a) => `'${a}'`).join(' ');
   tmux('new-session', '-d', '-s', name, '-x', '100', '-y', '30', ssh);
   const screen = () => tmux('capture-pane', '-p', '-t', name);
   await expect.poll(screen, { timeout: 20_000 }).toContain('demo-shell:');
@@ -90,6 +90,15 @@ describe('lines typed at a shell, under guardrails', () => {
     const events = await h.sessionWhere((e) => e.type === 'guardrail.hit' && e.data.statement === `touch ${file}`);
     expect(ofType(events, 'guardrail.hit').map((e) => e.data)).toEqual([{ rule: 'no-touch', action: 'deny', statement: `touch ${file}`, form: 'typed at the shell' }]);
     expect(ofType(events, 'ssh.exit')[0].data).toEqual({ channel: 0, exitCode: 0 });
+  });
+
+  it('when the shell is started as a command with a terminal (ssh -t host bash), then its typed lines are checked too', async () => {
+    const t = await openTerminal(['PS1="demo-shell:exec$ " bash --norc -i']);
+    const file = evidence('exec-shell');
+    t.keys(`touch ${file}`, 'Enter');
+    await expect.poll(t.screen, { timeout: 10_000 }).toContain(DENIED);
+    await t.works(23);
+    expect(fs.existsSync(file)).toBe(false);
   });
 
   it('when the line is put together by editing it, then the line as it stands is denied', async () => {
