@@ -24,6 +24,11 @@ describe('guardrails in the config', () => {
     [{ ...pgTarget([]), access: 'sometimes' }, /access/],
     [{ ...pgTarget([]), approval: { minApprovals: 0 } }, /minApprovals/],
     [pgTarget([{ name: 'x', sql: '(', action: 'deny' }]), /not a valid regular expression/],
+    [pgTarget([{ name: 'x', statements: ['NUKE'], action: 'deny' }]), /statements/],
+    [pgTarget([{ name: 'x', statements: ['DROP'], maxRows: 10, action: 'deny' }]), /maxRows needs statements that write rows/],
+    [pgTarget([{ name: 'x', statements: ['DELETE'], maxRows: 10, action: 'allow' }]), /maxRows limits a deny or approve rule/],
+    [sshTarget([{ name: 'x', command: '^\\s*rm\\s+-rf', action: 'deny' }]), /looks like a regular expression/],
+    [{ ...pgTarget([]), guardrailUnknown: 'sometimes' }, /guardrailUnknown/],
   ])('when a rule does not fit (%#), then start-up says why', (target, message) => {
     expect(() => parseConfig({ targets: [target] })).toThrow(message);
   });
