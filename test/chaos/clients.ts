@@ -68,7 +68,7 @@ export interface PgLoopOptions {
 }
 
 /** node-postgres in a loop of marked statements; `sleeping()` says it is inside a pg_sleep now. */
-export function pgLoop(caseId: string, name: string, endpoint: () => Promise<Endpoint>, o: PgLoopOptions = {}): Client & { sleeping(): boolean; latencies: number[] } {
+export function pgLoop(caseId: string, name: string, endpoint: () => Promise<Endpoint>, o: PgLoopOptions = {}): Client & { sleeping(): boolean; sleepingForMs(): number; latencies: number[] } {
   const log = newLog(name);
   const latencies: number[] = [];
   let stopping = false;
@@ -129,6 +129,8 @@ export function pgLoop(caseId: string, name: string, endpoint: () => Promise<End
     latencies,
     done,
     sleeping: () => inSleepSince > 0,
+    /** How long it has been inside its pg_sleep (-1: not in one). */
+    sleepingForMs: () => (inSleepSince > 0 ? Date.now() - inSleepSince : -1),
     async stop() {
       stopping = true;
       // A statement stuck for longer than any case allows is cut, and said so.

@@ -67,15 +67,20 @@ const CORPUS: Array<[string, () => string]> = [
   ['command', () => `command rm -rf ${D()}`],
 ];
 
-describe('command guardrails over ssh exec', () => {
-  it.each(CORPUS)('when the tree delete is phrased with %s, then it is refused and the directory is still there', async (_name, line) => {
-    plant();
+describe('command guardrails over ssh exec: the corpus', () => {
+  beforeAll(() => plant());
+
+  // Side by side (each its own ssh connection): a phrasing that got through would delete the
+  // directory under all of them, and its own case is the one without the refusal.
+  it.concurrent.each(CORPUS)('when the tree delete is phrased with %s, then it is refused and the directory is still there', async (_name, line) => {
     const r = await h.ssh('guarded-box', [line()]);
     expect(r.stderr).toMatch(/vigil: guardrail no-tree-deletes denied this command/);
     expect(r.code).toBe(1);
     expect(fs.readFileSync(path.join(victim, 'sub', 'keep.txt'), 'utf8')).toBe('still here');
   });
+});
 
+describe('command guardrails over ssh exec', () => {
   it('when a command is refused, then the recording has the hit and the client reads which command where', async () => {
     plant();
     const r = await h.ssh('guarded-box', [`bash -c 'sudo rm -rf ${D()}'`]);
@@ -87,18 +92,19 @@ describe('command guardrails over ssh exec', () => {
   it('when ordinary commands run (pipelines, a file rm, strings that mention rm -rf), then none is refused', async () => {
     plant();
     fs.writeFileSync(path.join(victim, 'old.log'), 'x');
-    for (const line of [
+    const lines = [
       `ls -la ${D()} | grep sub | sort | uniq -c | head -n 5`,
       `rm ${D()}/old.log`,
       `echo "rm -rf ${D()}" > /dev/null`,
       `grep -r -F still ${D()} | wc -l`,
       `for f in ${D()}/sub/*; do cat "$f"; done`,
       `find ${D()} -name '*.txt' -exec cat {} \\;`,
-    ]) {
-      const r = await h.ssh('guarded-box', [line]);
-      expect(r.stderr, line).not.toContain('vigil: guardrail');
-      expect(r.code, line).toBe(0);
-    }
+    ];
+    const results = await Promise.all(lines.map((line) => h.ssh('guarded-box', [line])));
+    results.forEach((r, i) => {
+      expect(r.stderr, lines[i]).not.toContain('vigil: guardrail');
+      expect(r.code, lines[i]).toBe(0);
+    });
     expect(fs.existsSync(path.join(victim, 'old.log'))).toBe(false);
     expect(fs.readFileSync(path.join(victim, 'sub', 'keep.txt'), 'utf8')).toBe('still here');
   });

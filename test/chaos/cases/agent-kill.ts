@@ -33,7 +33,9 @@ export async function agentKillMidStatement(ctx: CaseContext): Promise<CaseRow> 
   const clients: Client[] = [...loops, ...psqls, ...sshs];
 
   await pause(p.loadBeforeS * 1000);
-  const inSleep = await until(() => loops.some((l) => l.sleeping()), 5000);
+  // A sleep that has just begun: one found near its end (the load ran into it) would be over by
+  // the kill, and the case would not test what it says.
+  const inSleep = await until(() => loops.some((l) => l.sleepingForMs() >= 0 && l.sleepingForMs() < 300), 5000);
   await pause(300);
   const sleeping = loops.filter((l) => l.sleeping()).length;
   const killAt = Date.now();
