@@ -5,13 +5,12 @@
 // unknown, as does anything the line runs that cannot be read (eval, `| sh`, a name in a
 // variable). The line gets the strictest of its commands' decisions.
 import type { Guardrail, GuardrailAction } from '../../common/guardrails.ts';
+import { SEVERITY, stricter, strictestRule } from './decision-order.ts';
 import { CommandPattern } from '../../common/command-pattern.ts';
 import { decisionLine } from './decision-text.ts';
 import type { GuardrailDecision } from './guardrail-policy.ts';
 import { readShellLine, type ShellCommand, type ShellReading } from './shell-reading.ts';
 import { readShellLineOffThread } from './shell-reading-offload.ts';
-
-const SEVERITY: Record<GuardrailAction, number> = { allow: 0, approve: 1, deny: 2 };
 
 interface CommandRule {
   rule: Guardrail;
@@ -63,7 +62,7 @@ export class CommandRules {
     let decision: GuardrailDecision = { action: 'allow' };
     for (const command of reading.commands) {
       const d = this.forCommand(command, line);
-      if (SEVERITY[d.action] > SEVERITY[decision.action] || (!decision.rule && d.rule)) decision = d;
+      if (stricter(d, decision)) decision = d;
     }
     if (reading.unknown.length > 0) {
       // Anything could run: every rule could apply.
@@ -106,7 +105,7 @@ export class CommandRules {
   private unreadable(rules: readonly CommandRule[], why: string): GuardrailDecision {
     const message = `it runs what the guardrails cannot read: ${why}`;
     if (this.unknown.configured) return { action: this.unknown.configured, rule: 'guardrail-unknown', message };
-    const strictest = rules.find((r) => r.rule.action === 'deny') ?? rules.find((r) => r.rule.action === 'approve');
-    return strictest ? { action: strictest.rule.action, rule: strictest.rule.name, message } : { action: 'allow' };
+    const strictest = strictestRule(rules.map((r) => r.rule));
+    return strictest ? { action: strictest.action, rule: strictest.name, message } : { action: 'allow' };
   }
 }

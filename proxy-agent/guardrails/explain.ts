@@ -4,6 +4,7 @@
 // connects anywhere: this is the agent's own reading, the one it applies on the data path.
 import type { Guardrail } from '../../common/guardrails.ts';
 import { RequestRules } from '../http/request-rules.ts';
+import { stricter } from './decision-order.ts';
 import { decisionLine } from './decision-text.ts';
 import { type GuardrailDecision, GuardrailPolicy, type PolicyOptions } from './guardrail-policy.ts';
 import { classify } from './statement-classifier.ts';
@@ -13,8 +14,6 @@ export interface Explanation {
   decision: GuardrailDecision;
   lines: string[];
 }
-
-const SEVERITY = { allow: 0, approve: 1, deny: 2 } as const;
 
 /**
  * SQL: statement by statement, in order, as one session would send them (a routine created by
@@ -33,7 +32,7 @@ export function explainSql(rules: readonly Guardrail[], options: PolicyOptions, 
     for (const r of s.defines ?? []) lines.push(`  creates: ${r.name}(), whose calls count as ${r.kinds.size ? [...r.kinds].join(', ') : 'nothing a rule names'}${r.unknown ? ' and unknown' : ''}`);
     const d = policy.checkSql(s.text);
     lines.push(`  decision: ${decisionLine(d)}`);
-    if (SEVERITY[d.action] > SEVERITY[decision.action] || (!decision.rule && d.rule)) decision = d;
+    if (stricter(d, decision)) decision = d;
   });
   if (statements.length === 0) lines.push('no statement');
   if (statements.length > 1) {

@@ -2,6 +2,7 @@
 // command line, and which rule made it (for the client's error and the recording).
 import type { Guardrail, GuardrailAction, StatementKind } from '../../common/guardrails.ts';
 import { CommandRules } from './command-rules.ts';
+import { SEVERITY, stricter, strictestRule } from './decision-order.ts';
 import { StatementPrefilter } from './statement-prefilter.ts';
 import { classify, type ClassifiedStatement, type DefinedRoutine, type InnerStatement, type KnownRoutine, type KnownRoutines } from './statement-classifier.ts';
 
@@ -42,7 +43,6 @@ const MAX_CACHED_TEXT = 4096;
 /** Routines remembered per target, at most (the oldest forgotten first: then a CALL is unknown again). */
 const MAX_KNOWN_ROUTINES = 10_000;
 
-const SEVERITY: Record<GuardrailAction, number> = { allow: 0, approve: 1, deny: 2 };
 const ALLOWED: GuardrailDecision = Object.freeze({ action: 'allow' });
 
 interface CompiledRule {
@@ -122,7 +122,7 @@ export class GuardrailPolicy {
         // The savepoint goes around one statement: a limited write is sent on its own.
         return { decision: { action: 'deny', rule: d.rowLimit.rule, message: `a ${d.rowLimit.kind} under a row limit (maxRows) is sent as a statement of its own, not in a string of several`, statement: statement.text }, defines: [] };
       }
-      if (SEVERITY[d.action] > SEVERITY[decision.action] || (SEVERITY[d.action] === SEVERITY[decision.action] && !decision.rule && d.rule)) decision = d;
+      if (stricter(d, decision)) decision = d;
     }
     return { decision, defines: statements.flatMap((s) => s.defines ?? []) };
   }
@@ -199,7 +199,7 @@ function where(rule: Guardrail, inner: InnerStatement): Pick<GuardrailDecision, 
 /** What the unreadable gets: as configured, else the strictest action of the rules (the first such rule names it). */
 function unknownAction(rules: readonly Guardrail[], configured: GuardrailAction | undefined): { action: GuardrailAction; rule: string } {
   if (configured) return { action: configured, rule: 'guardrail-unknown' };
-  const strictest = rules.find((r) => r.action === 'deny') ?? rules.find((r) => r.action === 'approve');
+  const strictest = strictestRule(rules);
   return strictest ? { action: strictest.action, rule: strictest.name } : { action: 'allow', rule: 'guardrail-unknown' };
 }
 

@@ -13,6 +13,7 @@
 // Enters pass. What the client sends is forwarded as it was typed; only Enters wait.
 import { Writable } from 'node:stream';
 import xtermHeadless from '@xterm/headless';
+import { SEVERITY } from '../guardrails/decision-order.ts';
 import { denialText } from '../guardrails/decision-text.ts';
 import type { GuardrailDecision } from '../guardrails/guardrail-policy.ts';
 
@@ -60,7 +61,6 @@ const EOT = 0x04; // Ctrl-D
 const SI = 0x0f;
 /** Rows of history the model keeps; a line whose start scrolled past them cannot be read. */
 const SCROLLBACK = 200;
-const SEVERITY = { allow: 0, approve: 1, deny: 2 } as const;
 /** Where a prompt ends (`user@host:~$ `, `# `, `% `, `> `): to cut it off a line whose start was lost. */
 const PROMPT_END = /^[^\n]*?[$#%>] /;
 
