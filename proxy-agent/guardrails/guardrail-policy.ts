@@ -117,9 +117,8 @@ export class GuardrailPolicy {
       // Rules read SQL as UTF-8: another client_encoding would let the server read other text.
       if (statement.setsClientEncoding) return { decision: { action: 'deny', rule: 'utf8-only', message: 'client_encoding cannot be changed on a target with guardrails', statement: statement.text }, defines: [] };
       const d = this.decideStatement(statement);
-      // Stricter wins; at the same level, a rule's decision says more than the default.
       if (d.rowLimit && statements.length > 1) {
-        // The savepoint goes around one statement: a limited write is sent on its own.
+        // The count read is one statement's: a limited write is sent on its own.
         return { decision: { action: 'deny', rule: d.rowLimit.rule, message: `a ${d.rowLimit.kind} under a row limit (maxRows) is sent as a statement of its own, not in a string of several`, statement: statement.text }, defines: [] };
       }
       if (stricter(d, decision)) decision = d;
@@ -132,10 +131,9 @@ export class GuardrailPolicy {
    * rules on CALL or OTHER statements. Regular expressions have no text to read.
    */
   checkFunctionCall(functionOid: number): GuardrailDecision {
+    if (!this.hasSqlRules) return ALLOWED;
     const text = `(fastpath call of function ${functionOid})`;
-    const statement: ClassifiedStatement = { kinds: new Set(['CALL', 'OTHER']), text, unknown: [`a fastpath call of function ${functionOid}, whose body Vigil has not seen`] };
-    if (!this.rules.some((r) => r.rule.statements || r.sql)) return ALLOWED;
-    return this.decideStatement(statement);
+    return this.decideStatement({ kinds: new Set(['CALL', 'OTHER']), text, unknown: [`a fastpath call of function ${functionOid}, whose body Vigil has not seen`] });
   }
 
   /** Every command the line would run, against the command rules. loadShellParser() must have resolved. */
