@@ -3,6 +3,8 @@
 // shown with control characters made visible.
 import type { VigilEvent } from '../common/events/index.ts';
 import type { SessionSummary } from '../common/api-contract.ts';
+import { endedByPerson, endReasonWords } from '../common/end-reasons.ts';
+import { formatDuration, formatTime } from '../common/time-format.ts';
 
 const RESULT_ROWS_SHOWN = 5;
 const TEXT_LIMIT = 500;
@@ -33,19 +35,34 @@ function duration(ms: number): string {
   return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-function status(s: SessionSummary): string {
+/** A moment as the dashboard and the audit log write it, in UTC: `2026-12-07 21:46:19.573 UTC`. */
+const moment = (iso: string | null) => (iso ? formatTime(iso, { zone: 'utc', ms: true }) : '?');
+
+/**
+ * Who ended it and why, from the end's message, when a person did (kill, revoke, lock): the agents
+ * write "this session was ended by rita: INC-7", "access grant #4 was revoked by aaron: …",
+ * "user alice is locked by rita: …"; this keeps "by rita: INC-7". Another message is kept whole.
+ */
+export function endedByWhom(message: string): string {
+  const by = /\b(?:ended|revoked|locked) (by .+)$/s.exec(message);
+  return by ? by[1] : message;
+}
+
+/** How it ended, in words: "client quit after 3s", "killed by rita: INC-7 after 12m 05s", "live". */
+export function sessionStatus(s: SessionSummary): string {
   if (!s.endedAt) return 'live';
-  const took = s.startedAt ? ` after ${duration(Date.parse(s.endedAt) - Date.parse(s.startedAt))}` : '';
-  return `${s.endReason ?? 'ended'}${took}`;
+  const who = endedByPerson(s.endReason) && s.endMessage ? ` ${visible(endedByWhom(s.endMessage), 200)}` : '';
+  const took = s.startedAt ? ` after ${formatDuration(Date.parse(s.endedAt) - Date.parse(s.startedAt))}` : '';
+  return `${endReasonWords(s.endReason)}${who}${took}`;
 }
 
 export function sessionTable(sessions: SessionSummary[]): string {
   if (sessions.length === 0) return 'no sessions recorded yet';
   return table(
-    ['ID', 'USER', 'TARGET', 'STARTED (UTC)', 'STATUS', 'QUERIES', 'ERRORS'],
+    ['ID', 'USER', 'TARGET', 'STARTED', 'STATUS', 'QUERIES', 'ERRORS'],
     sessions.map((s) => [
-      s.id, visible(s.user, 40), visible(s.target, 40), s.startedAt?.replace('T', ' ').replace('Z', '') ?? '?',
-      status(s), String(s.queryCount), String(s.errorCount),
+      s.id, visible(s.user, 40), visible(s.target, 40), moment(s.startedAt),
+      sessionStatus(s), String(s.queryCount), String(s.errorCount),
     ]),
   );
 }
@@ -54,7 +71,7 @@ export function sessionHeader(s: SessionSummary): string {
   return [
     `Session ${s.id}`,
     `  ${s.protocol}  user ${visible(s.user, 100)}  target ${visible(s.target, 100)}  client ${visible(s.client, 100)}  agent ${visible(s.agent, 100)}`,
-    `  started ${s.startedAt ?? '?'}  ${s.endedAt ? `ended ${s.endedAt} (${status(s)})` : 'live'}`,
+    `  started ${moment(s.startedAt)}  ${s.endedAt ? `ended ${moment(s.endedAt)} (${sessionStatus(s)})` : 'live'}`,
     `  ${plural(s.eventCount, 'event')}, ${plural(s.queryCount, 'query', 'queries')}, ${plural(s.errorCount, 'error')}${s.persistedSeq < s.lastSeq ? `  (stored up to #${s.persistedSeq} of #${s.lastSeq})` : ''}`,
   ].join('\n');
 }

@@ -20,6 +20,8 @@ export interface TargetView {
   recording: 'required' | 'best-effort';
   /** jit: connecting needs an approved access request (POST /api/access-requests). */
   access: 'open' | 'jit';
+  /** What a request for this target gets when it names no duration, and the longest it may ask for (`30m`, `8h`). */
+  grant: { defaultDuration: string; maxDuration: string };
 }
 
 export interface ConnectionResponse {
@@ -102,6 +104,15 @@ export interface AuditEntry {
   detail: Record<string, unknown>;
 }
 
+/**
+ * GET /api/audit: newest first. Filters: actor and target (any part, whatever its case), action
+ * (exactly, or every action under a prefix ending in a dot: `session.`), sessionId, requestId,
+ * from (inclusive) and to (exclusive) on `at`; `before` an id, for the next page.
+ */
+export interface AuditListResponse {
+  entries: AuditEntry[];
+}
+
 export interface SessionSummary {
   id: string;
   protocol: string;
@@ -112,6 +123,11 @@ export interface SessionSummary {
   startedAt: string | null;
   endedAt: string | null;
   endReason: string | null;
+  /**
+   * The end's own words, when it had any: who killed, revoked or locked it and why
+   * (`this session was ended by rita: INC-7`). Recorded text: render as text.
+   */
+  endMessage?: string | null;
   /** Highest sequence number seen. */
   lastSeq: number;
   /** Every event up to this seq is stored (no gap). */

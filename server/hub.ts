@@ -147,10 +147,18 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const sessions = await createSessionStore(config.hub.auth.oidc ? config.redis.url : undefined, logger, config.redis.keyPrefix);
     owned.add('login sessions', () => sessions.close());
 
+    // Upgraded connections (the dashboard's WebSockets) are no longer the HTTP server's: it does
+    // not close them, and close() would wait for every open browser tab to go away.
+    const sockets = new Set<net.Socket>();
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
     address = await listen(server, config.hub.listen);
     owned.add('http server', async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await closed;
     });
     url = `http://${urlHost(address)}:${address.port}`;

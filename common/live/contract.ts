@@ -3,7 +3,7 @@
 // sends are contract events (common/events), which the dashboard renders as text only.
 import { z } from 'zod';
 import type { VigilEvent } from '../events/index.ts';
-import type { AccessRequestView, AnnotationView } from '../api-contract.ts';
+import type { AccessRequestView, AnnotationView, AuditEntry } from '../api-contract.ts';
 import { SessionId } from '../session-id.ts';
 
 export const WatchRequest = z.strictObject({
@@ -29,11 +29,20 @@ export type FollowAnnotations = z.infer<typeof FollowAnnotations>;
  * Why a request was refused: `bad_request` (malformed payload or id), `not_found` (no such session
  * in the store, or not one this person may see), `too_many_watches` (the connection watches as
  * many sessions as the hub allows), `cancelled` (an unwatch, a newer watch of the same session or
- * the disconnect came first), `unavailable` (the store or Redis failed: try again).
+ * the disconnect came first), `unavailable` (the store or Redis failed: try again),
+ * `unauthorized` (the login has ended), `forbidden` (the login's roles do not allow it: the audit
+ * log is for reviewers and admins).
  */
-export type AckErrorCode = 'bad_request' | 'not_found' | 'too_many_watches' | 'cancelled' | 'unavailable' | 'unauthorized';
+export type AckErrorCode = 'bad_request' | 'not_found' | 'too_many_watches' | 'cancelled' | 'unavailable' | 'unauthorized' | 'forbidden';
 
 export type Ack = { ok: true } | { ok: false; error: { code: AckErrorCode; message: string } };
+
+/**
+ * The `watch` acknowledgement for a session that is neither live nor stored, or that this person
+ * may not see: one answer for both, so whether a session exists does not leak. The dashboard tells
+ * it by its code.
+ */
+export const WATCH_NOT_FOUND = { ok: false, error: { code: 'not_found', message: 'session not found' } } as const satisfies Ack;
 
 /**
  * Why the hub ends a viewer's connection itself (`dropped`, just before it disconnects).
@@ -94,6 +103,13 @@ export interface ServerToClient {
   'access:request'(payload: { request: AccessRequestView }): void;
   /** A note pinned to a recording this connection follows (after `annotations:follow`), from any hub. */
   annotation(payload: AnnotationView): void;
+  /**
+   * After each `audit:subscribe`: every audit entry with an id above `after` will be pushed (read
+   * what came before from GET /api/audit; after a reconnect, what was written meanwhile).
+   */
+  'audit:following'(payload: { after: number }): void;
+  /** New audit entries, written by any hub, oldest first (unfiltered: reviewers and admins read the whole log). */
+  'audit:entries'(payload: { entries: AuditEntry[] }): void;
 }
 
 export interface ClientToServer {
@@ -101,6 +117,9 @@ export interface ClientToServer {
   'live:unsubscribe'(ack: (result: Ack) => void): void;
   'access:subscribe'(ack: (result: Ack) => void): void;
   'access:unsubscribe'(ack: (result: Ack) => void): void;
+  /** The audit log as it grows (reviewers and admins; others get `forbidden`). */
+  'audit:subscribe'(ack: (result: Ack) => void): void;
+  'audit:unsubscribe'(ack: (result: Ack) => void): void;
   watch(request: WatchRequest, ack: (result: Ack) => void): void;
   unwatch(request: UnwatchRequest, ack: (result: Ack) => void): void;
   'annotations:follow'(request: FollowAnnotations, ack: (result: Ack) => void): void;

@@ -6,6 +6,7 @@ import type { AccessDecisionView, AccessRequestView, AccessStatus, AuditEntry } 
 import type { VigilEvent } from '../../common/events/index.ts';
 import type { SqlClient } from '../store/sql-client.ts';
 import { iso } from '../store/sql-time.ts';
+import { escapeLike } from '../recordings/search/search-text.ts';
 
 /** A request as stored; the caller-specific flags (canDecide, canRevoke) come later. */
 export type AccessRequest = Omit<AccessRequestView, 'canDecide' | 'canRevoke'>;
@@ -45,8 +46,18 @@ export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'> & { at?: string };
 export interface AuditFilter {
   requestId?: number;
   sessionId?: string;
+  /** Exactly this actor (what one person viewed). */
   actor?: string;
+  /** Actors whose name holds this, whatever its case (the Audit page's "who"). */
+  actorContains?: string;
   actions?: readonly string[];
+  /** Actions that start with this (`session.`). */
+  actionPrefix?: string;
+  /** Targets whose name holds this, whatever its case. */
+  targetContains?: string;
+  /** ISO times bounding `at`: from inclusive, to exclusive. */
+  from?: string;
+  to?: string;
   limit?: number;
   /** Entries older than this id (paging). */
   before?: number;
@@ -78,7 +89,12 @@ export interface AccessStore {
   /** The user's newest request to connect to the target, whatever its state. */
   latestConnect(user: string, target: string): Promise<AccessRequest | null>;
   audit(entry: NewAuditEntry): Promise<void>;
+  /** Newest first (by id). */
   auditLog(filter?: AuditFilter): Promise<AuditEntry[]>;
+  /** Up to `limit` entries with an id above `afterId`, oldest first (the live feed). */
+  auditAfter(afterId: number, limit: number): Promise<AuditEntry[]>;
+  /** The highest id in the audit log (0 while it is empty). */
+  lastAuditId(): Promise<number>;
 }
 
 type Row = {
@@ -219,17 +235,29 @@ export class SqlAccessStore implements AccessStore {
     if (filter.requestId !== undefined) where.push(`request_id = $${params.push(filter.requestId)}`);
     if (filter.sessionId !== undefined) where.push(`session_id = $${params.push(filter.sessionId)}`);
     if (filter.actor !== undefined) where.push(`actor = $${params.push(filter.actor)}`);
+    if (filter.actorContains !== undefined) where.push(`actor ILIKE $${params.push(`%${escapeLike(filter.actorContains)}%`)}`);
     if (filter.actions !== undefined) where.push(`action = ANY($${params.push(filter.actions)}::text[])`);
+    // Action names are codes (`session.killed`): a prefix is matched as written.
+    if (filter.actionPrefix !== undefined) where.push(`action LIKE $${params.push(`${escapeLike(filter.actionPrefix)}%`)}`);
+    if (filter.targetContains !== undefined) where.push(`target ILIKE $${params.push(`%${escapeLike(filter.targetContains)}%`)}`);
+    if (filter.from !== undefined) where.push(`at >= $${params.push(filter.from)}::timestamptz`);
+    if (filter.to !== undefined) where.push(`at < $${params.push(filter.to)}::timestamptz`);
     if (filter.before !== undefined) where.push(`id < $${params.push(filter.before)}`);
     const limit = Math.min(filter.limit ?? 100, 1000);
-    const { rows } = await this.client.query<{ id: number; at: string; actor: string; action: string; target: string | null; request_id: number | null; session_id: string | null; origin: string | null; detail: string }>(
-      `SELECT id, ${iso('at')} AS at, actor, action, target, request_id, session_id, origin, detail FROM audit_log
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`, params);
-    return rows.map((r) => ({
-      id: Number(r.id), at: r.at, actor: r.actor, action: r.action, target: r.target,
-      requestId: r.request_id === null ? null : Number(r.request_id), sessionId: r.session_id, origin: r.origin,
-      detail: JSON.parse(r.detail) as Record<string, unknown>,
-    }));
+    const { rows } = await this.client.query<AuditRow>(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`, params);
+    return rows.map(toAuditEntry);
+  }
+
+  async auditAfter(afterId: number, limit: number): Promise<AuditEntry[]> {
+    const { rows } = await this.client.query<AuditRow>(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2`, [afterId, Math.min(limit, 1000)]);
+    return rows.map(toAuditEntry);
+  }
+
+  async lastAuditId(): Promise<number> {
+    const { rows } = await this.client.query<{ id: number | string | null }>('SELECT max(id) AS id FROM audit_log');
+    return Number(rows[0]?.id ?? 0);
   }
 
   private async one(client: SqlClient, where: string, params: unknown[]): Promise<AccessRequest | null> {
@@ -237,6 +265,16 @@ export class SqlAccessStore implements AccessStore {
     return rows[0] ? toRequest(rows[0]) : null;
   }
 }
+
+type AuditRow = { id: number; at: string; actor: string; action: string; target: string | null; request_id: number | null; session_id: string | null; origin: string | null; detail: string };
+
+const AUDIT_COLUMNS = `id, ${iso('at')} AS at, actor, action, target, request_id, session_id, origin, detail`;
+
+const toAuditEntry = (r: AuditRow): AuditEntry => ({
+  id: Number(r.id), at: r.at, actor: r.actor, action: r.action, target: r.target,
+  requestId: r.request_id === null ? null : Number(r.request_id), sessionId: r.session_id, origin: r.origin,
+  detail: JSON.parse(r.detail) as Record<string, unknown>,
+});
 
 /**
  * Guardrail hits and the ends a hub wrote for sessions whose agent could not, stored in a

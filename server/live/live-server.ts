@@ -18,7 +18,7 @@ import { Server } from 'socket.io';
 import type { EventBus } from '../../common/bus/event-bus.ts';
 import { HubLive } from '../../common/config/schema.ts';
 import {
-  FollowAnnotations, UnwatchRequest, WatchRequest, type Ack, type ClientToServer, type LiveSessionView, type ServerToClient, type Viewer,
+  FollowAnnotations, UnwatchRequest, WATCH_NOT_FOUND, WatchRequest, type Ack, type ClientToServer, type LiveSessionView, type ServerToClient, type Viewer,
 } from '../../common/live/contract.ts';
 import type { Logger } from '../../common/log.ts';
 import { isRole } from '../../common/roles.ts';
@@ -36,6 +36,7 @@ import type { AccessService } from '../access/access-service.ts';
 import type { AccessStore } from '../access/access-store.ts';
 import { maySeeSession, type Actor } from '../access/access-policy.ts';
 import type { ControlBus } from '../../common/control/control-bus.ts';
+import { AUDIT_FOLLOWERS, AuditFeed, deliverAudit, serveAuditSubscription } from './audit-feed.ts';
 
 export interface LiveServerOptions {
   httpServer: http.Server;
@@ -50,7 +51,7 @@ export interface LiveServerOptions {
   redisUrl?: string;
   /** The deployment's Redis key prefix: hubs with the same one form one Socket.IO cluster. */
   redisKeyPrefix?: string;
-  /** Where live views are put on record (the hub's audit log). */
+  /** Where live views are put on record (the hub's audit log); also what `audit:subscribe` follows. */
   audit?: AccessStore;
   /** Access requests for the inbox (`access:subscribe`), and the control bus their changes travel on. */
   access?: { service: AccessService; control: ControlBus };
@@ -219,6 +220,13 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
     }, (err: Error) => log.warn({ err: err.message }, 'access update failed'));
   }) : null;
 
+  // The Audit page: the store's new audit rows, read by this hub while someone on it follows.
+  const auditFeed = opts.audit ? new AuditFeed({
+    source: opts.audit, logger: log,
+    wanted: () => localMembers(AUDIT_FOLLOWERS).length > 0,
+    deliver: (entries) => deliverAudit(localMembers(AUDIT_FOLLOWERS), entries),
+  }) : null;
+
   const backlogs = new Set<OutboundBacklog>();
   let dropped = 0;
   /** A viewer that does not read what it is sent (or reads slower than its sessions run). */
@@ -303,7 +311,9 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const parsed = WatchRequest.safeParse(raw);
       if (!parsed.success) return reply(invalid(parsed.error.issues[0]?.message));
-      void watches.watch(parsed.data, reply);
+      // Not stored, or not this person's to see (SocketWatches refuses both, and audits the
+      // refusal of one that exists): the same words for both, so existence does not leak.
+      void watches.watch(parsed.data, (result) => reply(!result.ok && result.error.code === 'not_found' ? WATCH_NOT_FOUND : result));
     });
 
     socket.on('unwatch', (raw, ack) => {
@@ -352,6 +362,8 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       if (typeof ack === 'function') ack({ ok: true });
     });
 
+    serveAuditSubscription(socket, { feed: auditFeed, confirmed, logger: log });
+
     socket.on('annotations:follow', (raw, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const parsed = FollowAnnotations.safeParse(raw);
@@ -396,6 +408,7 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
       closing = true;
       clearInterval(listTimer);
       if (recheckTimer) clearInterval(recheckTimer);
+      auditFeed?.stop();
       await unsubscribeAccess?.();
       mirrors.close();
       // Closes the sockets, not the HTTP server: the hub closes that.

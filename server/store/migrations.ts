@@ -486,6 +486,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 15,
+    name: 'session end messages',
+    sql: `
+      -- The end's own words beside its reason (session.end's message): who killed, revoked or
+      -- locked it and why ("this session was ended by rita: INC-7"), for the sessions list.
+      -- No trigram index for finding sessions by part of a name: the summary row is rewritten on
+      -- every append, and the listing walks sessions_started_idx newest first up to its page.
+      ALTER TABLE sessions ADD COLUMN end_message text;
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every hub sharing a database.

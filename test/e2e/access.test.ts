@@ -65,8 +65,10 @@ describe('the Access page', () => {
     await aaron.goto(`${web.hub.url}/#/watch/${sessionId}`);
     const revoke = aaron.getByTestId('revoke-grant');
     await expect.poll(() => revoke.count(), { timeout: 20_000 }).toBe(1);
-    aaron.once('dialog', (d) => void d.accept('done for today'));
+    // The reason is asked in the page's own dialog (ReasonDialog), not with window.prompt.
     await revoke.click();
+    await aaron.getByTestId('revoke-dialog-reason').fill('done for today');
+    await aaron.getByTestId('revoke-dialog-confirm').click();
     await ended;
     expect(errors.join()).toMatch(/access grant #\d+ was revoked by aaron: done for today/);
     await expect.poll(() => alice.getByTestId('access-past').getByTestId('access-request').getAttribute('data-status'), { timeout: 20_000 }).toBe('revoked');
@@ -76,6 +78,6 @@ describe('the Access page', () => {
     await expect.poll(() => ada.getByTestId('audit').innerText(), { timeout: 20_000 }).toContain('access.revoked');
     const log = await ada.getByTestId('audit').innerText();
     for (const action of ['access.requested', 'access.approved', 'access.granted']) expect(log).toContain(action);
-    expect(log).toContain('reason: done for today');
+    expect(log).toMatch(/Reason\s+done for today/);
   });
 });

@@ -105,6 +105,8 @@ const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string | (() => s
   // alice may not approve her own (nor as an engineer at all); aaron grants it; then it is no longer pending.
   { method: 'POST', path: () => `/api/access-requests/${alicesRequest}/approve`, expect: { nobody: 401, alice: 403, rita: 403, aaron: 200, ada: 409 } },
   { method: 'GET', path: '/api/audit', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
+  // Its filters change what is listed, never who may list it.
+  { method: 'GET', path: '/api/audit?actor=ali&action=session.&target=demo', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
   { method: 'GET', path: '/api/audit/verify', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
   // Locks are security's: listed, made (here without a body: past authorization, malformed) and lifted.
   { method: 'GET', path: '/api/locks', expect: { nobody: 401, alice: 403, rita: 200, aaron: 403, ada: 200 } },
@@ -271,6 +273,20 @@ describe('authorization matrix: socket events', () => {
       const list = new Promise<number[]>((resolve) => socket.once('access:requests', (p) => resolve(p.requests.map((r) => r.id))));
       expect(await socket.timeout(10_000).emitWithAck('access:subscribe')).toEqual({ ok: true });
       expect(await list, caller).toEqual([alicesRequest]);
+    }
+  });
+
+  it('when each caller follows the audit log, then only reviewers and admins may', async () => {
+    const expected: Record<Caller, string> = { nobody: 'refused', alice: 'forbidden', rita: 'ok', aaron: 'forbidden', ada: 'ok' };
+    for (const caller of CALLERS) {
+      const socket = await socketOf(caller);
+      if (socket instanceof Error) {
+        expect(expected[caller]).toBe('refused');
+        continue;
+      }
+      const ack = await socket.timeout(10_000).emitWithAck('audit:subscribe');
+      expect(ack.ok ? 'ok' : ack.error.code, caller).toBe(expected[caller]);
+      expect(await socket.timeout(10_000).emitWithAck('audit:unsubscribe')).toEqual({ ok: true });
     }
   });
 });

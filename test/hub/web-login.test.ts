@@ -185,7 +185,7 @@ describe('dashboard login through OpenID Connect', () => {
   it('when an engineer asks for a connection string, then it names them and the target, and needs the CSRF token', async () => {
     const alice = await loggedIn('alice');
     const targets = await json(await alice.fetch(`${hub.url}/api/targets`));
-    expect(targets.body.targets).toEqual([{ name: 'demo', protocol: 'postgres', address: '127.0.0.1:15432', recording: 'required', access: 'open' }]);
+    expect(targets.body.targets).toEqual([{ name: 'demo', protocol: 'postgres', address: '127.0.0.1:15432', recording: 'required', access: 'open', grant: { defaultDuration: '1h', maxDuration: '8h' } }]);
     expect((await alice.fetch(`${hub.url}/api/targets/demo/connection`, { method: 'POST' })).status).toBe(403);
     const { body: me } = await json(await alice.fetch(`${hub.url}/api/me`));
     const res = await json(await alice.fetch(`${hub.url}/api/targets/demo/connection`, { method: 'POST', headers: { 'x-csrf-token': String(me.csrfToken) } }));

@@ -28,6 +28,8 @@ export function launchChromium(): Promise<Browser> {
 export interface HubWithLogin {
   hub: Hub;
   idp: DevIdentityProvider;
+  /** Stops the hub (the provider stays) and starts another on the same port and config: logins kept in Redis survive. */
+  restart(between?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,19 +45,33 @@ export async function startHubWithLogin(opts: { dataDir: string; redisUrl?: stri
     targets: opts.targets,
     hub: { listen: `127.0.0.1:${port}`, auth: { oidc: { issuer: idp.issuer, clientId: CLIENT.clientId, roles: { map: DEMO_ROLE_MAP } } } },
   });
-  const hub = await startHub({ config, bus: opts.bus, stores: opts.stores, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret, sshKeyDirectory: opts.sshKeyDirectory, control: opts.control });
-  return {
-    hub, idp,
+  const start = () => startHub({ config, bus: opts.bus, stores: opts.stores, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret, sshKeyDirectory: opts.sshKeyDirectory, control: opts.control });
+  const web: HubWithLogin = {
+    hub: await start(),
+    idp,
+    async restart(between) {
+      await web.hub.stop();
+      await between?.();
+      web.hub = await start();
+    },
     async stop() {
-      await hub.stop();
+      await web.hub.stop();
       await idp.stop();
     },
   };
+  return web;
 }
 
+/** The sizes the dashboard is tried at: a laptop, and a phone held upright (touch, no mouse). */
+export const SCREENS = {
+  desktop: { viewport: { width: 1440, height: 900 } },
+  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+} as const;
+export type ScreenSize = keyof typeof SCREENS;
+
 /** A fresh browser context logged in as `user` through the dev provider's login page. */
-export async function loggedInPage(browser: Browser, hubUrl: string, name: string, hash = '#/live'): Promise<Page> {
-  const context = await browser.newContext();
+export async function loggedInPage(browser: Browser, hubUrl: string, name: string, hash = '#/live', screen?: ScreenSize): Promise<Page> {
+  const context = await browser.newContext(screen ? SCREENS[screen] : undefined);
   const page = await context.newPage();
   await page.goto(`${hubUrl}/${hash}`);
   // Not logged in: the dashboard sends the browser to the provider, which asks who.

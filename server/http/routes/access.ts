@@ -5,16 +5,18 @@
 //   POST /api/access-requests/:id/approve  { comment? }   (the target's approvers; never one's own)
 //   POST /api/access-requests/:id/deny     { comment? }
 //   POST /api/access-requests/:id/revoke   { reason? }    (approvers, or the grant's holder)
-//   GET  /api/audit                      ?requestId&before&limit -> { entries }  (admins, reviewers)
+//   GET  /api/audit                      ?actor&action&target&sessionId&requestId&from&to&before&limit
+//                                        -> { entries }  (admins, reviewers; common/api-contract.ts AuditListResponse)
 import { SessionId } from '../../../common/session-id.ts';
 import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import { ACCESS_STATUSES } from '../../../common/control/control-bus.ts';
 import { parseDuration } from '../../../common/config/schema.ts';
 import type { AccessService, Origin } from '../../access/access-service.ts';
-import type { AccessStore } from '../../access/access-store.ts';
+import type { AccessStore, AuditFilter } from '../../access/access-store.ts';
+import type { AuditListResponse } from '../../../common/api-contract.ts';
 import { allow, principalOf } from '../auth.ts';
-import { parseInput } from '../validate.ts';
+import { edgeText, parseInput } from '../validate.ts';
 
 const text = (max: number) => z.string().max(max).regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, 'no control characters');
 const id = z.string().regex(/^\d{1,15}$/, 'expected a request number').transform(Number);
@@ -40,7 +42,17 @@ const AuditQuery = z.strictObject({
   requestId: id.optional(),
   before: id.optional(),
   limit: z.string().regex(/^\d{1,4}$/).transform(Number).pipe(z.number().min(1).max(1000)).optional(),
-});
+  /** Any part of who did it, whatever its case. */
+  actor: edgeText(256).optional(),
+  /** An action (`session.killed`), or a prefix ending in a dot (`session.`) for all under it. */
+  action: z.string().max(100).regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*\.?$/, 'expected an action such as session.killed, or a prefix such as session.')
+    .transform((a) => a.toLowerCase()).optional(),
+  /** Any part of what it was done to, whatever its case. */
+  target: edgeText(256).optional(),
+  sessionId: SessionId.optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+}).refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), 'from must be before to');
 
 const originOf = (req: Request): Origin => ({ from: req.ip ?? req.socket.remoteAddress ?? 'unknown' });
 const json = express.json({ limit: '16kb' });
@@ -90,8 +102,15 @@ export function accessRouter(access: AccessService): Router {
 export function auditRouter(store: AccessStore): Router {
   const router = Router();
   router.get('/', allow('admin', 'reviewer'), async (req, res) => {
-    const q = parseInput(AuditQuery, req.query, 'query parameter');
-    res.json({ entries: await store.auditLog(q) });
+    const { actor, action, target, ...q } = parseInput(AuditQuery, req.query, 'query parameter');
+    const filter: AuditFilter = {
+      ...q,
+      ...(actor !== undefined ? { actorContains: actor } : {}),
+      ...(target !== undefined ? { targetContains: target } : {}),
+      ...(action === undefined ? {} : action.endsWith('.') ? { actionPrefix: action } : { actions: [action] }),
+    };
+    const body: AuditListResponse = { entries: await store.auditLog(filter) };
+    res.json(body);
   });
   return router;
 }

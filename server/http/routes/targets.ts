@@ -1,6 +1,6 @@
 // Targets a person may connect to, and a ready connection string for the logged-in person, so that
 // nobody types credentials: the password is a short-lived Vigil token issued to them.
-//   GET  /api/targets                       -> { targets: [{ name, protocol, address, recording, access }] }
+//   GET  /api/targets                       -> { targets: [{ name, protocol, address, recording, access, grant }] }
 //   POST /api/targets/:name/connection      -> { command, uri | password, expiresAt }   (engineers, admins)
 // Just-in-time access (issue 5) will narrow both to the targets a person holds a grant for.
 import { Router, type RequestHandler } from 'express';
@@ -27,6 +27,7 @@ export function targetsRouter(config: Config, signer: TokenSigner, tokenTtlMs: n
       address: ((a) => `${a.host}:${a.port}`)(clientAddress(config, t)),
       recording: t.recording,
       access: t.access,
+      grant: { defaultDuration: t.approval.defaultDuration, maxDuration: t.approval.maxDuration },
     }));
     res.json({ targets });
   });

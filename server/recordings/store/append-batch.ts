@@ -69,25 +69,25 @@ const CONTINUES = `coalesce((SELECT g.first_seq FROM segments g WHERE g.session_
   OR EXISTS (SELECT 1 FROM runs r WHERE r.session_id = s.id AND r.first_seq = s.persisted_seq + 1) AS continues`;
 
 // Any event can create the summary (a session's events may arrive before its session.start is
-// re-delivered); session.start's metadata and time win once they arrive. With $19 the statement
-// writes nothing unless every session's batch starts past all it has stored ($20: the lowest seq
+// re-delivered); session.start's metadata and time win once they arrive. With $20 the statement
+// writes nothing unless every session's batch starts past all it has stored ($21: the lowest seq
 // of each) and no hub ended it: then nothing in the batch can be stored already.
 const WRITE_BATCH = `
   WITH fresh AS (
-    SELECT NOT $19::boolean OR NOT EXISTS (
-      SELECT 1 FROM unnest($1::text[], $20::int8[]) AS b(id, lo) JOIN sessions s ON s.id = b.id
+    SELECT NOT $20::boolean OR NOT EXISTS (
+      SELECT 1 FROM unnest($1::text[], $21::int8[]) AS b(id, lo) JOIN sessions s ON s.id = b.id
       WHERE s.last_seq >= b.lo OR s.ended_by = 'hub' OR s.purged_at IS NOT NULL) AS ok),
   runs AS (
-    ${INSERT_RUNS(21)} WHERE (SELECT ok FROM fresh)
+    ${INSERT_RUNS(22)} WHERE (SELECT ok FROM fresh)
     RETURNING session_id, first_seq, last_seq, event_count)
   INSERT INTO sessions AS s (id, protocol, user_name, target, client_addr, agent_id, started_at, start_seen,
     ended_at, end_reason, last_seq, event_count, query_count, error_count, ended_by, unsealed_bytes, unsealed_from, unsealed_until,
-    persisted_seq)
+    end_message, persisted_seq)
   SELECT d.*, ${advanceBy('d.id', '0', false)} FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
     $7::timestamptz[], $8::boolean[], $9::timestamptz[], $10::text[], $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::text[],
-    $16::int8[], $17::timestamptz[], $18::timestamptz[])
+    $16::int8[], $17::timestamptz[], $18::timestamptz[], $19::text[])
     AS d(id, protocol, user_name, target, client_addr, agent_id, started_at, start_seen, ended_at, end_reason, last_seq,
-         event_count, query_count, error_count, ended_by, unsealed_bytes, unsealed_from, unsealed_until)
+         event_count, query_count, error_count, ended_by, unsealed_bytes, unsealed_from, unsealed_until, end_message)
   WHERE (SELECT ok FROM fresh)
   ON CONFLICT (id) DO UPDATE SET
     protocol = CASE WHEN excluded.start_seen THEN excluded.protocol ELSE s.protocol END,
@@ -102,6 +102,7 @@ const WRITE_BATCH = `
     ended_at = coalesce(excluded.ended_at, s.ended_at),
     end_reason = coalesce(excluded.end_reason, s.end_reason),
     ended_by = CASE WHEN excluded.ended_at IS NOT NULL THEN excluded.ended_by ELSE s.ended_by END,
+    end_message = CASE WHEN excluded.ended_at IS NOT NULL THEN excluded.end_message ELSE s.end_message END,
     last_seq = greatest(s.last_seq, excluded.last_seq),
     event_count = s.event_count + excluded.event_count,
     query_count = s.query_count + excluded.query_count,
@@ -174,7 +175,7 @@ function unsealedOf(inserted: readonly StoredEvent[]): Map<string, Unsealed> {
   return out;
 }
 
-/** WRITE_BATCH's $1 to $18, in the columns' order. */
+/** WRITE_BATCH's $1 to $19, in the columns' order. */
 function deltaParams(deltas: readonly SessionDelta[], unsealed: Map<string, Unsealed>): unknown[] {
   return [
     deltas.map((d) => d.id),
@@ -195,6 +196,7 @@ function deltaParams(deltas: readonly SessionDelta[], unsealed: Map<string, Unse
     deltas.map((d) => unsealed.get(d.id)?.bytes ?? 0),
     deltas.map((d) => unsealed.get(d.id)?.since ?? null),
     deltas.map((d) => unsealed.get(d.id)?.until ?? null),
+    deltas.map((d) => d.endMessage ?? null),
   ];
 }
 
@@ -270,7 +272,7 @@ function overtakes(sorted: readonly StoredEvent[], sessionId: string, hubEndSeq:
 async function giveWay(tx: SqlClient, sessionId: string, hubEndSeq: number): Promise<void> {
   await tx.query('DELETE FROM segments WHERE session_id = $1 AND first_seq = $2 AND last_seq = $2', [sessionId, hubEndSeq]);
   await tx.query(
-    `UPDATE sessions SET ended_at = NULL, end_reason = NULL, ended_by = NULL, event_count = event_count - 1,
+    `UPDATE sessions SET ended_at = NULL, end_reason = NULL, end_message = NULL, ended_by = NULL, event_count = event_count - 1,
        last_seq = (SELECT coalesce(max(last_seq), 0) FROM segments WHERE session_id = $1),
        persisted_seq = least(persisted_seq, $2 - 1), updated_at = now()
      WHERE id = $1`, [sessionId, hubEndSeq]);

@@ -7,7 +7,9 @@ import type { VigilEvent } from '../../../common/events/index.ts';
 export type { SessionSummary };
 
 export interface SessionFilter {
+  /** Any part of the user's name, whatever its case ("ALI" finds alice). */
   user?: string;
+  /** Any part of the target's name, whatever its case ("pay" finds payments). */
   target?: string;
   protocol?: string;
   live?: boolean;

@@ -9,6 +9,7 @@ import { SegmentReader } from './segment-reader.ts';
 import { lockSessions, sealDue } from './segment-writer.ts';
 import { isHubEnd, newEvents, SESSION_STATE, uniqueSorted, writeBatch, type SessionState } from './append-batch.ts';
 import { normalizeSessionFilter, StoreInputError } from './session-filter.ts';
+import { escapeLike } from '../search/search-text.ts';
 import type { SqlClient } from '../../store/sql-client.ts';
 import { auditFromRecording } from '../../access/access-store.ts';
 import { iso } from '../../store/sql-time.ts';
@@ -17,7 +18,7 @@ export const READ_LIMIT_DEFAULT = 1000;
 export const READ_LIMIT_MAX = 10_000;
 
 const SESSION_COLUMNS = `id, protocol, user_name, target, client_addr, agent_id,
-  ${iso('started_at')} AS started_at, ${iso('ended_at')} AS ended_at, end_reason,
+  ${iso('started_at')} AS started_at, ${iso('ended_at')} AS ended_at, end_reason, end_message,
   last_seq, persisted_seq, event_count, query_count, error_count, ${iso('purged_at')} AS purged_at`;
 
 interface SessionRow {
@@ -30,6 +31,7 @@ interface SessionRow {
   started_at: string | null;
   ended_at: string | null;
   end_reason: string | null;
+  end_message: string | null;
   last_seq: number;
   persisted_seq: number;
   event_count: number;
@@ -88,17 +90,18 @@ export class SqlRecordingStore implements RecordingStore {
   }
 
   /**
-   * Newest first by (startedAt, id). `from` is inclusive and `to` exclusive, both on startedAt;
-   * `live` true keeps sessions without an end, false those with one. Page with
-   * `before: encodeSessionCursor(lastOfPreviousPage)`.
+   * Newest first by (startedAt, id). `user` and `target` match any part of the name, whatever
+   * its case ("pay" finds "payments"; a % or _ in them is just that character). `from` is
+   * inclusive and `to` exclusive, both on startedAt; `live` true keeps sessions without an end,
+   * false those with one. Page with `before: encodeSessionCursor(lastOfPreviousPage)`.
    */
   async listSessions(filter: SessionFilter = {}): Promise<SessionSummary[]> {
     const f = normalizeSessionFilter(filter);
     const where: string[] = [];
     const params: unknown[] = [];
     const param = (value: unknown) => { params.push(value); return `$${params.length}`; };
-    if (f.user !== undefined) where.push(`user_name = ${param(f.user)}`);
-    if (f.target !== undefined) where.push(`target = ${param(f.target)}`);
+    if (f.user !== undefined) where.push(`user_name ILIKE ${param(containing(f.user))}`);
+    if (f.target !== undefined) where.push(`target ILIKE ${param(containing(f.target))}`);
     if (f.protocol !== undefined) where.push(`protocol = ${param(f.protocol)}`);
     if (f.live !== undefined) where.push(f.live ? 'ended_at IS NULL' : 'ended_at IS NOT NULL');
     if (f.visibleTo !== undefined) {
@@ -173,6 +176,9 @@ export class SqlRecordingStore implements RecordingStore {
   }
 }
 
+/** An ILIKE pattern for names holding `text` (the backslash is ILIKE's default escape). */
+const containing = (text: string) => `%${escapeLike(text)}%`;
+
 function toSummary(row: SessionRow): SessionSummary {
   return {
     id: row.id,
@@ -184,6 +190,7 @@ function toSummary(row: SessionRow): SessionSummary {
     startedAt: row.started_at,
     endedAt: row.ended_at,
     endReason: row.end_reason,
+    ...(row.end_message !== null ? { endMessage: row.end_message } : {}),
     lastSeq: Number(row.last_seq),
     persistedSeq: Number(row.persisted_seq),
     eventCount: Number(row.event_count),

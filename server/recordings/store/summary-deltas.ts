@@ -15,6 +15,8 @@ export interface SessionDelta {
   startSeen: boolean;
   endedAt: string | null;
   endReason: string | null;
+  /** The end's message (who killed or revoked it, and why); absent when it had none. */
+  endMessage?: string;
   /** 'hub' when the session's end in this batch was written by a hub. */
   endedBy: string | null;
   lastSeq: number;
@@ -52,6 +54,7 @@ export function summarizeInserted(events: readonly VigilEvent[]): SessionDelta[]
           delta.endSeq = event.seq;
           delta.endedAt = event.time;
           delta.endReason = event.data.reason;
+          delta.endMessage = event.data.message;
           delta.endedBy = event.data.writtenBy ?? null;
         }
         break;

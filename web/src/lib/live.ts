@@ -6,6 +6,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { ClientToServer, LiveSessionView, ScreenSnapshot, ServerToClient, Viewer } from '../../../common/live/contract.ts';
 import type { VigilEvent } from '../../../common/events/schema.ts';
 import type { AccessRequestView, AnnotationView } from '../../../common/api-contract.ts';
+import { hubLink } from './hub-link.svelte.ts';
 
 type LiveSocket = Socket<ServerToClient, ClientToServer>;
 let socket: LiveSocket | null = null;
@@ -20,20 +21,27 @@ export function onLoginEnded(listener: (message: string) => void): () => void {
   return () => loginEndedListeners.delete(listener);
 }
 
+/** Opens the page's connection now (the app shell does, so every page knows whether the hub is there). */
+export function connectLive(): void {
+  connection();
+}
+
 function connection(): LiveSocket {
   if (socket) return socket;
   const s: LiveSocket = io({ transports: ['websocket'], withCredentials: true });
-  // Socket.IO does not reconnect by itself after the server disconnects: after a drop, this does;
-  // not after the login has ended, which only a new login mends.
-  let dropped = false;
+  // Socket.IO does not reconnect by itself after the server disconnects (a drop for falling
+  // behind, a hub shutting down): this does, after a pause; not after the login has ended, which
+  // only a new login mends.
+  let loginEnded = false;
   s.on('dropped', (p) => {
-    if (p.reason === 'slow_consumer') dropped = true;
-    else for (const listener of loginEndedListeners) listener(p.message);
+    if (p.reason === 'slow_consumer') return;
+    loginEnded = true;
+    for (const listener of loginEndedListeners) listener(p.message);
   });
-  s.on('connect', () => (dropped = false));
+  s.on('connect', () => hubLink.connected());
   s.on('disconnect', (reason) => {
-    if (!dropped || reason !== 'io server disconnect') return;
-    dropped = false;
+    hubLink.disconnected();
+    if (reason !== 'io server disconnect' || loginEnded) return;
     setTimeout(() => s.connect(), RECONNECT_AFTER_DROP_MS);
   });
   socket = s;
@@ -46,6 +54,8 @@ export interface WatchHandlers {
   events(events: VigilEvent[]): void;
   presence(viewers: Viewer[]): void;
   gap(from: number, to: number): void;
+  /** The hub has no such session, or not for this person (the same answer: existence does not leak). */
+  notFound(): void;
   error(message: string): void;
   connected(up: boolean): void;
 }
@@ -75,7 +85,9 @@ export function watchSession(sessionId: string, handlers: WatchHandlers): () => 
     handlers.connected(true);
     // The screen only on the first watch: after a reconnect the events resume where they stopped.
     s.emit('watch', { sessionId, fromSeq: next, screen: next === 1 }, (ack) => {
-      if (!ack.ok) handlers.error(ack.error.message);
+      if (ack.ok) return;
+      if (ack.error.code === 'not_found') handlers.notFound();
+      else handlers.error(ack.error.message);
     });
   };
   const onDisconnect = () => handlers.connected(false);
@@ -102,7 +114,7 @@ export function watchSession(sessionId: string, handlers: WatchHandlers): () => 
  * A subscription the hub keeps per socket (`<topic>:subscribe` / `:unsubscribe`), made again after
  * every reconnect (the hub then sends the whole state again), with the events it pushes.
  */
-function follow(topic: 'live' | 'access', events: Array<[keyof ServerToClient, (payload: never) => void]>, error: (message: string) => void): () => void {
+function follow(topic: 'live' | 'access' | 'audit', events: Array<[keyof ServerToClient, (payload: never) => void]>, error: (message: string) => void): () => void {
   const s = connection();
   const loose = s as unknown as { on(name: string, fn: unknown): void; off(name: string, fn: unknown): void; emit(name: string, ack: (a: { ok: boolean; error?: { message: string } }) => void): void };
   const subscribe = () => {
@@ -170,4 +182,18 @@ export function followAnnotations(sessionId: string, handlers: AnnotationHandler
     s.off('connect_error', onConnectError);
     if (s.connected) s.emit('annotations:unfollow', { sessionId }, () => undefined);
   };
+}
+
+type AuditEntry = import('../../../common/api-contract.ts').AuditEntry;
+
+/**
+ * The audit log as it grows (reviewers and admins; the hub refuses others): after each
+ * (re)subscription, the id after which every entry will be pushed (`following`: what came before
+ * it is read from GET /api/audit), then each new entry, written by any hub, oldest first.
+ */
+export function followAudit(handlers: { following(after: number): void; entries(entries: AuditEntry[]): void; error(message: string): void }): () => void {
+  return follow('audit', [
+    ['audit:following', (p: { after: number }) => handlers.following(p.after)],
+    ['audit:entries', (p: { entries: AuditEntry[] }) => handlers.entries(p.entries)],
+  ], handlers.error);
 }

@@ -1,3 +1,6 @@
+import { formatDuration, formatTime } from '../../../common/time-format.ts';
+import { rememberedZone } from './zone-choice.ts';
+
 // Everything shown from a recording is text (Svelte escapes it); this also makes control
 // characters visible, so terminal escapes or a NUL in a value cannot hide or disguise anything.
 export function printable(value: string | null | undefined): string {
@@ -6,12 +9,14 @@ export function printable(value: string | null | undefined): string {
   return value.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
 }
 
+/**
+ * A moment in the dashboard's one format, in the zone the viewer chose, for text made once (an
+ * outcome's sentence). Components use lib/time.svelte.ts's `at`, which follows a change of zone.
+ */
 export function when(iso: string | null | undefined): string {
-  return iso ? new Date(iso).toLocaleString() : '';
+  return iso ? formatTime(iso, { zone: rememberedZone() }) : '';
 }
 
 export function duration(fromIso: string, toIso?: string | null): string {
-  const ms = (toIso ? Date.parse(toIso) : Date.now()) - Date.parse(fromIso);
-  const s = Math.max(0, Math.round(ms / 1000));
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return formatDuration((toIso ? Date.parse(toIso) : Date.now()) - Date.parse(fromIso));
 }

@@ -4,6 +4,7 @@
 // that got there first leaves, so it counts as done. A lock the hub refuses stops it all: nothing
 // is killed, and the person can fix the form and try again.
 import { ApiError, post } from '../api.ts';
+import { when } from '../text.ts';
 import { createLock, type LockView, type NewLock } from './locks-api.ts';
 import type { KillPlan } from './lock-form.ts';
 
@@ -51,5 +52,5 @@ export function describeOutcome(o: KillOutcome): string {
     : o.kill === 'ended already' ? 'the session has ended'
     : 'its agent is gone, so the hub ended it in the recording';
   if (!o.lock) return `Kill sent: ${kill}.`;
-  return `Lock ${o.lock.id} is in force${o.lock.expiresAt ? ` until ${new Date(o.lock.expiresAt).toLocaleString()}` : ' until it is lifted'}; ${kill}.`;
+  return `Lock ${o.lock.id} is in force${o.lock.expiresAt ? ` until ${when(o.lock.expiresAt)}` : ' until it is lifted'}; ${kill}.`;
 }

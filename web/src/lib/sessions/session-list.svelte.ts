@@ -1,0 +1,51 @@
+// The Sessions page's state: one listing (the filter its route names), newest first, a page of
+// 100 at a time; "Load more" goes on from the last page's cursor. The range's presets are resolved
+// once per listing, so every page of "the last hour" asks for the same hour.
+import { get } from '../api.ts';
+import { clock } from '../time.svelte.ts';
+import type { SessionListResponse, SessionSummary } from '../../../../common/api-contract.ts';
+import { sessionListParams, type SessionListFilter } from './session-list-route.ts';
+import { resolveRange, type Bounds } from './time-range.ts';
+
+export class SessionList {
+  sessions = $state.raw<SessionSummary[]>([]);
+  /** The cursor of the next page (null: that was the last). */
+  next = $state<string | null>(null);
+  status = $state<'loading' | 'done' | 'failed'>('loading');
+  failure = $state('');
+  /** Whether the first page has come (an empty list before it means nothing yet). */
+  loaded = $state(false);
+  #bounds: Bounds = {};
+  #gen = 0;
+
+  constructor(readonly filter: SessionListFilter) {}
+
+  /** From the first page (again), with the range resolved now. */
+  load(): Promise<void> {
+    this.#bounds = resolveRange(this.filter, Date.now(), clock.zone);
+    return this.#read(null);
+  }
+
+  more(): Promise<void> {
+    return this.next ? this.#read(this.next) : Promise.resolve();
+  }
+
+  async #read(cursor: string | null): Promise<void> {
+    const gen = ++this.#gen;
+    this.status = 'loading';
+    try {
+      const page = await get<SessionListResponse>(`/api/sessions?${sessionListParams(this.filter, this.#bounds, cursor)}`);
+      if (gen !== this.#gen) return;
+      const known = new Set(cursor ? this.sessions.map((s) => s.id) : []);
+      this.sessions = [...(cursor ? this.sessions : []), ...page.sessions.filter((s) => !known.has(s.id))];
+      this.next = page.next;
+      this.loaded = true;
+      this.failure = '';
+      this.status = 'done';
+    } catch (err) {
+      if (gen !== this.#gen) return;
+      this.failure = (err as Error).message;
+      this.status = 'failed';
+    }
+  }
+}
