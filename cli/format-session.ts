@@ -3,7 +3,7 @@
 // shown with control characters made visible.
 import type { VigilEvent } from '../common/events/index.ts';
 import type { SessionSummary } from '../common/api-contract.ts';
-import { endedByPerson, endReasonWords } from '../common/end-reasons.ts';
+import { sessionEnding } from '../common/end-reasons.ts';
 import { formatDuration, formatTime } from '../common/time-format.ts';
 
 const RESULT_ROWS_SHOWN = 5;
@@ -38,22 +38,12 @@ function duration(ms: number): string {
 /** A moment as the dashboard and the audit log write it, in UTC: `2026-12-07 21:46:19.573 UTC`. */
 const moment = (iso: string | null) => (iso ? formatTime(iso, { zone: 'utc', ms: true }) : '?');
 
-/**
- * Who ended it and why, from the end's message, when a person did (kill, revoke, lock): the agents
- * write "this session was ended by rita: INC-7", "access grant #4 was revoked by aaron: …",
- * "user alice is locked by rita: …"; this keeps "by rita: INC-7". Another message is kept whole.
- */
-export function endedByWhom(message: string): string {
-  const by = /\b(?:ended|revoked|locked) (by .+)$/s.exec(message);
-  return by ? by[1] : message;
-}
-
 /** How it ended, in words: "client quit after 3s", "killed by rita: INC-7 after 12m 05s", "live". */
 export function sessionStatus(s: SessionSummary): string {
   if (!s.endedAt) return 'live';
-  const who = endedByPerson(s.endReason) && s.endMessage ? ` ${visible(endedByWhom(s.endMessage), 200)}` : '';
+  const ending = sessionEnding(s)!;
   const took = s.startedAt ? ` after ${formatDuration(Date.parse(s.endedAt) - Date.parse(s.startedAt))}` : '';
-  return `${endReasonWords(s.endReason)}${who}${took}`;
+  return `${ending.words}${ending.who ? ` ${visible(ending.who, 200)}` : ''}${took}`;
 }
 
 export function sessionTable(sessions: SessionSummary[]): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionSummary } from '../common/api-contract.ts';
-import { endedByWhom, sessionHeader, sessionStatus, sessionTable } from './format-session.ts';
+import { sessionHeader, sessionStatus, sessionTable } from './format-session.ts';
+import { endedByWhom } from '../common/end-reasons.ts';
 
 const summary = (over: Partial<SessionSummary> = {}): SessionSummary => ({
   id: 's-1', protocol: 'postgres', user: 'alice', target: 'payments', client: '10.0.0.7:5000', agent: 'agent-1',

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
       const page = await (await browser!.newContext(SCREENS[screen])).newPage();
       await page.goto(`${hub}/#/live`);
       await page.getByRole('button', { name: new RegExp(`^${name}`) }).click();
-      await page.getByTestId('who').waitFor();
+      await page.getByTestId('who').waitFor({ state: 'attached' });
       return page;
     };
     const shot = async (page: Page, hash: string, file: string, settle: () => Promise<unknown> = () => sleep(1500)) => {
@@ -113,8 +113,6 @@ async function main(): Promise<void> {
     await shot(aaron, '#/access', 'access.png', () => aaron.getByTestId('access-pending').waitFor());
     const aaronPhone = await login('Aaron', 'phone');
     await shot(aaronPhone, '#/access', 'access-phone.png', () => aaronPhone.getByTestId('access-pending').waitFor());
-    const ritaPhone = await login('Rita', 'phone');
-    if (pgSession) await shot(ritaPhone, `#/watch/${pgSession.id}`, 'watch-psql-phone.png', () => sleep(2500));
   } finally {
     await browser?.close();
     try {

@@ -1,5 +1,6 @@
 // The dashboard as people meet it, in real Chromium at a laptop's 1440x900 and a phone's 390x844:
-// an approver told of a request (the count in the navigation and the tab's title) approves and
+// an approver told of a request (the count in the navigation and the tab's title, a desktop
+// notification when asked for) approves and
 // denies it from the phone, with the reason asked in the page; the request form offers the
 // target's durations; a session that does not exist says so and offers nothing; the hub going
 // away shows a banner and grey live badges, and its return clears them; times follow the viewer's
@@ -70,7 +71,28 @@ describe('the dashboard at a laptop and a phone', () => {
     await expect.poll(() => duration.inputValue(), { timeout: 20_000 }).toBe('30m');
     expect(await duration.locator('option').allTextContents()).toEqual(['15m', '30m (default)', '1h', '2h']);
 
+    // aaron at his desk has asked to be notified. Headless Chromium shows no desktop notification,
+    // so the page's Notification is a recorder: what the dashboard would have shown.
+    const desk = await open('Aaron', '#/access');
+    await desk.context().addInitScript(() => {
+      const shown: Array<{ title: string; body?: string }> = [];
+      Object.assign(window, { shownNotifications: shown });
+      window.Notification = class {
+        static permission = 'granted';
+        static requestPermission = async () => 'granted';
+        onclick: (() => void) | null = null;
+        constructor(title: string, options?: NotificationOptions) {
+          shown.push({ title, body: options?.body });
+        }
+        close() {}
+      } as unknown as typeof Notification;
+    });
+    await desk.reload();
+    await desk.getByTestId('alerts-toggle').check();
+
     await askForAccess(alice, 'INC-7: check the invoices');
+    await expect.poll(() => desk.evaluate(() => (window as unknown as { shownNotifications: unknown[] }).shownNotifications), { timeout: 20_000 })
+      .toEqual([{ title: 'Access request #1', body: 'alice asks for access to pg: INC-7: check the invoices' }]);
     await expect.poll(() => aaron.getByTestId('menu-count').textContent(), { timeout: 20_000 }).toContain('1');
     await expect.poll(() => aaron.title()).toBe('(1) Live sessions · Vigil');
 

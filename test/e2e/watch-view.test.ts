@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createInProcessControlBus } from '../../common/control/in-process-control-bus.ts';
 import { ensureDashboardBuilt } from '../../server/http/dashboard.ts';
 import { startHarness, type Harness } from '../support/agent-harness.ts';
+import { seriousViolations } from '../support/axe.ts';
 import { launchChromium, loggedInPage, startHubWithLogin, type HubWithLogin, type ScreenSize } from '../support/dashboard-browser.ts';
 import { openShellThroughAgent, startSshHarness, type SshHarness } from '../support/ssh-harness.ts';
 
@@ -176,6 +177,12 @@ describe('the live watch view of a shell', () => {
       expect(await typed.first().locator('kbd').first().getAttribute('aria-label')).toBe('Enter');
       expect(await rita.getByTestId('watch-header').textContent()).toContain('demo-shell');
       expect(await rita.getByTestId('asciicast').count()).toBe(1);
+      // The terminal's watch view passes axe too, at both sizes.
+      const phone = await loggedInPage(browser, sshWeb.hub.url, 'Rita Reviewer', rita.url().slice(sshWeb.hub.url.length + 1), 'phone');
+      for (const page of [rita, phone]) {
+        await expect.poll(() => page.getByTestId('typed').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+        expect(await seriousViolations(page)).toEqual([]);
+      }
     } finally {
       shell.conn.end();
     }

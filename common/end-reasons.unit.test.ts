@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endedByWhom, sessionEnding } from './session-ending.ts';
+import { endedByWhom, sessionEnding } from './end-reasons.ts';
 
 const ended = { endedAt: '2025-01-02T10:00:00.000Z' };
 
