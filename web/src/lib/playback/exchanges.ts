@@ -9,6 +9,7 @@
 // one batch at a time (the live watch: the backlog first, then each batch as it comes);
 // `PlayheadExchanges` answers the player at any playhead (only events up to it count).
 import type { EventData, VigilEvent } from '../../../../common/events/schema.ts';
+import { SeqFold } from './seq-fold.ts';
 
 /** An exchange at or above this takes long (as a statement does: statements.ts). */
 export const SLOW_EXCHANGE_MS = 1000;
@@ -150,53 +151,30 @@ function ownerOf(e: VigilEvent): number | null {
 }
 
 /** Exchanges folded from events in seq order, a batch at a time; an event seen already is skipped. */
-export class ExchangeFold {
-  #list: Exchange[] = [];
-  /** Request seq → index in #list. */
+export class ExchangeFold extends SeqFold<Exchange> {
+  /** Request seq → index in the list. */
   readonly #index = new Map<number, number>();
   /** Event seq → the request it belongs to (the exchange's own events only). */
   readonly #owner = new Map<number, number>();
-  /** The highest seq taken (0: none). */
-  lastSeq = 0;
-
-  /** The exchanges so far, in request order (a new array; the exchanges themselves are values). */
-  list(): Exchange[] {
-    return this.#list.slice();
-  }
-
-  get size(): number {
-    return this.#list.length;
-  }
-
-  /** Takes events (seq order); returns whether an exchange was added or changed. */
-  add(events: Iterable<VigilEvent>): boolean {
-    let changed = false;
-    for (const e of events) {
-      if (e.seq <= this.lastSeq) continue;
-      this.lastSeq = e.seq;
-      if (this.#take(e)) changed = true;
-    }
-    return changed;
-  }
 
   /** The exchange an event belongs to (its request's seq), when it is one of theirs. */
   exchangeOf(seq: number): number | null {
     return this.#owner.get(seq) ?? null;
   }
 
-  #take(e: VigilEvent): boolean {
+  protected take(e: VigilEvent): boolean {
     if (e.type === 'http.request') {
-      this.#index.set(e.seq, this.#list.length);
-      this.#list.push(requestOf(e));
+      this.#index.set(e.seq, this.items.length);
+      this.items.push(requestOf(e));
       this.#owner.set(e.seq, e.seq);
       return true;
     }
     const owner = ownerOf(e);
     const i = owner === null ? undefined : this.#index.get(owner);
     if (i === undefined) return false;
-    const next = applied(this.#list[i], e);
+    const next = applied(this.items[i], e);
     if (!next) return false;
-    this.#list[i] = next;
+    this.items[i] = next;
     this.#owner.set(e.seq, owner!);
     return true;
   }

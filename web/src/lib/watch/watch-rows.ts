@@ -13,6 +13,7 @@ import type { MaskCounts, VigilEvent } from '../../../../common/events/schema.ts
 import { metaCommandOf } from './catalog-queries.ts';
 import { answered, mergeMasked, orphanOf, statementOf, type Answer, type StatementEntry } from './statement-entry.ts';
 import { KeyReader, type KeyToken } from './typed-keys.ts';
+import { SeqFold } from '../playback/seq-fold.ts';
 
 export type WatchRow =
   | { kind: 'statement'; key: string; statement: StatementEntry }
@@ -38,36 +39,13 @@ interface Typing {
   size: number;
 }
 
-export class WatchRows {
-  #rows: WatchRow[] = [];
+export class WatchRows extends SeqFold<WatchRow> {
   /** A db.query's seq → its row, and its place in a meta-command's row. */
   readonly #where = new Map<number, { row: number; member: number | null }>();
   /** Per terminal channel. */
   readonly #typing = new Map<number, Typing>();
-  /** The highest seq taken (0: none): an event seen already is skipped. */
-  lastSeq = 0;
 
-  /** The rows so far (a new array; the rows themselves are values). */
-  list(): WatchRow[] {
-    return this.#rows.slice();
-  }
-
-  get size(): number {
-    return this.#rows.length;
-  }
-
-  /** Takes events in seq order; returns whether a row was added or changed. */
-  add(events: Iterable<VigilEvent>): boolean {
-    let changed = false;
-    for (const e of events) {
-      if (e.seq <= this.lastSeq) continue;
-      this.lastSeq = e.seq;
-      if (this.#take(e)) changed = true;
-    }
-    return changed;
-  }
-
-  #take(e: VigilEvent): boolean {
+  protected take(e: VigilEvent): boolean {
     if (NOT_ROWS.has(e.type)) return false;
     switch (e.type) {
       case 'db.query':
@@ -101,24 +79,24 @@ export class WatchRows {
   }
 
   #push(row: WatchRow): number {
-    this.#rows.push(row);
-    return this.#rows.length - 1;
+    this.items.push(row);
+    return this.items.length - 1;
   }
 
   #statement(e: Extract<VigilEvent, { type: 'db.query' }>): void {
     const entry = statementOf(e);
-    const at = this.#rows.length - 1;
-    const last = this.#rows[at];
+    const at = this.items.length - 1;
+    const last = this.items[at];
     const head = entry.catalog ? metaCommandOf(entry.sql!) : null;
     if (entry.catalog && head === null && last && continuesRun(last, entry)) {
       if (last.kind === 'meta') {
         this.#where.set(entry.seq, { row: at, member: last.statements.length });
-        this.#rows[at] = { ...last, statements: [...last.statements, entry] };
+        this.items[at] = { ...last, statements: [...last.statements, entry] };
       } else if (last.kind === 'statement') {
         // The statement before was a catalog query too: the two are one meta-command's.
         this.#where.set(last.statement.seq, { row: at, member: 0 });
         this.#where.set(entry.seq, { row: at, member: 1 });
-        this.#rows[at] = { kind: 'meta', key: `m:${last.statement.seq}`, command: metaCommandOf(last.statement.sql!), statements: [last.statement, entry] };
+        this.items[at] = { kind: 'meta', key: `m:${last.statement.seq}`, command: metaCommandOf(last.statement.sql!), statements: [last.statement, entry] };
       }
       return;
     }
@@ -133,18 +111,18 @@ export class WatchRows {
 
   #answer(querySeq: number, e: Answer): void {
     const place = this.#where.get(querySeq)!;
-    const row = this.#rows[place.row];
-    if (row.kind === 'statement') this.#rows[place.row] = { ...row, statement: answered(row.statement, e) };
+    const row = this.items[place.row];
+    if (row.kind === 'statement') this.items[place.row] = { ...row, statement: answered(row.statement, e) };
     else if (row.kind === 'meta' && place.member !== null) {
       const statements = row.statements.slice();
       statements[place.member] = answered(statements[place.member], e);
-      this.#rows[place.row] = { ...row, statements };
+      this.items[place.row] = { ...row, statements };
     }
   }
 
   /** A notice while the last statement runs is its own; true when it was taken so. */
   #answerRunning(e: Extract<VigilEvent, { type: 'db.notice' }>): boolean {
-    const last = this.#rows[this.#rows.length - 1];
+    const last = this.items[this.items.length - 1];
     const running = last?.kind === 'statement' ? last.statement : last?.kind === 'meta' ? last.statements[last.statements.length - 1] : null;
     if (!running || running.done || running.sql === null) return false;
     this.#answer(running.seq, e);
@@ -170,10 +148,10 @@ export class WatchRows {
         typing.size = 0;
         rowsOfEvent++;
       }
-      const row = this.#rows[typing.row] as Extract<WatchRow, { kind: 'typed' }>;
+      const row = this.items[typing.row] as Extract<WatchRow, { kind: 'typed' }>;
       const masked = counted.has(typing.row) ? row.masked : mergeMasked(row.masked, e.masked);
       counted.add(typing.row);
-      this.#rows[typing.row] = { ...row, keys: withKey(row.keys, token), masked };
+      this.items[typing.row] = { ...row, keys: withKey(row.keys, token), masked };
       typing.size += token.kind === 'text' ? token.text.length : 1;
       if ((token.kind === 'key' && token.ends) || typing.size >= TYPED_ROW_MAX) typing.row = null;
     }
