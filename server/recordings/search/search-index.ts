@@ -203,8 +203,9 @@ function rankSql(search: ParsedSearch, p: Params): string {
 function sessionWhereSql(q: NormalizedQuery, p: Params): string[] {
   const f = q.filter;
   const where: string[] = [];
-  if (f.user !== undefined) where.push(`s.user_name = ${p.add(f.user)}`);
-  if (f.target !== undefined) where.push(`s.target = ${p.add(f.target)}`);
+  // Any part of the name, whatever its case (the Sessions list's rule; ILIKE's escape is the backslash).
+  if (f.user !== undefined) where.push(`s.user_name ILIKE ${p.add(`%${escapeLike(f.user)}%`)}`);
+  if (f.target !== undefined) where.push(`s.target ILIKE ${p.add(`%${escapeLike(f.target)}%`)}`);
   if (f.protocol !== undefined) where.push(`s.protocol = ${p.add(f.protocol)}`);
   if (f.from !== undefined) where.push(`s.started_at >= ${p.add(f.from)}::timestamptz`);
   if (f.to !== undefined) where.push(`s.started_at < ${p.add(f.to)}::timestamptz`);

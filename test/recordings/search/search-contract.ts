@@ -186,6 +186,11 @@ export function describeSearchContract(name: string, open: () => Promise<SqlClie
       const search = (q: Omit<SearchQuery, 'text'>) => searchRecordings(client, { text: 'payments', ...q }).then(sessionIds);
       expect(await search({ user: 'alice' })).toEqual([id(data.live), id(data.orders)]);
       expect(await search({ target: 'web-1' })).toEqual([id(data.live), id(data.web)]);
+      // Users and targets by any part of their name, whatever its case (as the Sessions list); LIKE's wildcards are themselves.
+      expect(await search({ user: 'LIC' })).toEqual([id(data.live), id(data.orders)]);
+      expect(await search({ target: 'web' })).toEqual([id(data.live), id(data.web)]);
+      expect(await search({ target: 'db' })).toEqual([id(data.orders)]);
+      expect(await search({ user: '%' })).toEqual([]);
       expect(await search({ protocol: 'postgres' })).toEqual([id(data.orders)]);
       expect(await search({ from: '2030-01-02T00:00:00Z', to: '2030-01-04T09:00:00.000Z' })).toEqual([id(data.web)]);
       expect(await search({ ended: 'killed' })).toEqual([id(data.orders)]);
