@@ -5,18 +5,17 @@
 // newest entry shown (written while the page loaded, or while the connection was down) is read.
 import type { AuditEntry, AuditListResponse } from '../../../../common/api-contract.ts';
 import { get } from '../api.ts';
+import { LatestRead } from '../latest-read.svelte.ts';
 import { followAudit } from '../live.ts';
 import { clock } from '../time.svelte.ts';
 import { resolveRange, type Bounds } from '../sessions/time-range.ts';
 import { AUDIT_PAGE, auditParams, matchesAudit, type AuditFilter } from './audit-route.ts';
 
-export class AuditLog {
+export class AuditLog extends LatestRead {
   /** Newest first; null until the first page has come. */
   entries = $state.raw<AuditEntry[] | null>(null);
   /** There may be older entries than the last shown (its page was full). */
   older = $state(false);
-  status = $state<'loading' | 'done' | 'failed'>('loading');
-  failure = $state('');
   /** Entries that came after the first page, not marked seen yet. */
   fresh = $state.raw<ReadonlySet<number>>(new Set());
   /** connecting: not followed yet (or again); live: the hub pushes new entries; off: it refused or failed. */
@@ -27,57 +26,40 @@ export class AuditLog {
   #early: AuditEntry[] = [];
   /** Where the hub said it pushes from, last time. */
   #pushedAfter = 0;
-  #gen = 0;
 
-  constructor(readonly filter: AuditFilter) {}
+  constructor(readonly filter: AuditFilter) {
+    super();
+  }
 
   get newest(): number {
     return this.entries?.[0]?.id ?? 0;
   }
 
   /** The first page (again), with the range resolved now. */
-  async load(): Promise<void> {
+  load(): Promise<void> {
     this.#bounds = resolveRange(this.filter, Date.now(), clock.zone);
-    const gen = ++this.#gen;
-    this.status = 'loading';
-    try {
-      const page = await this.#page();
-      if (gen !== this.#gen) return;
+    return this.read(() => this.#page(), async (page) => {
       this.entries = page;
       this.older = page.length === AUDIT_PAGE;
       this.fresh = new Set();
-      this.failure = '';
-      this.status = 'done';
       const early = this.#early;
       this.#early = [];
       this.#arrive(early);
       await this.#catchUp();
-    } catch (err) {
-      if (gen !== this.#gen) return;
-      this.failure = (err as Error).message;
-      this.status = 'failed';
-    }
+    });
   }
+
 
   /** The page before the oldest entry shown. */
   async loadOlder(): Promise<void> {
     const oldest = this.entries?.at(-1)?.id;
     if (oldest === undefined) return;
-    const gen = ++this.#gen;
-    this.status = 'loading';
-    try {
-      const page = await this.#page(oldest);
-      if (gen !== this.#gen) return;
+    await this.read(() => this.#page(oldest), (page) => {
       this.entries = merged(this.entries ?? [], page);
       this.older = page.length === AUDIT_PAGE;
-      this.failure = '';
-      this.status = 'done';
-    } catch (err) {
-      if (gen !== this.#gen) return;
-      this.failure = (err as Error).message;
-      this.status = 'failed';
-    }
+    });
   }
+
 
   /** Follows new entries while the page is open; returns the stop. */
   follow(): () => void {

@@ -5,18 +5,19 @@ import type { SearchForm } from './search-route.ts';
 import { searchParams } from './search-route.ts';
 import { appendPage } from './results.ts';
 import { searchRecordings, type SessionMatches } from '../recordings-api.ts';
+import { LatestRead } from '../latest-read.svelte.ts';
 
-export class RecordingSearch {
+export class RecordingSearch extends LatestRead {
   sessions = $state.raw<SessionMatches[]>([]);
   /** Where the next page starts (null: no more). */
   cursor = $state<string | null>(null);
-  status = $state<'idle' | 'loading' | 'done' | 'failed'>('idle');
-  failure = $state('');
   /** How many pages were read: a first empty page and a later one read differently. */
   pages = $state(0);
-  #gen = 0;
 
-  constructor(readonly form: SearchForm) {}
+  constructor(readonly form: SearchForm) {
+    super();
+    this.status = 'idle';
+  }
 
   /** From the first page (again). */
   run(): Promise<void> {
@@ -27,21 +28,11 @@ export class RecordingSearch {
     return this.cursor ? this.#read(this.cursor) : Promise.resolve();
   }
 
-  async #read(cursor: string | null): Promise<void> {
-    const gen = ++this.#gen;
-    this.status = 'loading';
-    try {
-      const page = await searchRecordings(searchParams(this.form, cursor));
-      if (gen !== this.#gen) return;
+  #read(cursor: string | null): Promise<void> {
+    return this.read(() => searchRecordings(searchParams(this.form, cursor)), (page) => {
       this.sessions = appendPage(cursor ? this.sessions : [], page.sessions);
       this.cursor = page.nextCursor;
       this.pages = cursor ? this.pages + 1 : 1;
-      this.failure = '';
-      this.status = 'done';
-    } catch (err) {
-      if (gen !== this.#gen) return;
-      this.failure = (err as Error).message;
-      this.status = 'failed';
-    }
+    });
   }
 }
