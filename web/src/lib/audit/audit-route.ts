@@ -2,7 +2,8 @@
 // filter lives in the link (shared, kept on reload, Back returns to the one before), and the hub's
 // query string for it (GET /api/audit, pages of 100). DOM-free.
 import { SESSION_ID_PATTERN } from '../../../../common/link-patterns.ts';
-import { checkedRange, hashQuery, pageHash, type Bounds, type RangeChoice } from '../sessions/time-range.ts';
+import { checkedRange, type Bounds, type RangeChoice } from '../sessions/time-range.ts';
+import { hashQuery, pageHash } from '../page-hash.ts';
 
 export const AUDIT_PAGE = 100;
 export const MAX_NAME = 256;

@@ -2,6 +2,7 @@
 // what is searched lives in the link, so a search can be shared, reloaded and gone back to. And
 // the hub's query string for it (GET /api/search). Days are the viewer's calendar days: `from`
 // from that day's start, `to` up to the end of that day. DOM-free.
+import { hashQuery, pageHash } from '../page-hash.ts';
 import type { SessionEndReason } from '../../../../common/events/schema.ts';
 
 export const PROTOCOLS = ['postgres', 'ssh', 'http'] as const;
@@ -42,14 +43,8 @@ export function emptySearch(): SearchForm {
 /** The search a hash names (anything unknown or malformed left empty). */
 export function parseSearchHash(hash: string): SearchForm {
   const form = emptySearch();
-  const m = /^#\/?search(?:\?(.*))?$/.exec(hash);
-  if (!m) return form;
-  let q: URLSearchParams;
-  try {
-    q = new URLSearchParams(m[1] ?? '');
-  } catch {
-    return form;
-  }
+  const q = hashQuery(hash, 'search');
+  if (!q) return form;
   for (const f of FIELDS) form[f] = (q.get(f) ?? '').slice(0, MAX);
   if (!(PROTOCOLS as readonly string[]).includes(form.protocol)) form.protocol = '';
   if (!(END_REASONS as readonly string[]).includes(form.ended)) form.ended = '';
@@ -60,13 +55,7 @@ export function parseSearchHash(hash: string): SearchForm {
 
 /** The hash of a search (empty fields left out). */
 export function searchHash(form: SearchForm): string {
-  const q = new URLSearchParams();
-  for (const f of FIELDS) {
-    const v = form[f].trim();
-    if (v) q.set(f, v);
-  }
-  const s = q.toString();
-  return `#/search${s ? `?${s}` : ''}`;
+  return pageHash('search', Object.fromEntries(FIELDS.map((f) => [f, form[f]])));
 }
 
 /** Whether there is anything to search for. */

@@ -2,7 +2,8 @@
 // lives in the link, so it can be shared, survives a reload, and Back returns to the one before.
 // And the hub's query string for it (GET /api/sessions, pages of 100). DOM-free.
 import { PROTOCOLS } from '../search/search-route.ts';
-import { checkedRange, hashQuery, pageHash, type Bounds, type RangeChoice } from './time-range.ts';
+import { checkedRange, type Bounds, type RangeChoice } from './time-range.ts';
+import { hashQuery, pageHash } from '../page-hash.ts';
 
 export const SESSION_PAGE = 100;
 /** The hub's longest user and target filter. */

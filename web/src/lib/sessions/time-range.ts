@@ -89,22 +89,3 @@ export function checkedRange(range: string, from: string, to: string): RangeChoi
   const choice = { range, from: momentIn(from, 'utc') ? from : '', to: momentIn(to, 'utc') ? to : '' };
   return rangeProblem(choice) ? { range, from: '', to: '' } : choice;
 }
-
-/** The query of a page's hash (`#/sessions?user=a` -> user=a), or null when the hash is another page's. */
-export function hashQuery(hash: string, page: string): URLSearchParams | null {
-  const m = new RegExp(`^#/?${page}(?:\\?(.*))?$`).exec(hash);
-  if (!m) return null;
-  try {
-    return new URLSearchParams(m[1] ?? '');
-  } catch {
-    return null;
-  }
-}
-
-/** A page's hash with these fields, empty ones left out. */
-export function pageHash(page: string, fields: Record<string, string>): string {
-  const q = new URLSearchParams();
-  for (const [name, value] of Object.entries(fields)) if (value.trim()) q.set(name, value.trim());
-  const text = q.toString();
-  return `#/${page}${text ? `?${text}` : ''}`;
-}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkedRange, hashQuery, momentIn, pageHash, rangeProblem, resolveRange } from './time-range.ts';
+import { checkedRange, momentIn, rangeProblem, resolveRange } from './time-range.ts';
+import { hashQuery, pageHash } from '../page-hash.ts';
 
 const NOW = Date.parse('2025-03-10T14:30:00.000Z');
 const none = { from: '', to: '' };
