@@ -57,7 +57,6 @@ export interface WatchHandlers {
   /** The hub has no such session, or not for this person (the same answer: existence does not leak). */
   notFound(): void;
   error(message: string): void;
-  connected(up: boolean): void;
 }
 
 export function watchSession(sessionId: string, handlers: WatchHandlers): () => void {
@@ -82,7 +81,6 @@ export function watchSession(sessionId: string, handlers: WatchHandlers): () => 
     handlers.gap(p.from, p.to);
   };
   const watch = () => {
-    handlers.connected(true);
     // The screen only on the first watch: after a reconnect the events resume where they stopped.
     s.emit('watch', { sessionId, fromSeq: next, screen: next === 1 }, (ack) => {
       if (ack.ok) return;
@@ -90,7 +88,6 @@ export function watchSession(sessionId: string, handlers: WatchHandlers): () => 
       else handlers.error(ack.error.message);
     });
   };
-  const onDisconnect = () => handlers.connected(false);
   const onConnectError = (err: Error) => handlers.error(`live connection failed: ${err.message}`);
   // The login's roles changed: this session may no longer be watched.
   const onUnwatched = (p: { sessionId: string; message: string }) => {
@@ -99,7 +96,7 @@ export function watchSession(sessionId: string, handlers: WatchHandlers): () => 
   // The same list on and off, so nothing stays registered after the view goes.
   const listeners: Array<[string, (...args: never[]) => void]> = [
     ['screen', onScreen], ['events', onEvents], ['presence', onPresence], ['gap', onGap], ['unwatched', onUnwatched],
-    ['connect', watch], ['disconnect', onDisconnect], ['connect_error', onConnectError],
+    ['connect', watch], ['connect_error', onConnectError],
   ];
   const loose = s as unknown as { on(name: string, fn: unknown): void; off(name: string, fn: unknown): void };
   for (const [name, fn] of listeners) loose.on(name, fn);

@@ -15,9 +15,6 @@ export class SessionFeed {
   rows = $state.raw<WatchRow[]>([]);
   viewers = $state<Viewer[]>([]);
   paused = $state(false);
-  connected = $state(false);
-  /** The page's live connection was up once: when it is down now, it is coming back. */
-  wasConnected = $state(false);
   failure = $state('');
   gaps = $state<string[]>([]);
   /** The session has a terminal (its output is drawn, not listed). */
@@ -59,11 +56,6 @@ export class SessionFeed {
     this.held = [];
     this.heldCount = 0;
     this.show(held, draw);
-  }
-
-  setConnected(up: boolean): void {
-    this.connected = up;
-    if (up) this.wasConnected = true;
   }
 
   gap(from: number, to: number): void {

@@ -1,4 +1,4 @@
-import { formatDuration, formatTime } from '../../../common/time-format.ts';
+import { formatTime } from '../../../common/time-format.ts';
 import { rememberedZone } from './zone-choice.ts';
 
 // Everything shown from a recording is text (Svelte escapes it); this also makes control
@@ -15,8 +15,4 @@ export function printable(value: string | null | undefined): string {
  */
 export function when(iso: string | null | undefined): string {
   return iso ? formatTime(iso, { zone: rememberedZone() }) : '';
-}
-
-export function duration(fromIso: string, toIso?: string | null): string {
-  return formatDuration((toIso ? Date.parse(toIso) : Date.now()) - Date.parse(fromIso));
 }

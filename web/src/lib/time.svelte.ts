@@ -8,11 +8,10 @@ import { rememberedZone, rememberZone } from './zone-choice.ts';
 class Clock {
   zone = $state<TimeZoneChoice>(rememberedZone());
   now = $state(Date.now());
-  #ticking = 0;
 
   constructor() {
     // One timer for the whole page; pages that show no relative time pay one cheap update a second.
-    if (typeof window !== 'undefined') this.#ticking = window.setInterval(() => (this.now = Date.now()), 1000);
+    if (typeof window !== 'undefined') window.setInterval(() => (this.now = Date.now()), 1000);
   }
 
   setZone(zone: TimeZoneChoice): void {
@@ -23,10 +22,6 @@ class Clock {
   /** The name the current choice goes by (`UTC`, or the local zone's `CET`). */
   get zoneName(): string {
     return this.zone === 'utc' ? 'UTC' : localZoneName(new Date(this.now));
-  }
-
-  stop(): void {
-    clearInterval(this.#ticking);
   }
 }
 
