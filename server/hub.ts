@@ -64,6 +64,11 @@ export interface Hub {
   /** Base URL of the API, e.g. http://127.0.0.1:8080. */
   url: string;
   persister: Persister;
+  /**
+   * Ends the sessions no agent can end. A test pauses it (stop, then start) to take an agent's
+   * start-up time out of the race with its lease.
+   */
+  reaper: Pick<SessionReaper, 'start' | 'stop'>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +101,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   let address: net.AddressInfo;
   let url: string;
   let live: LiveServer | null = null;
+  let reaper: SessionReaper;
   try {
     // Ended recordings are sealed: a signed manifest each (recordings/trust/).
     const anchor = config.hub.anchorFile ? new FileAnchor(config.hub.anchorFile) : undefined;
@@ -129,7 +135,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       const key = recordingKeys.current();
       return signBatch(`${HUB_SIGNER_PREFIX}${key.id}`, key.privateKey, events);
     };
-    const reaper = new SessionReaper({ store, bus, control, logger, everyMs: opts.reaperEveryMs, sign });
+    reaper = new SessionReaper({ store, bus, control, logger, everyMs: opts.reaperEveryMs, sign });
     reaper.start();
     owned.add('session reaper', () => reaper.stop());
     const stopAgentAudit = await serveAgentAudit(control, stores.access, logger);
@@ -222,6 +228,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     address,
     url,
     persister,
+    reaper,
     stop() {
       stopping ??= owned.closeAll(logger);
       return stopping;

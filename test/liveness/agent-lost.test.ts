@@ -37,11 +37,20 @@ describe('sessions whose agent cannot end them', () => {
   it('when the agent is killed and started again at once without its outbox, then the hub ends what the old run held (agent_restarted)', async () => {
     const agent = await rig.startAgent();
     const { sessionId } = await rig.connect();
+    // "At once" means within the old run's lease. How long a new run takes to start depends on
+    // the machine's load, so the hub's check waits until the new run holds the lease: the reason
+    // is then read from what the hub sees, not from a race with the clock.
+    await rig.hub.reaper.stop();
+    const before = (await rig.control.readLeases([rig.agentId])).leases.get(rig.agentId);
+    expect(before).toBeDefined();
     await rig.killHard(agent);
     // Its disk lost with it: the new run knows nothing of the old one's sessions (with the outbox,
     // it ends them itself: agent-outbox.test.ts). The hub sees a new run that does not hold them.
     fs.rmSync(rig.outboxDir, { recursive: true, force: true });
     await rig.startAgent();
+    await expect.poll(async () => (await rig.control.readLeases([rig.agentId])).leases.get(rig.agentId)?.instance, { timeout: 15_000 })
+      .not.toBeOneOf([undefined, before?.instance]);
+    rig.hub.reaper.start();
     await expect.poll(() => rig.endOf(sessionId), { timeout: 20_000, interval: 250 }).toMatchObject({
       type: 'session.end', data: { reason: 'agent_restarted', writtenBy: 'hub' },
     });
