@@ -17,12 +17,20 @@ export class PgliteSqlClient implements SqlClient {
     this.#db = db;
   }
 
-  /** Opens (creating if needed) a database in dataDir, or an in-memory one without it. */
-  static async open(dataDir?: string): Promise<PgliteSqlClient> {
+  /**
+   * Opens (creating if needed) a database in dataDir, or an in-memory one without it; `from`
+   * starts the in-memory one as a copy of a dump() instead of an empty cluster.
+   */
+  static async open(dataDir?: string, from?: Blob): Promise<PgliteSqlClient> {
     // pg_trgm: recording search's substring index (migration 8).
-    const db = new PGlite({ dataDir, parsers: { [INT8_OID]: parseInt8 }, extensions: { pg_trgm } });
+    const db = new PGlite({ dataDir, loadDataDir: from, parsers: { [INT8_OID]: parseInt8 }, extensions: { pg_trgm } });
     await db.waitReady;
     return new PgliteSqlClient(db);
+  }
+
+  /** The database's files, uncompressed, for open(undefined, dump). */
+  dump(): Promise<Blob> {
+    return this.#serial(() => this.#db.dumpDataDir('none'));
   }
 
   query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<SqlRows<T>> {
