@@ -12,6 +12,13 @@ describe('environment overrides', () => {
     expect(config.targets[0]).toMatchObject({ maxRows: 5, masking: { rules: [{ name: 'EMP', pattern: 'EMP-\\d+' }] } });
   });
 
+  it('when a value is one word ending in a colon, such as a key prefix, then it is that text, not a YAML mapping', () => {
+    expect(load({ VIGIL__REDIS__KEYPREFIX: 'prod-vigil:' }).redis.keyPrefix).toBe('prod-vigil:');
+    expect(load({ VIGIL__REDIS__KEYPREFIX: 'a:b:' }).redis.keyPrefix).toBe('a:b:');
+    // A mapping written as one is still a mapping.
+    expect(load({ VIGIL__HUB__RATELIMITS: 'loginsPerMinute: 5' }).hub.rateLimits.loginsPerMinute).toBe(5);
+  });
+
   it('when an override is not valid YAML, then the error names the variable and the parser\'s reason on one line', () => {
     expect(() => load({ VIGIL__TARGETS__DEMO__MASKING__RULES: '[oops' }))
       .toThrow(/^invalid config \(defaults\):\n {2}VIGIL__TARGETS__DEMO__MASKING__RULES: not valid YAML: Flow sequence must end with a \] at line 1, column 6$/);

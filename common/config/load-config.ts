@@ -6,7 +6,8 @@
 //   VIGIL_LOG_LEVEL -> log.level, and any setting as VIGIL__PATH__TO__KEY (double underscores
 //   between segments, case-insensitive; targets are addressed by name), e.g.
 //   VIGIL__HUB__LISTEN=0.0.0.0:8080, VIGIL__TARGETS__DEMO__UPSTREAM__PASSWORD=s3cret.
-//   Values are read as YAML, so numbers and booleans keep their type. A value that is not YAML,
+//   Values are read as YAML, so numbers and booleans keep their type (one word ending in a colon,
+//   such as a key prefix `prod-vigil:`, stays text). A value that is not YAML,
 //   or that the schema refuses, is reported with the variable's name: env is where it is fixed.
 import fs from 'node:fs';
 import YAML from 'yaml';
@@ -121,7 +122,11 @@ function overlayEnv(raw: Obj, env: NodeJS.ProcessEnv): { overrides: Override[]; 
   return { overrides, problems };
 }
 
+/** One word ending in a colon (`prod-vigil:`): YAML reads a mapping with no value, never a setting. */
+const WORD_AND_COLON = /^[^\s{}[\],#&*!|>'"%@`]+:$/;
+
 function parseValue(variable: string, value: string): unknown {
+  if (WORD_AND_COLON.test(value)) return value;
   try {
     return YAML.parse(value);
   } catch (err) {

@@ -154,6 +154,8 @@ describe('vigil sessions and export against a running hub', () => {
       VIGIL_DATA_DIR: dataDir,
       VIGIL__HUB__LISTEN: `127.0.0.1:${port}`,
       REDIS_URL: inject('redisUrl'),
+      // Its own keys on the Redis other test files share (run-vigil.ts).
+      VIGIL__REDIS__KEYPREFIX: `${path.basename(dataDir)}:`,
       DATABASE_URL: db.url,
     }, /API on http/, { timeoutMs: 200_000 });
   });

@@ -16,6 +16,17 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, VIGIL_LOG_LEVEL: 'warn', ...extra };
 }
 
+/**
+ * Test files run side by side on one Redis. A hub or agent there on the default key prefix would
+ * read the streams of every other such process: a hub of one file would take (and, not trusting
+ * their signer, drop) the events another file's hub waits for.
+ */
+function checkOwnRedisKeys(args: string[], env: Record<string, string>): void {
+  if (env.REDIS_URL && !env.VIGIL__REDIS__KEYPREFIX && !args.includes('--config')) {
+    throw new Error(`vigil ${args.join(' ')}: with REDIS_URL, give the process its own VIGIL__REDIS__KEYPREFIX (or a --config that sets redis.keyPrefix)`);
+  }
+}
+
 export interface RunResult {
   code: number | null;
   stdout: string;
@@ -24,6 +35,7 @@ export interface RunResult {
 
 /** opts.bin: another entry than bin/vigil.mjs (the bundle of `npm run build`). */
 export function runVigil(args: string[], env: Record<string, string>, opts: { cwd?: string; bin?: string } = {}): Promise<RunResult> {
+  checkOwnRedisKeys(args, env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], { env: cleanEnv(env), cwd: opts.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -45,6 +57,7 @@ export interface VigilProcess {
 }
 
 export function startVigil(args: string[], env: Record<string, string>, ready: RegExp, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<VigilProcess> {
+  checkOwnRedisKeys(args, env);
   const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), cwd: opts.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -36,6 +36,8 @@ beforeAll(async () => {
   hubUrl = `http://127.0.0.1:${port}`;
   hub = await startVigil(['hub'], {
     VIGIL_DATA_DIR: dataDir, VIGIL__HUB__LISTEN: `127.0.0.1:${port}`, REDIS_URL: inject('redisUrl'), DATABASE_URL: db.url,
+    // Its own keys on the Redis other test files share (run-vigil.ts).
+    VIGIL__REDIS__KEYPREFIX: `${path.basename(dataDir)}:`,
   }, /API on http/, { timeoutMs: 200_000 });
 });
 

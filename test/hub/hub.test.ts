@@ -29,7 +29,9 @@ beforeAll(async () => {
   const db = await createFreshDatabase(inject('postgresUrl'), 'vigil_hub');
   dropDatabase = db.drop;
   // Appends stand in for an agent: signed as one whose key the hub trusts.
-  bus = signingBus(await createBus(inject('redisUrl'), silentLogger), dataDir);
+  // Its own keys on the Redis other test files share: a hub of another file on the default
+  // prefix would take these events and drop them (their signer is not one it trusts).
+  bus = signingBus(await createBus(inject('redisUrl'), silentLogger, `${path.basename(dataDir)}:`), dataDir);
   stores = await createStore({ databaseUrl: db.url, dataDir, logger: silentLogger });
   store = stores.recordings;
   const config = parseConfig({ dataDir, hub: { listen: '127.0.0.1:0' } });
