@@ -57,6 +57,8 @@ declare global {
 declare module 'express-session' {
   interface SessionData {
     login?: LoginSession;
+    /** Set, with no login, by a logout: the marker a session leaves for a while (web-login.ts). */
+    loggedOutAt?: string;
     /** Where to go after the identity provider sends the person back. */
     returnTo?: string;
   }

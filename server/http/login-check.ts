@@ -1,9 +1,10 @@
 // Is a dashboard login still good? The live server asks for each open socket every half
 // `recheckMs` and before every new subscription; the REST routes ask on every request. A login is
-// good while its server-side session exists (logout on any hub, or expiry, removes it) and while
-// the identity provider still accepts it: asked with the login's own access token (userinfo) at
-// most once per half `recheckMs` per hub, the provider may refuse it (account disabled, token
-// revoked) or name other groups, so roles removed there are removed here within `recheckMs`.
+// good while its server-side session holds it (a logout on any hub leaves a marker without it,
+// expiry removes it) and while the identity provider still accepts it: asked with the login's own
+// access token (userinfo) at most once per half `recheckMs` per hub, the provider may refuse it
+// (account disabled, token revoked) or name other groups, so roles removed there are removed here
+// within `recheckMs`.
 //
 // What the provider confirmed is kept in this hub's memory, never written back to the session
 // store: a write racing a logout on another hub would bring the ended session back.
@@ -14,7 +15,7 @@ import type { LoginSession } from './auth.ts';
 
 export type LoginVerdict =
   | { ok: true; login: LoginSession }
-  | { ok: false; reason: 'login_ended'; message: string };
+  | { ok: false; reason: 'login_ended' | 'logged_out'; message: string };
 
 /** What the provider says of a login now: its groups and roles, refused, or nothing (not asked, or not reachable). */
 export type ProviderAnswer = { roles: Role[]; groups: string[] } | { refused: string } | null;
@@ -37,6 +38,7 @@ export interface LoginChecker {
 }
 
 const ENDED = 'your login has ended (logged out, expired or ended elsewhere): log in again';
+export const LOGGED_OUT = 'you logged out: log in again to watch';
 /** Confirmations not asked for this long are forgotten (the login has gone quiet or ended). */
 const FORGET_MS = 3_600_000;
 
@@ -89,9 +91,12 @@ export function loginChecker(opts: LoginCheckOptions): LoginChecker {
       const now = Date.now();
       forgetQuiet(now);
       let login = stored;
+      let loggedOut = false;
       if (!login) {
         try {
-          login = (await read(sid))?.login;
+          const data = await read(sid);
+          login = data?.login;
+          loggedOut = data?.loggedOutAt !== undefined;
         } catch (err) {
           log.warn({ err: (err as Error).message }, 'login check: the session store cannot be read');
           return null;
@@ -99,7 +104,9 @@ export function loginChecker(opts: LoginCheckOptions): LoginChecker {
       }
       if (!login) {
         confirmed.delete(sid);
-        return { ok: false, reason: 'login_ended', message: ENDED };
+        // A logout leaves a marker (web-login.ts): a hub that reads it before the logout's
+        // broadcast reaches it says the same as the broadcast would.
+        return loggedOut ? { ok: false, reason: 'logged_out', message: LOGGED_OUT } : { ok: false, reason: 'login_ended', message: ENDED };
       }
       const c = confirmed.get(sid);
       const fresh = c && c.loggedInAt === login.loggedInAt ? c : null;

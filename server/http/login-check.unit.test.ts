@@ -24,6 +24,14 @@ describe('login checks', () => {
     expect(await checker.check('s1')).toMatchObject({ ok: false, reason: 'login_ended' });
   });
 
+  it('when the session holds a logout\'s marker, then the login ended by logout; when it is gone, then it ended', async () => {
+    const store = new session.MemoryStore();
+    const checker = loginChecker({ store, recheckMs: 1000, logger: silentLogger, askProvider: async () => null });
+    await new Promise<void>((resolve) => store.set('s3', { cookie: { originalMaxAge: 60_000 } as session.Cookie, loggedOutAt: new Date().toISOString() }, () => resolve()));
+    expect(await checker.check('s3')).toEqual({ ok: false, reason: 'logged_out', message: 'you logged out: log in again to watch' });
+    expect(await checker.check('s4')).toMatchObject({ ok: false, reason: 'login_ended' });
+  });
+
   it('when the provider names other groups, then the login has the new roles until it is asked again; refused, the login ends', async () => {
     const store = new session.MemoryStore();
     const answers: ProviderAnswer[] = [{ roles: ['engineer'], groups: ['vigil-engineers'] }, { refused: 'the identity provider no longer accepts this login' }];

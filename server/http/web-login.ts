@@ -71,6 +71,8 @@ interface Discovery {
 
 
 export const SESSION_COOKIE = 'vigil.sid';
+/** How long a logout's marker stays in the session store: longer than any hub's recheck takes to read it. */
+const LOGGED_OUT_KEPT_MS = 5 * 60_000;
 const RETURN_TO = /^\/(?![/\\])[\x21-\x7e]*$/;
 
 export function createWebLogin(opts: WebLoginOptions): WebLogin {
@@ -176,7 +178,13 @@ export function createWebLogin(opts: WebLoginOptions): WebLogin {
     }
     checkCsrf(req, login);
     const sessionId = req.sessionID;
-    req.session.destroy((err) => {
+    // The session is replaced by a marker without the login (kept LOGGED_OUT_KEPT_MS), not
+    // deleted: a hub whose recheck reads it before this logout's broadcast arrives then says
+    // "logged out" too, not "your login has ended". Like destroy(), the request keeps no session,
+    // so nothing saves or touches it on the way out.
+    const marker = { cookie: { originalMaxAge: LOGGED_OUT_KEPT_MS, expires: new Date(Date.now() + LOGGED_OUT_KEPT_MS), path: '/', httpOnly: true }, loggedOutAt: new Date().toISOString() };
+    delete (req as { session?: unknown }).session;
+    req.sessionStore.set(sessionId, marker as session.SessionData, (err) => {
       if (err) {
         next(err);
         return;

@@ -25,7 +25,7 @@ import { isRole } from '../../common/roles.ts';
 import type { RecordingStore } from '../recordings/store/recording-store.ts';
 import { actorOf, loginRoom, room, type BetweenHubs, type LiveSocket, type SocketData } from './live-socket.ts';
 import type { LoginSession } from '../http/auth.ts';
-import type { LoginChecker, LoginVerdict } from '../http/login-check.ts';
+import { LOGGED_OUT, type LoginChecker, type LoginVerdict } from '../http/login-check.ts';
 import type { ShareStore } from '../shares/share-store.ts';
 import type { AnnotationView } from '../../common/api-contract.ts';
 import { OutboundBacklog } from './outbound-backlog.ts';
@@ -421,7 +421,6 @@ export async function startLiveServer(opts: LiveServerOptions): Promise<LiveServ
 
 const annotationsRoom = (sessionId: string) => `annotations:${sessionId}`;
 
-const LOGGED_OUT = 'you logged out: log in again to watch';
 
 /** Who a login is, as a connection keeps it. */
 function personOf(login: LoginSession): Omit<SocketData, 'sid'> {

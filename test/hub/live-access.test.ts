@@ -110,6 +110,21 @@ describe('live access follows the login', () => {
     }
     await expect(socketOn(hubs[1], rita.cookie)).rejects.toThrow(/unauthorized/);
     expect((await fetch(`${hubs[1].url}/api/sessions`, { headers: { cookie: rita.cookie } })).status).toBe(401);
+    // What is left in the store is a marker without the login, for a while: a hub whose recheck
+    // reads it before the broadcast reaches it says "logged out" too (login-check.ts).
+    const sid = decodeURIComponent(/=s:([^.;]+)\./.exec(decodeURIComponent(rita.cookie))?.[1] ?? '');
+    const redis = createClient({ url: inject('redisUrl') });
+    await redis.connect();
+    try {
+      const marker = JSON.parse((await redis.get(`${keyPrefix}login:${sid}`)) ?? 'null') as Record<string, unknown> | null;
+      expect(marker).toMatchObject({ loggedOutAt: expect.any(String) });
+      expect(marker).not.toHaveProperty('login');
+      const ttl = await redis.ttl(`${keyPrefix}login:${sid}`);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(300);
+    } finally {
+      await redis.quit();
+    }
     expect(bystander.connected).toBe(true);
     expect(await bystander.timeout(10_000).emitWithAck('live:subscribe')).toEqual({ ok: true });
   });
