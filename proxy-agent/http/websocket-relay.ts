@@ -28,6 +28,9 @@ export interface WebSocketContext {
   outlet: RecordingOutlet;
 }
 
+/** How long one side of a WebSocket has to close after the other did. */
+const CLOSE_WAIT_MS = 2000;
+
 /** Accepts clients once the target has: no server of its own, no compression (messages are read as they are). */
 const acceptor = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
 
@@ -125,16 +128,19 @@ export function relayWebSocket(req: http.IncomingMessage, socket: Duplex, head: 
           ctx.outlet.commit();
           accepted.send(data, { binary: isBinary });
         });
-        accepted.on('close', (code, reason) => {
-          record('client', reason, false, 'close');
-          closeWith(target, code, reason);
-          finish('upgraded');
-        });
-        target.on('close', (code, reason) => {
-          record('target', reason, false, 'close');
-          closeWith(accepted, code, reason);
-          finish('upgraded');
-        });
+        // The exchange ends once both sides have closed, so the recording holds both close frames
+        // (the client may have its close answered before the target's arrives); a side that does
+        // not close within CLOSE_WAIT_MS of the other is cut off, which closes it too.
+        const closed = new Set<'client' | 'target'>();
+        const closedSide = (side: 'client' | 'target', other: WebSocket, code: number, reason: Buffer) => {
+          record(side, reason, false, 'close');
+          closed.add(side);
+          if (closed.size === 2) return finish('upgraded');
+          closeWith(other, code, reason);
+          setTimeout(() => other.terminate(), CLOSE_WAIT_MS).unref();
+        };
+        accepted.on('close', (code, reason) => closedSide('client', target, code, reason));
+        target.on('close', (code, reason) => closedSide('target', accepted, code, reason));
         accepted.on('error', () => target.terminate());
       });
     });

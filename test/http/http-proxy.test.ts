@@ -40,9 +40,10 @@ async function curl(args: string[]): Promise<{ body: string; status: number; std
 
 /** `user`'s ended session whose requests include one to `path`. */
 const sessionWith = (path: string, user: string) => h.sessionWhere((e) => e.type === 'http.request' && e.data.path === path && e.user === user);
+/** An exchange is its session's and its request's seq: `events` may hold several sessions. */
 const exchangeOf = (events: VigilEvent[], path: string) => {
   const request = ofType(events, 'http.request').find((e) => e.data.path === path)!;
-  const ofRequest = (e: { data: { requestSeq: number } }) => e.data.requestSeq === request.seq;
+  const ofRequest = (e: { sessionId: string; data: { requestSeq: number } }) => e.sessionId === request.sessionId && e.data.requestSeq === request.seq;
   return {
     request,
     bodies: ofType(events, 'http.body').filter(ofRequest),
