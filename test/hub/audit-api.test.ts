@@ -5,12 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { AuditEntry, AuditListResponse } from '../../common/api-contract.ts';
 import { createInProcessBus } from '../../common/bus/in-process-bus.ts';
 import { parseConfig } from '../../common/config/load-config.ts';
-import type { ClientToServer, ServerToClient } from '../../common/live/contract.ts';
 import { silentLogger } from '../../common/log.ts';
 import { ensureSigningKey, TokenSigner, TokenVerifier } from '../../common/tokens.ts';
 import type { NewAuditEntry } from '../../server/access/access-store.ts';
@@ -20,7 +18,7 @@ import { createApiApp } from '../../server/http/app.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
 import { createMemoryStore, createStore, type HubStores } from '../../server/store/create-store.ts';
 import { freePort } from '../support/free-port.ts';
-import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
+import { liveSocket, loginCookie, type LiveClient } from '../support/live-login.ts';
 import { serveApp, type ServedApp } from '../support/serve-app.ts';
 import { createFreshDatabase } from './fresh-database.ts';
 
@@ -145,7 +143,6 @@ for (const [engine, open] of ENGINES) {
 }
 
 describe('the audit log, live, on every hub', () => {
-  type LiveClient = Socket<ServerToClient, ClientToServer>;
   const CLIENT = { clientId: 'vigil-audit-live', clientSecret: 'audit-live-secret' };
   let dataDir: string;
   let idp: DevIdentityProvider;
@@ -180,21 +177,11 @@ describe('the audit log, live, on every hub', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function login(user: string, hub: Hub): Promise<{ cookie: string; csrf: string }> {
-    const browser = browserLike();
-    await loginThroughProvider(browser, hub.url, user);
-    const cookie = browser.jar.header();
-    const me = (await (await fetch(`${hub.url}/api/me`, { headers: { cookie } })).json()) as { csrfToken: string };
-    return { cookie, csrf: me.csrfToken };
-  }
+  const login = (user: string, hub: Hub) => loginCookie(hub.url, user);
 
   async function socketOn(hub: Hub, cookie: string): Promise<LiveClient> {
-    const socket: LiveClient = connect(hub.url, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie } });
+    const socket = await liveSocket(hub.url, cookie);
     sockets.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
     return socket;
   }
 

@@ -16,7 +16,7 @@ import { startHub, type Hub } from '../../server/hub.ts';
 import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
 import type { RecordingStore } from '../../server/recordings/store/recording-store.ts';
 import { freePort } from '../support/free-port.ts';
-import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
+import { loginCookie } from '../support/live-login.ts';
 import { fakeSession } from './event-fixtures.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 180_000 });
@@ -52,11 +52,7 @@ beforeAll(async () => {
   });
   hub = await startHub({ config, bus, stores, logger: silentLogger, oidcClientSecret: CLIENT.clientSecret });
   for (const user of CALLERS.filter((c) => c !== 'nobody')) {
-    const browser = browserLike();
-    await loginThroughProvider(browser, hub.url, user);
-    const cookie = browser.jar.header();
-    const me = await (await fetch(`${hub.url}/api/me`, { headers: { cookie } })).json() as { csrfToken: string };
-    logins.set(user, { cookie, csrf: me.csrfToken });
+    logins.set(user, await loginCookie(hub.url, user));
   }
   const alice = logins.get('alice')!;
   const asked = await fetch(`${hub.url}/api/access-requests`, {

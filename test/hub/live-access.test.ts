@@ -6,23 +6,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
-import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createInProcessBus } from '../../common/bus/in-process-bus.ts';
 import { parseConfig } from '../../common/config/load-config.ts';
-import type { ClientToServer, ServerToClient } from '../../common/live/contract.ts';
 import { silentLogger } from '../../common/log.ts';
 import { DEMO_ROLE_MAP } from '../../server/dev-idp/demo-users.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from '../../server/dev-idp/dev-identity-provider.ts';
 import { startHub, type Hub } from '../../server/hub.ts';
 import { createMemoryStore, type HubStores } from '../../server/store/create-store.ts';
 import { freePort } from '../support/free-port.ts';
-import { browserLike, loginThroughProvider } from '../support/oidc-login-client.ts';
+import { liveSocket, loginCookie, type LiveClient } from '../support/live-login.ts';
 import { fakeSession } from './event-fixtures.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 180_000 });
 
-type LiveClient = Socket<ServerToClient, ClientToServer>;
 const CLIENT = { clientId: 'vigil-live-access', clientSecret: 'live-access-secret' };
 let dataDir: string;
 let idp: DevIdentityProvider;
@@ -63,21 +60,11 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function login(user: string, hub = hubs[0]): Promise<{ cookie: string; csrf: string }> {
-  const browser = browserLike();
-  await loginThroughProvider(browser, hub.url, user);
-  const cookie = browser.jar.header();
-  const me = (await (await fetch(`${hub.url}/api/me`, { headers: { cookie } })).json()) as { csrfToken: string };
-  return { cookie, csrf: me.csrfToken };
-}
+const login = (user: string, hub = hubs[0]) => loginCookie(hub.url, user);
 
 async function socketOn(hub: Hub, cookie: string): Promise<LiveClient> {
-  const socket: LiveClient = connect(hub.url, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie } });
+  const socket = await liveSocket(hub.url, cookie);
   sockets.push(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
   return socket;
 }
 
